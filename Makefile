@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+SAN_BUILD ?= build-san
+ORT_ROOT ?= $(CURDIR)/third_party/onnxruntime
+DEMO_MODEL ?= $(BUILD)/models/demo-transformer.onnx
+
+.PHONY: setup build build-san demo test test-normal test-san bench format clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXRUNTIME_ROOT=$(ORT_ROOT) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# AddressSanitizer + LeakSanitizer + UBSan build with clang; also builds the libFuzzer targets.
+build-san: setup
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+	  -DINFERMEM_SANITIZE=ON -DINFERMEM_FUZZ=ON -DONNXRUNTIME_ROOT=$(ORT_ROOT) >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+test-normal: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-san: build-san
+	@cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The sanitizer run first, the normal run last, so the closing line is ctest's summary of it.
+test: test-san test-normal
+
+bench: build
+	@cmake --build $(BUILD) -j $(JOBS) --target benches
+	@scripts/bench.sh $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,18 @@
+// Fuzz target: any bytes given to the trace line parser are either a record or a counted skip,
+// and every parsed record serializes and re-parses to the same type.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "infermem/trace.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view line(reinterpret_cast<const char*>(data), size);
+  auto r = infermem::trace::parse_line(line);
+  if (r) {
+    auto again = infermem::trace::parse_line(infermem::trace::to_line(*r));
+    if (!again || again->type != r->type) std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,27 @@
+#pragma once
+// Errors a user can act on. Each maps to one exit code of the command contract (PRODUCT.md):
+// 2 usage or input error, 3 the workload failed when that was not expected.
+#include <stdexcept>
+#include <string>
+
+namespace infermem {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitWorkload = 3;
+inline constexpr int kExitInterrupted = 130;
+
+// Bad flag, bad file, dead pid: the message names what was wrong. Exit code 2.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The workload itself failed (ORT refused to run, the child could not start). Exit code 3.
+class WorkloadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace infermem

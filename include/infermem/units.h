@@ -1,0 +1,21 @@
+#pragma once
+// Sizes and durations as users write them ("64MiB", "128M", "500ms", "2m") and as we print them.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace infermem {
+
+// "4096", "64KiB", "64K", "1.5GiB", "128M", "10MB" (MB/GB are treated as MiB/GiB, as a user of
+// memory limits means). Throws InputError naming `what` (e.g. "--weights") on bad input.
+std::uint64_t parse_size(std::string_view text, std::string_view what = "size");
+
+// "250ms", "2s", "1.5m", "1h"; a bare number is seconds. Returns milliseconds.
+double parse_duration_ms(std::string_view text, std::string_view what = "duration");
+
+// 1536 -> "1.5 KiB"; 0 -> "0 B"; negative values keep their sign.
+std::string format_bytes(double bytes);
+// Megabytes with one decimal, for tables: 83886080 -> "80.0".
+std::string format_mib(double bytes);
+
+}  // namespace infermem

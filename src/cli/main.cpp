@@ -1,0 +1,55 @@
+// infermem: the truth about the memory of ML inference processes.
+#include <algorithm>
+#include <cstdio>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "cli/command.h"
+#include "infermem/error.h"
+#include "infermem/version.h"
+#include "workload/ort_env.h"
+
+namespace infermem::cli {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+}  // namespace infermem::cli
+
+int main(int argc, char** argv) {
+  using namespace infermem;
+  CLI::App app{"infermem: the truth about the memory of ML inference processes (ONNX Runtime)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", [] {
+    return fmt::format("infermem {}\nONNX Runtime {}", INFERMEM_VERSION, ort_version());
+  });
+  auto& commands = cli::registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const cli::Command& a, const cli::Command& b) { return a.order < b.order; });
+  int exit_code = kExitOk;
+  for (auto& c : commands) c.attach(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  } catch (const InputError& e) {
+    fmt::print(stderr, "infermem: error: {}\n", e.what());
+    return kExitUsage;
+  } catch (const WorkloadError& e) {
+    fmt::print(stderr, "infermem: workload failed: {}\n", e.what());
+    return kExitWorkload;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "infermem: internal error: {}\n", e.what());
+    return kExitWorkload;
+  }
+  return exit_code;
+}

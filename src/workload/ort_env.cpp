@@ -1,0 +1,14 @@
+#include "workload/ort_env.h"
+
+namespace infermem {
+
+Ort::Env& ort_env() {
+  // Intentionally leaked: ORT's environment must outlive every session, including those held in
+  // function-local statics elsewhere, and ORT tears itself down at process exit.
+  static Ort::Env* env = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "infermem");
+  return *env;
+}
+
+std::string ort_version() { return Ort::GetVersionString(); }
+
+}  // namespace infermem

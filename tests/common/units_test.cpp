@@ -1,0 +1,47 @@
+#include "infermem/units.h"
+
+#include <gtest/gtest.h>
+
+#include "infermem/error.h"
+
+using namespace infermem;
+
+TEST(Units, ParsesSizesInEveryAcceptedSpelling) {
+  EXPECT_EQ(parse_size("4096"), 4096u);
+  EXPECT_EQ(parse_size("64KiB"), 64u * 1024);
+  EXPECT_EQ(parse_size("64K"), 64u * 1024);
+  EXPECT_EQ(parse_size("128M"), 128u << 20);
+  EXPECT_EQ(parse_size("128MiB"), 128u << 20);
+  EXPECT_EQ(parse_size("1.5GiB"), 3u << 29);
+  EXPECT_EQ(parse_size("2 g"), 2ull << 30);
+}
+
+TEST(Units, RejectsBadSizesNamingTheFlag) {
+  try {
+    parse_size("12XB", "--weights");
+    FAIL() << "accepted a bad unit";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--weights"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("XB"), std::string::npos);
+  }
+  EXPECT_THROW(parse_size(""), InputError);
+  EXPECT_THROW(parse_size("MiB"), InputError);
+  EXPECT_THROW(parse_size("1.2.3M"), InputError);
+  EXPECT_THROW(parse_size("-5M"), InputError);
+}
+
+TEST(Units, ParsesDurations) {
+  EXPECT_DOUBLE_EQ(parse_duration_ms("250ms"), 250.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("2s"), 2000.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("3"), 3000.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("1.5m"), 90000.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("1h"), 3600000.0);
+  EXPECT_THROW(parse_duration_ms("5 parsecs"), InputError);
+}
+
+TEST(Units, FormatsBytes) {
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(-3.0 * 1024 * 1024), "-3.0 MiB");
+  EXPECT_EQ(format_mib(80.0 * 1024 * 1024), "80.0");
+}

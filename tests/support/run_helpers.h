@@ -1,0 +1,22 @@
+#pragma once
+// Runs the built infermem binary with arguments and captures exit code, stdout and stderr.
+#include <string>
+#include <vector>
+
+namespace infermem::test {
+
+struct CliResult {
+  int exit_code = -1;  // exit status, or 128+signal when killed
+  std::string out;
+  std::string err;
+};
+
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// A fresh empty directory under the system temp dir, removed by the caller (or left for CI).
+std::string make_temp_dir(const std::string& tag);
+
+// Path of a generated model, created once per test program (cached by kind and size).
+std::string generated_model(const std::string& kind, const std::string& weights);
+
+}  // namespace infermem::test

@@ -1,0 +1,84 @@
+#include "infermem/trace.h"
+
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+using namespace infermem::trace;
+
+TEST(Trace, RoundTripsASample) {
+  Record r;
+  r.type = std::string(kSample);
+  r.t_ms = 12.5;
+  r.arm = "ort-default";
+  r.pid = 4242;
+  r.phase = "infer";
+  r.req = 17;
+  r.src = "parent";
+  r.values["rss_bytes"] = 83886080;
+  r.values["hwm_bytes"] = 90000000;
+  r.extra["method"] = "VmRSS";
+  auto back = parse_line(to_line(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, "sample");
+  EXPECT_DOUBLE_EQ(back->t_ms, 12.5);
+  EXPECT_EQ(back->arm, "ort-default");
+  EXPECT_EQ(back->pid, 4242);
+  EXPECT_EQ(back->phase, "infer");
+  EXPECT_EQ(back->req, 17);
+  EXPECT_EQ(back->src, "parent");
+  EXPECT_EQ(back->value("rss_bytes"), 83886080.0);
+  EXPECT_FALSE(back->value("swap_bytes").has_value()) << "absent stays absent";
+  EXPECT_EQ(back->extra["method"], "VmRSS");
+}
+
+TEST(Trace, UnreadableValuesAreAbsentNotZero) {
+  Record r;
+  r.type = std::string(kSample);
+  r.values["pss_bytes"] = std::numeric_limits<double>::quiet_NaN();
+  auto back = parse_line(to_line(r));
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->value("pss_bytes"));
+}
+
+TEST(Trace, RejectsMalformedLinesWithAReason) {
+  std::string why;
+  EXPECT_FALSE(parse_line("", &why));
+  EXPECT_FALSE(parse_line("not json", &why));
+  EXPECT_EQ(why, "not a JSON object");
+  EXPECT_FALSE(parse_line("[1,2]", &why));
+  EXPECT_FALSE(parse_line(R"({"type":"sample"})", &why));
+  EXPECT_EQ(why, "no format version \"v\"");
+  EXPECT_FALSE(parse_line(R"({"v":2,"type":"sample"})", &why));
+  EXPECT_EQ(why, "unsupported format version");
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","t_ms":"soon"})", &why));
+}
+
+TEST(Trace, ReaderSkipsAndCountsBadLines) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  {
+    Writer w(fds[1]);
+    Record r;
+    r.type = std::string(kRequest);
+    r.values["latency_ms"] = 3.25;
+    ASSERT_TRUE(w.write(r));
+    ASSERT_TRUE(w.write_raw_line("garbage {"));
+    r.req = 2;
+    ASSERT_TRUE(w.write(r));
+    ASSERT_TRUE(w.write_raw_line(R"({"v":1,"type":"note","text":"partial)"));  // cut short
+  }
+  close(fds[1]);
+  std::FILE* in = fdopen(fds[0], "r");
+  Reader reader(in);
+  auto a = reader.next();
+  auto b = reader.next();
+  auto c = reader.next();
+  EXPECT_TRUE(a && b);
+  EXPECT_FALSE(c);
+  EXPECT_EQ(b->req, 2);
+  EXPECT_EQ(a->value("latency_ms"), 3.25);
+  EXPECT_EQ(reader.skipped(), 2u);
+  EXPECT_EQ(reader.lines(), 4u);
+  std::fclose(in);
+}
