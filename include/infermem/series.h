@@ -1,0 +1,42 @@
+#pragma once
+// A memory series: what the verdict engine judges. Built from a soak arm, a watched process, or
+// an imported file (CSV, psrecord, Lambda REPORT lines, infermem trace).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace infermem {
+
+inline constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
+inline bool present(double v) { return !std::isnan(v); }
+
+struct SeriesPoint {
+  double t_ms = 0;                  // since the series began
+  std::int64_t req = -1;            // requests done so far, -1 when unknown
+  std::string phase;                // "", "warm", "infer", "unload", ... when known
+  double current_bytes = kAbsent;   // a current figure (VmRSS, cgroup memory.current, ...)
+  double hwm_bytes = kAbsent;       // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
+  double allocator_in_use_bytes = kAbsent;  // bytes the allocator has handed out and not freed
+  int cycle = -1;                   // churn: which load/infer/unload cycle, -1 otherwise
+};
+
+struct Series {
+  std::string name;            // arm name, "pid 1234", a Lambda log stream, a file name
+  std::string current_source;  // how current_bytes was measured, e.g. "VmRSS sampled at 100 Hz"
+  std::string hwm_source;      // e.g. "Lambda Max Memory Used (environment-lifetime high-water mark)"
+  std::vector<SeriesPoint> points;
+};
+
+// Figures around a series that the engine uses when present (kAbsent otherwise).
+struct SeriesContext {
+  double baseline_bytes = kAbsent;  // runtime up, no session
+  double loaded_bytes = kAbsent;    // session created
+  double after_unload_bytes = kAbsent;
+  double after_trim_bytes = kAbsent;
+  std::vector<double> after_unload_per_cycle_bytes;  // churn: one figure per cycle
+  bool injected_leak = false;  // soak --inject-leak was used (for evidence text only)
+};
+
+}  // namespace infermem
