@@ -1,0 +1,46 @@
+#pragma once
+// Configuration arms: a named set of knobs, each resolved to a value, applied to a fresh child.
+// Built-in profiles and custom `--arm 'NAME:key=value,...'` both resolve to an Arm whose `knobs`
+// lists every key (PRODUCT.md), so summary.json says exactly what each arm ran with.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace infermem {
+
+struct KnobSpec {
+  std::string key;
+  std::vector<std::string> values;  // allowed values; empty = a non-negative integer or a size
+  std::string default_value;
+  std::string what;  // one line: what it changes and where (ORT option name, env var, ...)
+};
+
+// Every knob, in the order they are shown.
+const std::vector<KnobSpec>& knob_specs();
+
+struct Arm {
+  std::string name;
+  std::map<std::string, std::string> knobs;  // every key of knob_specs(), resolved
+
+  const std::string& knob(const std::string& key) const;
+  bool on(const std::string& key) const { return knob(key) == "on"; }
+};
+
+// Built-in profile names in --help order: ort-default, no-arena, no-arena-trim, arena-shrink,
+// lean, jemalloc, mimalloc, tcmalloc.
+std::vector<std::string> builtin_arm_names();
+
+// Resolves a built-in profile by name. InputError listing the built-ins when unknown.
+Arm builtin_arm(const std::string& name);
+
+// Parses "NAME:key=value,key=value". A custom arm starts from ort-default, or from a built-in
+// named by `base=<builtin>`. InputError naming the key or value and listing the valid ones.
+Arm parse_custom_arm(const std::string& text);
+
+// Resolves a comma-separated --arms list plus any --arm specs, in order, names unique.
+std::vector<Arm> resolve_arms(const std::string& arms_list, const std::vector<std::string>& custom);
+
+// Shared objects of the allocators, from Debian's packages; empty for glibc.
+std::string allocator_library(const std::string& allocator);
+
+}  // namespace infermem

@@ -1,0 +1,110 @@
+// report.md and the terminal table: the comparison of arms, one row per arm.
+#include <cmath>
+#include <fmt/format.h>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "infermem/summary.h"
+#include "infermem/units.h"
+
+namespace infermem {
+namespace {
+
+std::string mib(double v) { return std::isnan(v) ? "-" : format_mib(v); }
+std::string ms(double v) { return std::isnan(v) ? "-" : fmt::format("{:.2f}", v); }
+std::string rps(double v) { return std::isnan(v) ? "-" : fmt::format("{:.1f}", v); }
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table comparison(const RunSummary& s) {
+  Table t;
+  t.header = {"arm",       "baseline MiB", "loaded MiB", "peak MiB", "after unload MiB",
+              "after trim MiB", "retained MiB", "p50 ms", "p95 ms", "p99 ms",
+              "req/s",     "verdict",      "status"};
+  for (const auto& a : s.arms)
+    t.rows.push_back({a.name, mib(a.memory.baseline_bytes), mib(a.memory.loaded_bytes),
+                      mib(a.memory.peak_bytes), mib(a.memory.after_unload_bytes),
+                      mib(a.memory.after_trim_bytes), mib(a.memory.retained_bytes),
+                      ms(a.latency_ms.p50), ms(a.latency_ms.p95), ms(a.latency_ms.p99),
+                      rps(a.throughput_rps), a.verdict.kind, a.status});
+  return t;
+}
+
+}  // namespace
+
+std::string render_terminal_table(const RunSummary& s) {
+  Table t = comparison(s);
+  std::vector<std::size_t> width(t.header.size());
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    width[c] = t.header[c].size();
+    for (const auto& r : t.rows) width[c] = std::max(width[c], r[c].size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c == 0)
+        out << fmt::format("{:<{}}", cells[c], width[c]);
+      else
+        out << "  " << fmt::format("{:>{}}", cells[c], width[c]);
+    }
+    out << '\n';
+  };
+  line(t.header);
+  for (const auto& r : t.rows) line(r);
+  return out.str();
+}
+
+std::string render_markdown(const RunSummary& s) {
+  std::ostringstream out;
+  out << "# infermem soak report\n\n";
+  out << fmt::format("- model: `{}` (sha256 `{}`)\n", s.model_path, s.model_sha256.substr(0, 16));
+  out << fmt::format("- scenario: {} (seed {})\n", s.scenario, s.seed);
+  out << fmt::format("- infermem {} on ONNX Runtime {}, host {}, started {}\n", s.tool_version,
+                     s.ort_version, s.host, s.started_at);
+  if (s.interrupted) out << "- **interrupted**: the run was stopped; figures are partial\n";
+  for (const auto& n : s.notes) out << "- note: " << n << '\n';
+  out << "\nEach arm ran in its own fresh process. Memory is VmRSS read by the child at each "
+         "phase end; peak is the highest RSS during warm-up and inference (method per arm "
+         "below); retained = after trim (or after unload) minus baseline. Latency is timed "
+         "around `Run()` only.\n\n";
+  Table t = comparison(s);
+  out << '|';
+  for (const auto& h : t.header) out << ' ' << h << " |";
+  out << "\n|";
+  for (std::size_t c = 0; c < t.header.size(); ++c) out << (c == 0 ? "---|" : "---:|");
+  out << '\n';
+  for (const auto& r : t.rows) {
+    out << '|';
+    for (const auto& cell : r) out << ' ' << cell << " |";
+    out << '\n';
+  }
+  for (const auto& a : s.arms) {
+    out << fmt::format("\n## {}\n\n", a.name);
+    out << fmt::format("- status: {}{}\n", a.status,
+                       a.status_detail.empty() ? "" : " (" + a.status_detail + ")");
+    out << fmt::format("- pid {}, {} requests\n", a.pid, a.requests_done);
+    std::string cfg;
+    for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
+    out << "- config: " << cfg << '\n';
+    if (!a.memory.peak_method.empty()) out << "- peak method: " << a.memory.peak_method << '\n';
+    out << fmt::format("- verdict: **{}**\n", a.verdict.kind);
+    for (const auto& e : a.verdict.evidence) out << "  - " << e << '\n';
+    if (!a.verdict.causes.empty()) {
+      out << "- likely causes:\n";
+      for (const auto& c : a.verdict.causes) out << "  - " << c << '\n';
+    }
+    if (!a.verdict.remediations.empty()) {
+      out << "- remediations:\n";
+      for (const auto& r : a.verdict.remediations) out << "  - " << r << '\n';
+    }
+    for (const auto& c : a.checks)
+      out << fmt::format("- check {}: {} — {}\n", c.check, c.passed ? "pass" : "FAIL", c.message);
+  }
+  return out.str();
+}
+
+}  // namespace infermem

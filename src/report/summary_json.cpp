@@ -1,0 +1,115 @@
+// summary.json: the report model as JSON (PRODUCT.md field names), and back.
+#include <cmath>
+
+#include "infermem/summary.h"
+
+namespace infermem {
+namespace {
+
+nlohmann::json num(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+double num_back(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return (it == j.end() || !it->is_number()) ? kAbsent : it->get<double>();
+}
+
+nlohmann::json checks_json(const std::vector<CheckResult>& checks) {
+  auto arr = nlohmann::json::array();
+  for (const auto& c : checks)
+    arr.push_back({{"check", c.check}, {"passed", c.passed}, {"message", c.message}});
+  return arr;
+}
+
+}  // namespace
+
+nlohmann::json RunSummary::to_json() const {
+  nlohmann::json j;
+  j["tool"] = "infermem";
+  j["tool_version"] = tool_version;
+  j["ort_version"] = ort_version;
+  j["model"] = {{"path", model_path}, {"sha256", model_sha256}};
+  j["scenario"] = scenario;
+  j["seed"] = seed;
+  j["host"] = host;
+  j["started_at"] = started_at;
+  j["options"] = options;
+  j["notes"] = notes;
+  j["interrupted"] = interrupted;
+  auto arr = nlohmann::json::array();
+  for (const auto& a : arms) {
+    nlohmann::json m = {{"baseline_bytes", num(a.memory.baseline_bytes)},
+                        {"loaded_bytes", num(a.memory.loaded_bytes)},
+                        {"peak_bytes", num(a.memory.peak_bytes)},
+                        {"after_unload_bytes", num(a.memory.after_unload_bytes)},
+                        {"after_trim_bytes", num(a.memory.after_trim_bytes)},
+                        {"retained_bytes", num(a.memory.retained_bytes)},
+                        {"peak_method", a.memory.peak_method}};
+    nlohmann::json l = {{"mean", num(a.latency_ms.mean)},
+                        {"p50", num(a.latency_ms.p50)},
+                        {"p95", num(a.latency_ms.p95)},
+                        {"p99", num(a.latency_ms.p99)}};
+    arr.push_back({{"name", a.name},
+                   {"config", a.config},
+                   {"pid", a.pid},
+                   {"status", a.status},
+                   {"status_detail", a.status_detail},
+                   {"requests_done", a.requests_done},
+                   {"memory", m},
+                   {"latency_ms", l},
+                   {"throughput_rps", num(a.throughput_rps)},
+                   {"verdict", a.verdict.to_json()},
+                   {"phases", a.phases},
+                   {"checks", checks_json(a.checks)},
+                   {"last_rss_bytes", num(a.last_rss_bytes)}});
+  }
+  j["arms"] = arr;
+  return j;
+}
+
+RunSummary RunSummary::from_json(const nlohmann::json& j) {
+  RunSummary s;
+  s.tool_version = j.value("tool_version", "");
+  s.ort_version = j.value("ort_version", "");
+  if (j.contains("model") && j["model"].is_object()) {
+    s.model_path = j["model"].value("path", "");
+    s.model_sha256 = j["model"].value("sha256", "");
+  }
+  s.scenario = j.value("scenario", "");
+  s.seed = j.value("seed", std::uint64_t{0});
+  s.host = j.value("host", "");
+  s.started_at = j.value("started_at", "");
+  s.options = j.value("options", nlohmann::json::object());
+  s.notes = j.value("notes", std::vector<std::string>{});
+  s.interrupted = j.value("interrupted", false);
+  for (const auto& a : j.value("arms", nlohmann::json::array())) {
+    ArmSummary r;
+    r.name = a.value("name", "");
+    r.config = a.value("config", std::map<std::string, std::string>{});
+    r.pid = a.value("pid", 0);
+    r.status = a.value("status", "");
+    r.status_detail = a.value("status_detail", "");
+    r.requests_done = a.value("requests_done", std::int64_t{0});
+    const auto m = a.value("memory", nlohmann::json::object());
+    r.memory.baseline_bytes = num_back(m, "baseline_bytes");
+    r.memory.loaded_bytes = num_back(m, "loaded_bytes");
+    r.memory.peak_bytes = num_back(m, "peak_bytes");
+    r.memory.after_unload_bytes = num_back(m, "after_unload_bytes");
+    r.memory.after_trim_bytes = num_back(m, "after_trim_bytes");
+    r.memory.retained_bytes = num_back(m, "retained_bytes");
+    r.memory.peak_method = m.value("peak_method", "");
+    const auto l = a.value("latency_ms", nlohmann::json::object());
+    r.latency_ms.mean = num_back(l, "mean");
+    r.latency_ms.p50 = num_back(l, "p50");
+    r.latency_ms.p95 = num_back(l, "p95");
+    r.latency_ms.p99 = num_back(l, "p99");
+    r.throughput_rps = num_back(a, "throughput_rps");
+    if (a.contains("verdict") && a["verdict"].is_object()) r.verdict = Verdict::from_json(a["verdict"]);
+    r.phases = a.value("phases", nlohmann::json::array());
+    for (const auto& c : a.value("checks", nlohmann::json::array()))
+      r.checks.push_back({r.name, c.value("check", ""), c.value("passed", true), c.value("message", "")});
+    r.last_rss_bytes = num_back(a, "last_rss_bytes");
+    s.arms.push_back(std::move(r));
+  }
+  return s;
+}
+
+}  // namespace infermem

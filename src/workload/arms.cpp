@@ -1,0 +1,231 @@
+#include "infermem/arms.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <set>
+#include <unistd.h>
+
+#include "infermem/error.h"
+#include "infermem/units.h"
+
+namespace infermem {
+namespace {
+
+const std::vector<std::string> kOnOff{"on", "off"};
+
+bool is_size_knob(const std::string& key) { return key == "mmap_threshold"; }
+
+void check_value(const KnobSpec& spec, const std::string& value, const std::string& arm) {
+  if (!spec.values.empty()) {
+    if (std::find(spec.values.begin(), spec.values.end(), value) == spec.values.end())
+      throw InputError(fmt::format("arm '{}': {}={} is not valid; {} takes one of: {}", arm,
+                                   spec.key, value, spec.key, fmt::join(spec.values, ", ")));
+    return;
+  }
+  if (value == "default") return;
+  if (is_size_knob(spec.key)) {
+    parse_size(value, fmt::format("arm '{}': {}", arm, spec.key));
+    return;
+  }
+  bool digits = !value.empty() && value.size() < 6 &&
+                std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(c); });
+  if (!digits)
+    throw InputError(fmt::format("arm '{}': {}={} is not valid; {} takes a count (0 = ORT's "
+                                 "choice) or 'default'",
+                                 arm, spec.key, value, spec.key));
+}
+
+const KnobSpec* find_spec(const std::string& key) {
+  for (const auto& s : knob_specs())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::string valid_keys() {
+  std::vector<std::string> keys;
+  for (const auto& s : knob_specs()) keys.push_back(s.key);
+  keys.push_back("base");
+  return fmt::format("{}", fmt::join(keys, ", "));
+}
+
+Arm defaults(const std::string& name) {
+  Arm a;
+  a.name = name;
+  for (const auto& s : knob_specs()) a.knobs[s.key] = s.default_value;
+  return a;
+}
+
+std::string trim(std::string s) {
+  auto ws = [](unsigned char c) { return std::isspace(c); };
+  while (!s.empty() && ws(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && ws(s[i])) ++i;
+  return s.substr(i);
+}
+
+}  // namespace
+
+const std::vector<KnobSpec>& knob_specs() {
+  static const std::vector<KnobSpec> specs{
+      {"arena", kOnOff, "on", "ORT CPU memory arena (SessionOptions EnableCpuMemArena)"},
+      {"mem_pattern", kOnOff, "on", "ORT memory pattern planning (SessionOptions EnableMemPattern)"},
+      {"arena_extend", {"default", "same", "power2"}, "default",
+       "arena growth: same-as-requested or next power of two (env allocator with OrtArenaCfg)"},
+      {"shrink", kOnOff, "off",
+       "run option memory.enable_memory_arena_shrinkage=cpu:0 after each Run()"},
+      {"device_alloc_for_initializers", kOnOff, "off",
+       "session.use_device_allocator_for_initializers=1 (weights outside the arena)"},
+      {"graph_opt", {"off", "basic", "extended", "all"}, "all", "graph optimisation level"},
+      {"intra", {}, "1", "intra-op threads (0 = ORT's choice)"},
+      {"inter", {}, "1", "inter-op threads (0 = ORT's choice)"},
+      {"prepacking", kOnOff, "on", "weight prepacking (off: session.disable_prepacking=1)"},
+      {"env_allocator", kOnOff, "off",
+       "one arena shared through the environment (session.use_env_allocators=1)"},
+      {"load", {"path", "bytes", "mmap"}, "path",
+       "model load: from the file path, from a heap copy of its bytes, or from an mmap of it"},
+      {"allocator", {"glibc", "jemalloc", "mimalloc", "tcmalloc"}, "glibc",
+       "process allocator (LD_PRELOAD of Debian's library in the child only)"},
+      {"malloc_arena_max", {}, "default", "glibc MALLOC_ARENA_MAX for the child"},
+      {"mmap_threshold", {}, "default", "glibc mmap threshold (GLIBC_TUNABLES) for the child"},
+      {"trim", kOnOff, "off",
+       "after unload: malloc_trim(0) on glibc, arena purge on jemalloc"},
+  };
+  return specs;
+}
+
+const std::string& Arm::knob(const std::string& key) const {
+  static const std::string empty;
+  auto it = knobs.find(key);
+  return it == knobs.end() ? empty : it->second;
+}
+
+std::vector<std::string> builtin_arm_names() {
+  return {"ort-default", "no-arena", "no-arena-trim", "arena-shrink",
+          "lean",        "jemalloc", "mimalloc",      "tcmalloc"};
+}
+
+Arm builtin_arm(const std::string& name) {
+  Arm a = defaults(name);
+  if (name == "ort-default") return a;
+  if (name == "no-arena" || name == "no-arena-trim") {
+    a.knobs["arena"] = "off";
+    a.knobs["mem_pattern"] = "off";
+    if (name == "no-arena-trim") a.knobs["trim"] = "on";
+    return a;
+  }
+  if (name == "arena-shrink") {
+    a.knobs["shrink"] = "on";
+    return a;
+  }
+  if (name == "lean") {
+    // Placeholder chosen from first measurements (docs/soak.md): weights outside the arena,
+    // model loaded by path, a trim after unload, and glibc held to two arenas.
+    a.knobs["device_alloc_for_initializers"] = "on";
+    a.knobs["mem_pattern"] = "off";
+    a.knobs["shrink"] = "on";
+    a.knobs["trim"] = "on";
+    a.knobs["malloc_arena_max"] = "2";
+    return a;
+  }
+  if (name == "jemalloc" || name == "mimalloc" || name == "tcmalloc") {
+    a.knobs["allocator"] = name;
+    return a;
+  }
+  throw InputError(fmt::format("unknown arm '{}'; built-in arms are: {} (or define one with "
+                               "--arm 'NAME:key=value,...')",
+                               name, fmt::join(builtin_arm_names(), ", ")));
+}
+
+Arm parse_custom_arm(const std::string& text) {
+  auto colon = text.find(':');
+  std::string name = trim(text.substr(0, colon));
+  if (name.empty())
+    throw InputError(fmt::format("--arm '{}': the arm needs a name, as in "
+                                 "--arm 'small:arena=off,trim=on'",
+                                 text));
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      throw InputError(fmt::format("--arm '{}': the name '{}' may hold only letters, digits, "
+                                   "'-', '_' and '.'",
+                                   text, name));
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (colon != std::string::npos) {
+    std::string rest = text.substr(colon + 1);
+    std::size_t start = 0;
+    while (start <= rest.size()) {
+      auto comma = rest.find(',', start);
+      std::string item = trim(rest.substr(start, comma - start));
+      if (!item.empty()) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos)
+          throw InputError(fmt::format("arm '{}': '{}' is not key=value; valid keys: {}", name,
+                                       item, valid_keys()));
+        pairs.emplace_back(trim(item.substr(0, eq)), trim(item.substr(eq + 1)));
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  Arm a = defaults(name);
+  for (const auto& [k, v] : pairs)
+    if (k == "base") {
+      Arm base = builtin_arm(v);
+      a.knobs = base.knobs;
+    }
+  for (const auto& [k, v] : pairs) {
+    if (k == "base") continue;
+    const KnobSpec* spec = find_spec(k);
+    if (!spec)
+      throw InputError(
+          fmt::format("arm '{}': unknown key '{}'; valid keys: {}", name, k, valid_keys()));
+    check_value(*spec, v, name);
+    a.knobs[k] = v;
+  }
+  return a;
+}
+
+std::vector<Arm> resolve_arms(const std::string& arms_list, const std::vector<std::string>& custom) {
+  std::vector<Arm> arms;
+  std::size_t start = 0;
+  while (start < arms_list.size()) {
+    auto comma = arms_list.find(',', start);
+    std::string name = trim(arms_list.substr(start, comma - start));
+    if (!name.empty()) arms.push_back(builtin_arm(name));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (const auto& c : custom) arms.push_back(parse_custom_arm(c));
+  if (arms.empty()) throw InputError("--arms: no arm to run; name at least one");
+  std::set<std::string> seen;
+  for (const auto& a : arms)
+    if (!seen.insert(a.name).second)
+      throw InputError(fmt::format("arm '{}' is named twice; arm names must be unique", a.name));
+  return arms;
+}
+
+std::string allocator_library(const std::string& allocator) {
+  const char* candidates[3] = {nullptr, nullptr, nullptr};
+  if (allocator == "jemalloc") {
+    candidates[0] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+    candidates[1] = "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2";
+  } else if (allocator == "mimalloc") {
+    candidates[0] = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
+    candidates[1] = "/usr/lib/aarch64-linux-gnu/libmimalloc.so.2";
+  } else if (allocator == "tcmalloc") {
+    candidates[0] = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
+    candidates[1] = "/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4";
+  } else {
+    return {};
+  }
+  for (const char* c : candidates)
+    if (c && access(c, R_OK) == 0) return c;
+  throw InputError(fmt::format("allocator={}: its library is not installed (Debian package {})",
+                               allocator,
+                               allocator == "jemalloc"   ? "libjemalloc2"
+                               : allocator == "mimalloc" ? "libmimalloc2.0"
+                                                         : "libtcmalloc-minimal4"));
+}
+
+}  // namespace infermem

@@ -1,0 +1,19 @@
+#pragma once
+// From one arm's trace records to the report model's figures, series and verdict context.
+#include <vector>
+
+#include "infermem/series.h"
+#include "infermem/summary.h"
+#include "infermem/trace.h"
+
+namespace infermem {
+
+// Fills memory, latency, throughput, phases and requests_done of `arm` from its records
+// (child records carry phase ends; parent samples give the last RSS seen from outside).
+void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm);
+
+// The series the verdict engine judges: the child's per-request readings in warm/infer phases.
+Series arm_series(const std::vector<trace::Record>& records, const std::string& name);
+SeriesContext arm_context(const ArmSummary& arm, const std::vector<trace::Record>& records);
+
+}  // namespace infermem

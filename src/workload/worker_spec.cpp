@@ -1,0 +1,68 @@
+// WorkerSpec as JSON: how the parent tells a child what to run.
+#include "infermem/soak.h"
+
+namespace infermem {
+
+nlohmann::json WorkerSpec::to_json() const {
+  const auto& o = options;
+  nlohmann::json inputs_j = nlohmann::json::array();
+  for (const auto& p : inputs) {
+    nlohmann::json in = {{"name", p.name},
+                         {"element_type", p.element_type},
+                         {"shape", p.shape},
+                         {"dim_keys", p.dim_keys}};
+    if (p.vocab_size) in["vocab_size"] = *p.vocab_size;
+    inputs_j.push_back(in);
+  }
+  nlohmann::json dims_j = nlohmann::json::object();
+  for (const auto& [k, r] : dims) dims_j[k] = {r.lo, r.hi, r.step};
+  return {{"model_path", o.model_path},
+          {"scenario", o.scenario},
+          {"requests", o.requests},
+          {"duration_ms", o.duration_ms},
+          {"cycles", o.cycles},
+          {"seed", o.seed},
+          {"inject_leak_bytes", o.inject_leak_bytes},
+          {"cache", o.cache},
+          {"warm_requests", o.warm_requests},
+          {"child_sample_hz", o.child_sample_hz},
+          {"arm", {{"name", arm.name}, {"knobs", arm.knobs}}},
+          {"inputs", inputs_j},
+          {"dims", dims_j},
+          {"model_variants", model_variants},
+          {"run_t0_ms", run_t0_ms}};
+}
+
+WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
+  WorkerSpec s;
+  auto& o = s.options;
+  o.model_path = j.at("model_path").get<std::string>();
+  o.scenario = j.at("scenario").get<std::string>();
+  o.requests = j.at("requests").get<std::int64_t>();
+  o.duration_ms = j.at("duration_ms").get<double>();
+  o.cycles = j.at("cycles").get<int>();
+  o.seed = j.at("seed").get<std::uint64_t>();
+  o.inject_leak_bytes = j.at("inject_leak_bytes").get<std::uint64_t>();
+  o.cache = j.at("cache").get<std::string>();
+  o.warm_requests = j.at("warm_requests").get<int>();
+  o.child_sample_hz = j.at("child_sample_hz").get<double>();
+  s.arm.name = j.at("arm").at("name").get<std::string>();
+  s.arm.knobs = j.at("arm").at("knobs").get<std::map<std::string, std::string>>();
+  for (const auto& in : j.at("inputs")) {
+    InputPlan p;
+    p.name = in.at("name").get<std::string>();
+    p.element_type = in.at("element_type").get<int>();
+    p.shape = in.at("shape").get<std::vector<std::int64_t>>();
+    p.dim_keys = in.at("dim_keys").get<std::vector<std::string>>();
+    if (in.contains("vocab_size")) p.vocab_size = in.at("vocab_size").get<std::int64_t>();
+    s.inputs.push_back(std::move(p));
+  }
+  for (const auto& [k, v] : j.at("dims").items())
+    s.dims[k] = DimRange{v.at(0).get<std::int64_t>(), v.at(1).get<std::int64_t>(),
+                         v.at(2).get<std::int64_t>()};
+  s.model_variants = j.at("model_variants").get<std::vector<std::string>>();
+  s.run_t0_ms = j.at("run_t0_ms").get<double>();
+  return s;
+}
+
+}  // namespace infermem
