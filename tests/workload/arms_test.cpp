@@ -1,0 +1,87 @@
+#include "infermem/arms.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "infermem/error.h"
+
+using namespace infermem;
+using ::testing::HasSubstr;
+
+TEST(Arms, EveryBuiltinResolvesEveryKnob) {
+  for (const auto& name : builtin_arm_names()) {
+    Arm a = builtin_arm(name);
+    EXPECT_EQ(a.name, name);
+    for (const auto& spec : knob_specs()) EXPECT_FALSE(a.knob(spec.key).empty()) << name << " " << spec.key;
+  }
+}
+
+TEST(Arms, BuiltinsMeanWhatTheProductSays) {
+  EXPECT_EQ(builtin_arm("ort-default").knob("arena"), "on");
+  Arm na = builtin_arm("no-arena");
+  EXPECT_EQ(na.knob("arena"), "off");
+  EXPECT_EQ(na.knob("mem_pattern"), "off");
+  EXPECT_EQ(na.knob("trim"), "off");
+  EXPECT_EQ(builtin_arm("no-arena-trim").knob("trim"), "on");
+  EXPECT_EQ(builtin_arm("arena-shrink").knob("shrink"), "on");
+  EXPECT_EQ(builtin_arm("jemalloc").knob("allocator"), "jemalloc");
+  EXPECT_EQ(builtin_arm("tcmalloc").knob("allocator"), "tcmalloc");
+}
+
+TEST(Arms, CustomArmStartsFromDefaultsOrABase) {
+  Arm a = parse_custom_arm("small: arena=off, trim=on ,load=bytes");
+  EXPECT_EQ(a.name, "small");
+  EXPECT_EQ(a.knob("arena"), "off");
+  EXPECT_EQ(a.knob("trim"), "on");
+  EXPECT_EQ(a.knob("load"), "bytes");
+  EXPECT_EQ(a.knob("mem_pattern"), "on");
+  Arm b = parse_custom_arm("je2:base=jemalloc,malloc_arena_max=2,mmap_threshold=128KiB");
+  EXPECT_EQ(b.knob("allocator"), "jemalloc");
+  EXPECT_EQ(b.knob("malloc_arena_max"), "2");
+}
+
+TEST(Arms, UnknownKeyNamesItAndListsValidKeys) {
+  try {
+    parse_custom_arm("x:arenna=off");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("arenna"));
+    EXPECT_THAT(e.what(), HasSubstr("mem_pattern"));
+  }
+}
+
+TEST(Arms, BadValueNamesItAndListsValidValues) {
+  try {
+    parse_custom_arm("x:graph_opt=max");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("graph_opt=max"));
+    EXPECT_THAT(e.what(), HasSubstr("extended"));
+  }
+  EXPECT_THROW(parse_custom_arm("x:intra=many"), InputError);
+  EXPECT_THROW(parse_custom_arm("x:mmap_threshold=lots"), InputError);
+  EXPECT_THROW(parse_custom_arm(":arena=off"), InputError);
+  EXPECT_THROW(parse_custom_arm("bad name:arena=off"), InputError);
+  EXPECT_THROW(parse_custom_arm("x:arena"), InputError);
+}
+
+TEST(Arms, ResolveKeepsOrderAndRejectsDuplicatesAndUnknowns) {
+  auto arms = resolve_arms("ort-default, no-arena", {"mine:arena=off"});
+  ASSERT_EQ(arms.size(), 3u);
+  EXPECT_EQ(arms[2].name, "mine");
+  EXPECT_THROW(resolve_arms("ort-default,ort-default", {}), InputError);
+  try {
+    resolve_arms("ort-default,fastest", {});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("fastest"));
+    EXPECT_THAT(e.what(), HasSubstr("no-arena-trim"));
+  }
+  EXPECT_THROW(resolve_arms("", {}), InputError);
+}
+
+TEST(Arms, AllocatorLibrariesComeFromTheSystemPackages) {
+  EXPECT_EQ(allocator_library("glibc"), "");
+  for (const char* a : {"jemalloc", "mimalloc", "tcmalloc"})
+    EXPECT_THAT(allocator_library(a), HasSubstr(".so")) << a;
+}
