@@ -1,0 +1,209 @@
+// End-to-end: `infermem soak` on generated models and the real PP-OCRv4 detection model.
+#include <filesystem>
+#include <fstream>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/models.h"
+#include "support/run_helpers.h"
+
+using infermem::test::generated_model;
+using infermem::test::make_temp_dir;
+using infermem::test::run_cli;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name) {
+  for (const auto& a : summary["arms"])
+    if (a["name"] == name) return a;
+  throw std::runtime_error("no arm " + name);
+}
+
+// Phase-end records of one arm in trace.jsonl.
+std::vector<nlohmann::json> phase_ends(const std::string& trace_path, const std::string& arm) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(trace_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "phase" && j.value("edge", "") == "end" && j.value("arm", "") == arm)
+      out.push_back(j);
+  }
+  return out;
+}
+
+bool any_phase_has(const std::vector<nlohmann::json>& phases, const std::string& key) {
+  for (const auto& p : phases)
+    if (p.contains(key)) return true;
+  return false;
+}
+
+bool sanitized() {
+#if defined(INFERMEM_SANITIZED)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void expect_sane_figures(const nlohmann::json& arm) {
+  SCOPED_TRACE(arm["name"].get<std::string>());
+  ASSERT_EQ(arm["status"], "ok") << arm["status_detail"];
+  const auto& m = arm["memory"];
+  for (const char* k : {"baseline_bytes", "loaded_bytes", "peak_bytes", "after_unload_bytes"})
+    ASSERT_TRUE(m[k].is_number()) << k;
+  EXPECT_LE(m["baseline_bytes"].get<double>(), m["loaded_bytes"].get<double>());
+  EXPECT_GE(m["peak_bytes"].get<double>(), m["after_unload_bytes"].get<double>());
+  EXPECT_GE(m["peak_bytes"].get<double>(), m["loaded_bytes"].get<double>() * 0.9);
+  EXPECT_GT(arm["latency_ms"]["p50"].get<double>(), 0.0);
+  EXPECT_GE(arm["latency_ms"]["p99"].get<double>(), arm["latency_ms"]["p50"].get<double>());
+  EXPECT_GT(arm["throughput_rps"].get<double>(), 0.0);
+  EXPECT_TRUE(arm["verdict"]["kind"].is_string());
+  EXPECT_TRUE(arm["config"].contains("arena"));
+}
+
+}  // namespace
+
+TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) {
+  std::string model = generated_model("transformer", "8MiB");
+  std::string out = make_temp_dir("soak");
+  auto r = run_cli({"soak", model, "--scenario", "mixed", "--requests", "25", "--arms",
+                    "ort-default,no-arena,no-arena-trim,jemalloc", "--dim", "sequence=16..64",
+                    "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ort-default"));
+  EXPECT_THAT(r.out, HasSubstr("peak MiB"));
+  auto summary = read_json(out + "/summary.json");
+  EXPECT_EQ(summary["scenario"], "mixed");
+  EXPECT_EQ(summary["model"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_THAT(summary["ort_version"].get<std::string>(), HasSubstr("1.29"));
+  std::set<int> pids;
+  for (const auto& arm : summary["arms"]) {
+    expect_sane_figures(arm);
+    EXPECT_EQ(arm["requests_done"], 25);
+    pids.insert(arm["pid"].get<int>());
+  }
+  EXPECT_EQ(pids.size(), 4u) << "each arm ran in a different process";
+  EXPECT_TRUE(fs::exists(out + "/report.md"));
+  EXPECT_TRUE(fs::exists(out + "/junit.xml"));
+
+  // ORT's arena statistics exist only for sessions that have an arena.
+  std::string trace = out + "/trace.jsonl";
+  EXPECT_TRUE(any_phase_has(phase_ends(trace, "ort-default"), "ort_arena_reserved_bytes"));
+  EXPECT_FALSE(any_phase_has(phase_ends(trace, "no-arena"), "ort_arena_reserved_bytes"));
+  // Trim ran only where the arm asked for it.
+  EXPECT_TRUE(arm_named(summary, "no-arena-trim")["memory"]["after_trim_bytes"].is_number());
+  EXPECT_TRUE(arm_named(summary, "no-arena")["memory"]["after_trim_bytes"].is_null());
+  // The jemalloc arm's child really ran on jemalloc: its mallctl answered.
+  if (!sanitized()) {
+    EXPECT_TRUE(any_phase_has(phase_ends(trace, "jemalloc"), "jemalloc_allocated_bytes"));
+    EXPECT_FALSE(any_phase_has(phase_ends(trace, "ort-default"), "jemalloc_allocated_bytes"));
+  }
+}
+
+TEST(SoakE2E, RealOcrDetectionModelMixedShapes) {
+  std::string model = std::string(INFERMEM_SOURCE_DIR) + "/third_party/models/ch_PP-OCRv4_det_infer.onnx";
+  if (!fs::exists(model)) GTEST_SKIP() << "run scripts/setup.sh to fetch the PP-OCRv4 model";
+  std::string out = make_temp_dir("soak-ocr");
+  auto r = run_cli({"soak", model, "--scenario", "mixed", "--requests", "12", "--arms",
+                    "ort-default,no-arena-trim", "--dim", "x.2=96..256", "--dim", "x.3=96..256",
+                    "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto summary = read_json(out + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 2u);
+  for (const auto& arm : summary["arms"]) expect_sane_figures(arm);
+  EXPECT_NE(summary["arms"][0]["pid"], summary["arms"][1]["pid"]);
+}
+
+TEST(SoakE2E, ChurnAndCacheScenariosRun) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-churn");
+  auto r = run_cli({"soak", model, "--scenario", "churn", "--cycles", "3", "--requests", "5",
+                    "--arms", "ort-default", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto summary = read_json(out + "/summary.json");
+  EXPECT_EQ(summary["arms"][0]["status"], "ok");
+  EXPECT_EQ(phase_ends(out + "/trace.jsonl", "ort-default").size(), 1u + 3u * 3u + 1u)
+      << "baseline, 3 x (load, infer, unload), and warm in the first cycle";
+
+  std::string out2 = make_temp_dir("soak-cache");
+  r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--cache", "lru:2",
+               "--requests", "30", "--arms", "ort-default", "--out", out2});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  summary = read_json(out2 + "/summary.json");
+  EXPECT_EQ(summary["arms"][0]["status"], "ok");
+  EXPECT_EQ(summary["arms"][0]["requests_done"], 30);
+  EXPECT_FALSE(fs::exists(out2 + "/models")) << "model variants are removed after the run";
+}
+
+TEST(SoakE2E, MemoryLimitOomKillIsAResultAndTheNextArmStillRuns) {
+  // 96 MiB of weights cannot load under 128 MiB: ORT holds the weights plus its runtime
+  // (about 30 MiB here) and, with graph optimisation, transformed copies of them.
+  std::string model = generated_model("transformer", "96MiB");
+  std::string out = make_temp_dir("soak-oom");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "5", "--arms",
+                    "ort-default,no-arena", "--memory-limit", "128M", "--out", out});
+  auto summary = read_json(out + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
+  bool limited = true;
+  for (const auto& n : summary["notes"])
+    if (n.get<std::string>().find("not applied") != std::string::npos) limited = false;
+  if (!limited) GTEST_SKIP() << "no memory cgroup can be created here: " << summary["notes"].dump();
+  for (const auto& arm : summary["arms"]) {
+    EXPECT_EQ(arm["status"], "oom-killed") << arm["status_detail"];
+    EXPECT_THAT(arm["status_detail"].get<std::string>(), HasSubstr("oom_kill"));
+    EXPECT_GT(arm["pid"].get<int>(), 0);
+  }
+  EXPECT_NE(summary["arms"][0]["pid"], summary["arms"][1]["pid"]);
+  EXPECT_NE(r.exit_code, 2);
+}
+
+TEST(SoakE2E, BadInputIsExitTwoWithAClearMessageAndNothingWritten) {
+  std::string dir = make_temp_dir("soak-bad");
+  std::string corrupt = dir + "/corrupt.onnx";
+  std::ofstream(corrupt) << "this is not an onnx model";
+  std::string out = dir + "/out";
+  auto r = run_cli({"soak", corrupt, "--out", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("corrupt.onnx"));
+  EXPECT_FALSE(fs::exists(out)) << "nothing half-written";
+
+  std::string model = generated_model("mlp", "2MiB");
+  r = run_cli({"soak", model, "--arm", "x:arenna=off", "--out", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("arenna"));
+  EXPECT_FALSE(fs::exists(out));
+
+  std::string strings = dir + "/strings.onnx";
+  infermem::test::write_string_input_model(strings);
+  r = run_cli({"soak", strings, "--out", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'text'"));
+  EXPECT_THAT(r.err, HasSubstr("string"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(SoakE2E, ACrashedChildIsRecordedWithItsDataAndTheOtherArmsRun) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-crash");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "10", "--arms",
+                    "ort-default,no-arena", "--out", out},
+                   {"INFERMEM_TEST_CRASH_ARM=ort-default", "INFERMEM_TEST_CRASH_AT_REQUEST=4"});
+  auto summary = read_json(out + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
+  const auto& crashed = arm_named(summary, "ort-default");
+  EXPECT_EQ(crashed["status"], "crashed");
+  EXPECT_THAT(crashed["status_detail"].get<std::string>(), HasSubstr("SIGABRT"));
+  EXPECT_EQ(crashed["requests_done"], 4);
+  EXPECT_TRUE(crashed["memory"]["loaded_bytes"].is_number()) << "data so far is kept";
+  EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
+}
