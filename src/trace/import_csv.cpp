@@ -1,0 +1,328 @@
+// CSV with a header naming a time column and a memory column (and optionally a high-water mark,
+// allocator in-use bytes and a request count). Units come from the header names ("time_ms",
+// "rss_mb", "memory (KiB)"), else seconds and bytes; --unit overrides the memory unit.
+#include <fmt/format.h>
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "infermem/error.h"
+#include "trace/import_util.h"
+
+namespace infermem::import_detail {
+namespace {
+
+// "Real (MB)" -> {"real", "mb"}; "VmHWM" -> {"vmhwm"}; "time_ms" -> {"time", "ms"}.
+std::vector<std::string> name_tokens(std::string_view header_name) {
+  std::vector<std::string> tokens;
+  std::string current;
+  for (char c : header_name) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      current.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!current.empty()) {
+      tokens.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+  return tokens;
+}
+
+std::string normalized(std::string_view header_name) {
+  std::string out;
+  for (const auto& t : name_tokens(header_name)) out += (out.empty() ? "" : "_") + t;
+  return out;
+}
+
+bool has_any(const std::vector<std::string>& tokens,
+             std::initializer_list<std::string_view> words) {
+  return std::any_of(tokens.begin(), tokens.end(), [&](const std::string& t) {
+    return std::find(words.begin(), words.end(), t) != words.end();
+  });
+}
+
+// Milliseconds per unit named in a time column's tokens; 0 when none is named.
+double ms_per_time_unit(const std::vector<std::string>& tokens) {
+  if (has_any(tokens, {"ms", "msec", "millis", "milliseconds"})) return 1.0;
+  if (has_any(tokens, {"us", "usec", "micros", "microseconds"})) return 1e-3;
+  if (has_any(tokens, {"ns", "nsec", "nanos", "nanoseconds"})) return 1e-6;
+  if (has_any(tokens, {"s", "sec", "secs", "second", "seconds"})) return 1000.0;
+  if (has_any(tokens, {"min", "mins", "minute", "minutes"})) return 60'000.0;
+  if (has_any(tokens, {"h", "hr", "hrs", "hour", "hours"})) return 3'600'000.0;
+  return 0;
+}
+
+// Bytes per unit named in a memory column's tokens ("rss_mb", "memory_kib"); 0 when none.
+double bytes_per_memory_unit(const std::vector<std::string>& tokens) {
+  if (has_any(tokens, {"b", "byte", "bytes"})) return 1.0;
+  if (has_any(tokens, {"kb", "kib", "k", "kbytes"})) return 1024.0;
+  if (has_any(tokens, {"mb", "mib", "m", "mbytes"})) return 1024.0 * 1024;
+  if (has_any(tokens, {"gb", "gib", "g", "gbytes"})) return 1024.0 * 1024 * 1024;
+  return 0;
+}
+
+enum class Role { kNone, kTime, kCurrent, kHwm, kAllocator, kRequest };
+
+Role classify(const std::vector<std::string>& t) {
+  if (has_any(t, {"time", "t", "elapsed", "timestamp", "ts", "date", "datetime", "clock", "uptime",
+                  "seconds", "secs", "sec"}))
+    return Role::kTime;
+  if (has_any(t,
+              {"virtual", "virt", "vms", "vsz", "swap", "cpu", "limit", "size", "total", "free"}))
+    return Role::kNone;
+  if (has_any(t, {"req", "reqs", "request", "requests", "iteration", "iter", "invocation",
+                  "invocations", "step"}))
+    return Role::kRequest;
+  if (has_any(t, {"hwm", "vmhwm", "max", "peak", "maxrss", "highwater", "watermark"}))
+    return Role::kHwm;
+  if (has_any(t, {"allocated", "inuse", "malloc", "heap"}) ||
+      (has_any(t, {"in"}) && has_any(t, {"use"})))
+    return Role::kAllocator;
+  if (has_any(t, {"rss", "vmrss", "mem", "memory", "resident", "used", "usage", "current", "real",
+                  "pss", "wss", "working"}) ||
+      bytes_per_memory_unit(t) != 0)
+    return Role::kCurrent;
+  return Role::kNone;
+}
+
+bool is_timestamp_name(const std::vector<std::string>& t) {
+  return has_any(t, {"timestamp", "ts", "date", "datetime", "clock"});
+}
+
+// Splits one CSV record on `delimiter`, honouring double quotes ("a,b" and "" inside quotes).
+std::vector<std::string> split_csv(std::string_view line, char delimiter) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back().push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == delimiter) {
+      fields.emplace_back();
+    } else {
+      fields.back().push_back(c);
+    }
+  }
+  return fields;
+}
+
+char detect_delimiter(std::string_view header) {
+  char best = ',';
+  std::size_t best_count = 0;
+  for (char d : {',', ';', '\t'}) {
+    auto n = static_cast<std::size_t>(std::count(header.begin(), header.end(), d));
+    if (n > best_count) best = d, best_count = n;
+  }
+  return best;
+}
+
+struct Column {
+  int index = -1;
+  std::string name;
+  double scale = 1.0;  // to bytes (memory) or milliseconds (time)
+};
+
+struct Layout {
+  char delimiter = ',';
+  std::vector<std::string> names;
+  Column time, current, hwm, allocator, request;
+  bool time_is_timestamp = false;  // epoch numbers of unknown unit, or ISO-8601 strings
+};
+
+int find_named(const std::vector<std::string>& names, const std::string& wanted,
+               const std::string& flag, const std::string& source) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (lower(trim(names[i])) == lower(trim(wanted)) || normalized(names[i]) == normalized(wanted))
+      return static_cast<int>(i);
+  std::string all;
+  for (const auto& n : names) all += (all.empty() ? "" : ", ") + std::string(trim(n));
+  throw InputError(
+      fmt::format("{}: {} '{}' is not a column of the header ({})", source, flag, wanted, all));
+}
+
+Layout read_header(std::string_view header, const ImportOptions& options,
+                   std::vector<std::string>& notes) {
+  Layout layout;
+  layout.delimiter = detect_delimiter(header);
+  layout.names = split_csv(header, layout.delimiter);
+  const std::string& source = options.source_name;
+  auto assign = [&](Column& column, int index) {
+    column.index = index;
+    column.name = std::string(trim(layout.names[static_cast<std::size_t>(index)]));
+  };
+  if (!options.time_column.empty())
+    assign(layout.time, find_named(layout.names, options.time_column, "--time-column", source));
+  if (!options.memory_column.empty())
+    assign(layout.current,
+           find_named(layout.names, options.memory_column, "--memory-column", source));
+  for (std::size_t i = 0; i < layout.names.size(); ++i) {
+    const int index = static_cast<int>(i);
+    if (index == layout.time.index || index == layout.current.index) continue;
+    Column* slot = nullptr;
+    switch (classify(name_tokens(layout.names[i]))) {
+      case Role::kTime:
+        slot = &layout.time;
+        break;
+      case Role::kCurrent:
+        slot = &layout.current;
+        break;
+      case Role::kHwm:
+        slot = &layout.hwm;
+        break;
+      case Role::kAllocator:
+        slot = &layout.allocator;
+        break;
+      case Role::kRequest:
+        slot = &layout.request;
+        break;
+      case Role::kNone:
+        break;
+    }
+    if (slot && slot->index < 0) assign(*slot, index);
+  }
+  std::string all;
+  for (const auto& n : layout.names) all += (all.empty() ? "" : ", ") + std::string(trim(n));
+  if (layout.time.index < 0)
+    throw InputError(
+        fmt::format("{}: the CSV header ({}) names no time column (e.g. time, time_ms, elapsed_s, "
+                    "timestamp); pass --time-column",
+                    source, all));
+  if (layout.current.index < 0 && layout.hwm.index < 0)
+    throw InputError(
+        fmt::format("{}: the CSV header ({}) names no memory column (e.g. rss, rss_bytes, rss_mb, "
+                    "memory_mib, vmhwm); pass --memory-column",
+                    source, all));
+
+  const auto time_tokens = name_tokens(layout.time.name);
+  layout.time.scale = ms_per_time_unit(time_tokens);
+  layout.time_is_timestamp = layout.time.scale == 0 && is_timestamp_name(time_tokens);
+  if (layout.time.scale == 0) layout.time.scale = 1000.0;  // seconds unless named otherwise
+
+  const double unit_override = options.unit.empty() ? 0 : bytes_per_unit(options.unit, "--unit");
+  bool some_unit_assumed = false;
+  for (Column* c : {&layout.current, &layout.hwm, &layout.allocator}) {
+    if (c->index < 0) continue;
+    const double named = bytes_per_memory_unit(name_tokens(c->name));
+    if (unit_override != 0 && named != 0 && named != unit_override)
+      notes.push_back(
+          fmt::format("--unit {} overrides the unit column '{}' names", options.unit, c->name));
+    c->scale = unit_override != 0 ? unit_override : named != 0 ? named : 1.0;
+    some_unit_assumed = some_unit_assumed || (unit_override == 0 && named == 0);
+  }
+  if (some_unit_assumed)
+    notes.push_back(
+        "memory read as bytes: a memory column's name gives no unit (pass --unit "
+        "KiB|MiB|GiB if it is not bytes)");
+  notes.push_back(fmt::format(
+      "columns: time '{}'{}{}{}{}{}", layout.time.name,
+      layout.time_is_timestamp ? " (timestamps)"
+                               : fmt::format(" ({} ms per unit)", layout.time.scale),
+      layout.current.index >= 0 ? fmt::format(", current '{}'", layout.current.name) : "",
+      layout.hwm.index >= 0 ? fmt::format(", high-water mark '{}'", layout.hwm.name) : "",
+      layout.allocator.index >= 0 ? fmt::format(", allocator '{}'", layout.allocator.name) : "",
+      layout.request.index >= 0 ? fmt::format(", requests '{}'", layout.request.name) : ""));
+  return layout;
+}
+
+// Epoch numbers of unknown unit: seconds, milliseconds, microseconds or nanoseconds by size.
+double epoch_to_ms(double value) {
+  if (value > 1e17) return value / 1e6;
+  if (value > 1e14) return value / 1e3;
+  if (value > 1e11) return value;
+  return value * 1000.0;
+}
+
+std::optional<double> read_time_ms(std::string_view cell, const Layout& layout) {
+  if (auto number = parse_number(cell))
+    return layout.time_is_timestamp ? epoch_to_ms(*number) : *number * layout.time.scale;
+  return parse_iso8601_ms(cell);
+}
+
+// A memory cell: absent when empty, nullopt (malformed) when not a non-negative number.
+std::optional<double> read_bytes(const std::vector<std::string>& fields, const Column& column) {
+  if (column.index < 0 || static_cast<std::size_t>(column.index) >= fields.size()) return kAbsent;
+  std::string_view cell = trim(fields[static_cast<std::size_t>(column.index)]);
+  if (cell.empty()) return kAbsent;
+  auto value = parse_number(cell);
+  if (!value || *value < 0) return std::nullopt;
+  return *value * column.scale;
+}
+
+}  // namespace
+
+Imported import_csv(std::string_view text, const ImportOptions& options) {
+  Imported result;
+  result.format = "csv";
+  SkipTally skips;
+  std::optional<Layout> layout;
+  ImportedSeries imported;
+  Series& series = imported.series;
+  std::optional<double> first_time_ms;
+  bool out_of_order = false;
+
+  for_each_line(text, [&](std::uint64_t number, std::string_view line) {
+    ++result.lines;
+    std::string_view t = trim(line);
+    if (t.empty() || t.front() == '#') return;
+    if (!layout) {
+      layout = read_header(line, options, result.notes);
+      return;
+    }
+    const auto fields = split_csv(line, layout->delimiter);
+    const auto time_index = static_cast<std::size_t>(layout->time.index);
+    if (time_index >= fields.size()) return skips.skip(number, "too few fields");
+    auto time_ms = read_time_ms(fields[time_index], *layout);
+    if (!time_ms) return skips.skip(number, fmt::format("'{}' is not a time", layout->time.name));
+    SeriesPoint p;
+    auto current = read_bytes(fields, layout->current);
+    auto hwm = read_bytes(fields, layout->hwm);
+    auto allocator = read_bytes(fields, layout->allocator);
+    if (!current || !hwm || !allocator)
+      return skips.skip(number, "a memory value is not a non-negative number");
+    p.current_bytes = *current;
+    p.hwm_bytes = *hwm;
+    p.allocator_in_use_bytes = *allocator;
+    if (!present(p.current_bytes) && !present(p.hwm_bytes))
+      return skips.skip(number, "no memory value");
+    if (layout->request.index >= 0) {
+      auto req = read_bytes(fields, layout->request);
+      if (req && present(*req) && *req < 9e15) p.req = static_cast<std::int64_t>(*req);
+    }
+    if (!first_time_ms) first_time_ms = *time_ms;
+    p.t_ms = *time_ms - *first_time_ms;
+    if (!series.points.empty() && p.t_ms < series.points.back().t_ms) out_of_order = true;
+    series.points.push_back(std::move(p));
+  });
+  result.skipped_lines = skips.count();
+  skips.add_notes(result.notes);
+  if (!layout) throw InputError(fmt::format("{}: no CSV header line", options.source_name));
+  if (series.points.empty())
+    throw InputError(fmt::format(
+        "{}: no usable rows under the CSV header ({} lines, {} malformed{}{})", options.source_name,
+        result.lines, skips.count(), skips.count() ? "; " : "", skips.first_reason()));
+  if (out_of_order) {
+    std::stable_sort(series.points.begin(), series.points.end(),
+                     [](const SeriesPoint& a, const SeriesPoint& b) { return a.t_ms < b.t_ms; });
+    const double earliest = series.points.front().t_ms;
+    for (auto& p : series.points) p.t_ms -= earliest;
+    result.notes.push_back("rows were not in time order; sorted by time");
+  }
+  series.name = base_name(options.source_name);
+  if (layout->current.index >= 0)
+    series.current_source = fmt::format("CSV column '{}'", layout->current.name);
+  if (layout->hwm.index >= 0)
+    series.hwm_source = fmt::format("CSV column '{}' (a high-water mark)", layout->hwm.name);
+  result.series.push_back(std::move(imported));
+  return result;
+}
+
+}  // namespace infermem::import_detail

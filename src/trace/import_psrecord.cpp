@@ -1,0 +1,93 @@
+// psrecord's --log file: "# Elapsed time   CPU (%)     Real (MB)      Virtual (MB)" then
+// whitespace-separated rows. Real (MB) is psutil's memory_info().rss / 1024**2, i.e. RSS in MiB.
+#include <fmt/format.h>
+#include <algorithm>
+
+#include "infermem/error.h"
+#include "trace/import_util.h"
+
+namespace infermem::import_detail {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Column names of the "# ..." header, separated by two or more spaces (names contain one).
+std::vector<std::string> header_columns(std::string_view header) {
+  header.remove_prefix(1);  // '#'
+  std::vector<std::string> names;
+  std::string current;
+  int spaces = 0;
+  for (char c : trim(header)) {
+    if (c == ' ' || c == '\t') {
+      spaces += c == '\t' ? 2 : 1;
+      continue;
+    }
+    if (spaces >= 2 && !current.empty()) names.push_back(std::move(current)), current.clear();
+    if (spaces == 1 && !current.empty()) current.push_back(' ');
+    spaces = 0;
+    current.push_back(c);
+  }
+  if (!current.empty()) names.push_back(std::move(current));
+  return names;
+}
+
+int index_of(const std::vector<std::string>& names, std::string_view prefix) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (lower(names[i]).rfind(prefix, 0) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+}  // namespace
+
+Imported import_psrecord(std::string_view text, const ImportOptions& options) {
+  Imported result;
+  result.format = "psrecord";
+  SkipTally skips;
+  std::size_t time_index = 0, real_index = 2;  // psrecord's fixed layout, unless the header says
+  bool header_seen = false;
+  ImportedSeries imported;
+  Series& series = imported.series;
+
+  for_each_line(text, [&](std::uint64_t number, std::string_view line) {
+    ++result.lines;
+    std::string_view t = trim(line);
+    if (t.empty()) return;
+    if (t.front() == '#') {
+      auto names = header_columns(t);
+      int time = index_of(names, "elapsed"), real = index_of(names, "real");
+      if (!header_seen && time >= 0 && real >= 0) {
+        time_index = static_cast<std::size_t>(time);
+        real_index = static_cast<std::size_t>(real);
+        header_seen = true;
+      }
+      return;
+    }
+    auto fields = split_whitespace(t);
+    if (fields.size() <= std::max(time_index, real_index))
+      return skips.skip(number, "too few columns");
+    auto elapsed_s = parse_number(fields[time_index]);
+    auto real_mib = parse_number(fields[real_index]);
+    if (!elapsed_s || !real_mib || *real_mib < 0)
+      return skips.skip(number, "elapsed time or Real (MB) is not a number");
+    SeriesPoint p;
+    p.t_ms = *elapsed_s * 1000.0;
+    p.current_bytes = *real_mib * kMiB;
+    series.points.push_back(std::move(p));
+  });
+  result.skipped_lines = skips.count();
+  skips.add_notes(result.notes);
+  if (!header_seen)
+    result.notes.push_back(
+        "no psrecord header line; read column 1 as elapsed seconds and column 3 as Real (MB)");
+  if (series.points.empty())
+    throw InputError(fmt::format("{}: no usable psrecord rows ({} lines, {} malformed{}{})",
+                                 options.source_name, result.lines, skips.count(),
+                                 skips.count() ? "; " : "", skips.first_reason()));
+  series.name = base_name(options.source_name);
+  series.current_source = "RSS sampled by psrecord (psutil rss, 'Real (MB)' = MiB)";
+  result.notes.push_back("Real (MB) read as MiB (psrecord divides psutil's rss by 1024**2)");
+  result.series.push_back(std::move(imported));
+  return result;
+}
+
+}  // namespace infermem::import_detail

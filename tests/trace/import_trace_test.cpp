@@ -1,0 +1,90 @@
+// infermem trace importer: one series per arm, the context from the phases, skips counted.
+#include <gtest/gtest.h>
+
+#include "infermem/error.h"
+#include "infermem/importers.h"
+#include "infermem/trace.h"
+
+using namespace infermem;
+
+namespace {
+
+std::string sample(const std::string& arm, double t_ms, const std::string& phase, int req,
+                   double rss, double hwm, double malloc_in_use = kAbsent) {
+  trace::Record r;
+  r.type = std::string(trace::kSample);
+  r.t_ms = t_ms;
+  r.arm = arm;
+  r.pid = 77;
+  r.phase = phase;
+  r.req = req;
+  r.src = "parent";
+  r.values["rss_bytes"] = rss;
+  r.values["hwm_bytes"] = hwm;
+  r.values["malloc_in_use_bytes"] = malloc_in_use;
+  return trace::to_line(r) + "\n";
+}
+
+Imported trace_text(const std::string& text) {
+  ImportOptions options;
+  options.format = "trace";
+  return import_text(text, options);
+}
+
+}  // namespace
+
+TEST(ImportTrace, OneSeriesPerArmWithTheContextFromPhases) {
+  std::string text = R"({"v":1,"type":"header","t_ms":0,"tool":"infermem"})"
+                     "\n";
+  for (const std::string arm : {"ort-default", "no-arena"}) {
+    text += sample(arm, 0, "baseline", -1, 10e6, 10e6);
+    text += sample(arm, 10, "load", -1, 50e6, 55e6);
+    for (int i = 0; i < 5; ++i) text += sample(arm, 20 + i, "infer", i, 60e6 + i, 70e6, 40e6);
+    text += sample(arm, 30, "unload", 5, 30e6, 70e6);
+    text += sample(arm, 40, "trim", 5, 20e6, 70e6);
+  }
+  text += "this line is not json\n";
+  auto imported = trace_text(text);
+  EXPECT_EQ(imported.format, "trace");
+  EXPECT_EQ(imported.skipped_lines, 1u);
+  ASSERT_EQ(imported.series.size(), 2u);
+  const auto& arm = imported.series[1];
+  EXPECT_EQ(arm.series.name, "no-arena");
+  ASSERT_EQ(arm.series.points.size(), 9u);
+  EXPECT_EQ(arm.series.points[4].req, 2);
+  EXPECT_EQ(arm.series.points[4].phase, "infer");
+  EXPECT_DOUBLE_EQ(arm.series.points[4].current_bytes, 60e6 + 2);
+  EXPECT_DOUBLE_EQ(arm.series.points[4].hwm_bytes, 70e6);
+  EXPECT_DOUBLE_EQ(arm.series.points[4].allocator_in_use_bytes, 40e6);
+  EXPECT_FALSE(present(arm.series.points[0].allocator_in_use_bytes)) << "absent stays absent";
+  EXPECT_DOUBLE_EQ(arm.context.baseline_bytes, 10e6);
+  EXPECT_DOUBLE_EQ(arm.context.loaded_bytes, 50e6);
+  EXPECT_DOUBLE_EQ(arm.context.after_unload_bytes, 30e6);
+  EXPECT_DOUBLE_EQ(arm.context.after_trim_bytes, 20e6);
+  ASSERT_EQ(arm.context.after_unload_per_cycle_bytes.size(), 1u);
+}
+
+TEST(ImportTrace, ChurnCyclesGiveOneAfterUnloadFigurePerCycle) {
+  std::string text;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    const double t = cycle * 100.0;
+    text += sample("", t, "load", -1, 50e6, 60e6);
+    text += sample("", t + 10, "infer", cycle, 55e6, 60e6);
+    text += sample("", t + 20, "unload", cycle, 20e6 + cycle * 1e6, 60e6);
+    text += sample("", t + 21, "unload", cycle, 21e6 + cycle * 1e6, 60e6);
+  }
+  auto imported = trace_text(text);
+  ASSERT_EQ(imported.series.size(), 1u);
+  EXPECT_EQ(imported.series[0].series.name, "pid 77") << "a watch run names the process";
+  const auto& per_cycle = imported.series[0].context.after_unload_per_cycle_bytes;
+  ASSERT_EQ(per_cycle.size(), 3u);
+  EXPECT_DOUBLE_EQ(per_cycle[0], 21e6);
+  EXPECT_DOUBLE_EQ(per_cycle[2], 23e6);
+}
+
+TEST(ImportTrace, NoSamplesIsAnInputError) {
+  EXPECT_THROW(trace_text(R"({"v":1,"type":"header","t_ms":0})"
+                          "\n"),
+               InputError);
+  EXPECT_THROW(trace_text("garbage\nmore garbage\n"), InputError);
+}
