@@ -61,6 +61,15 @@ double bytes_per_memory_unit(const std::vector<std::string>& tokens) {
   return 0;
 }
 
+std::string_view time_unit_name(double ms_per_unit) {
+  if (ms_per_unit == 1.0) return "ms";
+  if (ms_per_unit == 1e-3) return "us";
+  if (ms_per_unit == 1e-6) return "ns";
+  if (ms_per_unit == 60'000.0) return "min";
+  if (ms_per_unit == 3'600'000.0) return "h";
+  return "s";
+}
+
 enum class Role { kNone, kTime, kCurrent, kHwm, kAllocator, kRequest };
 
 Role classify(const std::vector<std::string>& t) {
@@ -225,7 +234,7 @@ Layout read_header(std::string_view header, const ImportOptions& options,
   notes.push_back(fmt::format(
       "columns: time '{}'{}{}{}{}{}", layout.time.name,
       layout.time_is_timestamp ? " (timestamps)"
-                               : fmt::format(" ({} ms per unit)", layout.time.scale),
+                               : fmt::format(" (in {})", time_unit_name(layout.time.scale)),
       layout.current.index >= 0 ? fmt::format(", current '{}'", layout.current.name) : "",
       layout.hwm.index >= 0 ? fmt::format(", high-water mark '{}'", layout.hwm.name) : "",
       layout.allocator.index >= 0 ? fmt::format(", allocator '{}'", layout.allocator.name) : "",

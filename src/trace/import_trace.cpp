@@ -1,6 +1,8 @@
 // infermem's own trace.jsonl -> one Series per arm (soak) or one for the process (watch).
-// Points come from "sample" records; the SeriesContext from the last reading in each of the
-// phases baseline, load, unload and trim (samples or phase records that carry rss_bytes).
+// A soak arm is read exactly as soak judged it (workload/summarize.h: the child's per-request
+// readings in warm/infer, the context from phase ends), so analyze of a soak trace gives soak's
+// verdict. Any other trace (watch, or samples from outside only) gives every sample with a
+// memory value, and the context from the last reading in phases baseline, load, unload and trim.
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
@@ -9,18 +11,10 @@
 #include "infermem/error.h"
 #include "infermem/trace.h"
 #include "trace/import_util.h"
+#include "workload/summarize.h"
 
 namespace infermem::import_detail {
 namespace {
-
-struct ArmState {
-  ImportedSeries imported;
-  std::string last_phase;  // of the previous reading, to find the end of each unload phase
-  double last_unload_bytes = kAbsent;
-  bool saw_allocator_jemalloc = false;
-  std::map<std::string, int> sources;  // src -> samples
-  int pid = 0;
-};
 
 double first_present(const trace::Record& r, std::initializer_list<const char*> keys) {
   for (const char* k : keys)
@@ -28,19 +22,88 @@ double first_present(const trace::Record& r, std::initializer_list<const char*> 
   return kAbsent;
 }
 
-// A reading of `phase` at the end of which memory stood at `rss`: updates the context.
-void note_phase_reading(ArmState& arm, const std::string& phase, double rss) {
-  SeriesContext& c = arm.imported.context;
-  if (arm.last_phase == "unload" && phase != "unload" && present(arm.last_unload_bytes)) {
-    c.after_unload_per_cycle_bytes.push_back(arm.last_unload_bytes);
-    arm.last_unload_bytes = kAbsent;
+bool has_memory_value(const trace::Record& r) {
+  return r.value("rss_bytes") || r.value("hwm_bytes") || r.value("malloc_in_use_bytes") ||
+         r.value("jemalloc_allocated_bytes");
+}
+
+bool is_soak_arm(const std::vector<trace::Record>& records) {
+  return std::any_of(records.begin(), records.end(), [](const trace::Record& r) {
+    return r.type == trace::kSample && r.src == "child" &&
+           (r.phase == "warm" || r.phase == "infer");
+  });
+}
+
+ImportedSeries soak_arm(const std::vector<trace::Record>& records, const std::string& name) {
+  ImportedSeries imported;
+  ArmSummary summary;
+  summarize_arm(records, summary);
+  imported.series = arm_series(records, name);
+  imported.context = arm_context(summary, records);
+  return imported;
+}
+
+// Tracks the last reading of each phase; a run of unload readings ends a churn cycle.
+class ContextBuilder {
+ public:
+  void reading(const std::string& phase, double rss) {
+    if (last_phase_ == "unload" && phase != "unload") end_unload();
+    last_phase_ = phase;
+    if (!present(rss)) return;
+    if (phase == "baseline") context_.baseline_bytes = rss;
+    if (phase == "load") context_.loaded_bytes = rss;
+    if (phase == "unload") context_.after_unload_bytes = last_unload_bytes_ = rss;
+    if (phase == "trim") context_.after_trim_bytes = rss;
   }
-  arm.last_phase = phase;
-  if (!present(rss)) return;
-  if (phase == "baseline") c.baseline_bytes = rss;
-  if (phase == "load") c.loaded_bytes = rss;
-  if (phase == "unload") c.after_unload_bytes = arm.last_unload_bytes = rss;
-  if (phase == "trim") c.after_trim_bytes = rss;
+  SeriesContext finish() {
+    end_unload();
+    return context_;
+  }
+
+ private:
+  void end_unload() {
+    if (present(last_unload_bytes_))
+      context_.after_unload_per_cycle_bytes.push_back(last_unload_bytes_);
+    last_unload_bytes_ = kAbsent;
+  }
+  SeriesContext context_;
+  std::string last_phase_;
+  double last_unload_bytes_ = kAbsent;
+};
+
+ImportedSeries any_samples(const std::vector<trace::Record>& records, const std::string& name) {
+  ImportedSeries imported;
+  Series& s = imported.series;
+  s.name = name;
+  ContextBuilder context;
+  std::map<std::string, int> sources;  // src -> samples
+  for (const auto& r : records) {
+    const bool phase_end = r.type == trace::kPhase && r.extra.value("edge", "end") == "end";
+    if (phase_end) context.reading(r.phase, first_present(r, {"rss_bytes"}));
+    if (r.type != trace::kSample || !has_memory_value(r)) continue;
+    SeriesPoint p;
+    p.t_ms = r.t_ms;
+    p.req = r.req;
+    p.phase = r.phase;
+    p.current_bytes = first_present(r, {"rss_bytes"});
+    p.hwm_bytes = first_present(r, {"hwm_bytes"});
+    p.allocator_in_use_bytes =
+        first_present(r, {"jemalloc_allocated_bytes", "malloc_in_use_bytes"});
+    if (auto cycle = r.value("cycle"); cycle && *cycle >= 0 && *cycle < 1e9)
+      p.cycle = static_cast<int>(*cycle);
+    context.reading(p.phase, p.current_bytes);
+    ++sources[r.src.empty() ? "unknown" : r.src];
+    s.points.push_back(std::move(p));
+  }
+  imported.context = context.finish();
+  std::string counts;
+  for (const auto& [src, n] : sources)
+    counts += fmt::format("{}{} from {}", counts.empty() ? "" : ", ", n, src);
+  s.current_source = fmt::format("VmRSS in trace samples ({})", counts);
+  s.hwm_source = "VmHWM in trace samples (process-lifetime high-water mark)";
+  std::stable_sort(s.points.begin(), s.points.end(),
+                   [](const SeriesPoint& a, const SeriesPoint& b) { return a.t_ms < b.t_ms; });
+  return imported;
 }
 
 }  // namespace
@@ -50,14 +113,11 @@ Imported import_trace(std::string_view text, const ImportOptions& options) {
   result.format = "trace";
   SkipTally skips;
   std::vector<std::string> order;  // arms in order of first appearance
-  std::map<std::string, ArmState> arms;
+  std::map<std::string, std::vector<trace::Record>> by_arm;
+  std::map<std::string, int> pid_of;
   std::vector<std::string> trace_notes;
-
-  auto arm_state = [&](const std::string& arm) -> ArmState& {
-    auto [it, inserted] = arms.try_emplace(arm);
-    if (inserted) order.push_back(arm);
-    return it->second;
-  };
+  bool injected_everywhere = false;
+  std::map<std::string, bool> injected;
 
   for_each_line(text, [&](std::uint64_t number, std::string_view line) {
     ++result.lines;
@@ -65,66 +125,33 @@ Imported import_trace(std::string_view text, const ImportOptions& options) {
     std::string why;
     auto record = trace::parse_line(line, &why);
     if (!record) return skips.skip(number, why);
+    if (auto leak = record->value("inject_leak_bytes"); leak && *leak > 0)
+      (record->arm.empty() ? injected_everywhere : injected[record->arm]) = true;
     if (record->type == trace::kNote) {
-      for (const char* key : {"text", "message"}) {
-        auto it = record->extra.find(key);
-        if (it != record->extra.end() && it->is_string() && trace_notes.size() < 10)
+      for (const char* key : {"text", "message"})
+        if (auto it = record->extra.find(key);
+            it != record->extra.end() && it->is_string() && trace_notes.size() < 10)
           trace_notes.push_back("trace note: " + it->get<std::string>());
-      }
       return;
     }
-    const double rss = first_present(*record, {"rss_bytes"});
-    if (record->type == trace::kPhase) {
-      if (present(rss)) note_phase_reading(arm_state(record->arm), record->phase, rss);
-      return;
-    }
-    if (record->type == trace::kArm) {
-      if (auto leak = record->value("inject_leak_bytes"); leak && *leak > 0)
-        arm_state(record->arm).imported.context.injected_leak = true;
-      return;
-    }
-    if (record->type != trace::kSample) return;
-    SeriesPoint p;
-    p.t_ms = record->t_ms;
-    p.req = record->req;
-    p.phase = record->phase;
-    p.current_bytes = rss;
-    p.hwm_bytes = first_present(*record, {"hwm_bytes"});
-    p.allocator_in_use_bytes =
-        first_present(*record, {"malloc_in_use_bytes", "jemalloc_allocated_bytes"});
-    if (auto cycle = record->value("cycle"); cycle && *cycle >= 0 && *cycle < 1e9)
-      p.cycle = static_cast<int>(*cycle);
-    if (!present(p.current_bytes) && !present(p.hwm_bytes) && !present(p.allocator_in_use_bytes))
-      return skips.skip(number, "sample without rss_bytes, hwm_bytes or malloc_in_use_bytes");
-    ArmState& arm = arm_state(record->arm);
-    if (!record->value("malloc_in_use_bytes") && record->value("jemalloc_allocated_bytes"))
-      arm.saw_allocator_jemalloc = true;
-    if (arm.pid == 0) arm.pid = record->pid;
-    ++arm.sources[record->src.empty() ? "unknown" : record->src];
-    note_phase_reading(arm, p.phase, p.current_bytes);
-    arm.imported.series.points.push_back(std::move(p));
+    if (record->type == trace::kHeader) return;
+    auto [it, inserted] = by_arm.try_emplace(record->arm);
+    if (inserted) order.push_back(record->arm);
+    if (record->pid != 0) pid_of.try_emplace(record->arm, record->pid);
+    it->second.push_back(std::move(*record));
   });
   result.skipped_lines = skips.count();
 
-  for (const std::string& name : order) {
-    ArmState& arm = arms[name];
-    if (arm.last_phase == "unload" && present(arm.last_unload_bytes))
-      arm.imported.context.after_unload_per_cycle_bytes.push_back(arm.last_unload_bytes);
-    Series& s = arm.imported.series;
-    if (s.points.empty()) continue;
-    s.name = !name.empty()  ? name
-             : arm.pid != 0 ? fmt::format("pid {}", arm.pid)
-                            : base_name(options.source_name);
-    std::string sources;
-    for (const auto& [src, n] : arm.sources)
-      sources += fmt::format("{}{} {}", sources.empty() ? "" : ", ", n, src);
-    s.current_source = fmt::format("VmRSS from trace samples ({})", sources);
-    s.hwm_source = "VmHWM (process-lifetime high-water mark) from trace samples";
-    std::stable_sort(s.points.begin(), s.points.end(),
-                     [](const SeriesPoint& a, const SeriesPoint& b) { return a.t_ms < b.t_ms; });
-    if (arm.saw_allocator_jemalloc)
-      arm.imported.notes.push_back("allocator in-use bytes are jemalloc's stats.allocated");
-    result.series.push_back(std::move(arm.imported));
+  for (const std::string& arm : order) {
+    const auto& records = by_arm[arm];
+    const std::string name = !arm.empty()        ? arm
+                             : pid_of.count(arm) ? fmt::format("pid {}", pid_of[arm])
+                                                 : base_name(options.source_name);
+    ImportedSeries imported =
+        is_soak_arm(records) ? soak_arm(records, name) : any_samples(records, name);
+    if (imported.series.points.empty()) continue;
+    imported.context.injected_leak = injected_everywhere || injected[arm];
+    result.series.push_back(std::move(imported));
   }
   skips.add_notes(result.notes);
   result.notes.insert(result.notes.end(), trace_notes.begin(), trace_notes.end());

@@ -82,6 +82,42 @@ TEST(ImportTrace, ChurnCyclesGiveOneAfterUnloadFigurePerCycle) {
   EXPECT_DOUBLE_EQ(per_cycle[2], 23e6);
 }
 
+TEST(ImportTrace, ASoakArmIsReadAsSoakJudgedIt) {
+  // Child samples after each request in warm/infer are the series; parent samples from outside
+  // are not; phase ends give the context.
+  std::string text =
+      R"({"v":1,"type":"phase","t_ms":1,"arm":"lean","phase":"baseline","src":"child","edge":"end","rss_bytes":10000000})"
+      "\n"
+      R"({"v":1,"type":"phase","t_ms":2,"arm":"lean","phase":"load","src":"child","edge":"end","rss_bytes":50000000})"
+      "\n";
+  for (int i = 0; i < 6; ++i) {
+    trace::Record child;
+    child.type = std::string(trace::kSample);
+    child.t_ms = 10 + i;
+    child.arm = "lean";
+    child.phase = i < 2 ? "warm" : "infer";
+    child.req = i + 1;
+    child.src = "child";
+    child.values["rss_bytes"] = 60e6;
+    text += trace::to_line(child) + "\n";
+    trace::Record parent = child;
+    parent.src = "parent";
+    parent.req = -1;
+    text += trace::to_line(parent) + "\n";
+  }
+  text +=
+      R"({"v":1,"type":"phase","t_ms":30,"arm":"lean","phase":"unload","src":"child","edge":"end","rss_bytes":30000000})"
+      "\n";
+  auto imported = trace_text(text);
+  ASSERT_EQ(imported.series.size(), 1u);
+  const auto& arm = imported.series[0];
+  EXPECT_EQ(arm.series.points.size(), 6u);
+  for (const auto& p : arm.series.points) EXPECT_GE(p.req, 1) << "only the child's readings";
+  EXPECT_DOUBLE_EQ(arm.context.baseline_bytes, 10e6);
+  EXPECT_DOUBLE_EQ(arm.context.loaded_bytes, 50e6);
+  EXPECT_DOUBLE_EQ(arm.context.after_unload_bytes, 30e6);
+}
+
 TEST(ImportTrace, NoSamplesIsAnInputError) {
   EXPECT_THROW(trace_text(R"({"v":1,"type":"header","t_ms":0})"
                           "\n"),
