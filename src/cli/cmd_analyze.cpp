@@ -148,6 +148,7 @@ nlohmann::json to_json(const Imported& imported, const std::vector<Judged>& judg
                             {"hwm_source", s.hwm_source},
                             {"notes", j.imported->notes},
                             {"verdict", j.verdict.to_json()}};
+    if (double peak = peak_bytes(s); present(peak)) entry["peak_bytes"] = peak;
     if (present(j.imported->limit_bytes)) entry["limit_bytes"] = j.imported->limit_bytes;
     if (gated) {
       entry["checks"] = nlohmann::json::array();

@@ -383,8 +383,8 @@ Imported import_lambda(std::string_view text, const ImportOptions& options) {
       "Max Memory Used and Memory Size read as MiB (Lambda's MB: Memory Size 1024 MB is 1 GiB)");
   if (c.ignored > 0)
     result.notes.push_back(fmt::format(
-        "{} log message{} that are not REPORT lines (START, END, application logs) ignored", c.ignored,
-        c.ignored == 1 ? "" : "s"));
+        "{} log message{} that are not REPORT lines (START, END, application logs) ignored",
+        c.ignored, c.ignored == 1 ? "" : "s"));
   if (!c.any_stream)
     result.notes.push_back(
         "no log stream names in the input: concurrent execution environments cannot be told "

@@ -1,0 +1,104 @@
+// End-to-end: `infermem analyze` on recorded files, as a user runs it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "support/run_helpers.h"
+
+using infermem::test::run_cli;
+
+namespace {
+
+std::string data(const std::string& name) {
+  return std::string(INFERMEM_TESTDATA_DIR) + "/analyze/" + name;
+}
+
+std::string write_temp(const std::string& name, const std::string& content) {
+  std::string path = infermem::test::make_temp_dir("analyze") + "/" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+}  // namespace
+
+TEST(AnalyzeE2e, LambdaReportIsAHighWaterMarkArtifactAndSaysSoPlainly) {
+  auto r = run_cli({"analyze", data("lambda_report.txt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("hwm-artifact"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("  leak  "), std::string::npos) << "no table row says leak";
+  EXPECT_NE(r.out.find("high-water mark of the whole execution environment's lifetime"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("What it cannot show"), std::string::npos);
+  EXPECT_NE(r.out.find("infermem watch"), std::string::npos) << "says what would be needed";
+  EXPECT_NE(r.out.find("1 skipped"), std::string::npos) << "the malformed REPORT is counted";
+}
+
+TEST(AnalyzeE2e, LambdaJsonGivesOneSeriesPerEnvironment) {
+  auto r = run_cli({"analyze", data("lambda_json_lines.jsonl"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["format"], "lambda");
+  ASSERT_EQ(j["series"].size(), 3u) << "two streams, one with a second cold start";
+  for (const auto& s : j["series"]) EXPECT_EQ(s["verdict"]["kind"], "hwm-artifact");
+  EXPECT_TRUE(j.contains("hwm_statement"));
+  EXPECT_DOUBLE_EQ(j["series"][0]["limit_bytes"].get<double>(), 512.0 * 1024 * 1024);
+}
+
+TEST(AnalyzeE2e, ALinearLeakInACsvIsALeakWithItsRate) {
+  // leak.csv: 64 KiB per request on ~200 MiB with ~1 MiB of noise, 300 rows.
+  auto r = run_cli({"analyze", data("leak.csv"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["lines"], 302);
+  EXPECT_EQ(j["skipped_lines"], 1);
+  ASSERT_EQ(j["series"].size(), 1u);
+  const auto& v = j["series"][0]["verdict"];
+  EXPECT_EQ(v["kind"], "leak");
+  // The written truth is 64 KiB/request; 25% covers the noise the file was written with.
+  EXPECT_NEAR(v["growth_bytes_per_request"].get<double>(), 64 * 1024.0, 16 * 1024.0);
+}
+
+TEST(AnalyzeE2e, FailOnLeakExitsOneOnTheLeakAndZeroOnAFlatSeries) {
+  auto leak = run_cli({"analyze", data("leak.csv"), "--fail-on", "leak"});
+  EXPECT_EQ(leak.exit_code, 1) << leak.out << leak.err;
+  EXPECT_NE(leak.out.find("FAIL"), std::string::npos) << leak.out;
+  auto flat = run_cli({"analyze", data("flat.csv"), "--fail-on", "leak"});
+  EXPECT_EQ(flat.exit_code, 0) << flat.out << flat.err;
+  auto plain = run_cli({"analyze", data("leak.csv")});
+  EXPECT_EQ(plain.exit_code, 0) << "without --fail-on a verdict is a report, not a failure";
+}
+
+TEST(AnalyzeE2e, PsrecordLogIsReadAndJudged) {
+  auto r = run_cli({"analyze", data("psrecord.log")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("psrecord"), std::string::npos);
+  EXPECT_NE(r.out.find("stable"), std::string::npos) << r.out;
+}
+
+TEST(AnalyzeE2e, UnitAndFormatFlagsChangeHowTheFileIsRead) {
+  std::string path = write_temp("mem.csv", "time,rss\n0,100\n1,100\n");
+  auto r = run_cli({"analyze", path, "--unit", "MiB", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["series"][0]["peak_bytes"].get<double>(), 100.0 * 1024 * 1024);
+  auto wrong = run_cli({"analyze", path, "--format", "psrecord"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.out;
+  auto bad_unit = run_cli({"analyze", path, "--unit", "furlongs"});
+  EXPECT_EQ(bad_unit.exit_code, 2);
+  EXPECT_NE(bad_unit.err.find("--unit"), std::string::npos) << bad_unit.err;
+}
+
+TEST(AnalyzeE2e, EmptyMissingAndUnusableFilesAreInputErrorsNamingTheFile) {
+  const std::string empty = write_temp("empty.csv", "");
+  const std::string unusable = write_temp("junk.csv", "time,rss\nabc,def\nghi,jkl\n");
+  const std::string unknown = write_temp("notes.txt", "just some words\n");
+  for (const auto& path : {empty, unusable, unknown, std::string("/nonexistent/mem.csv")}) {
+    auto r = run_cli({"analyze", path});
+    EXPECT_EQ(r.exit_code, 2) << path << "\n" << r.out;
+    EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  }
+  EXPECT_NE(run_cli({"analyze", empty}).err.find("empty"), std::string::npos);
+  EXPECT_NE(run_cli({"analyze", unusable}).err.find("no usable rows"), std::string::npos);
+}
