@@ -1,0 +1,422 @@
+// The parent side of soak: plan, spawn one worker per arm, watch it from outside, collect.
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <mutex>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "infermem/error.h"
+#include "infermem/probe.h"
+#include "infermem/soak.h"
+#include "infermem/trace.h"
+#include "infermem/units.h"
+#include "infermem/version.h"
+#include "workload/cgroup_limit.h"
+#include "workload/ort_env.h"
+#include "workload/sha256.h"
+#include "workload/summarize.h"
+
+extern char** environ;
+
+namespace infermem {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+
+double mono_ms() {
+  return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  utsname u{};
+  return uname(&u) == 0 ? std::string(u.nodename) : "";
+}
+
+#if defined(INFERMEM_SANITIZED)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// The child's environment: the parent's plus the arm's process knobs.
+std::vector<std::string> child_environment(const Arm& arm, std::vector<std::string>& notes) {
+  std::vector<std::string> env;
+  std::string preload, tunables;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("LD_PRELOAD=", 0) == 0)
+      preload = kv.substr(11);
+    else if (kv.rfind("GLIBC_TUNABLES=", 0) == 0)
+      tunables = kv.substr(15);
+    else if (kv.rfind("MALLOC_ARENA_MAX=", 0) != 0)
+      env.push_back(kv);
+  }
+  std::string lib = allocator_library(arm.knob("allocator"));
+  if (!lib.empty()) {
+    if (kSanitized)
+      notes.push_back(fmt::format("arm {}: allocator={} not preloaded: this infermem is a "
+                                  "sanitizer build, whose runtime must own malloc",
+                                  arm.name, arm.knob("allocator")));
+    else
+      preload = preload.empty() ? lib : lib + ":" + preload;
+  }
+  if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  if (arm.knob("malloc_arena_max") != "default")
+    env.push_back("MALLOC_ARENA_MAX=" + arm.knob("malloc_arena_max"));
+  if (arm.knob("mmap_threshold") != "default") {
+    auto bytes = parse_size(arm.knob("mmap_threshold"), "mmap_threshold");
+    std::string t = fmt::format("glibc.malloc.mmap_threshold={}", bytes);
+    tunables = tunables.empty() ? t : tunables + ":" + t;
+  }
+  if (!tunables.empty()) env.push_back("GLIBC_TUNABLES=" + tunables);
+  return env;
+}
+
+class TraceFile {
+ public:
+  explicit TraceFile(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw InputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    writer_ = std::make_unique<trace::Writer>(fd_);
+  }
+  ~TraceFile() { ::close(fd_); }
+  void write(const trace::Record& r) { writer_->write(r); }
+
+ private:
+  int fd_ = -1;
+  std::unique_ptr<trace::Writer> writer_;
+};
+
+struct ArmRun {
+  std::vector<trace::Record> records;
+  std::mutex mu;
+  std::string phase;  // the child's current phase, for outside samples
+  std::int64_t req = 0;
+  std::string child_error;
+  bool child_finished_ok = false;
+};
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGKILL: return "SIGKILL";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    default: return fmt::format("signal {}", sig);
+  }
+}
+
+ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile& trace_file,
+                   std::vector<std::string>& notes,
+                   const std::function<void(const std::string&)>& progress) {
+  const Arm& arm = spec.arm;
+  ArmSummary summary;
+  summary.name = arm.name;
+  summary.config = arm.knobs;
+
+  std::string spec_path = fmt::format("{}/arm-{}.spec.json", out_dir, arm.name);
+  write_file_atomic(spec_path, spec.to_json().dump(2));
+
+  std::string why;
+  std::optional<MemoryCgroup> cgroup =
+      spec.options.memory_limit_bytes > 0
+          ? MemoryCgroup::create(fmt::format("infermem-{}-{}", getpid(), arm.name),
+                                 spec.options.memory_limit_bytes, &why)
+          : std::nullopt;
+  if (spec.options.memory_limit_bytes > 0) {
+    if (!cgroup) {
+      std::string note = fmt::format("arm {}: --memory-limit not applied: {}; running without a "
+                                     "limit",
+                                     arm.name, why);
+      notes.push_back(note);
+      progress("warning: " + note);
+    }
+  }
+
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> env_s = child_environment(arm, notes);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string exe = spec.options.worker_exe;
+  std::vector<std::string> argv_s{"infermem", "worker", spec_path};
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string procs = cgroup ? cgroup->procs_file() : "";
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw WorkloadError("pipe: " + std::string(std::strerror(errno)));
+  pid_t pid = fork();
+  if (pid < 0) throw WorkloadError("fork: " + std::string(std::strerror(errno)));
+  if (pid == 0) {
+    if (!procs.empty()) {
+      int cg = ::open(procs.c_str(), O_WRONLY);
+      if (cg >= 0) {
+        (void)!::write(cg, "0", 1);  // "0" = the writing process itself
+        ::close(cg);
+      }
+    }
+    ::dup2(fds[1], 3);  // dup2 clears O_CLOEXEC on the new descriptor
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  ::close(fds[1]);
+  summary.pid = pid;
+  progress(fmt::format("arm {}: started pid {}", arm.name, pid));
+
+  ArmRun run;
+  std::thread reader([&] {
+    std::FILE* in = fdopen(fds[0], "r");
+    trace::Reader rd(in);
+    while (auto r = rd.next()) {
+      r->arm = arm.name;
+      trace_file.write(*r);
+      std::lock_guard<std::mutex> lock(run.mu);
+      if (r->type == trace::kPhase) run.phase = r->phase;
+      if (r->req >= 0) run.req = r->req;
+      if (r->type == trace::kArm && r->extra.value("edge", "") == "end") {
+        run.child_finished_ok = r->extra.value("status", "") == "ok";
+        run.child_error = r->extra.value("error", "");
+      }
+      run.records.push_back(std::move(*r));
+    }
+    std::fclose(in);
+  });
+
+  // Outside sampling and waiting, in one loop: the data survives the child's death.
+  const double period_ms = 1000.0 / std::max(1.0, spec.options.parent_sample_hz);
+  const double started = mono_ms();
+  int status = 0;
+  bool timed_out = false, interrupted = false;
+  double term_at_ms = 0;
+  std::int64_t last_progress_req = -1;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (g_stop.load() && !interrupted) {
+      interrupted = true;
+      kill(pid, SIGTERM);
+    }
+    double elapsed = mono_ms() - started;
+    if (!timed_out && spec.options.arm_timeout_ms > 0 && elapsed > spec.options.arm_timeout_ms) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+    }
+    if (interrupted) {
+      // Give the child two seconds after SIGTERM, then SIGKILL.
+      if (term_at_ms == 0) term_at_ms = mono_ms();
+      if (mono_ms() - term_at_ms > 2000) kill(pid, SIGKILL);
+    }
+    try {
+      probe::Reading reading = probe::read_process(pid, probe::kStatus | probe::kCgroup);
+      trace::Record r;
+      r.type = std::string(trace::kSample);
+      r.t_ms = mono_ms() - spec.run_t0_ms;
+      r.arm = arm.name;
+      r.pid = pid;
+      r.src = "parent";
+      r.values = reading.values;
+      {
+        std::lock_guard<std::mutex> lock(run.mu);
+        r.phase = run.phase;
+        r.req = run.req;
+      }
+      trace_file.write(r);
+      std::lock_guard<std::mutex> lock(run.mu);
+      run.records.push_back(r);
+      if (r.req / 50 != last_progress_req / 50 && !spec.options.progress_tty) {
+        last_progress_req = r.req;
+        if (r.req > 0)
+          progress(fmt::format("arm {}: {} requests, RSS {}", arm.name, r.req,
+                               format_bytes(r.values.count("rss_bytes") ? r.values["rss_bytes"] : 0)));
+      }
+    } catch (const InputError&) {
+      // The child is exiting: its /proc entry is going away. waitpid() tells the rest.
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(period_ms));
+  }
+  reader.join();
+
+  if (WIFEXITED(status)) {
+    int code = WEXITSTATUS(status);
+    if (code == 0 && run.child_finished_ok) {
+      summary.status = "ok";
+    } else {
+      summary.status = "crashed";
+      summary.status_detail = code == 127 ? fmt::format("could not start {}", exe)
+                                          : fmt::format("exited with code {}", code);
+      if (!run.child_error.empty()) summary.status_detail += ": " + run.child_error;
+    }
+  } else if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    const std::uint64_t oom = cgroup ? cgroup->oom_kills().value_or(0) : 0;
+    if (timed_out) {
+      summary.status = "timeout";
+      summary.status_detail = fmt::format("killed after {:.0f} ms", spec.options.arm_timeout_ms);
+    } else if (interrupted) {
+      summary.status = "interrupted";
+      summary.status_detail = "stopped by Ctrl-C";
+    } else if (sig == SIGKILL && oom > 0) {
+      summary.status = "oom-killed";
+      summary.status_detail = fmt::format("killed by the kernel's OOM killer at request {} "
+                                          "(cgroup v{} limit {}; oom_kill count {})",
+                                          run.req, cgroup->version(),
+                                          format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
+                                          oom);
+    } else {
+      summary.status = "crashed";
+      summary.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), run.req);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(run.mu);
+    summarize_arm(run.records, summary);
+    if (summary.status == "oom-killed" && !std::isnan(summary.last_rss_bytes))
+      summary.status_detail += fmt::format("; last sampled RSS {}", format_bytes(summary.last_rss_bytes));
+    Series series = arm_series(run.records, arm.name);
+    SeriesContext ctx = arm_context(summary, run.records);
+    ctx.injected_leak = spec.options.inject_leak_bytes > 0;
+    summary.verdict = judge(series, ctx);
+  }
+  trace::Record end;
+  end.type = std::string(trace::kArm);
+  end.t_ms = mono_ms() - spec.run_t0_ms;
+  end.arm = arm.name;
+  end.pid = pid;
+  end.src = "parent";
+  end.extra["edge"] = "result";
+  end.extra["status"] = summary.status;
+  end.extra["status_detail"] = summary.status_detail;
+  end.extra["verdict"] = summary.verdict.kind;
+  trace_file.write(end);
+  progress(fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", arm.name,
+                       summary.status, summary.requests_done,
+                       std::isnan(summary.memory.peak_bytes) ? "-" : format_bytes(summary.memory.peak_bytes),
+                       std::isnan(summary.memory.retained_bytes) ? "-" : format_bytes(summary.memory.retained_bytes),
+                       summary.verdict.kind));
+  std::error_code ec;
+  fs::remove(spec_path, ec);
+  return summary;
+}
+
+std::vector<std::string> make_variants(const std::string& model, int count, const std::string& dir) {
+  std::vector<std::string> out;
+  fs::create_directories(dir);
+  for (int k = 0; k < count; ++k) {
+    std::string p = fmt::format("{}/variant-{}.onnx", dir, k);
+    std::error_code ec;
+    fs::copy_file(model, p, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw InputError(fmt::format("cannot copy {} to {}: {}", model, p, ec.message()));
+    out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+void request_soak_stop() { g_stop.store(true); }
+bool soak_stop_requested() { return g_stop.load(); }
+
+RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
+                    const Thresholds& thresholds,
+                    const std::function<void(const std::string&)>& progress) {
+  // Everything that can be wrong with the input is found before anything is written.
+  std::vector<InputPlan> inputs = plan_inputs(options.model_path);
+  std::map<std::string, DimRange> dims = resolve_dims(inputs, options.scenario, options.dim_overrides);
+  for (const auto& a : arms) allocator_library(a.knob("allocator"));
+
+  RunSummary summary;
+  summary.tool_version = INFERMEM_VERSION;
+  summary.ort_version = ort_version();
+  summary.model_path = options.model_path;
+  summary.model_sha256 = sha256_file(options.model_path);
+  summary.scenario = options.scenario;
+  summary.seed = options.seed;
+  summary.host = host_name();
+  summary.started_at = utc_now();
+  summary.options = {{"requests", options.requests},     {"duration_ms", options.duration_ms},
+                     {"cycles", options.cycles},         {"threads", options.threads},
+                     {"inject_leak_bytes", options.inject_leak_bytes},
+                     {"models", options.models},         {"cache", options.cache},
+                     {"memory_limit_bytes", options.memory_limit_bytes},
+                     {"warm_requests", options.warm_requests},
+                     {"parent_sample_hz", options.parent_sample_hz},
+                     {"child_sample_hz", options.child_sample_hz}};
+
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) throw InputError(fmt::format("--out {}: cannot create it: {}", options.out_dir, ec.message()));
+  TraceFile trace_file(options.out_dir + "/trace.jsonl");
+  const double t0 = mono_ms();
+  {
+    trace::Record h;
+    h.type = std::string(trace::kHeader);
+    h.extra = {{"tool", "infermem"},        {"tool_version", summary.tool_version},
+               {"ort_version", summary.ort_version}, {"command", "soak"},
+               {"model", summary.model_path}, {"model_sha256", summary.model_sha256},
+               {"scenario", summary.scenario}, {"seed", summary.seed},
+               {"host", summary.host},       {"started_at", summary.started_at}};
+    trace_file.write(h);
+  }
+  std::vector<std::string> variants;
+  if (options.scenario == "cache")
+    variants = make_variants(options.model_path, options.models, options.out_dir + "/models");
+
+  for (const auto& arm : arms) {
+    if (g_stop.load()) break;
+    WorkerSpec spec;
+    spec.options = options;
+    spec.arm = arm;
+    if (options.threads > 0) spec.arm.knobs["intra"] = std::to_string(options.threads);
+    spec.inputs = inputs;
+    spec.dims = dims;
+    spec.model_variants = variants;
+    spec.run_t0_ms = t0;
+    ArmSummary a = run_arm(spec, options.out_dir, trace_file, summary.notes, progress);
+    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes,
+                        a.memory.retained_bytes, a.verdict};
+    a.checks = evaluate_gate(thresholds, subject);
+    summary.arms.push_back(std::move(a));
+  }
+  summary.interrupted = g_stop.load();
+  if (!variants.empty()) fs::remove_all(options.out_dir + "/models", ec);
+
+  write_file_atomic(options.out_dir + "/summary.json", summary.to_json().dump(2) + "\n");
+  write_file_atomic(options.out_dir + "/report.md", render_markdown(summary));
+  std::vector<CheckResult> all_checks;
+  for (const auto& a : summary.arms) {
+    all_checks.insert(all_checks.end(), a.checks.begin(), a.checks.end());
+    if (a.status != "ok")
+      all_checks.push_back({a.name, "run", false, fmt::format("arm {}: {}", a.status, a.status_detail)});
+  }
+  write_file_atomic(options.out_dir + "/junit.xml", render_junit("infermem soak", all_checks));
+  return summary;
+}
+
+}  // namespace infermem
