@@ -10,8 +10,10 @@
 // 1 GiB of memory, and Max Memory Used is reported on the same scale.
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "infermem/error.h"
@@ -118,6 +120,14 @@ std::optional<Invocation> parse_platform_report(const nlohmann::json& j, std::st
   return inv;
 }
 
+// Every figure of an invocation is absent or a plausible finite number.
+bool plausible(const Invocation& inv) {
+  for (double v :
+       {inv.timestamp_ms, inv.duration_ms, inv.max_used_bytes, inv.memory_size_bytes, inv.init_ms})
+    if (present(v) && !(std::fabs(v) <= 1e24)) return false;
+  return true;
+}
+
 double timestamp_of(const nlohmann::json& value) {
   if (value.is_number()) return value.get<double>();  // CloudWatch: epoch milliseconds
   if (value.is_string()) {
@@ -188,6 +198,7 @@ void take_message(Collector& c, std::string_view message, const std::string& str
   if (!inv) return c.skips.skip_record(where, why);
   if (!stream.empty()) inv->stream = stream;
   if (present(timestamp_ms)) inv->timestamp_ms = timestamp_ms;
+  if (!plausible(*inv)) return c.skips.skip_record(where, "a number out of range");
   c.any_stream = c.any_stream || !inv->stream.empty();
   c.invocations.push_back(std::move(*inv));
 }
@@ -223,12 +234,13 @@ void take_event(Collector& c, const nlohmann::json& event, const std::string& st
 }
 
 // The whole input as one JSON document: filter-log-events output, an array of events, or a
-// subscription payload. Returns false when the input is not one JSON document.
-bool take_json_document(Collector& c, std::string_view text) {
+// subscription payload. Returns the number of events, or nullopt when the input is not one such
+// JSON document.
+std::optional<std::size_t> take_json_document(Collector& c, std::string_view text) {
   std::string_view t = trim(text);
-  if (t.empty() || (t.front() != '{' && t.front() != '[')) return false;
+  if (t.empty() || (t.front() != '{' && t.front() != '[')) return std::nullopt;
   auto doc = nlohmann::json::parse(t, nullptr, false);
-  if (doc.is_discarded()) return false;
+  if (doc.is_discarded()) return std::nullopt;
   const nlohmann::json* events = nullptr;
   std::string stream;
   if (doc.is_array()) {
@@ -239,14 +251,14 @@ bool take_json_document(Collector& c, std::string_view text) {
     events = &doc["logEvents"];
     stream = string_field(doc, {"logStream"});
   } else {
-    return false;  // one object: treat it as a single JSON line
+    return std::nullopt;  // one object: treat it as a single JSON line
   }
   std::size_t index = 0;
   for (const auto& event : *events) {
     ++index;
     take_event(c, event, stream, fmt::format("event {}", index));
   }
-  return true;
+  return index;
 }
 
 struct Environment {
@@ -310,7 +322,7 @@ ImportedSeries to_series(const Environment& env) {
     p.t_ms = timed ? invs[i].timestamp_ms - invs.front().timestamp_ms : busy_ms;
     p.req = static_cast<std::int64_t>(i + 1);
     p.hwm_bytes = invs[i].max_used_bytes;
-    if (present(invs[i].duration_ms)) busy_ms += invs[i].duration_ms;
+    if (present(invs[i].duration_ms) && invs[i].duration_ms > 0) busy_ms += invs[i].duration_ms;
     if (i > 0 && p.hwm_bytes > s.points.back().hwm_bytes) ++rises;
     if (i > 0 && p.hwm_bytes < s.points.back().hwm_bytes) ++falls;
     if (present(invs[i].memory_size_bytes)) imported.limit_bytes = invs[i].memory_size_bytes;
@@ -354,9 +366,13 @@ ImportedSeries to_series(const Environment& env) {
 Imported import_lambda(std::string_view text, const ImportOptions& options) {
   Imported result;
   result.format = "lambda";
-  result.lines = count_lines(text);
   Collector c;
-  if (!take_json_document(c, text)) {
+  if (auto events = take_json_document(c, text)) {
+    result.lines = *events;
+    result.notes.push_back(fmt::format(
+        "one JSON document of {} log events: lines and skipped lines count events", *events));
+  } else {
+    result.lines = count_lines(text);
     for_each_line(text, [&](std::uint64_t number, std::string_view line) {
       std::string_view t = trim(line);
       if (t.empty()) return;

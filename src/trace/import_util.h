@@ -22,7 +22,7 @@ std::string lower(std::string_view s);
 // Splits on runs of spaces and tabs.
 std::vector<std::string_view> split_whitespace(std::string_view s);
 
-// The whole of `s` (trimmed) as a finite number; nullopt otherwise.
+// The whole of `s` (trimmed) as a number of magnitude at most 1e20; nullopt otherwise.
 std::optional<double> parse_number(std::string_view s);
 
 // ISO-8601 date-time ("2024-05-01T12:00:00.123Z", "2024-05-01 12:00:00", "+02:00" offsets; no
