@@ -1,0 +1,202 @@
+// Cost of the probe (docs/measurement.md): median microseconds of one reading per source on this
+// process with ONNX Runtime loaded and a session open, and the sampler's cost as the inference
+// throughput ratio with a 1 kHz sampler over without, interleaved rounds in one run.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <onnxruntime_cxx_api.h>
+#include <unistd.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "infermem/probe.h"
+#include "infermem/sampler.h"
+#include "probe/proc_reader.h"
+
+namespace {
+
+using namespace infermem::probe;
+
+// A generated transformer (infermem gen-model) held open for the whole run, so the readings
+// cover a process as big as a real inference worker. Absent when gen-model is not available.
+struct LoadedModel {
+  Ort::Env env{ORT_LOGGING_LEVEL_WARNING, "probe_bench"};
+  std::unique_ptr<Ort::Session> session;
+  std::vector<std::string> input_names, output_names;
+  std::vector<std::vector<std::int64_t>> shapes;
+  std::vector<std::vector<std::int64_t>> int_buffers;
+  std::vector<std::vector<float>> float_buffers;
+  std::vector<Ort::Value> inputs;
+
+  void load(const std::string& path, int intra_threads) {
+    Ort::SessionOptions options;
+    options.SetIntraOpNumThreads(intra_threads);
+    options.SetInterOpNumThreads(1);
+    session = std::make_unique<Ort::Session>(env, path.c_str(), options);
+    Ort::AllocatorWithDefaultOptions alloc;
+    auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    input_names.clear(), output_names.clear(), shapes.clear(), inputs.clear();
+    int_buffers.clear(), float_buffers.clear();
+    for (std::size_t i = 0; i < session->GetInputCount(); ++i) {
+      input_names.push_back(session->GetInputNameAllocated(i, alloc).get());
+      Ort::TypeInfo type = session->GetInputTypeInfo(i);  // owns what `info` points into
+      auto info = type.GetTensorTypeAndShapeInfo();
+      auto shape = info.GetShape();
+      bool first_dynamic = true;
+      for (auto& d : shape)  // batch 1, every other dynamic dimension (sequence, ...) 64
+        if (d < 0) d = first_dynamic ? (first_dynamic = false, 1) : 64;
+      std::size_t count = 1;
+      for (auto d : shape) count *= static_cast<std::size_t>(d);
+      shapes.push_back(shape);
+      if (info.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
+        int_buffers.emplace_back(count);
+        for (std::size_t k = 0; k < count; ++k)
+          int_buffers.back()[k] = static_cast<std::int64_t>(k % 97);
+        inputs.push_back(Ort::Value::CreateTensor<std::int64_t>(
+            memory, int_buffers.back().data(), count, shapes.back().data(), shapes.back().size()));
+      } else {
+        float_buffers.emplace_back(count, 0.5f);
+        inputs.push_back(Ort::Value::CreateTensor<float>(memory, float_buffers.back().data(), count,
+                                                         shapes.back().data(),
+                                                         shapes.back().size()));
+      }
+    }
+    for (std::size_t i = 0; i < session->GetOutputCount(); ++i)
+      output_names.push_back(session->GetOutputNameAllocated(i, alloc).get());
+  }
+
+  void run() {
+    std::vector<const char*> in, out;
+    for (auto& n : input_names) in.push_back(n.c_str());
+    for (auto& n : output_names) out.push_back(n.c_str());
+    auto result = session->Run(Ort::RunOptions{nullptr}, in.data(), inputs.data(), inputs.size(),
+                               out.data(), out.size());
+    benchmark::DoNotOptimize(result);
+  }
+};
+
+std::string g_model_path;
+LoadedModel* g_model = nullptr;
+
+void reading_bench(benchmark::State& state, unsigned sources) {
+  ProcReader reader(0, sources);  // files opened once, as the sampler does
+  for (auto _ : state) {
+    Values v;
+    reader.read(v);
+    benchmark::DoNotOptimize(v);
+  }
+}
+
+void BM_ReadStatus(benchmark::State& s) {
+  reading_bench(s, kStatus);
+}
+void BM_ReadSmapsRollup(benchmark::State& s) {
+  reading_bench(s, kSmapsRollup);
+}
+void BM_ReadCgroup(benchmark::State& s) {
+  reading_bench(s, kCgroup);
+}
+void BM_ReadAllocator(benchmark::State& s) {
+  reading_bench(s, kAllocator);
+}
+// read_process() opens, reads and closes every file: what a one-off caller pays.
+void BM_ReadProcessDefault(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(read_process(getpid()));
+}
+void BM_ReadSmapsFull(benchmark::State& state) {
+  std::string path = fmt::format("/proc/{}/smaps", getpid());
+  for (auto _ : state) benchmark::DoNotOptimize(parse_smaps(*read_text_file(path)));
+}
+void BM_Snapshot(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(take_snapshot(getpid()));
+}
+
+#define PROBE_BENCH(fn) \
+  BENCHMARK(fn)->Unit(benchmark::kMicrosecond)->Repetitions(5)->ReportAggregatesOnly(true)
+PROBE_BENCH(BM_ReadStatus);
+PROBE_BENCH(BM_ReadSmapsRollup);
+PROBE_BENCH(BM_ReadCgroup);
+PROBE_BENCH(BM_ReadAllocator);
+PROBE_BENCH(BM_ReadProcessDefault);
+PROBE_BENCH(BM_ReadSmapsFull);
+PROBE_BENCH(BM_Snapshot);
+
+// Inference throughput with the sampler at 1 kHz over without: rounds of kBatch requests
+// alternate off/on so drift on the shared machine hits both sides; the counter is the median
+// of the per-round ratios (1.0 = free). Arg: ORT intra-op threads (2 = every core busy).
+void BM_SamplerThroughputRatio(benchmark::State& state) {
+  if (!g_model) {
+    state.SkipWithError("no generated model (gen-model unavailable)");
+    return;
+  }
+  g_model->load(g_model_path, static_cast<int>(state.range(0)));
+  constexpr int kBatch = 20;
+  g_model->run();  // warm-up outside the timed rounds
+  std::vector<double> ratios;
+  double seconds_off = 0, seconds_on = 0;
+  auto time_batch = [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kBatch; ++i) g_model->run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::uint64_t samples = 0;
+  bool off_first = true;
+  for (auto _ : state) {
+    Sampler sampler(SamplerOptions{0, 1000, kStatus, 4096});
+    auto sampled_batch = [&] {
+      sampler.start();
+      double t = time_batch();
+      sampler.stop();
+      return t;
+    };
+    // Alternate which side goes first, so neither always follows the other.
+    double off = 0, on = 0;
+    if (off_first) {
+      off = time_batch();
+      on = sampled_batch();
+    } else {
+      on = sampled_batch();
+      off = time_batch();
+    }
+    off_first = !off_first;
+    samples += sampler.samples_taken();
+    ratios.push_back(off / on);  // throughput on / throughput off
+    seconds_off += off, seconds_on += on;
+  }
+  std::sort(ratios.begin(), ratios.end());
+  state.counters["ratio_median"] = ratios[ratios.size() / 2];
+  state.counters["ratio_min"] = ratios.front();
+  state.counters["ratio_max"] = ratios.back();
+  state.counters["rps_off"] = static_cast<double>(kBatch * ratios.size()) / seconds_off;
+  state.counters["rps_on"] = static_cast<double>(kBatch * ratios.size()) / seconds_on;
+  state.counters["sampler_hz"] = static_cast<double>(samples) / seconds_on;
+}
+BENCHMARK(BM_SamplerThroughputRatio)->Arg(1)->Arg(2)->Iterations(15)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("infermem-probe-bench-{}", getpid());
+  std::filesystem::create_directories(dir);
+  g_model_path = (dir / "transformer.onnx").string();
+  std::string cmd =
+      fmt::format("'{}' gen-model --kind transformer --weights 16MiB -o '{}' >/dev/null 2>&1",
+                  INFERMEM_BIN, g_model_path);
+  static LoadedModel model;
+  if (std::system(cmd.c_str()) == 0) {
+    model.load(g_model_path, 1);
+    model.run();
+    g_model = &model;
+  } else {
+    fmt::print(stderr, "probe_bench: gen-model unavailable; reading this process without ORT\n");
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
