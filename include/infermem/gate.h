@@ -3,6 +3,7 @@
 // file; one check per threshold per arm; exit 1 when any check fails.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "infermem/verdict.h"
@@ -32,7 +33,8 @@ struct CheckResult {
   std::string subject;  // arm name
   std::string check;    // "max-growth", "max-peak", "verdict", ...
   bool passed = true;
-  std::string message;  // says the figure, the limit and its source
+  std::string message;   // says the figure, the limit and its source
+  bool skipped = false;  // the figure was not measured (passed stays true; JUnit <skipped/>)
 };
 
 std::vector<CheckResult> evaluate_gate(const Thresholds& thresholds, const GateSubject& subject);
@@ -47,5 +49,7 @@ void parse_retained_threshold(const std::string& text, Thresholds& into);
 // Reads thresholds from a TOML file (a flat subset: `max_growth = "16KiB"`, `fail_on = "leak"`,
 // optionally under a [gate] table). Unknown keys and bad values: InputError naming file and line.
 Thresholds load_thresholds_file(const std::string& path);
+// The same from text already read; `origin` names it in errors ("infermem.toml:3: ...").
+Thresholds parse_thresholds_text(std::string_view text, const std::string& origin);
 
 }  // namespace infermem

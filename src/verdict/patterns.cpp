@@ -1,0 +1,106 @@
+#include "verdict/patterns.h"
+
+#include <stdexcept>
+
+namespace infermem {
+
+const std::vector<Pattern>& pattern_catalogue() {
+  static const std::vector<Pattern> catalogue = {
+      {"stable",
+       "After warm-up the level has no significant trend: Theil-Sen slope's interval covers 0 or "
+       "block maxima/minima show no Mann-Kendall trend.",
+       {"Nothing is accumulating at a rate this run could detect (see the smallest detectable "
+        "rate)."},
+       {"Keep the soak in CI as a regression gate; lengthen it (more requests) to lower the "
+        "smallest detectable rate."},
+       {"ort-default"}},
+      {"plateau",
+       "Grew, then flattened: the slope of the last part is ~0 while the start rose to a level.",
+       {"ONNX Runtime's CPU arena growing to the largest working set it has seen "
+        "(arena_extend_strategy kNextPowerOfTwo rounds each extension up)",
+        "The memory pattern planner caching one allocation plan per input shape "
+        "(enable_mem_pattern) while mixed shapes keep arriving",
+        "A cache filling to its bound (functools.lru_cache(maxsize=N) of sessions or tensors)",
+        "glibc keeping freed chunks in per-thread arenas (up to 8 x cores arenas by default)",
+        "A one-time jump (a step): lazy initialisation, a bigger shape seen once"},
+       {"Size the container for the plateau level plus headroom, not for the loaded size",
+        "Cap the arena: arena_extend_strategy=kSameAsRequested, or enable "
+        "memory.enable_memory_arena_shrinkage as a run option",
+        "Bound input shapes (pad or bucket sequence lengths) so the arena and mem pattern plans "
+        "stop growing",
+        "Bound caches by bytes, not by count (infermem's budget cache)"},
+       {"ort-default", "no-arena", "arena-shrink", "arena_extend=same", "lean"}},
+      {"leak",
+       "Sustained growth after warm-up: significant Theil-Sen slope, rising block maxima AND "
+       "minima, and the last half grows at a comparable rate.",
+       {"Objects kept alive per request: a Python list/dict appended to, references held by "
+        "closures, exceptions or a global cache without a bound",
+        "functools.lru_cache(maxsize=None) or a cache keyed by something unbounded (request id, "
+        "input shape)",
+        "New InferenceSession or OrtValue per request that is never released (C API: missing "
+        "OrtRelease*)",
+        "Run options or IO bindings created per request and kept",
+        "Native allocations in custom ops or pre/post-processing code that are not freed"},
+       {"Find the growing object: tracemalloc / memray (Python), heaptrack (native)",
+        "Create sessions once and reuse them; release OrtValues and IO bindings after each run",
+        "Bound every cache (maxsize, or bytes)",
+        "Gate CI on --max-growth / --fail-on leak so the leak cannot return",
+        "Compare with --inject-leak to see the smallest leak this model and machine reveal"},
+       {"ort-default", "no-arena", "jemalloc"}},
+      {"fragmentation",
+       "Resident memory grows or stays up while the allocator's in-use bytes do not, or "
+       "malloc_trim gives most of the retention back.",
+       {"glibc malloc keeping freed pages: top-of-heap not trimmed, holes between live chunks, "
+        "many per-thread arenas (MALLOC_ARENA_MAX unset)",
+        "Load/unload churn of large models: each load allocates hundreds of MB in new places, "
+        "freed memory is not returned to the kernel",
+        "Loading a model from bytes: the serialized copy and the session's initializers are alive "
+        "at once, then the big free leaves holes",
+        "ONNX Runtime's arena keeping its chunks after the session's tensors are freed"},
+       {"Call malloc_trim(0) after unloading a session (ctypes.CDLL('libc.so.6').malloc_trim(0) "
+        "in Python)",
+        "Set MALLOC_ARENA_MAX=2, or preload jemalloc/mimalloc/tcmalloc",
+        "Load models from a file path rather than from bytes",
+        "Disable the CPU arena and memory pattern (enable_cpu_mem_arena=False, "
+        "enable_mem_pattern=False) and measure the latency cost",
+        "Unload idle models; prefer fewer, longer-lived sessions over churn"},
+       {"no-arena-trim", "jemalloc", "mimalloc", "tcmalloc", "malloc_arena_max=2", "load=path",
+        "trim=on"}},
+      {"unload-retention",
+       "Across load/infer/unload cycles, memory after unload sits above the baseline but does not "
+       "grow from cycle to cycle.",
+       {"Allocator caches (glibc arenas, jemalloc dirty pages) holding the freed session's memory",
+        "ONNX Runtime's environment-level state (thread pools, registered allocators, kernel "
+        "registries) that outlives a session",
+        "Model bytes or session objects still referenced from Python (a cache entry, a closure, "
+        "a traceback)"},
+       {"Call malloc_trim(0) after unload (glibc); let jemalloc purge (dirty_decay_ms)",
+        "Drop every Python reference to the session and its bytes before measuring, then "
+        "gc.collect()",
+        "Load by path, not bytes; reuse one Ort::Env for the process",
+        "If the retained amount is bounded and acceptable, budget for it (it is not a leak)"},
+       {"no-arena-trim", "trim=on", "jemalloc", "load=path", "env_allocator"}},
+      {"hwm-artifact",
+       "A high-water-mark series rises (it can never fall) while current memory does not, or only "
+       "a high-water mark exists.",
+       {"The figure watched is a high-water mark: VmHWM, ru_maxrss, cgroup max_usage_in_bytes, "
+        "AWS Lambda's Max Memory Used (a high-water mark of the whole execution environment)",
+        "A transient peak during inference (the largest shape, a load from bytes) sets the mark "
+        "once and it stays there"},
+       {"Do not read a leak, or its absence, from a high-water mark: it only says the peak so far",
+        "Measure current memory: VmRSS per request (or per invocation from inside the Lambda "
+        "handler), `infermem watch`, or `infermem soak` with the same model and traffic",
+        "To lower the peak itself: load by path, bound input shapes, disable the arena for "
+        "spiky workloads"},
+       {"ort-default", "load=path", "no-arena"}},
+  };
+  return catalogue;
+}
+
+const Pattern& pattern_for(const std::string& kind) {
+  for (const auto& p : pattern_catalogue())
+    if (p.kind == kind) return p;
+  throw std::out_of_range("no pattern for verdict kind '" + kind + "'");
+}
+
+}  // namespace infermem
