@@ -154,7 +154,15 @@ std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& input
       dims[key] = default_range(kind, fixed);
     }
   }
-  for (const auto& [key, text] : overrides) {
+  // "INPUT.INDEX" names a dimension by position, whatever symbolic name the model gave it.
+  auto by_position = [&](const std::string& key) -> std::string {
+    for (const auto& p : inputs)
+      for (std::size_t d = 0; d < p.dim_keys.size(); ++d)
+        if (!p.dim_keys[d].empty() && key == fmt::format("{}.{}", p.name, d)) return p.dim_keys[d];
+    return key;
+  };
+  for (const auto& [given_key, text] : overrides) {
+    const std::string key = dims.count(given_key) ? given_key : by_position(given_key);
     auto it = dims.find(key);
     if (it == dims.end()) {
       std::string known;
@@ -164,7 +172,12 @@ std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& input
                                    key, key, known.empty() ? "(none)" : known));
     }
     DimRange r = parse_range(key, text);
-    r.step = 1;
+    // Spatial dims keep their step (32): detection models downsample and upsample by 32.
+    r.step = it->second.step;
+    if (r.step > 1 && r.hi / r.step * r.step < r.lo)
+      throw InputError(fmt::format("--dim {}={}: this dimension is drawn in multiples of {}; the "
+                                   "range holds none",
+                                   given_key, text, r.step));
     if (fixed) r.hi = r.lo;
     it->second = r;
   }
@@ -184,7 +197,7 @@ std::vector<Ort::Value>& InputSynth::next() {
   std::map<std::string, std::int64_t> drawn;
   for (const auto& [key, r] : dims_) {
     if (fixed_ || r.lo == r.hi) {
-      drawn[key] = r.lo;
+      drawn[key] = (r.lo + r.step - 1) / r.step * r.step;
       continue;
     }
     std::int64_t lo = (r.lo + r.step - 1) / r.step, hi = r.hi / r.step;

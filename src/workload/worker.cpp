@@ -166,7 +166,6 @@ class Worker {
     outputs.clear();
     inject_leak(spec_.options.inject_leak_bytes);
     ++req_;
-    if (req_ == crash_at_) std::abort();  // test hook: a child that dies mid-run
     trace::Record r = record(trace::kRequest);
     r.values["latency_ms"] = latency;
     r.extra["shape"] = synth.shape_text();
@@ -176,6 +175,7 @@ class Worker {
     if (req_ % 10 == 0)
       for (const auto& [k, v] : s.arena_stats()) s2.values[k] = v;
     out_.write(s2);
+    if (req_ == crash_at_) std::abort();  // test hook: a child that dies mid-run
   }
 
   void infer_phases(std::int64_t count, InputSynth& synth, bool with_warm) {
