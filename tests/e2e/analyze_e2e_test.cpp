@@ -102,3 +102,23 @@ TEST(AnalyzeE2e, EmptyMissingAndUnusableFilesAreInputErrorsNamingTheFile) {
   EXPECT_NE(run_cli({"analyze", empty}).err.find("empty"), std::string::npos);
   EXPECT_NE(run_cli({"analyze", unusable}).err.find("no usable rows"), std::string::npos);
 }
+
+TEST(AnalyzeE2e, ASoakTraceGetsTheVerdictSoakGaveIt) {
+  // One reader for soak and analyze: the same trace must give the same verdict and rate.
+  const std::string model = infermem::test::generated_model("mlp", "4MiB");
+  const std::string out = infermem::test::make_temp_dir("analyze-soak") + "/run";
+  auto soak = run_cli({"soak", model, "--scenario", "steady", "--requests", "200", "--arms",
+                       "ort-default", "--inject-leak", "64KiB", "--out", out});
+  ASSERT_EQ(soak.exit_code, 0) << soak.err;
+  std::ifstream summary_file(out + "/summary.json");
+  auto summary = nlohmann::json::parse(summary_file);
+  auto r = run_cli({"analyze", out + "/trace.jsonl", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["series"].size(), 1u);
+  EXPECT_EQ(j["series"][0]["name"], "ort-default");
+  const auto& soak_verdict = summary["arms"][0]["verdict"];
+  const auto& analyze_verdict = j["series"][0]["verdict"];
+  EXPECT_EQ(analyze_verdict["kind"], soak_verdict["kind"]);
+  EXPECT_EQ(analyze_verdict["growth_bytes_per_request"], soak_verdict["growth_bytes_per_request"]);
+}
