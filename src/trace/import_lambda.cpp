@@ -13,8 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "infermem/error.h"
 #include "trace/import_util.h"
