@@ -25,7 +25,7 @@ std::string slurp(int fd) {
 
 }  // namespace
 
-CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> argv_s{INFERMEM_BIN};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -40,29 +40,40 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
 
   char out_tmpl[] = "/tmp/infermem-out-XXXXXX";
   char err_tmpl[] = "/tmp/infermem-err-XXXXXX";
-  int out_fd = mkstemp(out_tmpl);
-  int err_fd = mkstemp(err_tmpl);
+  RunningCli r;
+  r.out_fd = mkstemp(out_tmpl);
+  r.err_fd = mkstemp(err_tmpl);
   unlink(out_tmpl);
   unlink(err_tmpl);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  posix_spawn_file_actions_adddup2(&fa, r.out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, r.err_fd, 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + std::string(INFERMEM_BIN));
+  r.pid = pid;
+  return r;
+}
+
+CliResult wait_cli(RunningCli& running) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  while (waitpid(running.pid, &status, 0) < 0) {
   }
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_fd);
-  r.err = slurp(err_fd);
-  close(out_fd);
-  close(err_fd);
+  r.out = slurp(running.out_fd);
+  r.err = slurp(running.err_fd);
+  close(running.out_fd);
+  close(running.err_fd);
   return r;
+}
+
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  RunningCli running = start_cli(args, env);
+  return wait_cli(running);
 }
 
 std::string make_temp_dir(const std::string& tag) {

@@ -13,6 +13,15 @@ struct CliResult {
 
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+// The same, started in the background: signal it, then wait for its result.
+struct RunningCli {
+  int pid = 0;
+  int out_fd = -1;
+  int err_fd = -1;
+};
+RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+CliResult wait_cli(RunningCli& running);
+
 // A fresh empty directory under the system temp dir, removed by the caller (or left for CI).
 std::string make_temp_dir(const std::string& tag);
 
