@@ -56,21 +56,23 @@ struct Points {
 Points extract(const Series& series) {
   std::vector<const SeriesPoint*> with_current;
   for (const auto& p : series.points)
-    if (present(p.current_bytes)) with_current.push_back(&p);
+    if (std::isfinite(p.current_bytes)) with_current.push_back(&p);
   Points pts;
   pts.with_current = with_current.size();
   auto first_infer = std::find_if(with_current.begin(), with_current.end(),
                                   [](const SeriesPoint* p) { return p->phase == "infer"; });
   if (first_infer == with_current.end()) first_infer = with_current.begin();
   pts.dropped_before_infer = static_cast<std::size_t>(first_infer - with_current.begin());
-  bool requests_known = true;
+  bool requests_known = true, times_known = true;
   double offset = 0, previous = -1;
   for (auto it = first_infer; it != with_current.end(); ++it) {
     const SeriesPoint& p = **it;
+    auto finite_or_absent = [](double v) { return std::isfinite(v) ? v : kAbsent; };
     pts.current.push_back(p.current_bytes);
-    pts.hwm.push_back(p.hwm_bytes);
-    pts.in_use.push_back(p.allocator_in_use_bytes);
-    pts.x_minutes.push_back(p.t_ms / 60000.0);
+    pts.hwm.push_back(finite_or_absent(p.hwm_bytes));
+    pts.in_use.push_back(finite_or_absent(p.allocator_in_use_bytes));
+    if (!std::isfinite(p.t_ms)) times_known = false;
+    pts.x_minutes.push_back(std::isfinite(p.t_ms) ? p.t_ms / 60000.0 : 0.0);
     pts.x_index.push_back(static_cast<double>(pts.x_index.size()));
     if (p.req < 0) requests_known = false;
     double req = static_cast<double>(p.req);
@@ -80,7 +82,7 @@ Points extract(const Series& series) {
   }
   auto spans = [](const std::vector<double>& x) { return !x.empty() && x.back() > x.front(); };
   pts.per_request = requests_known && spans(pts.x_requests);
-  pts.has_time = spans(pts.x_minutes);
+  pts.has_time = times_known && spans(pts.x_minutes);
   return pts;
 }
 
@@ -241,8 +243,11 @@ struct Churn {
 std::optional<Churn> analyse_churn(const Series& series, const SeriesContext& context,
                                    double threshold) {
   Churn c;
-  if (context.after_unload_per_cycle_bytes.size() >= 2) {
-    c.per_cycle = context.after_unload_per_cycle_bytes;
+  std::vector<double> unloads;
+  for (double v : context.after_unload_per_cycle_bytes)
+    if (std::isfinite(v)) unloads.push_back(v);
+  if (unloads.size() >= 2) {
+    c.per_cycle = unloads;
     c.what = "RSS after unload, per cycle";
   } else {
     std::map<int, std::vector<double>> by_cycle;
@@ -261,9 +266,7 @@ std::optional<Churn> analyse_churn(const Series& series, const SeriesContext& co
   for (std::size_t i = 1; i < k; ++i) rises += c.per_cycle[i] > c.per_cycle[i - 1];
   c.growing = k >= 3 && c.slope_per_cycle * static_cast<double>(k - 1) > threshold &&
               3 * rises >= 2 * (k - 1);
-  double after = context.after_unload_per_cycle_bytes.size() >= 2
-                     ? stats::median(context.after_unload_per_cycle_bytes)
-                     : context.after_unload_bytes;
+  double after = unloads.size() >= 2 ? stats::median(unloads) : context.after_unload_bytes;
   if (present(context.baseline_bytes) && present(after))
     c.retained = after - context.baseline_bytes;
   return c;
@@ -284,7 +287,7 @@ Verdict judge_hwm_only(const Series& series, std::size_t current_points) {
   v.kind = "hwm-artifact";
   std::vector<double> hwm;
   for (const auto& p : series.points)
-    if (present(p.hwm_bytes)) hwm.push_back(p.hwm_bytes);
+    if (std::isfinite(p.hwm_bytes)) hwm.push_back(p.hwm_bytes);
   std::size_t decreases = 0;
   for (std::size_t i = 1; i < hwm.size(); ++i) decreases += hwm[i] < hwm[i - 1];
   std::string source = series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source;
@@ -347,7 +350,7 @@ void describe_growth(const Points& pts, const Growth& g, const std::string& sour
 Verdict judge(const Series& series, const SeriesContext& context) {
   Points pts = extract(series);
   bool has_hwm = std::any_of(series.points.begin(), series.points.end(),
-                             [](const SeriesPoint& p) { return present(p.hwm_bytes); });
+                             [](const SeriesPoint& p) { return std::isfinite(p.hwm_bytes); });
   if (pts.current.size() < kMinJudgedPoints) {
     return has_hwm ? judge_hwm_only(series, pts.current.size())
                    : judge_too_few(series, pts.current.size());

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "infermem/verdict.h"
@@ -283,4 +284,24 @@ TEST(PatternCatalogue, EveryKindHasItsEntryInTheDocs) {
       EXPECT_NE(doc.str().find(arm), std::string::npos) << kind << " arm " << arm;
   }
   EXPECT_EQ(pattern_catalogue().size(), 6u);
+}
+
+TEST(Judge, MalformedSeriesAreJudgedWithoutCrashing) {
+  // What an importer might hand over from a damaged file: NaN and infinities, times out of order,
+  // request counters going backwards, a constant series, negative bytes.
+  Series s = flat_series(200, 61);
+  s.points[10].current_bytes = std::numeric_limits<double>::infinity();
+  s.points[11].current_bytes = -1;
+  s.points[12].t_ms = std::numeric_limits<double>::quiet_NaN();
+  s.points[13].req = 2;
+  s.points[14].hwm_bytes = -std::numeric_limits<double>::infinity();
+  s.points[15].allocator_in_use_bytes = std::numeric_limits<double>::infinity();
+  std::swap(s.points[20].t_ms, s.points[150].t_ms);
+  SeriesContext c;
+  c.after_unload_per_cycle_bytes = {std::numeric_limits<double>::quiet_NaN(), 1.0};
+  EXPECT_NO_THROW(judge(s, c).to_json().dump());
+  Series constant = flat_series(100, 67, 0.0);
+  Verdict v = judge(constant);
+  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+  EXPECT_NO_THROW(v.to_json().dump());
 }
