@@ -105,16 +105,16 @@ std::size_t mser_cut(const std::vector<double>& values, std::size_t max_cut) {
     sum[b] = sum[b + 1] + z;
     sum_sq[b] = sum_sq[b + 1] + z * z;
   }
-  std::size_t best = 0;
-  double best_score = std::numeric_limits<double>::infinity();
+  std::vector<double> scores;
   for (std::size_t d = 0; d * kBatch <= max_cut && batches - d >= 2; ++d) {
     double left = static_cast<double>(batches - d);
-    double score = (sum_sq[d] - sum[d] * sum[d] / left) / (left * left);
-    if (score < best_score) {
-      best_score = score;
-      best = d;
-    }
+    scores.push_back((sum_sq[d] - sum[d] * sum[d] / left) / (left * left));
   }
+  // The earliest cut within rounding of the minimum: on a noise-free series many cuts tie.
+  double best_score = *std::min_element(scores.begin(), scores.end());
+  double tolerance = 1e-9 * scores.front();
+  std::size_t best = 0;
+  while (scores[best] > best_score + tolerance) ++best;
   return best * kBatch;
 }
 
@@ -331,8 +331,9 @@ void describe_growth(const Points& pts, const Growth& g, const std::string& sour
       "Growth after warm-up: {} (95% CI {} .. {}) by Theil-Sen over {:.0f} {}s{}.",
       per(g.fit.slope, unit), format_bytes(g.fit.ci_low), format_bytes(g.fit.ci_high), g.span, unit,
       pts.per_request && pts.has_time
-          ? fmt::format("; {} over {:.1f} minutes", per(g.fit_minutes.slope, "minute"),
-                        g.span_minutes)
+          ? fmt::format("; {} over {}", per(g.fit_minutes.slope, "minute"),
+                        g.span_minutes < 1 ? fmt::format("{:.1f} s", 60 * g.span_minutes)
+                                           : fmt::format("{:.1f} minutes", g.span_minutes))
           : std::string()));
   if (g.blocks >= kMinTrendBlocks)
     out.push_back(fmt::format(
