@@ -65,7 +65,4 @@ struct RunSummary {
 std::string render_markdown(const RunSummary& summary);
 std::string render_terminal_table(const RunSummary& summary);
 
-// Writes `content` to `path` atomically (temp file + rename). InputError naming the path.
-void write_file_atomic(const std::string& path, const std::string& content);
-
 }  // namespace infermem

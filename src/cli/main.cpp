@@ -30,6 +30,20 @@ int main(int argc, char** argv) {
             [](const cli::Command& a, const cli::Command& b) { return a.order < b.order; });
   int exit_code = kExitOk;
   for (auto& c : commands) c.attach(app, exit_code);
+  // CLI11 reports an unknown first word only as "a subcommand is required": name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    bool known = std::any_of(commands.begin(), commands.end(),
+                             [&](const cli::Command& c) { return c.name == word; });
+    if (!known) {
+      std::string names;
+      for (const auto& c : commands)
+        if (c.name != "worker") names += (names.empty() ? "" : ", ") + c.name;
+      fmt::print(stderr, "infermem: error: unknown command '{}'; commands: {} (see --help)\n",
+                 word, names);
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,5 @@
 // infermem's own trace.jsonl -> one Series per arm (soak) or one for the process (watch).
-// A soak arm is read exactly as soak judged it (workload/summarize.h: the child's per-request
+// A soak arm is read exactly as soak judged it (trace/arm_summary.h: the child's per-request
 // readings in warm/infer, the context from phase ends), so analyze of a soak trace gives soak's
 // verdict. Any other trace (watch, or samples from outside only) gives every sample with a
 // memory value, and the context from the last reading in phases baseline, load, unload and trim.
@@ -11,7 +11,7 @@
 #include "infermem/error.h"
 #include "infermem/trace.h"
 #include "trace/import_util.h"
-#include "workload/summarize.h"
+#include "trace/arm_summary.h"
 
 namespace infermem::import_detail {
 namespace {

@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
@@ -403,10 +404,6 @@ onnx::ModelProto build_model(const ModelSpec& spec) {
   return model;
 }
 
-[[noreturn]] void cannot_write(const std::string& path, int err) {
-  throw InputError(fmt::format("cannot write model to -o {}: {}", path, std::strerror(err)));
-}
-
 }  // namespace
 
 ModelKind parse_model_kind(std::string_view text) {
@@ -438,28 +435,10 @@ std::string generate_model_bytes(const ModelSpec& spec) {
 void generate_model(const ModelSpec& spec, const std::string& out_path) {
   // Build first: a bad spec must not leave even a temporary file behind.
   const std::string bytes = generate_model_bytes(spec);
-  std::string tmp = out_path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) cannot_write(out_path, errno);
-  ::fchmod(fd, 0644);
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      cannot_write(out_path, err);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    cannot_write(out_path, err);
+  try {
+    write_file_atomic(out_path, bytes);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("-o: {}", e.what()));
   }
 }
 

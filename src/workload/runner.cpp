@@ -15,6 +15,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/probe.h"
 #include "infermem/soak.h"
@@ -24,7 +25,7 @@
 #include "workload/cgroup_limit.h"
 #include "workload/ort_env.h"
 #include "workload/sha256.h"
-#include "workload/summarize.h"
+#include "trace/arm_summary.h"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "workload/summarize.h"
+#include "trace/arm_summary.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,6 @@
 #pragma once
-// From one arm's trace records to the report model's figures, series and verdict context.
+// Reading a soak arm out of its trace records: the report model's figures, the series the
+// verdict engine judges, and its context. soak (live) and analyze (from a file) share it.
 #include <vector>
 
 #include "infermem/series.h"
