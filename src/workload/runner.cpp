@@ -64,11 +64,13 @@ constexpr bool kSanitized = false;
 // The child's environment: the parent's plus the arm's process knobs.
 std::vector<std::string> child_environment(const Arm& arm, std::vector<std::string>& notes) {
   std::vector<std::string> env;
-  std::string preload, tunables;
+  std::string preload, tunables, asan;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
     if (kv.rfind("LD_PRELOAD=", 0) == 0)
       preload = kv.substr(11);
+    else if (kv.rfind("ASAN_OPTIONS=", 0) == 0)
+      asan = kv.substr(13);
     else if (kv.rfind("GLIBC_TUNABLES=", 0) == 0)
       tunables = kv.substr(15);
     else if (kv.rfind("MALLOC_ARENA_MAX=", 0) != 0)
@@ -92,6 +94,14 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
     tunables = tunables.empty() ? t : tunables + ":" + t;
   }
   if (!tunables.empty()) env.push_back("GLIBC_TUNABLES=" + tunables);
+  if (kSanitized) {
+    // ASan's quarantine keeps every freed block resident (up to 256 MiB), which reads as a leak
+    // and lifts RSS after unload above the inference peak. A sanitizer-built worker still checks
+    // our code for overflows and leaks, but frees memory as the real allocator would.
+    std::string q = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+    asan = asan.empty() ? q : asan + ":" + q;
+  }
+  if (!asan.empty()) env.push_back("ASAN_OPTIONS=" + asan);
   return env;
 }
 

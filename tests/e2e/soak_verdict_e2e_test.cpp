@@ -46,7 +46,14 @@ TEST(SoakVerdictE2E, InjectedLeakIsALeakWithTheRateWithin25Percent) {
     const auto& v = arm["verdict"];
     EXPECT_EQ(v["kind"], "leak") << v.dump(2);
     double rate = v["growth_bytes_per_request"].get<double>();
+#if defined(INFERMEM_SANITIZED)
+    // Under ASan each leaked 64 KiB block really costs more resident memory: redzones, the
+    // next size class of ASan's allocator (80 KiB) and its shadow (1/8). The truth here is RSS.
+    EXPECT_GE(rate, 0.75 * 65536.0);
+    EXPECT_LE(rate, 1.6 * 65536.0);
+#else
     EXPECT_NEAR(rate, 65536.0, 0.25 * 65536.0);
+#endif
     EXPECT_GT(v["growth_bytes_per_minute"].get<double>(), 0.0);
     EXPECT_GT(v["min_detectable_bytes_per_request"].get<double>(), 0.0 - 1e-9);
   }
