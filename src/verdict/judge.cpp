@@ -157,9 +157,12 @@ double residual_sigma(std::span<const double> x, std::span<const double> y, cons
   return stats::robust_sigma(r);
 }
 
+// The smallest rate this run could call a leak: it must rise 3 noise sigmas over the judged
+// window, lie outside the interval's half-width, and add up to kMeaningfulBytes in the window.
 double detectable(double sigma, double span, const SlopeFit& fit) {
   if (!fit.valid || span <= 0) return kAbsent;
-  return std::max(kDetectSigmas * sigma / span, (fit.ci_high - fit.ci_low) / 2.0);
+  return std::max({kDetectSigmas * sigma / span, (fit.ci_high - fit.ci_low) / 2.0,
+                   kMeaningfulBytes / span});
 }
 
 double mean_abs(const std::vector<double>& r) {
@@ -341,9 +344,11 @@ void describe_growth(const Points& pts, const Growth& g, const std::string& sour
         "both above {:.2f}, so allocator sawtooth does not read as growth).",
         g.blocks, g.block_max.z, g.block_min.z, kTrendZ));
   out.push_back(fmt::format(
-      "Noise: {} residual sigma around the line; the smallest detectable growth is {} (a rise of "
-      "{:.0f} sigma over the judged window, or the CI half-width if larger).",
-      format_bytes(g.sigma), per(g.min_detectable, unit), kDetectSigmas));
+      "Noise: {} residual sigma around the line; the smallest detectable growth is {} (the "
+      "largest of: a rise of {:.0f} sigma over the judged window, the CI half-width, and a rise of "
+      "{} over the window, below which growth is not called a leak).",
+      format_bytes(g.sigma), per(g.min_detectable, unit), kDetectSigmas,
+      format_bytes(kMeaningfulBytes)));
 }
 
 }  // namespace

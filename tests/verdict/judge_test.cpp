@@ -305,3 +305,34 @@ TEST(Judge, MalformedSeriesAreJudgedWithoutCrashing) {
   EXPECT_EQ(v.kind, "stable") << all_evidence(v);
   EXPECT_NO_THROW(v.to_json().dump());
 }
+
+// A recorded clean soak arm (ort-default, 8 MiB transformer, mixed shapes): ORT's arena and
+// memory-pattern cache grow in steps as larger shapes arrive, then flatten. Not a leak.
+TEST(JudgeRecorded, ArenaStaircaseFromARealCleanRunIsNotALeak) {
+  std::ifstream in(std::string(INFERMEM_TESTDATA_DIR) + "/verdict/arena_staircase_clean.csv");
+  ASSERT_TRUE(in) << "missing test data";
+  infermem::Series s;
+  s.name = "ort-default";
+  s.current_source = "VmRSS read in the child after each request";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("req,", 0) == 0) continue;
+    std::stringstream fields(line);
+    std::string req, t, rss, in_use;
+    std::getline(fields, req, ',');
+    std::getline(fields, t, ',');
+    std::getline(fields, rss, ',');
+    std::getline(fields, in_use, ',');
+    infermem::SeriesPoint p;
+    p.req = std::stoll(req);
+    p.t_ms = std::stod(t);
+    p.phase = "infer";
+    p.current_bytes = std::stod(rss);
+    if (!in_use.empty()) p.allocator_in_use_bytes = std::stod(in_use);
+    s.points.push_back(p);
+  }
+  ASSERT_EQ(s.points.size(), 200u);
+  infermem::Verdict v = infermem::judge(s);
+  EXPECT_NE(v.kind, "leak");
+  EXPECT_GT(v.min_detectable_bytes_per_request, 1024.0) << "the 1 MiB-over-the-window floor";
+}
