@@ -50,7 +50,6 @@ struct SoakOptions {
   double arm_timeout_ms = 0;      // 0 = none
   std::string out_dir;
   std::string worker_exe = "/proc/self/exe";
-  bool progress_tty = false;
 };
 
 // What the worker is told, written as JSON beside the trace and passed by path.
@@ -76,10 +75,22 @@ std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& input
 // The child's main: runs the arm, streams trace records to trace_fd. Returns the exit code.
 int run_worker(const WorkerSpec& spec, int trace_fd);
 
-// The parent: runs every arm, writes trace.jsonl, summary.json and report.md into out_dir.
-// `progress` gets one human line at a time (plain) for the terminal.
+// What the parent tells the terminal while it runs: an event line (arm started, finished,
+// a warning) or, several times a second, where the running arm is.
+struct SoakProgress {
+  std::string arm;
+  std::string line;                  // non-empty: an event to print as a line
+  std::int64_t requests_done = 0;    // otherwise: a position update
+  std::int64_t requests_total = 0;   // per arm (requests x cycles for churn)
+  double rss_bytes = 0;              // the child's VmRSS, sampled from outside
+  double hwm_bytes = 0;              // and its VmHWM (since the last phase reset)
+};
+
+// The parent: runs every arm, writes trace.jsonl, summary.json, report.md and junit.xml into
+// out_dir, calling `progress` from the calling thread.
 RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
-                    const Thresholds& thresholds, const std::function<void(const std::string&)>& progress);
+                    const Thresholds& thresholds,
+                    const std::function<void(const SoakProgress&)>& progress);
 
 // Set by a SIGINT/SIGTERM handler: run_soak stops the running child and returns what is known.
 void request_soak_stop();

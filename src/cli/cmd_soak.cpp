@@ -2,6 +2,7 @@
 #include <csignal>
 #include <ctime>
 #include <fmt/format.h>
+#include <algorithm>
 #include <memory>
 #include <unistd.h>
 
@@ -34,6 +35,46 @@ struct SoakFlags {
 };
 
 void on_signal(int) { request_soak_stop(); }
+
+// Live progress per arm: a bar redrawn in place on a terminal; plain lines otherwise (CI logs),
+// one at each tenth of an arm's requests.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool tty) : tty_(tty) {}
+  void operator()(const SoakProgress& p) {
+    if (!p.line.empty()) {
+      if (tty_ && bar_shown_) fmt::print(stderr, "\r\033[K");
+      bar_shown_ = false;
+      fmt::print(stderr, "  {}\n", p.line);
+      last_tenth_ = 0;
+      return;
+    }
+    if (p.requests_total <= 0) return;
+    double done = std::min(1.0, static_cast<double>(p.requests_done) /
+                                    static_cast<double>(p.requests_total));
+    if (tty_) {
+      constexpr int kWidth = 30;
+      int filled = static_cast<int>(done * kWidth);
+      fmt::print(stderr, "\r\033[K  {:<14} [{}{}] {}/{}  RSS {}  HWM {}", p.arm,
+                 std::string(static_cast<std::size_t>(filled), '#'),
+                 std::string(static_cast<std::size_t>(kWidth - filled), ' '), p.requests_done,
+                 p.requests_total, format_bytes(p.rss_bytes), format_bytes(p.hwm_bytes));
+      bar_shown_ = true;
+      return;
+    }
+    int tenth = static_cast<int>(done * 10);
+    if (tenth > last_tenth_) {
+      last_tenth_ = tenth;
+      fmt::print(stderr, "  arm {}: {}/{} requests, RSS {} (VmHWM {})\n", p.arm, p.requests_done,
+                 p.requests_total, format_bytes(p.rss_bytes), format_bytes(p.hwm_bytes));
+    }
+  }
+
+ private:
+  bool tty_;
+  bool bar_shown_ = false;
+  int last_tenth_ = 0;
+};
 
 std::string default_out_dir() {
   std::time_t t = std::time(nullptr);
@@ -89,7 +130,6 @@ int run(const SoakFlags& f) {
   if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_size(f.memory_limit, "--memory-limit");
   if (!f.timeout.empty()) o.arm_timeout_ms = parse_duration_ms(f.timeout, "--timeout");
   o.out_dir = f.out.empty() ? default_out_dir() : f.out;
-  o.progress_tty = false;
   std::vector<Arm> arms = resolve_arms(f.arms, f.custom_arms);
   Thresholds thresholds = thresholds_from(f);
 
@@ -100,9 +140,7 @@ int run(const SoakFlags& f) {
 
   fmt::print(stderr, "infermem soak: {} ({} scenario, {} arm{}), output in {}\n", f.model,
              f.scenario, arms.size(), arms.size() == 1 ? "" : "s", o.out_dir);
-  RunSummary s = run_soak(o, arms, thresholds, [](const std::string& line) {
-    fmt::print(stderr, "  {}\n", line);
-  });
+  RunSummary s = run_soak(o, arms, thresholds, ProgressPrinter(isatty(STDERR_FILENO) == 1));
   fmt::print("\n{}", render_terminal_table(s));
   for (const auto& n : s.notes) fmt::print("note: {}\n", n);
   fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,

@@ -144,8 +144,9 @@ std::string signal_name(int sig) {
 
 ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile& trace_file,
                    std::vector<std::string>& notes,
-                   const std::function<void(const std::string&)>& progress) {
+                   const std::function<void(const SoakProgress&)>& report_progress) {
   const Arm& arm = spec.arm;
+  auto progress = [&](const std::string& line) { report_progress(SoakProgress{arm.name, line}); };
   ArmSummary summary;
   summary.name = arm.name;
   summary.config = arm.knobs;
@@ -226,7 +227,9 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   int status = 0;
   bool timed_out = false, interrupted = false;
   double term_at_ms = 0;
-  std::int64_t last_progress_req = -1;
+  const std::int64_t total = spec.options.requests *
+                            (spec.options.scenario == "churn" ? spec.options.cycles : 1);
+  int ticks = 0;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
@@ -259,14 +262,13 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
         r.req = run.req;
       }
       trace_file.write(r);
-      std::lock_guard<std::mutex> lock(run.mu);
-      run.records.push_back(r);
-      if (r.req / 50 != last_progress_req / 50 && !spec.options.progress_tty) {
-        last_progress_req = r.req;
-        if (r.req > 0)
-          progress(fmt::format("arm {}: {} requests, RSS {}", arm.name, r.req,
-                               format_bytes(r.values.count("rss_bytes") ? r.values["rss_bytes"] : 0)));
+      {
+        std::lock_guard<std::mutex> lock(run.mu);
+        run.records.push_back(r);
       }
+      if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
+        report_progress(SoakProgress{arm.name, "", r.req, total,
+                                     r.value("rss_bytes").value_or(0), r.value("hwm_bytes").value_or(0)});
     } catch (const InputError&) {
       // The child is exiting: its /proc entry is going away. waitpid() tells the rest.
     }
@@ -356,7 +358,7 @@ bool soak_stop_requested() { return g_stop.load(); }
 
 RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
                     const Thresholds& thresholds,
-                    const std::function<void(const std::string&)>& progress) {
+                    const std::function<void(const SoakProgress&)>& progress) {
   // Everything that can be wrong with the input is found before anything is written.
   std::vector<InputPlan> inputs = plan_inputs(options.model_path);
   std::map<std::string, DimRange> dims = resolve_dims(inputs, options.scenario, options.dim_overrides);
