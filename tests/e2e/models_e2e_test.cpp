@@ -14,11 +14,6 @@ using infermem::test::run_cli;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void spit(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
@@ -69,7 +64,7 @@ TEST_F(ModelsE2E, SameSeedWritesTheSameFile) {
     auto r = run_cli({"gen-model", "--kind", "conv", "--weights", "256KiB", "--seed", seed, "-o",
                       dir_ + "/" + name});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return slurp(dir_ + "/" + name);
+    return infermem::test::read_file(dir_ + "/" + name);
   };
   auto a = gen("3", "a.onnx");
   EXPECT_FALSE(a.empty());
@@ -95,7 +90,7 @@ TEST_F(ModelsE2E, GenModelBadFlagsExitTwoAndWriteNothing) {
 }
 
 TEST_F(ModelsE2E, InspectBadFilesExitTwoNamingTheFile) {
-  auto model = slurp(generated_model("transformer", "512KiB"));
+  auto model = infermem::test::read_file(generated_model("transformer", "512KiB"));
   std::string missing = dir_ + "/missing.onnx";
   expect_usage_error({"inspect", missing}, missing);
 

@@ -11,16 +11,13 @@
 
 using infermem::test::generated_model;
 using infermem::test::make_temp_dir;
+using infermem::test::read_file;
+using infermem::test::read_json_file;
 using infermem::test::run_cli;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name) {
   for (const auto& a : summary["arms"])
@@ -82,7 +79,7 @@ TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) 
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ort-default"));
   EXPECT_THAT(r.out, HasSubstr("peak MiB"));
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   EXPECT_EQ(summary["scenario"], "mixed");
   EXPECT_EQ(summary["model"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_THAT(summary["ort_version"].get<std::string>(), HasSubstr("1.29"));
@@ -118,7 +115,7 @@ TEST(SoakE2E, RealOcrDetectionModelMixedShapes) {
                     "ort-default,no-arena-trim", "--dim", "x.2=96..256", "--dim", "x.3=96..256",
                     "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   ASSERT_EQ(summary["arms"].size(), 2u);
   for (const auto& arm : summary["arms"]) expect_sane_figures(arm);
   EXPECT_NE(summary["arms"][0]["pid"], summary["arms"][1]["pid"]);
@@ -130,7 +127,7 @@ TEST(SoakE2E, ChurnAndCacheScenariosRun) {
   auto r = run_cli({"soak", model, "--scenario", "churn", "--cycles", "3", "--requests", "5",
                     "--arms", "ort-default", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   EXPECT_EQ(summary["arms"][0]["status"], "ok");
   EXPECT_EQ(phase_ends(out + "/trace.jsonl", "ort-default").size(), 1u + 3u * 3u + 1u)
       << "baseline, 3 x (load, infer, unload), and warm in the first cycle";
@@ -139,7 +136,7 @@ TEST(SoakE2E, ChurnAndCacheScenariosRun) {
   r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--cache", "lru:2",
                "--requests", "30", "--arms", "ort-default", "--out", out2});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  summary = read_json(out2 + "/summary.json");
+  summary = read_json_file(out2 + "/summary.json");
   EXPECT_EQ(summary["arms"][0]["status"], "ok");
   EXPECT_EQ(summary["arms"][0]["requests_done"], 30);
   EXPECT_FALSE(fs::exists(out2 + "/models")) << "model variants are removed after the run";
@@ -152,7 +149,7 @@ TEST(SoakE2E, MemoryLimitOomKillIsAResultAndTheNextArmStillRuns) {
   std::string out = make_temp_dir("soak-oom");
   auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "5", "--arms",
                     "ort-default,no-arena", "--memory-limit", "128M", "--out", out});
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
   bool limited = true;
   for (const auto& n : summary["notes"])
@@ -198,7 +195,7 @@ TEST(SoakE2E, ACrashedChildIsRecordedWithItsDataAndTheOtherArmsRun) {
   auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "10", "--arms",
                     "ort-default,no-arena", "--out", out},
                    {"INFERMEM_TEST_CRASH_ARM=ort-default", "INFERMEM_TEST_CRASH_AT_REQUEST=4"});
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
   const auto& crashed = arm_named(summary, "ort-default");
   EXPECT_EQ(crashed["status"], "crashed");

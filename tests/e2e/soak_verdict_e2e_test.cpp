@@ -15,22 +15,6 @@ using namespace infermem::test;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 TEST(SoakVerdictE2E, InjectedLeakIsALeakWithTheRateWithin25Percent) {
   // 64 KiB a request over 300 requests is 18.75 MiB of growth, far above the few MiB of
   // noise that mixed shapes make in RSS here; the estimate must be within 25% of the truth.
@@ -40,7 +24,7 @@ TEST(SoakVerdictE2E, InjectedLeakIsALeakWithTheRateWithin25Percent) {
                     "64KiB", "--arms", "ort-default,no-arena", "--dim", "sequence=16..64",
                     "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   for (const auto& arm : summary["arms"]) {
     SCOPED_TRACE(arm["name"].get<std::string>());
     const auto& v = arm["verdict"];
@@ -67,7 +51,7 @@ TEST(SoakVerdictE2E, GateFailsWithExitOneAndJUnitSaysWhy) {
                     "--out", out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("max-peak"));
-  std::string junit = slurp(out + "/junit.xml");
+  std::string junit = read_file(out + "/junit.xml");
   EXPECT_THAT(junit, HasSubstr("<testsuite"));
   EXPECT_THAT(junit, HasSubstr("<failure"));
   EXPECT_THAT(junit, HasSubstr("ort-default"));
@@ -79,7 +63,7 @@ TEST(SoakVerdictE2E, GatePassesWithExitZeroWhenThresholdsHold) {
   auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "60", "--arms",
                     "ort-default", "--max-peak", "4GiB", "--max-retained", "1GiB", "--out", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::string junit = slurp(out + "/junit.xml");
+  std::string junit = read_file(out + "/junit.xml");
   EXPECT_THAT(junit, HasSubstr("max-peak"));
   EXPECT_THAT(junit, ::testing::Not(HasSubstr("<failure")));
 }
@@ -91,13 +75,13 @@ TEST(SoakVerdictE2E, CtrlCStopsTheChildWritesWhatIsKnownAndExits130) {
                             "--memory-limit", "2GiB", "--out", out});
   // Wait (bounded) until the first arm is inferring, then press Ctrl-C.
   for (int i = 0; i < 600; ++i) {
-    if (slurp(out + "/trace.jsonl").find("\"type\":\"request\"") != std::string::npos) break;
+    if (read_file(out + "/trace.jsonl").find("\"type\":\"request\"") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   kill(running.pid, SIGINT);
   auto r = wait_cli(running);
   EXPECT_EQ(r.exit_code, 130) << r.err;
-  auto summary = read_json(out + "/summary.json");
+  auto summary = read_json_file(out + "/summary.json");
   EXPECT_TRUE(summary["interrupted"].get<bool>());
   ASSERT_GE(summary["arms"].size(), 1u);
   EXPECT_EQ(summary["arms"][0]["status"], "interrupted");

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <spawn.h>
 #include <stdexcept>
@@ -75,6 +77,13 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   RunningCli running = start_cli(args, env);
   return wait_cli(running);
 }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+nlohmann::json read_json_file(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
 std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (std::filesystem::temp_directory_path() / ("infermem-" + tag + "-XXXXXX"));

@@ -1,5 +1,6 @@
 #pragma once
 // Runs the built infermem binary with arguments and captures exit code, stdout and stderr.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ CliResult wait_cli(RunningCli& running);
 
 // A fresh empty directory under the system temp dir, removed by the caller (or left for CI).
 std::string make_temp_dir(const std::string& tag);
+
+// A whole file as bytes ("" when it cannot be read), and a whole file as JSON.
+std::string read_file(const std::string& path);
+nlohmann::json read_json_file(const std::string& path);
 
 // Path of a generated model, created once per test program (cached by kind and size).
 std::string generated_model(const std::string& kind, const std::string& weights);
