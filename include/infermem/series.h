@@ -10,22 +10,24 @@
 namespace infermem {
 
 inline constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
-inline bool present(double v) { return !std::isnan(v); }
+inline bool present(double v) {
+  return !std::isnan(v);
+}
 
 struct SeriesPoint {
-  double t_ms = 0;                  // since the series began
-  std::int64_t req = -1;            // requests done so far, -1 when unknown
-  std::string phase;                // "", "warm", "infer", "unload", ... when known
-  double current_bytes = kAbsent;   // a current figure (VmRSS, cgroup memory.current, ...)
-  double hwm_bytes = kAbsent;       // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
+  double t_ms = 0;                 // since the series began
+  std::int64_t req = -1;           // requests done so far, -1 when unknown
+  std::string phase;               // "", "warm", "infer", "unload", ... when known
+  double current_bytes = kAbsent;  // a current figure (VmRSS, cgroup memory.current, ...)
+  double hwm_bytes = kAbsent;      // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
   double allocator_in_use_bytes = kAbsent;  // bytes the allocator has handed out and not freed
-  int cycle = -1;                   // churn: which load/infer/unload cycle, -1 otherwise
+  int cycle = -1;                           // churn: which load/infer/unload cycle, -1 otherwise
 };
 
 struct Series {
   std::string name;            // arm name, "pid 1234", a Lambda log stream, a file name
   std::string current_source;  // how current_bytes was measured, e.g. "VmRSS sampled at 100 Hz"
-  std::string hwm_source;      // e.g. "Lambda Max Memory Used (environment-lifetime high-water mark)"
+  std::string hwm_source;  // e.g. "Lambda Max Memory Used (environment-lifetime high-water mark)"
   std::vector<SeriesPoint> points;
 };
 

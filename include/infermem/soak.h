@@ -25,9 +25,9 @@ struct DimRange {
 // One model input as ORT reports it, with how soak fills it.
 struct InputPlan {
   std::string name;
-  int element_type = 0;              // ONNXTensorElementDataType
-  std::vector<std::int64_t> shape;   // -1 = dynamic
-  std::vector<std::string> dim_keys; // per dim: the key its size is drawn under ("" = fixed)
+  int element_type = 0;                    // ONNXTensorElementDataType
+  std::vector<std::int64_t> shape;         // -1 = dynamic
+  std::vector<std::string> dim_keys;       // per dim: the key its size is drawn under ("" = fixed)
   std::optional<std::int64_t> vocab_size;  // token ids drawn in [0, vocab) when known
 };
 
@@ -39,11 +39,11 @@ struct SoakOptions {
   int cycles = 3;                  // churn
   std::uint64_t seed = 1;
   std::map<std::string, std::string> dim_overrides;  // --dim NAME=LO..HI as given
-  int threads = 0;                                    // --threads: overrides every arm's intra
-  std::uint64_t inject_leak_bytes = 0;                // per request, in the child
-  int models = 4;                                     // cache scenario: variants on disk
-  std::string cache = "lru:2";                        // cache scenario policy
-  std::uint64_t memory_limit_bytes = 0;               // 0 = no cgroup limit
+  int threads = 0;                                   // --threads: overrides every arm's intra
+  std::uint64_t inject_leak_bytes = 0;               // per request, in the child
+  int models = 4;                                    // cache scenario: variants on disk
+  std::string cache = "lru:2";                       // cache scenario policy
+  std::uint64_t memory_limit_bytes = 0;              // 0 = no cgroup limit
   int warm_requests = 3;
   double parent_sample_hz = 100;  // outside sampling of the child
   double child_sample_hz = 1000;  // in-process sampler for per-phase peaks
@@ -79,11 +79,11 @@ int run_worker(const WorkerSpec& spec, int trace_fd);
 // a warning) or, several times a second, where the running arm is.
 struct SoakProgress {
   std::string arm;
-  std::string line;                  // non-empty: an event to print as a line
-  std::int64_t requests_done = 0;    // otherwise: a position update
-  std::int64_t requests_total = 0;   // per arm (requests x cycles for churn)
-  double rss_bytes = 0;              // the child's VmRSS, sampled from outside
-  double hwm_bytes = 0;              // and its VmHWM (since the last phase reset)
+  std::string line;                 // non-empty: an event to print as a line
+  std::int64_t requests_done = 0;   // otherwise: a position update
+  std::int64_t requests_total = 0;  // per arm (requests x cycles for churn)
+  double rss_bytes = 0;             // the child's VmRSS, sampled from outside
+  double hwm_bytes = 0;             // and its VmHWM (since the last phase reset)
 };
 
 // The parent: runs every arm, writes trace.jsonl, summary.json, report.md and junit.xml into

@@ -20,7 +20,7 @@ struct MemoryFigures {
   double after_unload_bytes = kAbsent;  // VmRSS at the end of phase unload
   double after_trim_bytes = kAbsent;    // VmRSS at the end of phase trim (arms with trim=on)
   double retained_bytes = kAbsent;      // (after_trim or after_unload) - baseline
-  std::string peak_method;              // e.g. "max of 1 kHz sampling and VmHWM after clear_refs reset"
+  std::string peak_method;  // e.g. "max of 1 kHz sampling and VmHWM after clear_refs reset"
 };
 
 struct LatencyFigures {

@@ -37,7 +37,7 @@ struct Record {
   std::string phase;
   std::int64_t req = -1;
   std::string src;
-  std::map<std::string, double> values;  // measured numbers, unit-suffixed names
+  std::map<std::string, double> values;             // measured numbers, unit-suffixed names
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
   std::optional<double> value(const std::string& key) const;

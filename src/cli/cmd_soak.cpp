@@ -1,10 +1,10 @@
 // infermem soak MODEL.onnx: the main job. Parses flags, runs the arms, renders the table.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <ctime>
-#include <fmt/format.h>
-#include <algorithm>
 #include <memory>
-#include <unistd.h>
 
 #include "cli/command.h"
 #include "infermem/error.h"
@@ -34,7 +34,9 @@ struct SoakFlags {
   std::string max_growth, max_growth_rate, max_peak, max_retained, fail_on, config;
 };
 
-void on_signal(int) { request_soak_stop(); }
+void on_signal(int) {
+  request_soak_stop();
+}
 
 // Live progress per arm: a bar redrawn in place on a terminal; plain lines otherwise (CI logs),
 // one at each tenth of an arm's requests.
@@ -50,8 +52,8 @@ class ProgressPrinter {
       return;
     }
     if (p.requests_total <= 0) return;
-    double done = std::min(1.0, static_cast<double>(p.requests_done) /
-                                    static_cast<double>(p.requests_total));
+    double done =
+        std::min(1.0, static_cast<double>(p.requests_done) / static_cast<double>(p.requests_total));
     if (tty_) {
       constexpr int kWidth = 30;
       int filled = static_cast<int>(done * kWidth);
@@ -93,7 +95,8 @@ Thresholds thresholds_from(const SoakFlags& f) {
   if (!f.max_growth_rate.empty())
     t.max_growth_bytes_per_minute =
         static_cast<double>(parse_size(f.max_growth_rate, "--max-growth-rate"));
-  if (!f.max_peak.empty()) t.max_peak_bytes = static_cast<double>(parse_size(f.max_peak, "--max-peak"));
+  if (!f.max_peak.empty())
+    t.max_peak_bytes = static_cast<double>(parse_size(f.max_peak, "--max-peak"));
   if (!f.max_retained.empty()) parse_retained_threshold(f.max_retained, t);
   if (!f.fail_on.empty()) t.fail_on = f.fail_on;
   return t;
@@ -159,8 +162,9 @@ int run(const SoakFlags& f) {
 void attach(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<SoakFlags>();
   auto* sub = app.add_subcommand(
-      "soak", "Run a real ONNX model under a scenario and configuration arms, each in a fresh "
-              "process, and report what memory did");
+      "soak",
+      "Run a real ONNX model under a scenario and configuration arms, each in a fresh "
+      "process, and report what memory did");
   sub->add_option("model", f->model, "The .onnx model")->required();
   sub->add_option("--scenario", f->scenario, "steady|mixed|churn|cache")
       ->check(CLI::IsMember({"steady", "mixed", "churn", "cache"}))
@@ -175,26 +179,31 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--requests", f->requests, "Inferences per arm (per cycle for churn)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--duration", f->duration, "Also stop an arm's inference after this long (e.g. 2m)");
+  sub->add_option("--duration", f->duration,
+                  "Also stop an arm's inference after this long (e.g. 2m)");
   sub->add_option("--cycles", f->cycles, "churn: load/infer/unload cycles")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--seed", f->seed, "Seed for inputs, shapes and request streams")->capture_default_str();
+  sub->add_option("--seed", f->seed, "Seed for inputs, shapes and request streams")
+      ->capture_default_str();
   sub->add_option("--dim", f->dims, "Bounds of a dynamic dimension, NAME=LO..HI");
   sub->add_option("--threads", f->threads, "Intra-op threads for every arm (default: the arm's)")
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--inject-leak", f->inject_leak, "Leak this much per inference in the child, on purpose");
+  sub->add_option("--inject-leak", f->inject_leak,
+                  "Leak this much per inference in the child, on purpose");
   sub->add_option("--models", f->models, "cache: model variants on disk")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   sub->add_option("--cache", f->cache, "cache: lru:COUNT")->capture_default_str();
-  sub->add_option("--memory-limit", f->memory_limit, "Run every child in a memory cgroup with this limit");
+  sub->add_option("--memory-limit", f->memory_limit,
+                  "Run every child in a memory cgroup with this limit");
   sub->add_option("--timeout", f->timeout, "Kill an arm's child after this long");
   sub->add_option("--out", f->out, "Output directory (default infermem-runs/<timestamp>)");
   sub->add_option("--max-growth", f->max_growth, "Gate: growth per request");
   sub->add_option("--max-growth-rate", f->max_growth_rate, "Gate: growth per minute");
   sub->add_option("--max-peak", f->max_peak, "Gate: peak RSS");
-  sub->add_option("--max-retained", f->max_retained, "Gate: retained after unload, SIZE or PCT of loaded");
+  sub->add_option("--max-retained", f->max_retained,
+                  "Gate: retained after unload, SIZE or PCT of loaded");
   sub->add_option("--fail-on", f->fail_on, "Gate: fail on a verdict: leak|any")
       ->check(CLI::IsMember({"leak", "any"}));
   sub->add_option("--config", f->config, "Gate thresholds from a TOML file");

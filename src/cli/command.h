@@ -1,6 +1,7 @@
 #pragma once
 // Each command lives in one file under src/cli/ and registers itself here; main() attaches them
-// all to the CLI11 app in `order`. A command parses flags, calls the library, renders. Nothing more.
+// all to the CLI11 app in `order`. A command parses flags, calls the library, renders. Nothing
+// more.
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>

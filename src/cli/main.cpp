@@ -1,7 +1,7 @@
 // infermem: the truth about the memory of ML inference processes.
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
-#include <fmt/format.h>
 #include <iostream>
 
 #include "cli/command.h"
@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
       std::string names;
       for (const auto& c : commands)
         if (c.name != "worker") names += (names.empty() ? "" : ", ") + c.name;
-      fmt::print(stderr, "infermem: error: unknown command '{}'; commands: {} (see --help)\n",
-                 word, names);
+      fmt::print(stderr, "infermem: error: unknown command '{}'; commands: {} (see --help)\n", word,
+                 names);
       return kExitUsage;
     }
   }

@@ -1,8 +1,8 @@
 #include "infermem/units.h"
 
+#include <fmt/format.h>
 #include <cctype>
 #include <cmath>
-#include <fmt/format.h>
 #include <string>
 
 #include "infermem/error.h"
@@ -43,8 +43,8 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
   double value = 0;
   std::string suffix;
   if (!split_number(text, value, suffix))
-    throw InputError(fmt::format("{}: '{}' is not a size (examples: 4096, 64KiB, 128M, 1.5GiB)",
-                                 what, text));
+    throw InputError(
+        fmt::format("{}: '{}' is not a size (examples: 4096, 64KiB, 128M, 1.5GiB)", what, text));
   double mult = 0;
   if (suffix.empty() || suffix == "b")
     mult = 1;
@@ -57,11 +57,10 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
   else if (suffix == "t" || suffix == "tb" || suffix == "tib")
     mult = 1024.0 * 1024 * 1024 * 1024;
   else
-    throw InputError(fmt::format("{}: unknown size unit '{}' in '{}' (use B, KiB, MiB, GiB, K, M, G)",
-                                 what, suffix, text));
+    throw InputError(fmt::format(
+        "{}: unknown size unit '{}' in '{}' (use B, KiB, MiB, GiB, K, M, G)", what, suffix, text));
   double bytes = value * mult;
-  if (bytes > 1.8e19)
-    throw InputError(fmt::format("{}: '{}' is too large", what, text));
+  if (bytes > 1.8e19) throw InputError(fmt::format("{}: '{}' is too large", what, text));
   return static_cast<std::uint64_t>(std::llround(bytes));
 }
 
@@ -69,8 +68,8 @@ double parse_duration_ms(std::string_view text, std::string_view what) {
   double value = 0;
   std::string suffix;
   if (!split_number(text, value, suffix))
-    throw InputError(fmt::format("{}: '{}' is not a duration (examples: 500ms, 30s, 2m, 1h)",
-                                 what, text));
+    throw InputError(
+        fmt::format("{}: '{}' is not a duration (examples: 500ms, 30s, 2m, 1h)", what, text));
   if (suffix == "ms") return value;
   if (suffix.empty() || suffix == "s") return value * 1000.0;
   if (suffix == "m" || suffix == "min") return value * 60'000.0;
@@ -92,6 +91,8 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.1f} {}", shown, units[u]);
 }
 
-std::string format_mib(double bytes) { return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0)); }
+std::string format_mib(double bytes) {
+  return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0));
+}
 
 }  // namespace infermem

@@ -1,6 +1,6 @@
 // report.md and the terminal table: the comparison of arms, one row per arm.
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,9 +11,15 @@
 namespace infermem {
 namespace {
 
-std::string mib(double v) { return std::isnan(v) ? "-" : format_mib(v); }
-std::string ms(double v) { return std::isnan(v) ? "-" : fmt::format("{:.2f}", v); }
-std::string rps(double v) { return std::isnan(v) ? "-" : fmt::format("{:.1f}", v); }
+std::string mib(double v) {
+  return std::isnan(v) ? "-" : format_mib(v);
+}
+std::string ms(double v) {
+  return std::isnan(v) ? "-" : fmt::format("{:.2f}", v);
+}
+std::string rps(double v) {
+  return std::isnan(v) ? "-" : fmt::format("{:.1f}", v);
+}
 
 struct Table {
   std::vector<std::string> header;
@@ -22,9 +28,19 @@ struct Table {
 
 Table comparison(const RunSummary& s) {
   Table t;
-  t.header = {"arm",       "baseline MiB", "loaded MiB", "peak MiB", "after unload MiB",
-              "after trim MiB", "retained MiB", "p50 ms", "p95 ms", "p99 ms",
-              "req/s",     "verdict",      "status"};
+  t.header = {"arm",
+              "baseline MiB",
+              "loaded MiB",
+              "peak MiB",
+              "after unload MiB",
+              "after trim MiB",
+              "retained MiB",
+              "p50 ms",
+              "p95 ms",
+              "p99 ms",
+              "req/s",
+              "verdict",
+              "status"};
   for (const auto& a : s.arms)
     t.rows.push_back({a.name, mib(a.memory.baseline_bytes), mib(a.memory.loaded_bytes),
                       mib(a.memory.peak_bytes), mib(a.memory.after_unload_bytes),

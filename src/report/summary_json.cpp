@@ -6,7 +6,9 @@
 namespace infermem {
 namespace {
 
-nlohmann::json num(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+nlohmann::json num(double v) {
+  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+}
 double num_back(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return (it == j.end() || !it->is_number()) ? kAbsent : it->get<double>();
@@ -102,10 +104,12 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.latency_ms.p95 = num_back(l, "p95");
     r.latency_ms.p99 = num_back(l, "p99");
     r.throughput_rps = num_back(a, "throughput_rps");
-    if (a.contains("verdict") && a["verdict"].is_object()) r.verdict = Verdict::from_json(a["verdict"]);
+    if (a.contains("verdict") && a["verdict"].is_object())
+      r.verdict = Verdict::from_json(a["verdict"]);
     r.phases = a.value("phases", nlohmann::json::array());
     for (const auto& c : a.value("checks", nlohmann::json::array()))
-      r.checks.push_back({r.name, c.value("check", ""), c.value("passed", true), c.value("message", "")});
+      r.checks.push_back(
+          {r.name, c.value("check", ""), c.value("passed", true), c.value("message", "")});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     s.arms.push_back(std::move(r));
   }

@@ -10,7 +10,9 @@ bool is_phase_end(const trace::Record& r) {
   return r.type == trace::kPhase && r.extra.value("edge", "") == "end";
 }
 
-bool is_inference_phase(const std::string& phase) { return phase == "warm" || phase == "infer"; }
+bool is_inference_phase(const std::string& phase) {
+  return phase == "warm" || phase == "infer";
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return kAbsent;
@@ -82,7 +84,7 @@ void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm) {
   for (std::size_t i = 0; i < methods.size(); ++i)
     arm.memory.peak_method += (i ? "; " : "max of: ") + methods[i];
   double after = !std::isnan(arm.memory.after_trim_bytes) ? arm.memory.after_trim_bytes
-                                                           : arm.memory.after_unload_bytes;
+                                                          : arm.memory.after_unload_bytes;
   if (!std::isnan(after) && !std::isnan(arm.memory.baseline_bytes))
     arm.memory.retained_bytes = after - arm.memory.baseline_bytes;
   if (!latencies.empty()) {

@@ -10,8 +10,8 @@
 
 #include "infermem/error.h"
 #include "infermem/trace.h"
-#include "trace/import_util.h"
 #include "trace/arm_summary.h"
+#include "trace/import_util.h"
 
 namespace infermem::import_detail {
 namespace {

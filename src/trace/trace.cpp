@@ -1,8 +1,8 @@
 #include "infermem/trace.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
-#include <unistd.h>
 
 namespace infermem::trace {
 
@@ -98,7 +98,9 @@ bool Writer::write_raw_line(std::string_view line) {
   return true;
 }
 
-bool Writer::write(const Record& record) { return write_raw_line(to_line(record)); }
+bool Writer::write(const Record& record) {
+  return write_raw_line(to_line(record));
+}
 
 std::optional<Record> Reader::next() {
   for (;;) {

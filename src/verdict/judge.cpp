@@ -161,8 +161,8 @@ double residual_sigma(std::span<const double> x, std::span<const double> y, cons
 // window, lie outside the interval's half-width, and add up to kMeaningfulBytes in the window.
 double detectable(double sigma, double span, const SlopeFit& fit) {
   if (!fit.valid || span <= 0) return kAbsent;
-  return std::max({kDetectSigmas * sigma / span, (fit.ci_high - fit.ci_low) / 2.0,
-                   kMeaningfulBytes / span});
+  return std::max(
+      {kDetectSigmas * sigma / span, (fit.ci_high - fit.ci_low) / 2.0, kMeaningfulBytes / span});
 }
 
 double mean_abs(const std::vector<double>& r) {

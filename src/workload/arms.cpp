@@ -1,11 +1,11 @@
 #include "infermem/arms.h"
 
-#include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <set>
 #include <unistd.h>
+#include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "infermem/error.h"
 #include "infermem/units.h"
@@ -15,7 +15,9 @@ namespace {
 
 const std::vector<std::string> kOnOff{"on", "off"};
 
-bool is_size_knob(const std::string& key) { return key == "mmap_threshold"; }
+bool is_size_knob(const std::string& key) {
+  return key == "mmap_threshold";
+}
 
 void check_value(const KnobSpec& spec, const std::string& value, const std::string& arm) {
   if (!spec.values.empty()) {
@@ -32,9 +34,10 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
   bool digits = !value.empty() && value.size() < 6 &&
                 std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(c); });
   if (!digits)
-    throw InputError(fmt::format("arm '{}': {}={} is not valid; {} takes a count (0 = ORT's "
-                                 "choice) or 'default'",
-                                 arm, spec.key, value, spec.key));
+    throw InputError(
+        fmt::format("arm '{}': {}={} is not valid; {} takes a count (0 = ORT's "
+                    "choice) or 'default'",
+                    arm, spec.key, value, spec.key));
 }
 
 const KnobSpec* find_spec(const std::string& key) {
@@ -70,8 +73,11 @@ std::string trim(std::string s) {
 const std::vector<KnobSpec>& knob_specs() {
   static const std::vector<KnobSpec> specs{
       {"arena", kOnOff, "on", "ORT CPU memory arena (SessionOptions EnableCpuMemArena)"},
-      {"mem_pattern", kOnOff, "on", "ORT memory pattern planning (SessionOptions EnableMemPattern)"},
-      {"arena_extend", {"default", "same", "power2"}, "default",
+      {"mem_pattern", kOnOff, "on",
+       "ORT memory pattern planning (SessionOptions EnableMemPattern)"},
+      {"arena_extend",
+       {"default", "same", "power2"},
+       "default",
        "arena growth: same-as-requested or next power of two (env allocator with OrtArenaCfg)"},
       {"shrink", kOnOff, "off",
        "run option memory.enable_memory_arena_shrinkage=cpu:0 after each Run()"},
@@ -83,14 +89,17 @@ const std::vector<KnobSpec>& knob_specs() {
       {"prepacking", kOnOff, "on", "weight prepacking (off: session.disable_prepacking=1)"},
       {"env_allocator", kOnOff, "off",
        "one arena shared through the environment (session.use_env_allocators=1)"},
-      {"load", {"path", "bytes", "mmap"}, "path",
+      {"load",
+       {"path", "bytes", "mmap"},
+       "path",
        "model load: from the file path, from a heap copy of its bytes, or from an mmap of it"},
-      {"allocator", {"glibc", "jemalloc", "mimalloc", "tcmalloc"}, "glibc",
+      {"allocator",
+       {"glibc", "jemalloc", "mimalloc", "tcmalloc"},
+       "glibc",
        "process allocator (LD_PRELOAD of Debian's library in the child only)"},
       {"malloc_arena_max", {}, "default", "glibc MALLOC_ARENA_MAX for the child"},
       {"mmap_threshold", {}, "default", "glibc mmap threshold (GLIBC_TUNABLES) for the child"},
-      {"trim", kOnOff, "off",
-       "after unload: malloc_trim(0) on glibc, arena purge on jemalloc"},
+      {"trim", kOnOff, "off", "after unload: malloc_trim(0) on glibc, arena purge on jemalloc"},
   };
   return specs;
 }
@@ -134,23 +143,26 @@ Arm builtin_arm(const std::string& name) {
     a.knobs["allocator"] = name;
     return a;
   }
-  throw InputError(fmt::format("unknown arm '{}'; built-in arms are: {} (or define one with "
-                               "--arm 'NAME:key=value,...')",
-                               name, fmt::join(builtin_arm_names(), ", ")));
+  throw InputError(
+      fmt::format("unknown arm '{}'; built-in arms are: {} (or define one with "
+                  "--arm 'NAME:key=value,...')",
+                  name, fmt::join(builtin_arm_names(), ", ")));
 }
 
 Arm parse_custom_arm(const std::string& text) {
   auto colon = text.find(':');
   std::string name = trim(text.substr(0, colon));
   if (name.empty())
-    throw InputError(fmt::format("--arm '{}': the arm needs a name, as in "
-                                 "--arm 'small:arena=off,trim=on'",
-                                 text));
+    throw InputError(
+        fmt::format("--arm '{}': the arm needs a name, as in "
+                    "--arm 'small:arena=off,trim=on'",
+                    text));
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-      throw InputError(fmt::format("--arm '{}': the name '{}' may hold only letters, digits, "
-                                   "'-', '_' and '.'",
-                                   text, name));
+      throw InputError(
+          fmt::format("--arm '{}': the name '{}' may hold only letters, digits, "
+                      "'-', '_' and '.'",
+                      text, name));
   std::vector<std::pair<std::string, std::string>> pairs;
   if (colon != std::string::npos) {
     std::string rest = text.substr(colon + 1);
@@ -187,7 +199,8 @@ Arm parse_custom_arm(const std::string& text) {
   return a;
 }
 
-std::vector<Arm> resolve_arms(const std::string& arms_list, const std::vector<std::string>& custom) {
+std::vector<Arm> resolve_arms(const std::string& arms_list,
+                              const std::vector<std::string>& custom) {
   std::vector<Arm> arms;
   std::size_t start = 0;
   while (start < arms_list.size()) {

@@ -1,15 +1,15 @@
 #include "workload/cgroup_limit.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <thread>
-#include <unistd.h>
 
 namespace infermem {
 namespace {
@@ -46,8 +46,8 @@ bool is_cgroup2(const char* path) {
 
 }  // namespace
 
-std::optional<MemoryCgroup> MemoryCgroup::create(const std::string& name,
-                                                 std::uint64_t limit_bytes, std::string* why) {
+std::optional<MemoryCgroup> MemoryCgroup::create(const std::string& name, std::uint64_t limit_bytes,
+                                                 std::string* why) {
   MemoryCgroup cg;
   std::string base;
   if (is_cgroup2("/sys/fs/cgroup")) {

@@ -1,9 +1,9 @@
 #include "workload/inputs.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "infermem/error.h"
 #include "infermem/model_info.h"
@@ -26,8 +26,8 @@ DimKind classify(const std::string& name, std::size_t index, std::size_t rank, b
     if (n.find("seq") != std::string::npos || n.find("len") != std::string::npos ||
         n.find("token") != std::string::npos || n == "s" || n == "t")
       return DimKind::Sequence;
-    if (n.find("height") != std::string::npos || n.find("width") != std::string::npos ||
-        n == "h" || n == "w")
+    if (n.find("height") != std::string::npos || n.find("width") != std::string::npos || n == "h" ||
+        n == "w")
       return DimKind::Spatial;
   }
   if (index == 0) return DimKind::Batch;
@@ -38,19 +38,24 @@ DimKind classify(const std::string& name, std::size_t index, std::size_t rank, b
 
 DimRange default_range(DimKind kind, bool fixed) {
   switch (kind) {
-    case DimKind::Batch: return fixed ? DimRange{1, 1, 1} : DimRange{1, 4, 1};
-    case DimKind::Sequence: return fixed ? DimRange{128, 128, 1} : DimRange{16, 256, 1};
-    case DimKind::Spatial: return fixed ? DimRange{320, 320, 32} : DimRange{160, 640, 32};
-    case DimKind::Other: break;
+    case DimKind::Batch:
+      return fixed ? DimRange{1, 1, 1} : DimRange{1, 4, 1};
+    case DimKind::Sequence:
+      return fixed ? DimRange{128, 128, 1} : DimRange{16, 256, 1};
+    case DimKind::Spatial:
+      return fixed ? DimRange{320, 320, 32} : DimRange{160, 640, 32};
+    case DimKind::Other:
+      break;
   }
   return fixed ? DimRange{16, 16, 1} : DimRange{8, 64, 1};
 }
 
 DimRange parse_range(const std::string& key, const std::string& text) {
   auto bad = [&] {
-    return InputError(fmt::format("--dim {}={}: expected LO..HI or N with positive integers "
-                                  "(e.g. --dim sequence=16..512)",
-                                  key, text));
+    return InputError(
+        fmt::format("--dim {}={}: expected LO..HI or N with positive integers "
+                    "(e.g. --dim sequence=16..512)",
+                    key, text));
   };
   auto parse_int = [&](const std::string& s) {
     if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) throw bad();
@@ -74,35 +79,59 @@ DimRange parse_range(const std::string& key, const std::string& text) {
 
 std::size_t element_size(int t) {
   switch (t) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return 4;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return 2;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return 8;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return 8;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return 4;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return 1;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return 1;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return 1;
-    default: return 0;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+      return 2;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      return 8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return 8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+      return 1;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+      return 1;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return 1;
+    default:
+      return 0;
   }
 }
 
 std::string element_type_name(int t) {
   switch (t) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "double";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return "bool";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING: return "string";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16: return "uint16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16: return "int16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32: return "uint32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64: return "uint64";
-    default: return fmt::format("type {}", t);
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      return "float";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+      return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      return "double";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+      return "int8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+      return "uint8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return "bool";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING:
+      return "string";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
+      return "bfloat16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16:
+      return "uint16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16:
+      return "int16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32:
+      return "uint32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64:
+      return "uint64";
+    default:
+      return fmt::format("type {}", t);
   }
 }
 
@@ -118,11 +147,11 @@ std::vector<InputPlan> plan_inputs(const std::string& model_path) {
     p.shape = in.shape;
     p.vocab_size = in.vocab_size;
     if (in.element_type == 0 || element_size(p.element_type) == 0)
-      throw InputError(fmt::format("{}: input '{}' has type {}, which soak cannot synthesize "
-                                   "(it fills float, float16, double, int64, int32, int8, uint8 "
-                                   "and bool tensors)",
-                                   model_path, p.name,
-                                   in.type));
+      throw InputError(
+          fmt::format("{}: input '{}' has type {}, which soak cannot synthesize "
+                      "(it fills float, float16, double, int64, int32, int8, uint8 "
+                      "and bool tensors)",
+                      model_path, p.name, in.type));
     for (std::size_t d = 0; d < p.shape.size(); ++d) {
       if (p.shape[d] >= 0) {
         p.dim_keys.emplace_back();
@@ -167,17 +196,19 @@ std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& input
     if (it == dims.end()) {
       std::string known;
       for (const auto& [k, _] : dims) known += (known.empty() ? "" : ", ") + k;
-      throw InputError(fmt::format("--dim {}: the model has no dynamic dimension named '{}'; "
-                                   "its dynamic dimensions are: {}",
-                                   key, key, known.empty() ? "(none)" : known));
+      throw InputError(
+          fmt::format("--dim {}: the model has no dynamic dimension named '{}'; "
+                      "its dynamic dimensions are: {}",
+                      key, key, known.empty() ? "(none)" : known));
     }
     DimRange r = parse_range(key, text);
     // Spatial dims keep their step (32): detection models downsample and upsample by 32.
     r.step = it->second.step;
     if (r.step > 1 && r.hi / r.step * r.step < r.lo)
-      throw InputError(fmt::format("--dim {}={}: this dimension is drawn in multiples of {}; the "
-                                   "range holds none",
-                                   given_key, text, r.step));
+      throw InputError(
+          fmt::format("--dim {}={}: this dimension is drawn in multiples of {}; the "
+                      "range holds none",
+                      given_key, text, r.step));
     if (fixed) r.hi = r.lo;
     it->second = r;
   }
@@ -206,7 +237,8 @@ std::vector<Ort::Value>& InputSynth::next() {
     drawn[key] = dist(rng_) * r.step;
   }
   values_.clear();
-  static const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  static const Ort::MemoryInfo cpu =
+      Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     const auto& p = inputs_[i];
     auto& shape = shapes_[i];
@@ -261,9 +293,9 @@ std::vector<Ort::Value>& InputSynth::next() {
         for (std::size_t k = 0; k < count; ++k) buf[k] = static_cast<std::uint8_t>(byte(rng_));
       }
     }
-    values_.push_back(Ort::Value::CreateTensor(cpu, buf.data(), count * esize, shape.data(),
-                                               shape.size(),
-                                               static_cast<ONNXTensorElementDataType>(p.element_type)));
+    values_.push_back(
+        Ort::Value::CreateTensor(cpu, buf.data(), count * esize, shape.data(), shape.size(),
+                                 static_cast<ONNXTensorElementDataType>(p.element_type)));
   }
   return values_;
 }

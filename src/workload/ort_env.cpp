@@ -9,6 +9,8 @@ Ort::Env& ort_env() {
   return *env;
 }
 
-std::string ort_version() { return Ort::GetVersionString(); }
+std::string ort_version() {
+  return Ort::GetVersionString();
+}
 
 }  // namespace infermem

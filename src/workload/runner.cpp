@@ -1,19 +1,19 @@
 // The parent side of soak: plan, spawn one worker per arm, watch it from outside, collect.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <mutex>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
@@ -22,10 +22,10 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
+#include "trace/arm_summary.h"
 #include "workload/cgroup_limit.h"
 #include "workload/ort_env.h"
 #include "workload/sha256.h"
-#include "trace/arm_summary.h"
 
 extern char** environ;
 
@@ -79,9 +79,10 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
   std::string lib = allocator_library(arm.knob("allocator"));
   if (!lib.empty()) {
     if (kSanitized)
-      notes.push_back(fmt::format("arm {}: allocator={} not preloaded: this infermem is a "
-                                  "sanitizer build, whose runtime must own malloc",
-                                  arm.name, arm.knob("allocator")));
+      notes.push_back(
+          fmt::format("arm {}: allocator={} not preloaded: this infermem is a "
+                      "sanitizer build, whose runtime must own malloc",
+                      arm.name, arm.knob("allocator")));
     else
       preload = preload.empty() ? lib : lib + ":" + preload;
   }
@@ -131,14 +132,22 @@ struct ArmRun {
 
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGKILL: return "SIGKILL";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    default: return fmt::format("signal {}", sig);
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    default:
+      return fmt::format("signal {}", sig);
   }
 }
 
@@ -162,9 +171,10 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
           : std::nullopt;
   if (spec.options.memory_limit_bytes > 0) {
     if (!cgroup) {
-      std::string note = fmt::format("arm {}: --memory-limit not applied: {}; running without a "
-                                     "limit",
-                                     arm.name, why);
+      std::string note = fmt::format(
+          "arm {}: --memory-limit not applied: {}; running without a "
+          "limit",
+          arm.name, why);
       notes.push_back(note);
       progress("warning: " + note);
     }
@@ -227,8 +237,8 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   int status = 0;
   bool timed_out = false, interrupted = false;
   double term_at_ms = 0;
-  const std::int64_t total = spec.options.requests *
-                            (spec.options.scenario == "churn" ? spec.options.cycles : 1);
+  const std::int64_t total =
+      spec.options.requests * (spec.options.scenario == "churn" ? spec.options.cycles : 1);
   int ticks = 0;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);
@@ -267,8 +277,8 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
         run.records.push_back(r);
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
-        report_progress(SoakProgress{arm.name, "", r.req, total,
-                                     r.value("rss_bytes").value_or(0), r.value("hwm_bytes").value_or(0)});
+        report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
+                                     r.value("hwm_bytes").value_or(0)});
     } catch (const InputError&) {
       // The child is exiting: its /proc entry is going away. waitpid() tells the rest.
     }
@@ -297,11 +307,11 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
       summary.status_detail = "stopped by Ctrl-C";
     } else if (sig == SIGKILL && oom > 0) {
       summary.status = "oom-killed";
-      summary.status_detail = fmt::format("killed by the kernel's OOM killer at request {} "
-                                          "(cgroup v{} limit {}; oom_kill count {})",
-                                          run.req, cgroup->version(),
-                                          format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
-                                          oom);
+      summary.status_detail = fmt::format(
+          "killed by the kernel's OOM killer at request {} "
+          "(cgroup v{} limit {}; oom_kill count {})",
+          run.req, cgroup->version(),
+          format_bytes(static_cast<double>(spec.options.memory_limit_bytes)), oom);
     } else {
       summary.status = "crashed";
       summary.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), run.req);
@@ -311,7 +321,8 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
     std::lock_guard<std::mutex> lock(run.mu);
     summarize_arm(run.records, summary);
     if (summary.status == "oom-killed" && !std::isnan(summary.last_rss_bytes))
-      summary.status_detail += fmt::format("; last sampled RSS {}", format_bytes(summary.last_rss_bytes));
+      summary.status_detail +=
+          fmt::format("; last sampled RSS {}", format_bytes(summary.last_rss_bytes));
     Series series = arm_series(run.records, arm.name);
     SeriesContext ctx = arm_context(summary, run.records);
     ctx.injected_leak = spec.options.inject_leak_bytes > 0;
@@ -328,17 +339,19 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   end.extra["status_detail"] = summary.status_detail;
   end.extra["verdict"] = summary.verdict.kind;
   trace_file.write(end);
-  progress(fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", arm.name,
-                       summary.status, summary.requests_done,
-                       std::isnan(summary.memory.peak_bytes) ? "-" : format_bytes(summary.memory.peak_bytes),
-                       std::isnan(summary.memory.retained_bytes) ? "-" : format_bytes(summary.memory.retained_bytes),
-                       summary.verdict.kind));
+  progress(fmt::format(
+      "arm {}: {} — {} requests, peak {}, retained {}, verdict {}", arm.name, summary.status,
+      summary.requests_done,
+      std::isnan(summary.memory.peak_bytes) ? "-" : format_bytes(summary.memory.peak_bytes),
+      std::isnan(summary.memory.retained_bytes) ? "-" : format_bytes(summary.memory.retained_bytes),
+      summary.verdict.kind));
   std::error_code ec;
   fs::remove(spec_path, ec);
   return summary;
 }
 
-std::vector<std::string> make_variants(const std::string& model, int count, const std::string& dir) {
+std::vector<std::string> make_variants(const std::string& model, int count,
+                                       const std::string& dir) {
   std::vector<std::string> out;
   fs::create_directories(dir);
   for (int k = 0; k < count; ++k) {
@@ -353,15 +366,20 @@ std::vector<std::string> make_variants(const std::string& model, int count, cons
 
 }  // namespace
 
-void request_soak_stop() { g_stop.store(true); }
-bool soak_stop_requested() { return g_stop.load(); }
+void request_soak_stop() {
+  g_stop.store(true);
+}
+bool soak_stop_requested() {
+  return g_stop.load();
+}
 
 RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
                     const Thresholds& thresholds,
                     const std::function<void(const SoakProgress&)>& progress) {
   // Everything that can be wrong with the input is found before anything is written.
   std::vector<InputPlan> inputs = plan_inputs(options.model_path);
-  std::map<std::string, DimRange> dims = resolve_dims(inputs, options.scenario, options.dim_overrides);
+  std::map<std::string, DimRange> dims =
+      resolve_dims(inputs, options.scenario, options.dim_overrides);
   for (const auto& a : arms) allocator_library(a.knob("allocator"));
 
   RunSummary summary;
@@ -373,10 +391,13 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
   summary.seed = options.seed;
   summary.host = host_name();
   summary.started_at = utc_now();
-  summary.options = {{"requests", options.requests},     {"duration_ms", options.duration_ms},
-                     {"cycles", options.cycles},         {"threads", options.threads},
+  summary.options = {{"requests", options.requests},
+                     {"duration_ms", options.duration_ms},
+                     {"cycles", options.cycles},
+                     {"threads", options.threads},
                      {"inject_leak_bytes", options.inject_leak_bytes},
-                     {"models", options.models},         {"cache", options.cache},
+                     {"models", options.models},
+                     {"cache", options.cache},
                      {"memory_limit_bytes", options.memory_limit_bytes},
                      {"warm_requests", options.warm_requests},
                      {"parent_sample_hz", options.parent_sample_hz},
@@ -384,17 +405,23 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
 
   std::error_code ec;
   fs::create_directories(options.out_dir, ec);
-  if (ec) throw InputError(fmt::format("--out {}: cannot create it: {}", options.out_dir, ec.message()));
+  if (ec)
+    throw InputError(fmt::format("--out {}: cannot create it: {}", options.out_dir, ec.message()));
   TraceFile trace_file(options.out_dir + "/trace.jsonl");
   const double t0 = mono_ms();
   {
     trace::Record h;
     h.type = std::string(trace::kHeader);
-    h.extra = {{"tool", "infermem"},        {"tool_version", summary.tool_version},
-               {"ort_version", summary.ort_version}, {"command", "soak"},
-               {"model", summary.model_path}, {"model_sha256", summary.model_sha256},
-               {"scenario", summary.scenario}, {"seed", summary.seed},
-               {"host", summary.host},       {"started_at", summary.started_at}};
+    h.extra = {{"tool", "infermem"},
+               {"tool_version", summary.tool_version},
+               {"ort_version", summary.ort_version},
+               {"command", "soak"},
+               {"model", summary.model_path},
+               {"model_sha256", summary.model_sha256},
+               {"scenario", summary.scenario},
+               {"seed", summary.seed},
+               {"host", summary.host},
+               {"started_at", summary.started_at}};
     trace_file.write(h);
   }
   std::vector<std::string> variants;
@@ -412,8 +439,8 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
     spec.model_variants = variants;
     spec.run_t0_ms = t0;
     ArmSummary a = run_arm(spec, options.out_dir, trace_file, summary.notes, progress);
-    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes,
-                        a.memory.retained_bytes, a.verdict};
+    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
+                        a.verdict};
     a.checks = evaluate_gate(thresholds, subject);
     summary.arms.push_back(std::move(a));
   }
@@ -426,7 +453,8 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
   for (const auto& a : summary.arms) {
     all_checks.insert(all_checks.end(), a.checks.begin(), a.checks.end());
     if (a.status != "ok")
-      all_checks.push_back({a.name, "run", false, fmt::format("arm {}: {}", a.status, a.status_detail)});
+      all_checks.push_back(
+          {a.name, "run", false, fmt::format("arm {}: {}", a.status, a.status_detail)});
   }
   write_file_atomic(options.out_dir + "/junit.xml", render_junit("infermem soak", all_checks));
   return summary;

@@ -2,8 +2,8 @@
 // An ONNX Runtime session configured by an arm: session options, run options, load mode, and
 // the model bytes it holds (load=bytes keeps a heap copy alive, as InferenceSession(bytes) does;
 // load=mmap keeps a read-only file mapping alive).
-#include <memory>
 #include <onnxruntime_cxx_api.h>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,8 +27,8 @@ class ArmSession {
   std::map<std::string, double> arena_stats();
 
  private:
-  std::vector<char> bytes_;           // load=bytes
-  void* mapped_ = nullptr;            // load=mmap
+  std::vector<char> bytes_;  // load=bytes
+  void* mapped_ = nullptr;   // load=mmap
   std::size_t mapped_size_ = 0;
   std::unique_ptr<Ort::Session> session_;
   Ort::RunOptions run_options_;

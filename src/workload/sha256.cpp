@@ -1,9 +1,9 @@
 #include "workload/sha256.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <fstream>
 #include <memory>
-#include <openssl/evp.h>
 #include <vector>
 
 #include "infermem/error.h"
@@ -18,7 +18,8 @@ std::string sha256_file(const std::string& path) {
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (in.gcount() > 0)
+      EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -1,16 +1,16 @@
 // The child: one arm of a soak, in a fresh process. Streams phase marks, per-request records
 // and in-process readings to the parent over a pipe, in the trace format.
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <malloc.h>
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
-#include <fmt/format.h>
 #include <list>
-#include <malloc.h>
 #include <memory>
 #include <random>
-#include <unistd.h>
 #include <unordered_map>
 
 #include "infermem/error.h"
@@ -55,7 +55,8 @@ std::string trim_allocator() {
 class Worker {
  public:
   Worker(const WorkerSpec& spec, int fd)
-      : spec_(spec), out_(fd),
+      : spec_(spec),
+        out_(fd),
         sampler_(probe::SamplerOptions{0, spec.options.child_sample_hz, probe::kStatus, 64, {}}) {}
 
   int run() {
@@ -231,7 +232,8 @@ class Worker {
     auto colon = spec_.options.cache.find(':');
     if (colon != std::string::npos) capacity = std::stoul(spec_.options.cache.substr(colon + 1));
     std::vector<double> weights(m);
-    for (std::size_t k = 0; k < m; ++k) weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
+    for (std::size_t k = 0; k < m; ++k)
+      weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
     std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
     std::mt19937_64 rng(spec_.options.seed);
     std::list<std::size_t> lru;  // front = most recent

@@ -1,8 +1,8 @@
 // End-to-end: `infermem soak` on generated models and the real PP-OCRv4 detection model.
-#include <filesystem>
-#include <fstream>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -108,7 +108,8 @@ TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) 
 }
 
 TEST(SoakE2E, RealOcrDetectionModelMixedShapes) {
-  std::string model = std::string(INFERMEM_SOURCE_DIR) + "/third_party/models/ch_PP-OCRv4_det_infer.onnx";
+  std::string model =
+      std::string(INFERMEM_SOURCE_DIR) + "/third_party/models/ch_PP-OCRv4_det_infer.onnx";
   if (!fs::exists(model)) GTEST_SKIP() << "run scripts/setup.sh to fetch the PP-OCRv4 model";
   std::string out = make_temp_dir("soak-ocr");
   auto r = run_cli({"soak", model, "--scenario", "mixed", "--requests", "12", "--arms",

@@ -1,10 +1,10 @@
 // End-to-end: soak's verdicts and CI gate (leak injection, thresholds, JUnit), and Ctrl-C.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -20,9 +20,9 @@ TEST(SoakVerdictE2E, InjectedLeakIsALeakWithTheRateWithin25Percent) {
   // noise that mixed shapes make in RSS here; the estimate must be within 25% of the truth.
   std::string model = generated_model("transformer", "8MiB");
   std::string out = make_temp_dir("leak");
-  auto r = run_cli({"soak", model, "--scenario", "mixed", "--requests", "300", "--inject-leak",
-                    "64KiB", "--arms", "ort-default,no-arena", "--dim", "sequence=16..64",
-                    "--out", out});
+  auto r =
+      run_cli({"soak", model, "--scenario", "mixed", "--requests", "300", "--inject-leak", "64KiB",
+               "--arms", "ort-default,no-arena", "--dim", "sequence=16..64", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto summary = read_json_file(out + "/summary.json");
   for (const auto& arm : summary["arms"]) {

@@ -1,7 +1,7 @@
 #include "support/models.h"
 
-#include <fstream>
 #include <onnx/onnx_pb.h>
+#include <fstream>
 #include <stdexcept>
 
 namespace infermem::test {

@@ -1,15 +1,15 @@
 #include "support/run_helpers.h"
 
-#include <cstdlib>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <spawn.h>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -83,7 +83,9 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-nlohmann::json read_json_file(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+nlohmann::json read_json_file(const std::string& path) {
+  return nlohmann::json::parse(read_file(path));
+}
 
 std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (std::filesystem::temp_directory_path() / ("infermem-" + tag + "-XXXXXX"));

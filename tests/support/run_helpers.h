@@ -20,7 +20,8 @@ struct RunningCli {
   int out_fd = -1;
   int err_fd = -1;
 };
-RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+RunningCli start_cli(const std::vector<std::string>& args,
+                     const std::vector<std::string>& env = {});
 CliResult wait_cli(RunningCli& running);
 
 // A fresh empty directory under the system temp dir, removed by the caller (or left for CI).

@@ -1,8 +1,8 @@
 #include "infermem/trace.h"
 
-#include <cstdio>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <cstdio>
 
 using namespace infermem::trace;
 

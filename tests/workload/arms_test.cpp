@@ -12,7 +12,8 @@ TEST(Arms, EveryBuiltinResolvesEveryKnob) {
   for (const auto& name : builtin_arm_names()) {
     Arm a = builtin_arm(name);
     EXPECT_EQ(a.name, name);
-    for (const auto& spec : knob_specs()) EXPECT_FALSE(a.knob(spec.key).empty()) << name << " " << spec.key;
+    for (const auto& spec : knob_specs())
+      EXPECT_FALSE(a.knob(spec.key).empty()) << name << " " << spec.key;
   }
 }
 
