@@ -87,9 +87,30 @@ nlohmann::json read_json_file(const std::string& path) {
   return nlohmann::json::parse(read_file(path));
 }
 
+namespace {
+
+// Temp dirs made by tests are removed when the test program exits, so repeated `make test`
+// runs do not fill the disk with models and traces. INFERMEM_KEEP_TEST_DIRS=1 keeps them.
+std::vector<std::string>& temp_dirs() {
+  static auto* dirs = new std::vector<std::string>();
+  return *dirs;
+}
+
+void remove_temp_dirs() {
+  if (const char* keep = std::getenv("INFERMEM_KEEP_TEST_DIRS"); keep && *keep == '1') return;
+  for (const auto& d : temp_dirs()) {
+    std::error_code ec;
+    std::filesystem::remove_all(d, ec);
+  }
+}
+
+}  // namespace
+
 std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (std::filesystem::temp_directory_path() / ("infermem-" + tag + "-XXXXXX"));
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  if (temp_dirs().empty()) std::atexit(remove_temp_dirs);
+  temp_dirs().push_back(tmpl);
   return tmpl;
 }
 
