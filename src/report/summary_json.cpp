@@ -17,7 +17,8 @@ double num_back(const nlohmann::json& j, const char* key) {
 nlohmann::json checks_json(const std::vector<CheckResult>& checks) {
   auto arr = nlohmann::json::array();
   for (const auto& c : checks)
-    arr.push_back({{"check", c.check}, {"passed", c.passed}, {"message", c.message}});
+    arr.push_back(
+        {{"check", c.check}, {"passed", c.passed}, {"skipped", c.skipped}, {"message", c.message}});
   return arr;
 }
 
@@ -108,8 +109,8 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       r.verdict = Verdict::from_json(a["verdict"]);
     r.phases = a.value("phases", nlohmann::json::array());
     for (const auto& c : a.value("checks", nlohmann::json::array()))
-      r.checks.push_back(
-          {r.name, c.value("check", ""), c.value("passed", true), c.value("message", "")});
+      r.checks.push_back({r.name, c.value("check", ""), c.value("passed", true),
+                          c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     s.arms.push_back(std::move(r));
   }
