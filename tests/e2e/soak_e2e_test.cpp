@@ -205,3 +205,16 @@ TEST(SoakE2E, ACrashedChildIsRecordedWithItsDataAndTheOtherArmsRun) {
   EXPECT_TRUE(crashed["memory"]["loaded_bytes"].is_number()) << "data so far is kept";
   EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
 }
+
+TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
+  std::string dir = make_temp_dir("soak-types");
+  std::string model = dir + "/all-types.onnx";
+  infermem::test::write_all_types_model(model);
+  std::string out = dir + "/out";
+  auto r = run_cli({"soak", model, "--scenario", "mixed", "--requests", "5", "--arms",
+                    "ort-default", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto summary = read_json_file(out + "/summary.json");
+  EXPECT_EQ(summary["arms"][0]["status"], "ok") << summary["arms"][0]["status_detail"];
+  EXPECT_EQ(summary["arms"][0]["requests_done"], 5);
+}
