@@ -285,10 +285,16 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(period_ms));
   }
   reader.join();
+  // Ctrl-C on a terminal reaches the child too (same process group): it may die of SIGINT
+  // before this loop saw the flag. Either way the user stopped it.
+  interrupted = interrupted || g_stop.load();
 
   if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
-    if (code == 0 && run.child_finished_ok) {
+    if (interrupted && !run.child_finished_ok) {
+      summary.status = "interrupted";
+      summary.status_detail = "stopped by Ctrl-C";
+    } else if (code == 0 && run.child_finished_ok) {
       summary.status = "ok";
     } else {
       summary.status = "crashed";
