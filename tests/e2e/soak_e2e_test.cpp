@@ -218,3 +218,19 @@ TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
   EXPECT_EQ(summary["arms"][0]["status"], "ok") << summary["arms"][0]["status_detail"];
   EXPECT_EQ(summary["arms"][0]["requests_done"], 5);
 }
+
+TEST(SoakE2E, ReportReRendersARunFromItsSummary) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-report");
+  ASSERT_EQ(run_cli({"soak", model, "--requests", "5", "--arms", "ort-default", "--out", out})
+                .exit_code,
+            0);
+  fs::remove(out + "/report.md");
+  auto r = run_cli({"report", out});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ort-default"));
+  EXPECT_THAT(read_file(out + "/report.md"), HasSubstr("# infermem soak report"));
+  auto bad = run_cli({"report", make_temp_dir("empty-run")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("summary.json"));
+}
