@@ -1,0 +1,57 @@
+// End-to-end: `infermem diff` on two run directories.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/run_helpers.h"
+
+using namespace infermem::test;
+using ::testing::HasSubstr;
+
+namespace {
+
+// A run directory holding only a summary.json with one arm's figures (MiB).
+std::string run_dir(double loaded_mib, double peak_mib, double retained_mib) {
+  std::string dir = make_temp_dir("diff");
+  const double mib = 1024.0 * 1024.0;
+  nlohmann::json arm = {{"name", "ort-default"},
+                        {"status", "ok"},
+                        {"memory",
+                         {{"baseline_bytes", 25 * mib},
+                          {"loaded_bytes", loaded_mib * mib},
+                          {"peak_bytes", peak_mib * mib},
+                          {"after_unload_bytes", (25 + retained_mib) * mib},
+                          {"after_trim_bytes", nullptr},
+                          {"retained_bytes", retained_mib * mib}}},
+                        {"latency_ms", {{"p50", 10.0}}}};
+  std::ofstream(dir + "/summary.json") << nlohmann::json{{"arms", {arm}}}.dump();
+  return dir;
+}
+
+}  // namespace
+
+TEST(DiffE2E, ARegressionBeyondTenPercentAndTheFloorExitsOne) {
+  std::string base = run_dir(100, 150, 40);
+  auto same = run_cli({"diff", base, run_dir(101, 152, 41)});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  auto worse = run_cli({"diff", base, run_dir(100, 200, 40)});
+  EXPECT_EQ(worse.exit_code, 1);
+  EXPECT_THAT(worse.out, HasSubstr("REGRESSED"));
+  EXPECT_THAT(worse.err, HasSubstr("peak_bytes"));
+  auto json = run_cli({"diff", base, run_dir(100, 200, 40), "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(json.out)["regressed"].get<bool>());
+  auto looser = run_cli({"diff", base, run_dir(100, 200, 40), "--max-regression", "50%"});
+  EXPECT_EQ(looser.exit_code, 0);
+}
+
+TEST(DiffE2E, BadRunDirectoriesAreUsageErrors) {
+  std::string base = run_dir(100, 150, 40);
+  auto r = run_cli({"diff", base, make_temp_dir("not-a-run")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("summary.json"));
+  r = run_cli({"diff", base, base, "--max-regression", "lots"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--max-regression"));
+}
