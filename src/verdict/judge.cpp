@@ -25,6 +25,11 @@ constexpr double kMeaningfulBytes = 1024.0 * 1024;  // smaller rises/retentions 
 constexpr std::size_t kMaxBlocks = 20;
 constexpr std::size_t kMinTrendBlocks = 6;
 constexpr double kStepFitRatio = 0.8;  // a two-level fit this much tighter than the line: a step
+// Fragmentation must be material: the memory the allocator holds beyond live allocations (or that
+// malloc_trim gives back) must exceed max(8 MiB, 10% of the loaded level, else of the judged
+// series' median level). Smaller effects (+2-3 MiB arena steps) are normal for a healthy process.
+constexpr double kMaterialBytes = 8.0 * 1024 * 1024;
+constexpr double kMaterialFraction = 0.10;
 
 using stats::BlockStat;
 using stats::SlopeFit;
@@ -423,7 +428,16 @@ Verdict judge(const Series& series, const SeriesContext& context) {
     }
   }
 
-  // 3. Fragmentation: the allocator handed out no more, or malloc_trim gives it back.
+  // 3. Fragmentation: the allocator handed out no more, or malloc_trim gives it back; either
+  // must be material.
+  double reference_level = present(context.loaded_bytes) && context.loaded_bytes > 0
+                               ? context.loaded_bytes
+                               : stats::median(tail(pts.current, g.warmup));
+  double material = std::max(kMaterialBytes, kMaterialFraction * reference_level);
+  std::string material_basis =
+      present(context.loaded_bytes) && context.loaded_bytes > 0
+          ? fmt::format("max(8 MiB, 10% of the loaded level {})", format_bytes(reference_level))
+          : fmt::format("max(8 MiB, 10% of the median level {})", format_bytes(reference_level));
   std::vector<double> in_use_x, in_use_y;
   const auto& axis = pts.axis();
   for (std::size_t i = g.warmup; i < pts.in_use.size(); ++i)
@@ -447,11 +461,23 @@ Verdict judge(const Series& series, const SeriesContext& context) {
             stats::median(tail(in_use_y, in_use_y.size() * 2 / 3)) - stats::median(head);
     }
     if (in_use_growth < 0.25 * current_growth) {
-      v.kind = "fragmentation";
-      v.evidence.push_back(fmt::format(
-          "Current memory rose {} while the allocator's in-use bytes rose {}: the growth is held "
-          "by the allocator, not by live allocations.",
-          format_bytes(current_growth), format_bytes(in_use_growth)));
+      double unexplained = current_growth - std::max(0.0, in_use_growth);
+      if (unexplained > material) {
+        v.kind = "fragmentation";
+        v.evidence.push_back(fmt::format(
+            "Current memory rose {} while the allocator's in-use bytes rose {}: the growth is "
+            "held by the allocator, not by live allocations ({} unexplained, above the {} "
+            "materiality threshold: {}).",
+            format_bytes(current_growth), format_bytes(in_use_growth), format_bytes(unexplained),
+            format_bytes(material), material_basis));
+      } else {
+        v.evidence.push_back(fmt::format(
+            "Current memory rose {} while the allocator's in-use bytes rose {}; the {} the "
+            "allocator holds beyond live allocations is below the {} materiality threshold for "
+            "fragmentation ({}).",
+            format_bytes(current_growth), format_bytes(in_use_growth), format_bytes(unexplained),
+            format_bytes(material), material_basis));
+      }
     }
   }
   if (present(context.baseline_bytes) && present(context.after_unload_bytes) &&
@@ -459,7 +485,8 @@ Verdict judge(const Series& series, const SeriesContext& context) {
     double retained = context.after_unload_bytes - context.baseline_bytes;
     double given_back = context.after_unload_bytes - context.after_trim_bytes;
     double left = context.after_trim_bytes - context.baseline_bytes;
-    bool trim_explains = retained > meaningful && given_back >= 0.5 * retained;
+    bool trim_explains =
+        retained > meaningful && given_back >= 0.5 * retained && given_back > material;
     if (v.kind == "leak") trim_explains = trim_explains && left < 0.5 * g.fit.slope * g.span;
     if (trim_explains && v.kind != "fragmentation") {
       v.kind = "fragmentation";
@@ -467,6 +494,13 @@ Verdict judge(const Series& series, const SeriesContext& context) {
           "After unload {} stayed above the baseline; malloc_trim gave back {} ({:.0f}%): freed "
           "memory the allocator kept, not live objects.",
           format_bytes(retained), format_bytes(given_back), 100.0 * given_back / retained));
+    } else if (!trim_explains && retained > meaningful && given_back >= 0.5 * retained &&
+               given_back <= material) {
+      v.evidence.push_back(fmt::format(
+          "After unload {} stayed above the baseline and malloc_trim gave back {}: below the {} "
+          "materiality threshold for fragmentation ({}).",
+          format_bytes(retained), format_bytes(given_back), format_bytes(material),
+          material_basis));
     }
   }
 

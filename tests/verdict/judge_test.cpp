@@ -161,6 +161,42 @@ TEST(Judge, TrimGivingBackTheRetentionIsFragmentation) {
   EXPECT_NE(all_evidence(v).find("malloc_trim gave back"), std::string::npos);
 }
 
+TEST(Judge, SmallAllocatorHeldStepOnAHealthyRunIsNotFragmentation) {
+  // A 70 MiB process whose RSS steps up 3 MiB (arena pages, a bigger shape) while in-use bytes
+  // stay flat: literally held by the allocator, but not material (< max(8 MiB, 10%)).
+  auto step = [](std::size_t i) { return 70 * kMiB + (i >= 400 ? 3 * kMiB : 0.0); };
+  Series s = make_series({1000, step, 0.2 * kMiB, 71});
+  for (auto& p : s.points) p.allocator_in_use_bytes = 40 * kMiB + (p.req % 5) * kKiB;
+  SeriesContext c;
+  c.loaded_bytes = 68 * kMiB;
+  Verdict v = judge(s, c);
+  EXPECT_EQ(v.kind, "plateau") << all_evidence(v);
+  EXPECT_NE(all_evidence(v).find("materiality threshold"), std::string::npos) << all_evidence(v);
+}
+
+TEST(Judge, SmallTrimGiveBackIsNotFragmentation) {
+  SeriesContext c;
+  c.baseline_bytes = 30 * kMiB;
+  c.loaded_bytes = 70 * kMiB;
+  c.after_unload_bytes = 34 * kMiB;
+  c.after_trim_bytes = 31 * kMiB;
+  Verdict v = judge(flat_series(800, 73, 0.5 * kMiB), c);
+  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+}
+
+TEST(Judge, HundredMiBRetainedAndTrimmedStaysFragmentation) {
+  // What a user must see: ~100 MiB kept after unload, given back by malloc_trim.
+  SeriesContext c;
+  c.baseline_bytes = 30 * kMiB;
+  c.loaded_bytes = 160 * kMiB;
+  c.after_unload_bytes = 130 * kMiB;
+  c.after_trim_bytes = 33 * kMiB;
+  Series s = make_series({800, [](std::size_t) { return 160 * kMiB; }, 1 * kMiB, 79});
+  Verdict v = judge(s, c);
+  EXPECT_EQ(v.kind, "fragmentation") << all_evidence(v);
+  EXPECT_NE(all_evidence(v).find("malloc_trim gave back"), std::string::npos);
+}
+
 namespace {
 
 Series churn_series(int cycles, double per_cycle_growth, std::uint32_t seed) {
