@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -49,18 +50,23 @@ bool is_cgroup2(const char* path) {
 std::optional<MemoryCgroup> MemoryCgroup::create(const std::string& name, std::uint64_t limit_bytes,
                                                  std::string* why) {
   MemoryCgroup cg;
+  // The cgroup filesystem's mount point; INFERMEM_CGROUP_ROOT names another one (a host that
+  // mounts it elsewhere, or a test that needs cgroups to be unavailable).
+  const char* root_env = std::getenv("INFERMEM_CGROUP_ROOT");
+  const std::string root = root_env && *root_env ? root_env : "/sys/fs/cgroup";
   std::string base;
-  if (is_cgroup2("/sys/fs/cgroup")) {
-    base = "/sys/fs/cgroup";
+  if (is_cgroup2(root.c_str())) {
+    base = root;
     cg.version_ = 2;
     auto controllers = read_text(base + "/cgroup.subtree_control").value_or("");
     if (controllers.find("memory") == std::string::npos)
       write_text(base + "/cgroup.subtree_control", "+memory");
-  } else if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {
-    base = "/sys/fs/cgroup/memory";
+  } else if (access((root + "/memory/memory.limit_in_bytes").c_str(), F_OK) == 0) {
+    base = root + "/memory";
     cg.version_ = 1;
   } else {
-    if (why) *why = "no cgroup v2 hierarchy and no v1 memory controller is mounted";
+    if (why)
+      *why = fmt::format("no cgroup v2 hierarchy and no v1 memory controller under {}", root);
     return std::nullopt;
   }
   cg.path_ = base + "/" + name;

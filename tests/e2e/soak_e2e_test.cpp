@@ -222,9 +222,9 @@ TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
 TEST(SoakE2E, ReportReRendersARunFromItsSummary) {
   std::string model = generated_model("mlp", "2MiB");
   std::string out = make_temp_dir("soak-report");
-  ASSERT_EQ(run_cli({"soak", model, "--requests", "5", "--arms", "ort-default", "--out", out})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli({"soak", model, "--requests", "5", "--arms", "ort-default", "--out", out}).exit_code,
+      0);
   fs::remove(out + "/report.md");
   auto r = run_cli({"report", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -233,4 +233,17 @@ TEST(SoakE2E, ReportReRendersARunFromItsSummary) {
   auto bad = run_cli({"report", make_temp_dir("empty-run")});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("summary.json"));
+}
+
+TEST(SoakE2E, WithoutCgroupsTheLimitIsAWarningAndTheRunGoesOn) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-nocg");
+  auto r = run_cli({"soak", model, "--requests", "5", "--arms", "ort-default", "--memory-limit",
+                    "1GiB", "--out", out},
+                   {"INFERMEM_CGROUP_ROOT=" + make_temp_dir("no-cgroupfs")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--memory-limit not applied"));
+  auto summary = read_json_file(out + "/summary.json");
+  EXPECT_EQ(summary["arms"][0]["status"], "ok");
+  EXPECT_THAT(summary["notes"].dump(), HasSubstr("not applied"));
 }
