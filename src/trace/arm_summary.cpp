@@ -28,83 +28,36 @@ double in_use(const trace::Record& r) {
   return kAbsent;
 }
 
-}  // namespace
-
-void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm) {
-  std::vector<double> latencies;
-  double inference_ms = 0;
-  double peak = kAbsent;
-  bool used_sampler = false, used_hwm = false, used_outside = false;
-  for (const auto& r : records) {
-    if (r.type == trace::kRequest) {
-      if (auto l = r.value("latency_ms")) latencies.push_back(*l);
-      arm.requests_done = std::max(arm.requests_done, r.req);
-    }
-    if (r.type == trace::kSample && r.src == "parent") {
-      if (auto rss = r.value("rss_bytes")) {
-        arm.last_rss_bytes = *rss;
-        if (is_inference_phase(r.phase) && (std::isnan(peak) || *rss > peak)) {
-          peak = *rss;
-          used_outside = true;
-        }
-      }
-    }
-    if (!is_phase_end(r)) continue;
-    nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
-    if (auto c = r.value("cycle")) ph["cycle"] = *c;
-    for (const char* k : {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "peak_sampled_rss_bytes",
-                          "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
-                          "ort_arena_in_use_bytes", "ort_arena_reserved_bytes", "duration_ms"})
-      if (auto v = r.value(k)) ph[k] = *v;
-    arm.phases.push_back(ph);
-    auto rss = r.value("rss_bytes");
-    if (r.phase == "baseline" && rss) arm.memory.baseline_bytes = *rss;
-    if (r.phase == "load" && rss && std::isnan(arm.memory.loaded_bytes))
-      arm.memory.loaded_bytes = *rss;
-    if (r.phase == "unload" && rss) arm.memory.after_unload_bytes = *rss;
-    if (r.phase == "trim" && rss) arm.memory.after_trim_bytes = *rss;
-    if (is_inference_phase(r.phase)) {
-      if (auto d = r.value("duration_ms")) inference_ms += *d;
-      auto consider = [&](std::optional<double> v, bool& flag) {
-        if (v && (std::isnan(peak) || *v >= peak)) {
-          peak = *v;
-          flag = true;
-        }
-      };
-      consider(r.value("peak_sampled_rss_bytes"), used_sampler);
-      consider(r.value("peak_hwm_since_reset_bytes"), used_hwm);
-      consider(rss, used_sampler);
-    }
-  }
-  arm.memory.peak_bytes = peak;
-  std::vector<std::string> methods;
-  if (used_hwm) methods.push_back("VmHWM after clear_refs reset at phase start");
-  if (used_sampler) methods.push_back("in-process VmRSS sampling");
-  if (used_outside) methods.push_back("VmRSS sampled from the parent");
-  for (std::size_t i = 0; i < methods.size(); ++i)
-    arm.memory.peak_method += (i ? "; " : "max of: ") + methods[i];
-  double after = !std::isnan(arm.memory.after_trim_bytes) ? arm.memory.after_trim_bytes
-                                                          : arm.memory.after_unload_bytes;
-  if (!std::isnan(after) && !std::isnan(arm.memory.baseline_bytes))
-    arm.memory.retained_bytes = after - arm.memory.baseline_bytes;
-  if (!latencies.empty()) {
-    double sum = 0;
-    for (double l : latencies) sum += l;
-    arm.latency_ms.mean = sum / static_cast<double>(latencies.size());
-    arm.latency_ms.p50 = percentile(latencies, 50);
-    arm.latency_ms.p95 = percentile(latencies, 95);
-    arm.latency_ms.p99 = percentile(latencies, 99);
-  }
-  if (inference_ms > 0)
-    arm.throughput_rps = static_cast<double>(latencies.size()) / (inference_ms / 1000.0);
+ArmAccumulator accumulate(const std::vector<trace::Record>& records) {
+  ArmAccumulator acc;
+  for (const auto& r : records) acc.add(r);
+  return acc;
 }
 
-Series arm_series(const std::vector<trace::Record>& records, const std::string& name) {
-  Series s;
-  s.name = name;
-  s.current_source = "VmRSS read in the child after each request";
-  for (const auto& r : records) {
-    if (r.type != trace::kSample || r.src != "child" || !is_inference_phase(r.phase)) continue;
+}  // namespace
+
+void ArmAccumulator::Peak::consider(std::optional<double> v, bool& flag) {
+  if (v && (std::isnan(bytes) || *v >= bytes)) {
+    bytes = *v;
+    flag = true;
+  }
+}
+
+void ArmAccumulator::add(const trace::Record& r) {
+  if (r.type == trace::kRequest) {
+    if (auto l = r.value("latency_ms")) latencies_.push_back(*l);
+    requests_done_ = std::max(requests_done_, r.req);
+    return;
+  }
+  if (r.type == trace::kSample) {
+    if (r.src == "parent") {
+      if (auto rss = r.value("rss_bytes")) {
+        last_outside_rss_ = *rss;
+        if (is_inference_phase(r.phase)) peak_.consider(rss, peak_.outside);
+      }
+      return;
+    }
+    if (r.src != "child" || !is_inference_phase(r.phase)) return;
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
@@ -114,21 +67,90 @@ Series arm_series(const std::vector<trace::Record>& records, const std::string& 
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.
     p.allocator_in_use_bytes = in_use(r);
     if (auto c = r.value("cycle")) p.cycle = static_cast<int>(*c);
-    s.points.push_back(p);
+    points_.push_back(std::move(p));
+    return;
   }
+  if (!is_phase_end(r)) return;
+  phase_ends_.push_back(r);
+  if (is_inference_phase(r.phase)) {
+    if (auto d = r.value("duration_ms")) inference_ms_ += *d;
+    peak_.consider(r.value("peak_sampled_rss_bytes"), peak_.sampler);
+    peak_.consider(r.value("peak_hwm_since_reset_bytes"), peak_.hwm);
+    peak_.consider(r.value("rss_bytes"), peak_.sampler);
+  }
+}
+
+void ArmAccumulator::summarize(ArmSummary& arm) const {
+  arm.requests_done = std::max(arm.requests_done, requests_done_);
+  arm.last_rss_bytes = last_outside_rss_;
+  for (const auto& r : phase_ends_) {
+    nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
+    if (auto c = r.value("cycle")) ph["cycle"] = *c;
+    for (const char* k : {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "peak_sampled_rss_bytes",
+                          "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
+                          "ort_arena_in_use_bytes", "ort_arena_reserved_bytes", "duration_ms"})
+      if (auto v = r.value(k)) ph[k] = *v;
+    arm.phases.push_back(ph);
+    auto rss = r.value("rss_bytes");
+    if (!rss) continue;
+    if (r.phase == "baseline") arm.memory.baseline_bytes = *rss;
+    if (r.phase == "load" && std::isnan(arm.memory.loaded_bytes)) arm.memory.loaded_bytes = *rss;
+    if (r.phase == "unload") arm.memory.after_unload_bytes = *rss;
+    if (r.phase == "trim") arm.memory.after_trim_bytes = *rss;
+  }
+  arm.memory.peak_bytes = peak_.bytes;
+  std::vector<std::string> methods;
+  if (peak_.hwm) methods.push_back("VmHWM after clear_refs reset at phase start");
+  if (peak_.sampler) methods.push_back("in-process VmRSS sampling");
+  if (peak_.outside) methods.push_back("VmRSS sampled from the parent");
+  for (std::size_t i = 0; i < methods.size(); ++i)
+    arm.memory.peak_method += (i ? "; " : "max of: ") + methods[i];
+  double after = !std::isnan(arm.memory.after_trim_bytes) ? arm.memory.after_trim_bytes
+                                                          : arm.memory.after_unload_bytes;
+  if (!std::isnan(after) && !std::isnan(arm.memory.baseline_bytes))
+    arm.memory.retained_bytes = after - arm.memory.baseline_bytes;
+  if (!latencies_.empty()) {
+    double sum = 0;
+    for (double l : latencies_) sum += l;
+    arm.latency_ms.mean = sum / static_cast<double>(latencies_.size());
+    arm.latency_ms.p50 = percentile(latencies_, 50);
+    arm.latency_ms.p95 = percentile(latencies_, 95);
+    arm.latency_ms.p99 = percentile(latencies_, 99);
+  }
+  if (inference_ms_ > 0)
+    arm.throughput_rps = static_cast<double>(latencies_.size()) / (inference_ms_ / 1000.0);
+}
+
+Series ArmAccumulator::series(const std::string& name) const {
+  Series s;
+  s.name = name;
+  s.current_source = "VmRSS read in the child after each request";
+  s.points = points_;
   return s;
 }
 
-SeriesContext arm_context(const ArmSummary& arm, const std::vector<trace::Record>& records) {
+SeriesContext ArmAccumulator::context(const ArmSummary& arm) const {
   SeriesContext c;
   c.baseline_bytes = arm.memory.baseline_bytes;
   c.loaded_bytes = arm.memory.loaded_bytes;
   c.after_unload_bytes = arm.memory.after_unload_bytes;
   c.after_trim_bytes = arm.memory.after_trim_bytes;
-  for (const auto& r : records)
-    if (is_phase_end(r) && r.phase == "unload" && r.value("cycle"))
+  for (const auto& r : phase_ends_)
+    if (r.phase == "unload" && r.value("cycle"))
       if (auto rss = r.value("rss_bytes")) c.after_unload_per_cycle_bytes.push_back(*rss);
   return c;
+}
+
+void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm) {
+  accumulate(records).summarize(arm);
+}
+
+Series arm_series(const std::vector<trace::Record>& records, const std::string& name) {
+  return accumulate(records).series(name);
+}
+
+SeriesContext arm_context(const ArmSummary& arm, const std::vector<trace::Record>& records) {
+  return accumulate(records).context(arm);
 }
 
 }  // namespace infermem

@@ -122,7 +122,7 @@ class TraceFile {
 };
 
 struct ArmRun {
-  std::vector<trace::Record> records;
+  ArmAccumulator records;  // compact: what the figures and the verdict need
   std::mutex mu;
   std::string phase;  // the child's current phase, for outside samples
   std::int64_t req = 0;
@@ -226,7 +226,7 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
         run.child_finished_ok = r->extra.value("status", "") == "ok";
         run.child_error = r->extra.value("error", "");
       }
-      run.records.push_back(std::move(*r));
+      run.records.add(*r);
     }
     std::fclose(in);
   });
@@ -274,7 +274,7 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
       trace_file.write(r);
       {
         std::lock_guard<std::mutex> lock(run.mu);
-        run.records.push_back(r);
+        run.records.add(r);
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
         report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
@@ -325,12 +325,12 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   }
   {
     std::lock_guard<std::mutex> lock(run.mu);
-    summarize_arm(run.records, summary);
+    run.records.summarize(summary);
     if (summary.status == "oom-killed" && !std::isnan(summary.last_rss_bytes))
       summary.status_detail +=
           fmt::format("; last sampled RSS {}", format_bytes(summary.last_rss_bytes));
-    Series series = arm_series(run.records, arm.name);
-    SeriesContext ctx = arm_context(summary, run.records);
+    Series series = run.records.series(arm.name);
+    SeriesContext ctx = run.records.context(summary);
     ctx.injected_leak = spec.options.inject_leak_bytes > 0;
     summary.verdict = judge(series, ctx);
   }
