@@ -26,8 +26,9 @@ constexpr std::size_t kMaxBlocks = 20;
 constexpr std::size_t kMinTrendBlocks = 6;
 constexpr double kStepFitRatio = 0.8;  // a two-level fit this much tighter than the line: a step
 // Fragmentation must be material: the memory the allocator holds beyond live allocations (or that
-// malloc_trim gives back) must exceed max(8 MiB, 10% of the loaded level, else of the judged
-// series' median level). Smaller effects (+2-3 MiB arena steps) are normal for a healthy process.
+// malloc_trim gives back) must exceed max(8 MiB, 10% of the running level: the larger of the
+// loaded level and the judged series' median). Smaller effects (+2-3 MiB arena steps) are normal
+// for a healthy process.
 constexpr double kMaterialBytes = 8.0 * 1024 * 1024;
 constexpr double kMaterialFraction = 0.10;
 
@@ -145,6 +146,7 @@ struct Growth {
   std::size_t warmup = 0, judged = 0;
   SlopeFit fit, fit_minutes, last_half;
   double sigma = 0;  // robust residual spread around the Theil-Sen line
+  double lag1 = 0;   // lag-1 autocorrelation of the block residuals (interval correction)
   double span = 0, span_minutes = 0;
   double min_detectable = kAbsent, min_detectable_minutes = kAbsent;
   TrendTest block_max, block_min;
@@ -199,16 +201,16 @@ Growth analyse_growth(const Points& pts) {
   auto y = tail(pts.current, g.warmup);
   auto minutes = tail(pts.x_minutes, g.warmup);
   g.judged = y.size();
-  g.fit = stats::theil_sen(x, y);
+  g.fit = stats::theil_sen_blocked(x, y, stats::kIntervalBlocks, &g.lag1);
   g.sigma = residual_sigma(x, y, g.fit);
   g.span = x.back() - x.front();
   g.min_detectable = detectable(g.sigma, g.span, g.fit);
   if (pts.has_time) {
-    g.fit_minutes = stats::theil_sen(minutes, y);
+    g.fit_minutes = stats::theil_sen_blocked(minutes, y);
     g.span_minutes = minutes.back() - minutes.front();
     g.min_detectable_minutes = detectable(g.sigma, g.span_minutes, g.fit_minutes);
   }
-  g.last_half = stats::theil_sen(x.subspan(g.judged / 2), y.subspan(g.judged / 2));
+  g.last_half = stats::theil_sen_blocked(x.subspan(g.judged / 2), y.subspan(g.judged / 2));
   auto bounds = stats::block_bounds(g.judged, std::min(kMaxBlocks, g.judged / 5));
   g.blocks = bounds.size() - 1;
   if (g.blocks >= kMinTrendBlocks) {
@@ -336,12 +338,17 @@ void describe_growth(const Points& pts, const Growth& g, const std::string& sour
       "warm-up points dropped (until the level stabilised; at least 10%, at most half).",
       g.judged, pts.with_current, source, pts.dropped_before_infer, g.warmup));
   out.push_back(fmt::format(
-      "Growth after warm-up: {} (95% CI {} .. {}) by Theil-Sen over {:.0f} {}s{}.",
+      "Growth after warm-up: {} (95% CI {} .. {}) by Theil-Sen over {:.0f} {}s{}. The interval "
+      "is Sen's on {} block medians{}, so autocorrelated readings do not narrow it.",
       per(g.fit.slope, unit), format_bytes(g.fit.ci_low), format_bytes(g.fit.ci_high), g.span, unit,
       pts.per_request && pts.has_time
           ? fmt::format("; {} over {}", per(g.fit_minutes.slope, "minute"),
                         g.span_minutes < 1 ? fmt::format("{:.1f} s", 60 * g.span_minutes)
                                            : fmt::format("{:.1f} minutes", g.span_minutes))
+          : std::string(),
+      std::min(stats::kIntervalBlocks, g.judged / 3),
+      g.lag1 > 1.96 / std::sqrt(static_cast<double>(std::min(stats::kIntervalBlocks, g.judged / 3)))
+          ? fmt::format(", widened for their lag-1 autocorrelation {:.2f}", std::min(g.lag1, 0.9))
           : std::string()));
   if (g.blocks >= kMinTrendBlocks)
     out.push_back(fmt::format(
@@ -430,14 +437,13 @@ Verdict judge(const Series& series, const SeriesContext& context) {
 
   // 3. Fragmentation: the allocator handed out no more, or malloc_trim gives it back; either
   // must be material.
-  double reference_level = present(context.loaded_bytes) && context.loaded_bytes > 0
-                               ? context.loaded_bytes
-                               : stats::median(tail(pts.current, g.warmup));
+  // The level the process runs at: the larger of the loaded level and the judged median.
+  double reference_level = stats::median(tail(pts.current, g.warmup));
+  if (present(context.loaded_bytes))
+    reference_level = std::max(reference_level, context.loaded_bytes);
   double material = std::max(kMaterialBytes, kMaterialFraction * reference_level);
   std::string material_basis =
-      present(context.loaded_bytes) && context.loaded_bytes > 0
-          ? fmt::format("max(8 MiB, 10% of the loaded level {})", format_bytes(reference_level))
-          : fmt::format("max(8 MiB, 10% of the median level {})", format_bytes(reference_level));
+      fmt::format("max(8 MiB, 10% of the running level {})", format_bytes(reference_level));
   std::vector<double> in_use_x, in_use_y;
   const auto& axis = pts.axis();
   for (std::size_t i = g.warmup; i < pts.in_use.size(); ++i)

@@ -72,9 +72,15 @@ std::vector<double> block_summary(std::span<const double> values,
   return out;
 }
 
+namespace {
+
+SlopeFit sen_fit(const std::vector<double>& x, const std::vector<double>& y,
+                 double variance_factor);
+
+}  // namespace
+
 SlopeFit theil_sen(std::span<const double> x_in, std::span<const double> y_in,
                    std::size_t max_points) {
-  SlopeFit fit;
   std::size_t n_in = std::min(x_in.size(), y_in.size());
   std::vector<double> x, y;
   if (n_in > max_points && max_points >= 3) {
@@ -85,6 +91,61 @@ SlopeFit theil_sen(std::span<const double> x_in, std::span<const double> y_in,
     x.assign(x_in.begin(), x_in.begin() + static_cast<std::ptrdiff_t>(n_in));
     y.assign(y_in.begin(), y_in.begin() + static_cast<std::ptrdiff_t>(n_in));
   }
+  return sen_fit(x, y, 1.0);
+}
+
+SlopeFit theil_sen_blocked(std::span<const double> x, std::span<const double> y, std::size_t blocks,
+                           double* lag1_autocorrelation) {
+  if (lag1_autocorrelation) *lag1_autocorrelation = 0;
+  SlopeFit fit = theil_sen(x, y);
+  std::size_t n = std::min(x.size(), y.size());
+  if (!fit.valid || n < 3 * kMinIntervalBlocks) return fit;
+  blocks = std::clamp<std::size_t>(std::min(blocks, n / 3), kMinIntervalBlocks, n);
+  auto bounds = block_bounds(n, blocks);
+  auto xb = block_summary(x.first(n), bounds, BlockStat::kMedian);
+  auto yb = block_summary(y.first(n), bounds, BlockStat::kMedian);
+  SlopeFit on_blocks = sen_fit(xb, yb, 1.0);
+  if (!on_blocks.valid) return fit;
+  // Lag-1 autocorrelation of the ranks of the block residuals (Hamed & Rao 1998, first lag).
+  std::size_t b = yb.size();
+  std::vector<double> residuals(b);
+  for (std::size_t i = 0; i < b; ++i)
+    residuals[i] = yb[i] - (on_blocks.intercept + on_blocks.slope * xb[i]);
+  std::vector<std::size_t> order(b);
+  for (std::size_t i = 0; i < b; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t l, std::size_t r) { return residuals[l] < residuals[r]; });
+  std::vector<double> ranks(b);
+  for (std::size_t k = 0; k < b;) {  // ties share their average rank
+    std::size_t end = k;
+    while (end < b && residuals[order[end]] == residuals[order[k]]) ++end;
+    for (std::size_t t = k; t < end; ++t)
+      ranks[order[t]] = (static_cast<double>(k) + static_cast<double>(end - 1)) / 2;
+    k = end;
+  }
+  double mean = (static_cast<double>(b) - 1) / 2, num = 0, den = 0;
+  for (std::size_t i = 0; i < b; ++i) {
+    den += (ranks[i] - mean) * (ranks[i] - mean);
+    if (i + 1 < b) num += (ranks[i] - mean) * (ranks[i + 1] - mean);
+  }
+  double r1 = den > 0 ? num / den : 0.0;
+  if (lag1_autocorrelation) *lag1_autocorrelation = r1;
+  double factor = 1.0;
+  if (r1 > kZ95 / std::sqrt(static_cast<double>(b))) {
+    r1 = std::min(r1, 0.9);
+    factor = (1 + r1) / (1 - r1);
+  }
+  if (factor != 1.0) on_blocks = sen_fit(xb, yb, factor);
+  fit.ci_low = std::min(on_blocks.ci_low, fit.slope);
+  fit.ci_high = std::max(on_blocks.ci_high, fit.slope);
+  return fit;
+}
+
+namespace {
+
+SlopeFit sen_fit(const std::vector<double>& x, const std::vector<double>& y,
+                 double variance_factor) {
+  SlopeFit fit;
   std::size_t n = x.size();
   fit.points = n;
   if (n < 3) return fit;
@@ -98,7 +159,7 @@ SlopeFit theil_sen(std::span<const double> x_in, std::span<const double> y_in,
   fit.slope = median(slopes);
   // Sen (1968): ranks (N -+ C) / 2 of the ordered slopes bound the 95% interval.
   double nd = static_cast<double>(n);
-  double c = kZ95 * std::sqrt(nd * (nd - 1) * (2 * nd + 5) / 18.0);
+  double c = kZ95 * std::sqrt(variance_factor * nd * (nd - 1) * (2 * nd + 5) / 18.0);
   double pd = static_cast<double>(pairs);
   auto lower_rank = static_cast<std::size_t>(std::clamp(std::floor((pd - c) / 2.0), 0.0, pd - 1));
   auto upper_rank = static_cast<std::size_t>(std::clamp(std::ceil((pd + c) / 2.0), 0.0, pd - 1));
@@ -111,6 +172,8 @@ SlopeFit theil_sen(std::span<const double> x_in, std::span<const double> y_in,
   fit.valid = true;
   return fit;
 }
+
+}  // namespace
 
 TrendTest mann_kendall(std::span<const double> values) {
   TrendTest t;

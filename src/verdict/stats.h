@@ -27,6 +27,20 @@ struct SlopeFit {
 SlopeFit theil_sen(std::span<const double> x, std::span<const double> y,
                    std::size_t max_points = 1500);
 
+// Theil-Sen with an interval that is honest under autocorrelated noise (memory read after every
+// request is strongly autocorrelated, and Sen's interval assumes independence). The slope and
+// intercept are theil_sen()'s; the interval is Sen's interval of the Theil-Sen fit on `blocks`
+// consecutive block medians (median x, median y), with Kendall's variance inflated by the
+// effective-sample-size factor (1 + r1) / (1 - r1) when the lag-1 autocorrelation r1 of the ranks
+// of the block residuals is significantly positive (r1 > 1.96 / sqrt(blocks); r1 capped at 0.9),
+// then widened to contain the slope. Fewer than 3 x kMinIntervalBlocks points: Sen's interval on
+// the points themselves. `lag1_autocorrelation` (out) receives r1 (0 when not computed).
+inline constexpr std::size_t kIntervalBlocks = 30;
+inline constexpr std::size_t kMinIntervalBlocks = 6;
+SlopeFit theil_sen_blocked(std::span<const double> x, std::span<const double> y,
+                           std::size_t blocks = kIntervalBlocks,
+                           double* lag1_autocorrelation = nullptr);
+
 struct TrendTest {
   double s = 0;  // Kendall's S
   double z = 0;  // normal score with continuity and tie corrections
