@@ -149,13 +149,24 @@ int run(const SoakFlags& f) {
   fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,
              o.out_dir, o.out_dir);
   if (s.interrupted) return kExitInterrupted;
-  bool failed = false;
-  for (const auto& a : s.arms)
+  // Exit codes: 3 when an arm's workload failed (crashed, timed out), else 1 when a memory check
+  // failed (a gate threshold or verdict, or the kernel's OOM killer under --memory-limit).
+  bool failed = false, workload_failed = false;
+  for (const auto& a : s.arms) {
     for (const auto& c : a.checks)
       if (!c.passed) {
         failed = true;
         fmt::print(stderr, "infermem: check failed: {} {}: {}\n", a.name, c.check, c.message);
       }
+    if (a.status == "oom-killed") {
+      failed = true;
+      fmt::print(stderr, "infermem: arm {} was OOM-killed: {}\n", a.name, a.status_detail);
+    } else if (a.status != "ok") {
+      workload_failed = true;
+      fmt::print(stderr, "infermem: arm {} {}: {}\n", a.name, a.status, a.status_detail);
+    }
+  }
+  if (workload_failed) return kExitWorkload;
   return failed ? kExitCheckFailed : kExitOk;
 }
 

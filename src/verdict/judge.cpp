@@ -241,6 +241,31 @@ Growth analyse_growth(const Points& pts) {
   return g;
 }
 
+// The allocator's in-use bytes as a series of their own (on the same axes), when present for at
+// least 80% of the points: a leak of live allocations shows there before RSS, which lags while
+// freed heap is reused.
+std::optional<Points> in_use_points(const Points& pts) {
+  Points iu;
+  for (std::size_t i = 0; i < pts.in_use.size(); ++i) {
+    if (!present(pts.in_use[i])) continue;
+    iu.current.push_back(pts.in_use[i]);
+    iu.hwm.push_back(kAbsent);
+    iu.in_use.push_back(pts.in_use[i]);
+    iu.x_requests.push_back(pts.x_requests[i]);
+    iu.x_minutes.push_back(pts.x_minutes[i]);
+    iu.x_index.push_back(pts.x_index[i]);
+  }
+  if (iu.current.size() < std::max(kMinJudgedPoints, pts.current.size() * 4 / 5))
+    return std::nullopt;
+  auto spans = [](const std::vector<double>& x) { return !x.empty() && x.back() > x.front(); };
+  iu.per_request = pts.per_request && spans(iu.x_requests);
+  iu.has_time = pts.has_time && spans(iu.x_minutes);
+  if (pts.per_request != iu.per_request || pts.has_time != iu.has_time) return std::nullopt;
+  iu.with_current = iu.current.size();
+  iu.dropped_before_infer = pts.dropped_before_infer;
+  return iu;
+}
+
 // Churn: one figure per load/infer/unload cycle.
 struct Churn {
   std::vector<double> per_cycle;
@@ -375,19 +400,27 @@ Verdict judge(const Series& series, const SeriesContext& context) {
   }
   std::string source = series.current_source.empty() ? "current_bytes" : series.current_source;
   Growth g = analyse_growth(pts);
+  // A leak of live allocations that RSS does not show yet (freed heap being reused).
+  std::optional<Growth> in_use_leak;
+  if (!g.leak)
+    if (auto iu = in_use_points(pts)) {
+      Growth gi = analyse_growth(*iu);
+      if (gi.leak) in_use_leak = gi;
+    }
+  const Growth& rep = in_use_leak ? *in_use_leak : g;  // the figures the verdict reports
   Verdict v;
   describe_growth(pts, g, source, v.evidence);
   if (pts.per_request) {
-    v.growth_bytes_per_request = g.fit.slope;
-    v.growth_ci_low_bytes_per_request = g.fit.ci_low;
-    v.growth_ci_high_bytes_per_request = g.fit.ci_high;
-    v.min_detectable_bytes_per_request = g.min_detectable;
+    v.growth_bytes_per_request = rep.fit.slope;
+    v.growth_ci_low_bytes_per_request = rep.fit.ci_low;
+    v.growth_ci_high_bytes_per_request = rep.fit.ci_high;
+    v.min_detectable_bytes_per_request = rep.min_detectable;
   }
   if (pts.has_time) {
-    v.growth_bytes_per_minute = g.fit_minutes.slope;
-    v.growth_ci_low_bytes_per_minute = g.fit_minutes.ci_low;
-    v.growth_ci_high_bytes_per_minute = g.fit_minutes.ci_high;
-    v.min_detectable_bytes_per_minute = g.min_detectable_minutes;
+    v.growth_bytes_per_minute = rep.fit_minutes.slope;
+    v.growth_ci_low_bytes_per_minute = rep.fit_minutes.ci_low;
+    v.growth_ci_high_bytes_per_minute = rep.fit_minutes.ci_high;
+    v.min_detectable_bytes_per_minute = rep.min_detectable_minutes;
   }
   double meaningful = std::max(kDetectSigmas * g.sigma, kMeaningfulBytes);
 
@@ -397,6 +430,36 @@ Verdict judge(const Series& series, const SeriesContext& context) {
     v.evidence.push_back(fmt::format(
         "The growth is sustained: the last half grows at {} ({:.0f}% of the whole window's rate).",
         per(g.last_half.slope, pts.unit()), 100.0 * g.last_half.slope / g.fit.slope));
+  } else if (in_use_leak) {
+    const Growth& gi = *in_use_leak;
+    const char* unit = pts.unit();
+    v.kind = "leak";
+    v.evidence.push_back(fmt::format(
+        "The leak is in the allocator's in-use bytes (live allocations): they grow at {} (95% CI "
+        "{} .. {}) by Theil-Sen over {:.0f} {}s after {} warm-up points, +{} over the judged "
+        "window; block maxima and minima trend up (z = {:.2f}, {:.2f}); the last half grows at "
+        "{}; not a step. The reported growth figures are the in-use bytes' rates.",
+        per(gi.fit.slope, unit), format_bytes(gi.fit.ci_low), format_bytes(gi.fit.ci_high), gi.span,
+        unit, gi.warmup, format_bytes(gi.fit.slope * gi.span), gi.block_max.z, gi.block_min.z,
+        per(gi.last_half.slope, unit)));
+    v.evidence.push_back(fmt::format(
+        "Current memory ({}) has not followed yet ({}): freed heap the process already holds is "
+        "being reused for the leaked allocations, so RSS stays flat until that free heap is used "
+        "up, then rises at the leak's rate.",
+        source, per(g.fit.slope, unit)));
+    double gap = g.level_end - gi.level_end;
+    if (gi.fit.slope > 0 && gap > 0)
+      v.evidence.push_back(fmt::format(
+          "Current memory ({}) is {} above the in-use bytes ({}): at {} RSS must start rising "
+          "within at most ~{:.0f} more {}s. An upper bound: that gap also holds code, stacks and "
+          "other memory that is not free heap (malloc's free bytes are not in this series).",
+          format_bytes(g.level_end), format_bytes(gap), format_bytes(gi.level_end),
+          per(gi.fit.slope, unit), gap / gi.fit.slope, unit));
+    else
+      v.evidence.push_back(fmt::format(
+          "The in-use bytes ({}) already exceed current memory ({}: allocated pages not all "
+          "touched yet), so RSS can start rising at any time; no estimate of when.",
+          format_bytes(gi.level_end), format_bytes(g.level_end)));
   } else if (g.grew) {
     v.kind = "plateau";
     v.plateau_level_bytes = g.level_end;
@@ -451,7 +514,7 @@ Verdict judge(const Series& series, const SeriesContext& context) {
       in_use_x.push_back(axis[i]);
       in_use_y.push_back(pts.in_use[i]);
     }
-  if (in_use_y.size() >= std::max(kMinJudgedPoints, g.judged * 4 / 5) &&
+  if (!in_use_leak && in_use_y.size() >= std::max(kMinJudgedPoints, g.judged * 4 / 5) &&
       (v.kind == "leak" || v.kind == "plateau")) {
     SlopeFit in_use_fit = stats::theil_sen(in_use_x, in_use_y);
     double current_growth = v.kind == "leak" ? g.fit.slope * g.span : g.rise;
@@ -493,7 +556,7 @@ Verdict judge(const Series& series, const SeriesContext& context) {
     double left = context.after_trim_bytes - context.baseline_bytes;
     bool trim_explains =
         retained > meaningful && given_back >= 0.5 * retained && given_back > material;
-    if (v.kind == "leak") trim_explains = trim_explains && left < 0.5 * g.fit.slope * g.span;
+    if (v.kind == "leak") trim_explains = trim_explains && left < 0.5 * rep.fit.slope * rep.span;
     if (trim_explains && v.kind != "fragmentation") {
       v.kind = "fragmentation";
       v.evidence.push_back(fmt::format(

@@ -162,7 +162,7 @@ TEST(SoakE2E, MemoryLimitOomKillIsAResultAndTheNextArmStillRuns) {
     EXPECT_GT(arm["pid"].get<int>(), 0);
   }
   EXPECT_NE(summary["arms"][0]["pid"], summary["arms"][1]["pid"]);
-  EXPECT_NE(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 1) << "the limit acted as a memory check";
 }
 
 TEST(SoakE2E, BadInputIsExitTwoWithAClearMessageAndNothingWritten) {
@@ -204,6 +204,7 @@ TEST(SoakE2E, ACrashedChildIsRecordedWithItsDataAndTheOtherArmsRun) {
   EXPECT_EQ(crashed["requests_done"], 4);
   EXPECT_TRUE(crashed["memory"]["loaded_bytes"].is_number()) << "data so far is kept";
   EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
+  EXPECT_EQ(r.exit_code, 3) << "a crashed arm is a failed workload";
 }
 
 TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
@@ -246,4 +247,27 @@ TEST(SoakE2E, WithoutCgroupsTheLimitIsAWarningAndTheRunGoesOn) {
   auto summary = read_json_file(out + "/summary.json");
   EXPECT_EQ(summary["arms"][0]["status"], "ok");
   EXPECT_THAT(summary["notes"].dump(), HasSubstr("not applied"));
+}
+
+TEST(SoakE2E, DurationStopsInferenceAndTimeoutKillsTheChild) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-duration");
+  auto r = run_cli({"soak", model, "--requests", "100000000", "--duration", "1s", "--arms",
+                    "ort-default", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto summary = read_json_file(out + "/summary.json");
+  EXPECT_EQ(summary["arms"][0]["status"], "ok");
+  EXPECT_GT(summary["arms"][0]["requests_done"].get<long>(), 3);
+  EXPECT_LT(summary["arms"][0]["requests_done"].get<long>(), 100000000);
+
+  std::string out2 = make_temp_dir("soak-timeout");
+  r = run_cli({"soak", model, "--requests", "100000000", "--timeout", "1500ms", "--arms",
+               "ort-default,no-arena", "--out", out2});
+  summary = read_json_file(out2 + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
+  EXPECT_EQ(r.exit_code, 3);
+  for (const auto& arm : summary["arms"]) {
+    EXPECT_EQ(arm["status"], "timeout");
+    EXPECT_GT(arm["requests_done"].get<long>(), 0) << "data up to the kill is kept";
+  }
 }

@@ -179,6 +179,40 @@ TEST(Judge, CurrentGrowingWithAllocatorInUseIsLeak) {
   EXPECT_EQ(judge(s).kind, "leak");
 }
 
+TEST(Judge, InUseLeakAbsorbedByFreeHeapIsLeakWithTheInUseRate) {
+  // RSS flat (freed heap is reused) while live allocations grow 4 KiB/request: a leak.
+  constexpr double kRate = 4 * kKiB;
+  Series s = make_series({2000, [](std::size_t) { return 200 * kMiB; }, 0.3 * kMiB, 83});
+  std::mt19937 rng(83);
+  std::normal_distribution<double> jitter(0.0, 64 * kKiB);
+  for (std::size_t i = 0; i < s.points.size(); ++i)
+    s.points[i].allocator_in_use_bytes = 150 * kMiB + kRate * static_cast<double>(i) + jitter(rng);
+  Verdict v = judge(s);
+  std::string text = all_evidence(v);
+  EXPECT_EQ(v.kind, "leak") << text;
+  EXPECT_NEAR(v.growth_bytes_per_request, kRate, 0.25 * kRate) << text;
+  EXPECT_LE(v.growth_ci_low_bytes_per_request, kRate * 1.05);
+  EXPECT_NEAR(v.growth_bytes_per_minute, 600 * kRate, 0.25 * 600 * kRate);
+  EXPECT_NE(text.find("allocator's in-use bytes"), std::string::npos) << text;
+  EXPECT_NE(text.find("freed heap"), std::string::npos) << text;
+  EXPECT_NE(text.find("must start rising within at most"), std::string::npos) << text;
+}
+
+TEST(Judge, FlatInUseOrAnInUseStepUnderFlatRssIsNotALeak) {
+  Series flat = flat_series(1500, 89, 0.3 * kMiB);
+  Series step = flat;
+  std::mt19937 rng(89);
+  std::normal_distribution<double> jitter(0.0, 64 * kKiB);
+  for (std::size_t i = 0; i < flat.points.size(); ++i) {
+    double j = jitter(rng);
+    flat.points[i].allocator_in_use_bytes = 150 * kMiB + j;
+    step.points[i].allocator_in_use_bytes = 150 * kMiB + (i >= 900 ? 6 * kMiB : 0.0) + j;
+  }
+  Verdict a = judge(flat), b = judge(step);
+  EXPECT_EQ(a.kind, "stable") << all_evidence(a);
+  EXPECT_NE(b.kind, "leak") << all_evidence(b);
+}
+
 TEST(Judge, TrimGivingBackTheRetentionIsFragmentation) {
   SeriesContext c;
   c.baseline_bytes = 30 * kMiB;
