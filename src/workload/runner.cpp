@@ -458,9 +458,12 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
   std::vector<CheckResult> all_checks;
   for (const auto& a : summary.arms) {
     all_checks.insert(all_checks.end(), a.checks.begin(), a.checks.end());
-    if (a.status != "ok")
-      all_checks.push_back(
-          {a.name, "run", false, fmt::format("arm {}: {}", a.status, a.status_detail)});
+    // One case per arm even without thresholds: the arm ran to the end (or how it did not).
+    all_checks.push_back({a.name, "run", a.status == "ok",
+                          a.status == "ok"
+                              ? fmt::format("arm {}: ok, {} requests, verdict {}", a.name,
+                                            a.requests_done, a.verdict.kind)
+                              : fmt::format("arm {}: {}: {}", a.name, a.status, a.status_detail)});
   }
   write_file_atomic(options.out_dir + "/junit.xml", render_junit("infermem soak", all_checks));
   return summary;
