@@ -54,6 +54,7 @@ bool sanitized() {
 
 void expect_sane_figures(const nlohmann::json& arm) {
   SCOPED_TRACE(arm["name"].get<std::string>());
+  SCOPED_TRACE(arm["memory"].dump() + " requests_done " + arm["requests_done"].dump());
   ASSERT_EQ(arm["status"], "ok") << arm["status_detail"];
   const auto& m = arm["memory"];
   for (const char* k : {"baseline_bytes", "loaded_bytes", "peak_bytes", "after_unload_bytes"})
