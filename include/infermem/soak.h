@@ -45,6 +45,7 @@ struct SoakOptions {
   std::string cache = "lru:2";                       // cache scenario policy
   std::uint64_t memory_limit_bytes = 0;              // 0 = no cgroup limit
   int warm_requests = 3;
+  int repeat = 1;  // fresh children per arm, run interleaved; figures are medians over them
   double parent_sample_hz = 100;  // outside sampling of the child
   double child_sample_hz = 1000;  // in-process sampler for per-phase peaks
   double arm_timeout_ms = 0;      // 0 = none

@@ -41,7 +41,16 @@ struct ArmSummary {
   nlohmann::json phases = nlohmann::json::array();  // per-phase figures with their methods
   std::vector<CheckResult> checks;
   double last_rss_bytes = kAbsent;  // last sample from outside (useful when the child died)
+  // soak --repeat N: each repeat's own figures (its own child); the fields above then hold the
+  // medians over repeats that ran to the end, and memory_spread the [min, max] of each figure.
+  std::vector<ArmSummary> repeats;
+  nlohmann::json memory_spread = nlohmann::json::object();
 };
+
+// Combines the repeats of one arm (each a fresh child, interleaved with the other arms) into one
+// ArmSummary named `name`: medians of every figure over the repeats with status ok (all repeats
+// when none is), status ok only when every repeat is, the verdict of the most frequent kind.
+ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repeats);
 
 struct RunSummary {
   std::string tool_version;

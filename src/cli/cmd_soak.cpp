@@ -22,6 +22,7 @@ struct SoakFlags {
   std::int64_t requests = 200;
   std::string duration;
   int cycles = 3;
+  int repeat = 1;
   std::uint64_t seed = 1;
   std::vector<std::string> dims;
   int threads = 0;
@@ -109,6 +110,7 @@ int run(const SoakFlags& f) {
   o.requests = f.requests;
   if (!f.duration.empty()) o.duration_ms = parse_duration_ms(f.duration, "--duration");
   o.cycles = f.cycles;
+  o.repeat = f.repeat;
   o.seed = f.seed;
   for (const auto& d : f.dims) {
     auto eq = d.find('=');
@@ -194,6 +196,11 @@ void attach(CLI::App& app, int& exit_code) {
                   "Also stop an arm's inference after this long (e.g. 2m)");
   sub->add_option("--cycles", f->cycles, "churn: load/infer/unload cycles")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--repeat", f->repeat,
+                  "Run every arm this many times, interleaved, each in a fresh process; report "
+                  "medians and the spread")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed for inputs, shapes and request streams")
       ->capture_default_str();

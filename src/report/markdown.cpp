@@ -107,6 +107,14 @@ std::string render_markdown(const RunSummary& s) {
     for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
     out << "- config: " << cfg << '\n';
     if (!a.memory.peak_method.empty()) out << "- peak method: " << a.memory.peak_method << '\n';
+    if (!a.memory_spread.empty()) {
+      out << "- figures are medians over repeats (each a fresh process); spread min..max MiB:";
+      for (const auto& [figure, range] : a.memory_spread.items())
+        if (range.is_array() && range.size() == 2)
+          out << fmt::format(" {} {}..{};", figure, mib(range[0].get<double>()),
+                             mib(range[1].get<double>()));
+      out << '\n';
+    }
     out << fmt::format("- verdict: **{}**\n", a.verdict.kind);
     for (const auto& e : a.verdict.evidence) out << "  - " << e << '\n';
     if (!a.verdict.causes.empty()) {

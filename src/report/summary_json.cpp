@@ -63,6 +63,25 @@ nlohmann::json RunSummary::to_json() const {
                    {"phases", a.phases},
                    {"checks", checks_json(a.checks)},
                    {"last_rss_bytes", num(a.last_rss_bytes)}});
+    if (!a.repeats.empty()) {
+      auto reps = nlohmann::json::array();
+      for (const auto& r : a.repeats)
+        reps.push_back({{"pid", r.pid},
+                        {"status", r.status},
+                        {"status_detail", r.status_detail},
+                        {"requests_done", r.requests_done},
+                        {"memory",
+                         {{"baseline_bytes", num(r.memory.baseline_bytes)},
+                          {"loaded_bytes", num(r.memory.loaded_bytes)},
+                          {"peak_bytes", num(r.memory.peak_bytes)},
+                          {"after_unload_bytes", num(r.memory.after_unload_bytes)},
+                          {"after_trim_bytes", num(r.memory.after_trim_bytes)},
+                          {"retained_bytes", num(r.memory.retained_bytes)}}},
+                        {"latency_ms", {{"p50", num(r.latency_ms.p50)}}},
+                        {"verdict", r.verdict.kind}});
+      arr.back()["repeats"] = reps;
+      arr.back()["memory_spread"] = a.memory_spread;
+    }
   }
   j["arms"] = arr;
   return j;
@@ -112,6 +131,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       r.checks.push_back({r.name, c.value("check", ""), c.value("passed", true),
                           c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
+    r.memory_spread = a.value("memory_spread", nlohmann::json::object());
     s.arms.push_back(std::move(r));
   }
   return s;

@@ -406,6 +406,7 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
                      {"cache", options.cache},
                      {"memory_limit_bytes", options.memory_limit_bytes},
                      {"warm_requests", options.warm_requests},
+                     {"repeat", options.repeat},
                      {"parent_sample_hz", options.parent_sample_hz},
                      {"child_sample_hz", options.child_sample_hz}};
 
@@ -434,17 +435,26 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
   if (options.scenario == "cache")
     variants = make_variants(options.model_path, options.models, options.out_dir + "/models");
 
-  for (const auto& arm : arms) {
-    if (g_stop.load()) break;
-    WorkerSpec spec;
-    spec.options = options;
-    spec.arm = arm;
-    if (options.threads > 0) spec.arm.knobs["intra"] = std::to_string(options.threads);
-    spec.inputs = inputs;
-    spec.dims = dims;
-    spec.model_variants = variants;
-    spec.run_t0_ms = t0;
-    ArmSummary a = run_arm(spec, options.out_dir, trace_file, summary.notes, progress);
+  // Arms run interleaved, round by round: drift on a shared machine hits every arm alike.
+  const int repeat = std::max(1, options.repeat);
+  std::vector<std::vector<ArmSummary>> runs(arms.size());
+  for (int round = 0; round < repeat && !g_stop.load(); ++round) {
+    for (std::size_t i = 0; i < arms.size() && !g_stop.load(); ++i) {
+      WorkerSpec spec;
+      spec.options = options;
+      spec.arm = arms[i];
+      if (repeat > 1) spec.arm.name = fmt::format("{}#{}", arms[i].name, round + 1);
+      if (options.threads > 0) spec.arm.knobs["intra"] = std::to_string(options.threads);
+      spec.inputs = inputs;
+      spec.dims = dims;
+      spec.model_variants = variants;
+      spec.run_t0_ms = t0;
+      runs[i].push_back(run_arm(spec, options.out_dir, trace_file, summary.notes, progress));
+    }
+  }
+  for (std::size_t i = 0; i < arms.size(); ++i) {
+    if (runs[i].empty()) continue;
+    ArmSummary a = combine_repeats(arms[i].name, std::move(runs[i]));
     GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
                         a.verdict};
     a.checks = evaluate_gate(thresholds, subject);

@@ -1,10 +1,12 @@
 // End-to-end: `infermem soak` on generated models and the real PP-OCRv4 detection model.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "support/models.h"
 #include "support/run_helpers.h"
@@ -271,4 +273,39 @@ TEST(SoakE2E, DurationStopsInferenceAndTimeoutKillsTheChild) {
     EXPECT_EQ(arm["status"], "timeout");
     EXPECT_GT(arm["requests_done"].get<long>(), 0) << "data up to the kill is kept";
   }
+}
+
+TEST(SoakE2E, RepeatRunsArmsInterleavedInFreshProcessesAndReportsMedians) {
+  std::string model = generated_model("mlp", "2MiB");
+  std::string out = make_temp_dir("soak-repeat");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "5", "--repeat", "3",
+                    "--arms", "ort-default,no-arena", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto summary = read_json_file(out + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 2u);
+  std::set<int> pids;
+  for (const auto& arm : summary["arms"]) {
+    ASSERT_EQ(arm["repeats"].size(), 3u);
+    std::vector<double> peaks;
+    for (const auto& rep : arm["repeats"]) {
+      pids.insert(rep["pid"].get<int>());
+      peaks.push_back(rep["memory"]["peak_bytes"].get<double>());
+    }
+    std::sort(peaks.begin(), peaks.end());
+    EXPECT_DOUBLE_EQ(arm["memory"]["peak_bytes"].get<double>(), peaks[1]) << "the median";
+    EXPECT_DOUBLE_EQ(arm["memory_spread"]["peak_bytes"][0].get<double>(), peaks[0]);
+    EXPECT_DOUBLE_EQ(arm["memory_spread"]["peak_bytes"][1].get<double>(), peaks[2]);
+    EXPECT_EQ(arm["requests_done"], 15);
+  }
+  EXPECT_EQ(pids.size(), 6u) << "every repeat of every arm in its own process";
+  // Interleaved: the children started in the order a#1 b#1 a#2 b#2 a#3 b#3.
+  std::vector<std::string> order;
+  std::istringstream trace(read_file(out + "/trace.jsonl"));
+  std::string line;
+  while (std::getline(trace, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "arm" && j.value("edge", "") == "begin") order.push_back(j["arm"]);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"ort-default#1", "no-arena#1", "ort-default#2",
+                                             "no-arena#2", "ort-default#3", "no-arena#3"}));
 }

@@ -1,0 +1,89 @@
+// soak --repeat: one arm's repeats combined into medians with their spread.
+#include <fmt/format.h>
+#include <algorithm>
+#include <map>
+
+#include "infermem/summary.h"
+
+namespace infermem {
+namespace {
+
+double median_of(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !present(x); }), v.end());
+  if (v.empty()) return kAbsent;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+}  // namespace
+
+ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repeats) {
+  if (repeats.size() == 1) {
+    repeats[0].name = name;
+    return std::move(repeats[0]);
+  }
+  std::vector<const ArmSummary*> basis;
+  for (const auto& r : repeats)
+    if (r.status == "ok") basis.push_back(&r);
+  if (basis.empty())
+    for (const auto& r : repeats) basis.push_back(&r);
+
+  ArmSummary a;
+  a.name = name;
+  a.config = repeats.front().config;
+  a.pid = repeats.front().pid;
+  a.status = "ok";
+  for (std::size_t k = 0; k < repeats.size(); ++k) {
+    a.requests_done += repeats[k].requests_done;
+    if (repeats[k].status != "ok" && a.status == "ok") {
+      a.status = repeats[k].status;
+      a.status_detail = fmt::format("repeat {}: {}", k + 1, repeats[k].status_detail);
+    }
+  }
+  auto combine = [&](const char* key, double MemoryFigures::*field) {
+    std::vector<double> all, used;
+    for (const auto& r : repeats) all.push_back(r.memory.*field);
+    for (const auto* r : basis) used.push_back(r->memory.*field);
+    a.memory.*field = median_of(used);
+    auto [lo, hi] = std::minmax_element(all.begin(), all.end());
+    if (present(*lo) && present(*hi)) a.memory_spread[key] = {*lo, *hi};
+  };
+  combine("baseline_bytes", &MemoryFigures::baseline_bytes);
+  combine("loaded_bytes", &MemoryFigures::loaded_bytes);
+  combine("peak_bytes", &MemoryFigures::peak_bytes);
+  combine("after_unload_bytes", &MemoryFigures::after_unload_bytes);
+  combine("after_trim_bytes", &MemoryFigures::after_trim_bytes);
+  combine("retained_bytes", &MemoryFigures::retained_bytes);
+  a.memory.peak_method = repeats.front().memory.peak_method;
+  auto med = [&](auto get) {
+    std::vector<double> v;
+    for (const auto* r : basis) v.push_back(get(*r));
+    return median_of(v);
+  };
+  a.latency_ms.mean = med([](const ArmSummary& r) { return r.latency_ms.mean; });
+  a.latency_ms.p50 = med([](const ArmSummary& r) { return r.latency_ms.p50; });
+  a.latency_ms.p95 = med([](const ArmSummary& r) { return r.latency_ms.p95; });
+  a.latency_ms.p99 = med([](const ArmSummary& r) { return r.latency_ms.p99; });
+  a.throughput_rps = med([](const ArmSummary& r) { return r.throughput_rps; });
+  a.last_rss_bytes = repeats.back().last_rss_bytes;
+
+  // The verdict: the most frequent kind over the repeats (first in run order on a tie).
+  std::map<std::string, int> counts;
+  for (const auto* r : basis) ++counts[r->verdict.kind];
+  const ArmSummary* chosen = basis.front();
+  for (const auto* r : basis)
+    if (counts[r->verdict.kind] > counts[chosen->verdict.kind]) chosen = r;
+  a.verdict = chosen->verdict;
+  std::string tally;
+  for (const auto& [kind, n] : counts)
+    tally += fmt::format("{}{} x{}", tally.empty() ? "" : ", ", kind, n);
+  a.verdict.evidence.insert(
+      a.verdict.evidence.begin(),
+      fmt::format("Verdicts over {} repeats: {}; shown: the most frequent.", basis.size(), tally));
+  a.phases = chosen->phases;
+  a.repeats = std::move(repeats);
+  return a;
+}
+
+}  // namespace infermem
