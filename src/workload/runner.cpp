@@ -210,6 +210,16 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   }
   ::close(fds[1]);
   summary.pid = pid;
+  // A record the parent writes about this child, on the run's clock.
+  auto parent_record = [&](std::string_view type) {
+    trace::Record r;
+    r.type = std::string(type);
+    r.t_ms = mono_ms() - spec.run_t0_ms;
+    r.arm = arm.name;
+    r.pid = pid;
+    r.src = "parent";
+    return r;
+  };
   progress(fmt::format("arm {}: started pid {}", arm.name, pid));
 
   ArmRun run;
@@ -259,12 +269,7 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
     }
     try {
       probe::Reading reading = probe::read_process(pid, probe::kStatus | probe::kCgroup);
-      trace::Record r;
-      r.type = std::string(trace::kSample);
-      r.t_ms = mono_ms() - spec.run_t0_ms;
-      r.arm = arm.name;
-      r.pid = pid;
-      r.src = "parent";
+      trace::Record r = parent_record(trace::kSample);
       r.values = reading.values;
       {
         std::lock_guard<std::mutex> lock(run.mu);
@@ -334,12 +339,7 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
     ctx.injected_leak = spec.options.inject_leak_bytes > 0;
     summary.verdict = judge(series, ctx);
   }
-  trace::Record end;
-  end.type = std::string(trace::kArm);
-  end.t_ms = mono_ms() - spec.run_t0_ms;
-  end.arm = arm.name;
-  end.pid = pid;
-  end.src = "parent";
+  trace::Record end = parent_record(trace::kArm);
   end.extra["edge"] = "result";
   end.extra["status"] = summary.status;
   end.extra["status_detail"] = summary.status_detail;

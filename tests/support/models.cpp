@@ -3,65 +3,64 @@
 #include <onnx/onnx_pb.h>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 namespace infermem::test {
+namespace {
 
-void write_string_input_model(const std::string& path) {
+onnx::ModelProto new_model(const std::string& graph_name) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.set_producer_name("infermem-tests");
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(17);
-  auto* graph = model.mutable_graph();
-  graph->set_name("string_identity");
-  auto* node = graph->add_node();
+  model.mutable_graph()->set_name(graph_name);
+  return model;
+}
+
+// One Identity node from a new graph input to a new graph output of the same type and shape:
+// a symbolic "batch" dimension, then the fixed ones.
+void add_identity(onnx::GraphProto& graph, const std::string& name,
+                  onnx::TensorProto::DataType type, const std::vector<int>& fixed_dims) {
+  auto* node = graph.add_node();
   node->set_op_type("Identity");
-  node->add_input("text");
-  node->add_output("out");
-  for (auto* vi : {graph->add_input(), graph->add_output()}) {
+  node->add_input(name);
+  node->add_output(name + "_out");
+  auto* in = graph.add_input();
+  auto* out = graph.add_output();
+  in->set_name(name);
+  out->set_name(name + "_out");
+  for (auto* vi : {in, out}) {
     auto* tensor = vi->mutable_type()->mutable_tensor_type();
-    tensor->set_elem_type(onnx::TensorProto::STRING);
+    tensor->set_elem_type(type);
     tensor->mutable_shape()->add_dim()->set_dim_param("batch");
+    for (int d : fixed_dims) tensor->mutable_shape()->add_dim()->set_dim_value(d);
   }
-  graph->mutable_input(0)->set_name("text");
-  graph->mutable_output(0)->set_name("out");
+}
+
+void save(const onnx::ModelProto& model, const std::string& path) {
   std::ofstream out(path, std::ios::binary);
   if (!model.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path);
 }
 
+}  // namespace
+
+void write_string_input_model(const std::string& path) {
+  auto model = new_model("string_identity");
+  add_identity(*model.mutable_graph(), "text", onnx::TensorProto::STRING, {});
+  save(model, path);
+}
+
 void write_all_types_model(const std::string& path) {
-  onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.set_producer_name("infermem-tests");
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(17);
-  auto* graph = model.mutable_graph();
-  graph->set_name("all_types_identity");
+  auto model = new_model("all_types_identity");
   const std::pair<const char*, onnx::TensorProto::DataType> types[] = {
       {"f32", onnx::TensorProto::FLOAT},  {"f16", onnx::TensorProto::FLOAT16},
       {"f64", onnx::TensorProto::DOUBLE}, {"i64", onnx::TensorProto::INT64},
       {"i32", onnx::TensorProto::INT32},  {"i8", onnx::TensorProto::INT8},
       {"u8", onnx::TensorProto::UINT8},   {"b", onnx::TensorProto::BOOL}};
-  for (const auto& [name, type] : types) {
-    auto* node = graph->add_node();
-    node->set_op_type("Identity");
-    node->add_input(name);
-    node->add_output(std::string(name) + "_out");
-    auto* in = graph->add_input();
-    auto* out = graph->add_output();
-    in->set_name(name);
-    out->set_name(std::string(name) + "_out");
-    for (auto* vi : {in, out}) {
-      auto* tensor = vi->mutable_type()->mutable_tensor_type();
-      tensor->set_elem_type(type);
-      tensor->mutable_shape()->add_dim()->set_dim_param("batch");
-      tensor->mutable_shape()->add_dim()->set_dim_value(4);
-    }
-  }
-  std::ofstream out(path, std::ios::binary);
-  if (!model.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path);
+  for (const auto& [name, type] : types) add_identity(*model.mutable_graph(), name, type, {4});
+  save(model, path);
 }
 
 }  // namespace infermem::test
