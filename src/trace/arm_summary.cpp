@@ -66,6 +66,7 @@ void ArmAccumulator::add(const trace::Record& r) {
     // No hwm_bytes: soak resets VmHWM at every phase start, so it is a measuring aid for phase
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.
     p.allocator_in_use_bytes = in_use(r);
+    p.anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
     if (auto c = r.value("cycle")) p.cycle = static_cast<int>(*c);
     points_.push_back(std::move(p));
     return;

@@ -31,6 +31,8 @@ constexpr double kStepFitRatio = 0.8;  // a two-level fit this much tighter than
 // for a healthy process.
 constexpr double kMaterialBytes = 8.0 * 1024 * 1024;
 constexpr double kMaterialFraction = 0.10;
+// Anonymous memory that is not malloc's: thread stacks, the runtime's own small mappings.
+constexpr double kFirstTouchSlackBytes = 4.0 * 1024 * 1024;
 
 using stats::BlockStat;
 using stats::SlopeFit;
@@ -47,7 +49,7 @@ std::span<const T> tail(const std::vector<T>& v, std::size_t from) {
 
 // The points with a current figure, after the phase cut, on every axis the engine can use.
 struct Points {
-  std::vector<double> current, hwm, in_use;  // hwm / in_use hold NaN where absent
+  std::vector<double> current, hwm, in_use, anon;  // hwm / in_use / anon hold NaN where absent
   std::vector<double> x_requests, x_minutes, x_index;
   bool per_request = false;
   bool has_time = false;
@@ -77,6 +79,7 @@ Points extract(const Series& series) {
     pts.current.push_back(p.current_bytes);
     pts.hwm.push_back(finite_or_absent(p.hwm_bytes));
     pts.in_use.push_back(finite_or_absent(p.allocator_in_use_bytes));
+    pts.anon.push_back(finite_or_absent(p.anon_bytes));
     if (!std::isfinite(p.t_ms)) times_known = false;
     pts.x_minutes.push_back(std::isfinite(p.t_ms) ? p.t_ms / 60000.0 : 0.0);
     pts.x_index.push_back(static_cast<double>(pts.x_index.size()));
@@ -531,7 +534,28 @@ Verdict judge(const Series& series, const SeriesContext& context) {
     }
     if (in_use_growth < 0.25 * current_growth) {
       double unexplained = current_growth - std::max(0.0, in_use_growth);
-      if (unexplained > material) {
+      // First touch is not fragmentation: when the anonymous resident memory is still within
+      // what the allocator has handed out (an arena reserved at warm-up, then written into by
+      // larger shapes), RSS rose by touching allocated pages, not by holding freed ones.
+      std::vector<double> anon_last, in_use_last;
+      for (std::size_t i = pts.current.size() - std::max<std::size_t>(1, g.judged / 3);
+           i < pts.current.size(); ++i)
+        if (present(pts.anon[i]) && present(pts.in_use[i])) {
+          anon_last.push_back(pts.anon[i]);
+          in_use_last.push_back(pts.in_use[i]);
+        }
+      bool first_touch =
+          anon_last.size() >= kMinJudgedPoints / 2 &&
+          stats::median(anon_last) <= stats::median(in_use_last) + kFirstTouchSlackBytes;
+      if (unexplained > material && first_touch) {
+        v.evidence.push_back(fmt::format(
+            "Current memory rose {} while the allocator's in-use bytes rose {}, but anonymous "
+            "resident memory ({}) stays within what is allocated ({}): pages of allocated "
+            "buffers (e.g. an arena reserved during warm-up) touched for the first time by "
+            "larger inputs, not freed memory held by the allocator.",
+            format_bytes(current_growth), format_bytes(in_use_growth),
+            format_bytes(stats::median(anon_last)), format_bytes(stats::median(in_use_last))));
+      } else if (unexplained > material) {
         v.kind = "fragmentation";
         v.evidence.push_back(fmt::format(
             "Current memory rose {} while the allocator's in-use bytes rose {}: the growth is "

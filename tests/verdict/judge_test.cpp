@@ -1,6 +1,7 @@
 // The verdict engine on synthetic series whose truth is known (fixed seeds).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -433,4 +434,34 @@ TEST(JudgeRecorded, ArenaStaircaseFromARealCleanRunIsNotALeak) {
   infermem::Verdict v = infermem::judge(s);
   EXPECT_NE(v.kind, "leak");
   EXPECT_GT(v.min_detectable_bytes_per_request, 1024.0) << "the 1 MiB-over-the-window floor";
+}
+
+// RSS rising inside memory the allocator already handed out (an arena reserved during warm-up,
+// touched later by larger inputs) is a plateau, not fragmentation; the same rise held as free
+// heap (anonymous memory well above in-use bytes) is fragmentation.
+TEST(JudgeFragmentation, FirstTouchOfAllocatedPagesIsNotFragmentation) {
+  auto series = [](double anon_above_in_use) {
+    infermem::Series s;
+    s.name = "arena";
+    s.current_source = "VmRSS";
+    const double mib = 1024.0 * 1024.0;
+    for (int i = 1; i <= 400; ++i) {
+      infermem::SeriesPoint p;
+      p.req = i;
+      p.t_ms = i * 10.0;
+      p.phase = "infer";
+      // RSS climbs 30 MiB over requests 100..250 (first touches), then flat.
+      double rise = 30 * mib * std::clamp((i - 100) / 150.0, 0.0, 1.0);
+      p.current_bytes = 140 * mib + rise + (i % 7) * 4096.0;
+      p.allocator_in_use_bytes = 150 * mib;                           // allocated up front, flat
+      p.anon_bytes = p.current_bytes - 20 * mib + anon_above_in_use;  // file pages ~20 MiB
+      s.points.push_back(p);
+    }
+    return s;
+  };
+  infermem::Verdict touch = infermem::judge(series(0));
+  EXPECT_NE(touch.kind, "fragmentation");
+  EXPECT_NE(touch.kind, "leak");
+  infermem::Verdict held = infermem::judge(series(60 * 1024.0 * 1024.0));
+  EXPECT_EQ(held.kind, "fragmentation");
 }
