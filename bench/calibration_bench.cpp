@@ -91,9 +91,9 @@ struct Row {
   std::string model, arm;
   double inject_bytes = 0;
   std::uint64_t seed = 0;
-  std::int64_t horizon = 0;  // requests judged (req <= horizon)
-  std::int64_t requests = 0; // the run's length
-  bool full = false;         // the whole run (the soak's own verdict should match)
+  std::int64_t horizon = 0;   // requests judged (req <= horizon)
+  std::int64_t requests = 0;  // the run's length
+  bool full = false;          // the whole run (the soak's own verdict should match)
   Verdict v;
   std::string soak_kind;  // the soak's own verdict, for full rows
   std::string out;
@@ -125,7 +125,9 @@ std::string kib(double bytes) {
   return fmt::format("{:.2f} KiB", bytes / KiB);
 }
 
-std::string pct(double x) { return std::isfinite(x) ? fmt::format("{:.1f}%", 100 * x) : "n/a"; }
+std::string pct(double x) {
+  return std::isfinite(x) ? fmt::format("{:.1f}%", 100 * x) : "n/a";
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return NAN;
@@ -144,7 +146,8 @@ int run_job(const Job& job) {
                     " --scenario mixed --arms " + csv_join(job.arms) +
                     fmt::format(" --requests {} --seed {}", job.requests, job.seed);
   for (const auto& a : job.model->extra) cmd += " " + quote(a);
-  if (job.inject_bytes > 0) cmd += fmt::format(" --inject-leak {}", static_cast<long long>(job.inject_bytes));
+  if (job.inject_bytes > 0)
+    cmd += fmt::format(" --inject-leak {}", static_cast<long long>(job.inject_bytes));
   cmd += " --out " + quote(job.out) + " > " + quote(job.out + ".log") + " 2>&1";
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
@@ -239,18 +242,28 @@ bool parse_args(int argc, char** argv, Config& c) {
   c.ocr_model = "third_party/models/ch_PP-OCRv4_det_infer.onnx";
   if (!fs::exists(c.ocr_model)) c.ocr_model = (root / c.ocr_model).string();
   c.tr = {"transformer", "transformer 8 MiB (gen-model seed 7)", "", {}, 5000, 4, 1000, 20};
-  c.ocr = {"ocr", "PP-OCRv4 det (x.2,x.3 = 96..320)", "",
-           {"--dim", "x.2=96..320", "--dim", "x.3=96..320"}, 2000, 3, 300, 20};
+  c.ocr = {"ocr", "PP-OCRv4 det (x.2,x.3 = 96..320)",
+           "",    {"--dim", "x.2=96..320", "--dim", "x.3=96..320"},
+           2000,  3,
+           300,   20};
   // Environment first, then flags.
   std::map<std::string, std::string> kv;
   const std::vector<std::pair<std::string, std::string>> env_map = {
-      {"CAL_JOBS", "--jobs"}, {"CAL_WORK", "--work"}, {"CAL_MODELS", "--models"},
-      {"CAL_OCR_MODEL", "--ocr-model"}, {"CAL_RATES", "--rates"}, {"CAL_HORIZONS", "--horizons"},
-      {"CAL_LEAK_ARM", "--leak-arm"}, {"CAL_CLEAN_ARMS", "--clean-arms"},
-      {"CAL_TR_LEAK_REQUESTS", "--tr-leak-requests"}, {"CAL_TR_LEAK_SEEDS", "--tr-leak-seeds"},
+      {"CAL_JOBS", "--jobs"},
+      {"CAL_WORK", "--work"},
+      {"CAL_MODELS", "--models"},
+      {"CAL_OCR_MODEL", "--ocr-model"},
+      {"CAL_RATES", "--rates"},
+      {"CAL_HORIZONS", "--horizons"},
+      {"CAL_LEAK_ARM", "--leak-arm"},
+      {"CAL_CLEAN_ARMS", "--clean-arms"},
+      {"CAL_TR_LEAK_REQUESTS", "--tr-leak-requests"},
+      {"CAL_TR_LEAK_SEEDS", "--tr-leak-seeds"},
       {"CAL_TR_CLEAN_REQUESTS", "--tr-clean-requests"},
-      {"CAL_OCR_LEAK_REQUESTS", "--ocr-leak-requests"}, {"CAL_OCR_LEAK_SEEDS", "--ocr-leak-seeds"},
-      {"CAL_OCR_CLEAN_REQUESTS", "--ocr-clean-requests"}, {"CAL_CLEAN_SEEDS", "--clean-seeds"}};
+      {"CAL_OCR_LEAK_REQUESTS", "--ocr-leak-requests"},
+      {"CAL_OCR_LEAK_SEEDS", "--ocr-leak-seeds"},
+      {"CAL_OCR_CLEAN_REQUESTS", "--ocr-clean-requests"},
+      {"CAL_CLEAN_SEEDS", "--clean-seeds"}};
   for (const auto& [env, flag] : env_map)
     if (const char* v = std::getenv(env.c_str())) kv[flag] = v;
   for (int i = 1; i < argc; ++i) {
@@ -271,28 +284,46 @@ bool parse_args(int argc, char** argv, Config& c) {
   }
   if (c.quick) {
     c.tr.leak_requests = 1000, c.tr.leak_seeds = 1, c.tr.clean_requests = 300, c.tr.clean_seeds = 1;
-    c.ocr.leak_requests = 300, c.ocr.leak_seeds = 1, c.ocr.clean_requests = 100, c.ocr.clean_seeds = 1;
+    c.ocr.leak_requests = 300, c.ocr.leak_seeds = 1, c.ocr.clean_requests = 100,
+    c.ocr.clean_seeds = 1;
     c.rates_kib = {16};
     c.horizons = {500};
   }
   try {
     for (const auto& [k, v] : kv) {
-      if (k == "--jobs") c.jobs = std::max(1, std::stoi(v));
-      else if (k == "--work") c.work = v;
-      else if (k == "--markdown") c.markdown = v;
-      else if (k == "--models") { auto m = split(v, ','); c.models = {m.begin(), m.end()}; }
-      else if (k == "--ocr-model") c.ocr_model = v;
-      else if (k == "--rates") c.rates_kib = parse_list<double>(v);
-      else if (k == "--horizons") c.horizons = parse_list<std::int64_t>(v);
-      else if (k == "--leak-arm") c.leak_arm = v;
-      else if (k == "--clean-arms") c.clean_arms = split(v, ',');
-      else if (k == "--tr-leak-requests") c.tr.leak_requests = std::stoll(v);
-      else if (k == "--tr-leak-seeds") c.tr.leak_seeds = std::stoi(v);
-      else if (k == "--tr-clean-requests") c.tr.clean_requests = std::stoll(v);
-      else if (k == "--ocr-leak-requests") c.ocr.leak_requests = std::stoll(v);
-      else if (k == "--ocr-leak-seeds") c.ocr.leak_seeds = std::stoi(v);
-      else if (k == "--ocr-clean-requests") c.ocr.clean_requests = std::stoll(v);
-      else if (k == "--clean-seeds") c.tr.clean_seeds = c.ocr.clean_seeds = std::stoi(v);
+      if (k == "--jobs")
+        c.jobs = std::max(1, std::stoi(v));
+      else if (k == "--work")
+        c.work = v;
+      else if (k == "--markdown")
+        c.markdown = v;
+      else if (k == "--models") {
+        auto m = split(v, ',');
+        c.models = {m.begin(), m.end()};
+      } else if (k == "--ocr-model")
+        c.ocr_model = v;
+      else if (k == "--rates")
+        c.rates_kib = parse_list<double>(v);
+      else if (k == "--horizons")
+        c.horizons = parse_list<std::int64_t>(v);
+      else if (k == "--leak-arm")
+        c.leak_arm = v;
+      else if (k == "--clean-arms")
+        c.clean_arms = split(v, ',');
+      else if (k == "--tr-leak-requests")
+        c.tr.leak_requests = std::stoll(v);
+      else if (k == "--tr-leak-seeds")
+        c.tr.leak_seeds = std::stoi(v);
+      else if (k == "--tr-clean-requests")
+        c.tr.clean_requests = std::stoll(v);
+      else if (k == "--ocr-leak-requests")
+        c.ocr.leak_requests = std::stoll(v);
+      else if (k == "--ocr-leak-seeds")
+        c.ocr.leak_seeds = std::stoi(v);
+      else if (k == "--ocr-clean-requests")
+        c.ocr.clean_requests = std::stoll(v);
+      else if (k == "--clean-seeds")
+        c.tr.clean_seeds = c.ocr.clean_seeds = std::stoi(v);
       else {
         std::cerr << "calibration_bench: unknown option " << k << " (see --help)\n";
         return false;
@@ -337,7 +368,8 @@ int main(int argc, char** argv) {
   std::vector<const ModelCfg*> models;
   if (cfg.models.count("transformer")) {
     cfg.tr.path = cfg.work + "/transformer-8MiB-seed7.onnx";
-    std::string cmd = quote(INFERMEM_BIN) + " gen-model --kind transformer --weights 8MiB --seed 7 -o " +
+    std::string cmd = quote(INFERMEM_BIN) +
+                      " gen-model --kind transformer --weights 8MiB --seed 7 -o " +
                       quote(cfg.tr.path) + " > /dev/null";
     if (std::system(cmd.c_str()) != 0) {
       std::cerr << "calibration_bench: gen-model failed\n";
@@ -359,7 +391,11 @@ int main(int argc, char** argv) {
   for (const auto* m : models) {
     for (double r : cfg.rates_kib)
       for (int s = 1; s <= m->leak_seeds; ++s)
-        jobs.push_back({m, {cfg.leak_arm}, r * KiB, static_cast<std::uint64_t>(s), m->leak_requests,
+        jobs.push_back({m,
+                        {cfg.leak_arm},
+                        r * KiB,
+                        static_cast<std::uint64_t>(s),
+                        m->leak_requests,
                         fmt::format("{}/{}-leak{}k-seed{}", cfg.work, m->key, r, s)});
     for (int s = 1; s <= m->clean_seeds; ++s)
       jobs.push_back({m, cfg.clean_arms, 0, static_cast<std::uint64_t>(100 + s), m->clean_requests,
@@ -369,7 +405,8 @@ int main(int argc, char** argv) {
                            cfg.jobs, cfg.work);
   for (const auto* m : models)
     std::cerr << fmt::format(
-        "  {}: leak runs {} x {} requests per rate (arm {}), clean runs {} x {} requests x {} arms\n",
+        "  {}: leak runs {} x {} requests per rate (arm {}), clean runs {} x {} requests x {} "
+        "arms\n",
         m->key, m->leak_seeds, m->leak_requests, cfg.leak_arm, m->clean_seeds, m->clean_requests,
         cfg.clean_arms.size());
 
@@ -385,12 +422,13 @@ int main(int argc, char** argv) {
       std::lock_guard<std::mutex> lock(mu);
       ++done;
       std::string name = fs::path(job.out).filename().string();
-      if (rc != 0 || got.empty()) failures.push_back(fmt::format("{}: exit {} (see {}.log)", name, rc, job.out));
+      if (rc != 0 || got.empty())
+        failures.push_back(fmt::format("{}: exit {} (see {}.log)", name, rc, job.out));
       std::string kinds;
       for (const auto& r : got)
         if (r.full) kinds += " " + r.arm + "=" + r.v.kind;
-      std::cerr << fmt::format("[{:6.0f} s] {}/{} {}:{}{}\n", elapsed_s(t0), done.load(), jobs.size(),
-                               name, kinds, rc ? fmt::format(" (exit {})", rc) : "");
+      std::cerr << fmt::format("[{:6.0f} s] {}/{} {}:{}{}\n", elapsed_s(t0), done.load(),
+                               jobs.size(), name, kinds, rc ? fmt::format(" (exit {})", rc) : "");
       rows.insert(rows.end(), got.begin(), got.end());
     }
   };
@@ -402,9 +440,10 @@ int main(int argc, char** argv) {
   {
     std::ofstream out(cfg.work + "/verdicts.jsonl");
     for (const auto& r : rows) {
-      nlohmann::json j = {{"model", r.model},   {"arm", r.arm},         {"inject_bytes", r.inject_bytes},
-                          {"seed", r.seed},     {"horizon", r.horizon}, {"full", r.full},
-                          {"soak_kind", r.soak_kind}, {"run", r.out},   {"verdict", r.v.to_json()}};
+      nlohmann::json j = {
+          {"model", r.model},         {"arm", r.arm},         {"inject_bytes", r.inject_bytes},
+          {"seed", r.seed},           {"horizon", r.horizon}, {"full", r.full},
+          {"soak_kind", r.soak_kind}, {"run", r.out},         {"verdict", r.v.to_json()}};
       out << j.dump() << "\n";
     }
   }
@@ -414,7 +453,8 @@ int main(int argc, char** argv) {
 
   // --- detection ---
   md << "### Detection of injected leaks (arm " << cfg.leak_arm << ")\n\n"
-     << "| model | injected | judged over | runs | `leak` | other verdicts | median rel. error | worst rel. error | 95% CI covers truth | median min. detectable |\n"
+     << "| model | injected | judged over | runs | `leak` | other verdicts | median rel. error | "
+        "worst rel. error | 95% CI covers truth | median min. detectable |\n"
      << "|---|---|---|---|---|---|---|---|---|---|\n";
   struct Cell {
     int runs = 0, leaks = 0, covered = 0;
@@ -431,11 +471,13 @@ int main(int argc, char** argv) {
     double est = r.v.growth_bytes_per_request;
     double err = std::isfinite(est) ? std::abs(est - r.inject_bytes) / r.inject_bytes : INFINITY;
     c.err.push_back(err);
-    if (std::isfinite(r.v.min_detectable_bytes_per_request)) c.mindet.push_back(r.v.min_detectable_bytes_per_request);
+    if (std::isfinite(r.v.min_detectable_bytes_per_request))
+      c.mindet.push_back(r.v.min_detectable_bytes_per_request);
     if (r.v.growth_ci_low_bytes_per_request <= r.inject_bytes &&
         r.inject_bytes <= r.v.growth_ci_high_bytes_per_request)
       ++c.covered;
-    if (r.v.kind == "leak") ++c.leaks;
+    if (r.v.kind == "leak")
+      ++c.leaks;
     else {
       ++c.other[r.v.kind];
       misses.push_back(fmt::format("{} {} seed {} at {} requests: {} (estimate {})", r.model,
@@ -454,16 +496,17 @@ int main(int argc, char** argv) {
     for (const auto& [key, c] : cells) {
       const auto& [model, inj, h] = key;
       if (model != m->key) continue;
-      md << fmt::format("| {} | {:.0f} KiB/req | {} req | {} | {}/{} | {} | {} | {} | {}/{} | {} |\n",
-                        m->key, inj / KiB, h, c.runs, c.leaks, c.runs,
-                        c.other.empty() ? "-" : kinds_text(c.other), pct(median(c.err)),
-                        pct(*std::max_element(c.err.begin(), c.err.end())), c.covered, c.runs,
-                        kib(median(c.mindet)));
+      md << fmt::format(
+          "| {} | {:.0f} KiB/req | {} req | {} | {}/{} | {} | {} | {} | {}/{} | {} |\n", m->key,
+          inj / KiB, h, c.runs, c.leaks, c.runs, c.other.empty() ? "-" : kinds_text(c.other),
+          pct(median(c.err)), pct(*std::max_element(c.err.begin(), c.err.end())), c.covered, c.runs,
+          kib(median(c.mindet)));
     }
 
   // --- false positives ---
   md << "\n### Clean runs (no injection)\n\n"
-     << "| model | arm | requests | runs | `leak` | verdicts | median growth | max growth | median min. detectable |\n"
+     << "| model | arm | requests | runs | `leak` | verdicts | median growth | max growth | median "
+        "min. detectable |\n"
      << "|---|---|---|---|---|---|---|---|---|\n";
   struct FpCell {
     int runs = 0, leaks = 0;
@@ -481,8 +524,10 @@ int main(int argc, char** argv) {
     ++c.runs;
     c.requests = r.horizon;
     ++c.kinds[r.v.kind];
-    if (std::isfinite(r.v.growth_bytes_per_request)) c.growth.push_back(r.v.growth_bytes_per_request);
-    if (std::isfinite(r.v.min_detectable_bytes_per_request)) c.mindet.push_back(r.v.min_detectable_bytes_per_request);
+    if (std::isfinite(r.v.growth_bytes_per_request))
+      c.growth.push_back(r.v.growth_bytes_per_request);
+    if (std::isfinite(r.v.min_detectable_bytes_per_request))
+      c.mindet.push_back(r.v.min_detectable_bytes_per_request);
     if (r.v.kind == "leak") {
       ++c.leaks;
       target_fp = false;
@@ -496,19 +541,21 @@ int main(int argc, char** argv) {
       if (it == fp.end()) continue;
       const auto& c = it->second;
       double gmax = c.growth.empty() ? NAN : *std::max_element(c.growth.begin(), c.growth.end());
-      md << fmt::format("| {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n", m->key, arm, c.requests,
-                        c.runs, c.leaks, c.runs, kinds_text(c.kinds), kib(median(c.growth)), kib(gmax),
-                        kib(median(c.mindet)));
+      md << fmt::format("| {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n", m->key, arm,
+                        c.requests, c.runs, c.leaks, c.runs, kinds_text(c.kinds),
+                        kib(median(c.growth)), kib(gmax), kib(median(c.mindet)));
     }
 
   md << "\n### Targets\n\n";
   md << fmt::format("- No false `leak` on clean runs: **{}**\n", target_fp ? "met" : "MISSED");
   if (any_16k_2000)
-    md << fmt::format("- 16 KiB/request detected within 2,000 requests, estimate within 25%: **{}**\n",
-                      target_detect ? "met" : "MISSED");
+    md << fmt::format(
+        "- 16 KiB/request detected within 2,000 requests, estimate within 25%: **{}**\n",
+        target_detect ? "met" : "MISSED");
   else
     md << "- 16 KiB/request within 2,000 requests: not measured by this run's settings\n";
-  md << fmt::format("- Re-judged full runs that disagree with the soak's own verdict: {}\n", mismatches);
+  md << fmt::format("- Re-judged full runs that disagree with the soak's own verdict: {}\n",
+                    mismatches);
   if (!failures.empty()) {
     md << "\nRun failures:\n\n";
     for (const auto& f : failures) md << "- " << f << "\n";
