@@ -170,12 +170,13 @@ std::vector<Row> judge_job(const Job& job, const std::vector<std::int64_t>& hori
   std::fclose(f);
   for (const auto& arm : job.arms) {
     const auto& records = by_arm[arm];
+    const ArmAccumulator acc = accumulate_arm(records);
     ArmSummary summary;
     summary.name = arm;
-    summarize_arm(records, summary);
-    SeriesContext ctx = arm_context(summary, records);
+    acc.summarize(summary);
+    SeriesContext ctx = acc.context(summary);
     ctx.injected_leak = job.inject_bytes > 0;
-    Series full = arm_series(records, arm);
+    Series full = acc.series(arm);
     std::vector<std::int64_t> hs;
     for (auto h : horizons)
       if (h < job.requests) hs.push_back(h);

@@ -28,12 +28,6 @@ double in_use(const trace::Record& r) {
   return kAbsent;
 }
 
-ArmAccumulator accumulate(const std::vector<trace::Record>& records) {
-  ArmAccumulator acc;
-  for (const auto& r : records) acc.add(r);
-  return acc;
-}
-
 }  // namespace
 
 void ArmAccumulator::Peak::consider(std::optional<double> v, bool& flag) {
@@ -142,16 +136,10 @@ SeriesContext ArmAccumulator::context(const ArmSummary& arm) const {
   return c;
 }
 
-void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm) {
-  accumulate(records).summarize(arm);
-}
-
-Series arm_series(const std::vector<trace::Record>& records, const std::string& name) {
-  return accumulate(records).series(name);
-}
-
-SeriesContext arm_context(const ArmSummary& arm, const std::vector<trace::Record>& records) {
-  return accumulate(records).context(arm);
+ArmAccumulator accumulate_arm(const std::vector<trace::Record>& records) {
+  ArmAccumulator acc;
+  for (const auto& r : records) acc.add(r);
+  return acc;
 }
 
 }  // namespace infermem

@@ -38,9 +38,7 @@ class ArmAccumulator {
   std::vector<SeriesPoint> points_;
 };
 
-// The same, over a whole list of records (a trace read from a file).
-void summarize_arm(const std::vector<trace::Record>& records, ArmSummary& arm);
-Series arm_series(const std::vector<trace::Record>& records, const std::string& name);
-SeriesContext arm_context(const ArmSummary& arm, const std::vector<trace::Record>& records);
+// One pass over a whole list of records (a trace read from a file).
+ArmAccumulator accumulate_arm(const std::vector<trace::Record>& records);
 
 }  // namespace infermem

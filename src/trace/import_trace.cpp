@@ -36,10 +36,11 @@ bool is_soak_arm(const std::vector<trace::Record>& records) {
 
 ImportedSeries soak_arm(const std::vector<trace::Record>& records, const std::string& name) {
   ImportedSeries imported;
+  const ArmAccumulator arm = accumulate_arm(records);
   ArmSummary summary;
-  summarize_arm(records, summary);
-  imported.series = arm_series(records, name);
-  imported.context = arm_context(summary, records);
+  arm.summarize(summary);
+  imported.series = arm.series(name);
+  imported.context = arm.context(summary);
   return imported;
 }
 
