@@ -68,6 +68,8 @@ struct RunSummary {
 
   nlohmann::json to_json() const;
   static RunSummary from_json(const nlohmann::json& j);
+  // Reads RUN_DIR/summary.json. InputError naming the directory or file when it is not a run.
+  static RunSummary load(const std::string& run_dir);
 };
 
 // Renderers: each only renders.

@@ -1,9 +1,7 @@
 // infermem diff BASE_RUN NEW_RUN: compare two soak runs arm by arm; exit 1 on a regression.
 #include <fmt/format.h>
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/command.h"
 #include "infermem/error.h"
@@ -17,19 +15,6 @@ struct DiffFlags {
   std::string base, next, max_regression = "10%", floor = "4MiB";
   bool json = false;
 };
-
-RunSummary load(const std::string& run_dir) {
-  std::ifstream in(run_dir + "/summary.json");
-  if (!in)
-    throw InputError(
-        fmt::format("{}: no summary.json here (is it a soak --out directory?)", run_dir));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("arms"))
-    throw InputError(fmt::format("{}/summary.json: not an infermem summary", run_dir));
-  return RunSummary::from_json(j);
-}
 
 double parse_fraction(const std::string& text) {
   std::string t = text;
@@ -53,7 +38,7 @@ int run(const DiffFlags& flags) {
   DiffOptions o;
   o.max_regression_fraction = parse_fraction(flags.max_regression);
   o.floor_bytes = static_cast<double>(parse_size(flags.floor, "--floor"));
-  RunSummary base = load(flags.base), next = load(flags.next);
+  RunSummary base = RunSummary::load(flags.base), next = RunSummary::load(flags.next);
   RunDiff d = diff_runs(base, next, o);
   if (flags.json) {
     auto arr = nlohmann::json::array();

@@ -1,8 +1,6 @@
 // infermem report RUN_DIR: re-render a run's reports from its summary.json.
 #include <fmt/format.h>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/command.h"
 #include "infermem/atomic_file.h"
@@ -12,31 +10,13 @@
 namespace infermem::cli {
 namespace {
 
-RunSummary load_summary(const std::string& run_dir) {
-  std::string path = run_dir + "/summary.json";
-  std::ifstream in(path);
-  if (!in)
-    throw InputError(
-        fmt::format("{}: no summary.json here (is it a soak --out directory?)", run_dir));
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("arms"))
-    throw InputError(fmt::format("{}: not an infermem summary (no \"arms\")", path));
-  try {
-    return RunSummary::from_json(j);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("{}: {}", path, e.what()));
-  }
-}
-
 void attach(CLI::App& app, int& exit_code) {
   auto run_dir = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
       "report", "Re-render a soak run's report.md and table from its summary.json");
   sub->add_option("run_dir", *run_dir, "A soak --out directory")->required();
   sub->callback([run_dir, &exit_code] {
-    RunSummary s = load_summary(*run_dir);
+    RunSummary s = RunSummary::load(*run_dir);
     write_file_atomic(*run_dir + "/report.md", render_markdown(s));
     fmt::print("{}", render_terminal_table(s));
     fmt::print("\nreport: {}/report.md\n", *run_dir);

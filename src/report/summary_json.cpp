@@ -1,6 +1,10 @@
 // summary.json: the report model as JSON (PRODUCT.md field names), and back.
+#include <fmt/format.h>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
+#include "infermem/error.h"
 #include "infermem/summary.h"
 
 namespace infermem {
@@ -135,6 +139,24 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     s.arms.push_back(std::move(r));
   }
   return s;
+}
+
+RunSummary RunSummary::load(const std::string& run_dir) {
+  const std::string path = run_dir + "/summary.json";
+  std::ifstream in(path);
+  if (!in)
+    throw InputError(
+        fmt::format("{}: no summary.json here (is it a soak --out directory?)", run_dir));
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("arms"))
+    throw InputError(fmt::format("{}: not an infermem summary (no \"arms\")", path));
+  try {
+    return from_json(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: {}", path, e.what()));
+  }
 }
 
 }  // namespace infermem
