@@ -102,6 +102,7 @@ ArmSession::ArmSession(const std::string& model_path, const Arm& arm) {
   Ort::AllocatorWithDefaultOptions alloc;
   for (std::size_t i = 0; i < session_->GetOutputCount(); ++i)
     output_names_.emplace_back(session_->GetOutputNameAllocated(i, alloc).get());
+  for (const auto& n : output_names_) output_name_ptrs_.push_back(n.c_str());
 }
 
 ArmSession::~ArmSession() {

@@ -22,6 +22,8 @@ class ArmSession {
   Ort::Session& session() { return *session_; }
   Ort::RunOptions& run_options() { return run_options_; }
   const std::vector<std::string>& output_names() const { return output_names_; }
+  // The same as C strings, built once, for Run() on the request path.
+  const std::vector<const char*>& output_name_ptrs() const { return output_name_ptrs_; }
   // ORT's CPU arena statistics ("InUse", "TotalAllocated", ...) as *_bytes values; empty when
   // the session uses no arena.
   std::map<std::string, double> arena_stats();
@@ -33,6 +35,7 @@ class ArmSession {
   std::unique_ptr<Ort::Session> session_;
   Ort::RunOptions run_options_;
   std::vector<std::string> output_names_;
+  std::vector<const char*> output_name_ptrs_;
 };
 
 // Applies the arm's ORT session knobs; exposed for tests that check knobs reach ORT.

@@ -158,8 +158,7 @@ class Worker {
   // One inference: inputs built outside the timed region, Run() timed, then the reading.
   void infer_once(ArmSession& s, InputSynth& synth) {
     auto& inputs = synth.next();
-    std::vector<const char*> out_names;
-    for (const auto& n : s.output_names()) out_names.push_back(n.c_str());
+    const auto& out_names = s.output_name_ptrs();
     auto t = Clock::now();
     auto outputs = s.session().Run(s.run_options(), synth.names().data(), inputs.data(),
                                    inputs.size(), out_names.data(), out_names.size());
