@@ -4,6 +4,9 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 ORT_ROOT ?= $(CURDIR)/third_party/onnxruntime
 DEMO_MODEL ?= $(BUILD)/models/demo-transformer.onnx
+# ccache (when installed) reuses objects across clones and build trees of the same sources.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: setup build build-san demo test test-normal test-san bench format clean
 

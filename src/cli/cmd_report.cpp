@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
+#include "infermem/render.h"
 #include "infermem/summary.h"
 
 namespace infermem::cli {
@@ -17,8 +18,8 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("run_dir", *run_dir, "A soak --out directory")->required();
   sub->callback([run_dir, &exit_code] {
     RunSummary s = RunSummary::load(*run_dir);
-    write_file_atomic(*run_dir + "/report.md", render_markdown(s));
-    fmt::print("{}", render_terminal_table(s));
+    write_file_atomic(*run_dir + "/report.md", render(s, Format::markdown));
+    fmt::print("{}", render(s, Format::terminal));
     fmt::print("\nreport: {}/report.md\n", *run_dir);
     exit_code = kExitOk;
   });

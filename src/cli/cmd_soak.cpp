@@ -8,7 +8,9 @@
 
 #include "cli/command.h"
 #include "infermem/error.h"
+#include "infermem/render.h"
 #include "infermem/soak.h"
+#include "infermem/soak_app.h"
 #include "infermem/units.h"
 
 namespace infermem::cli {
@@ -106,7 +108,7 @@ Thresholds thresholds_from(const SoakFlags& f) {
 int run(const SoakFlags& f) {
   SoakOptions o;
   o.model_path = f.model;
-  o.scenario = f.scenario;
+  o.scenario = parse_scenario(f.scenario);
   o.requests = f.requests;
   if (!f.duration.empty()) o.duration_ms = parse_duration_ms(f.duration, "--duration");
   o.cycles = f.cycles;
@@ -121,17 +123,9 @@ int run(const SoakFlags& f) {
   o.threads = f.threads;
   if (!f.inject_leak.empty()) o.inject_leak_bytes = parse_size(f.inject_leak, "--inject-leak");
   o.models = f.models;
-  o.cache = f.cache;
-  if (f.scenario == "cache") {
-    auto colon = f.cache.find(':');
-    std::string kind = f.cache.substr(0, colon);
-    if (kind == "budget")
-      throw InputError("--cache budget:SIZE is not available yet; use --cache lru:COUNT");
-    if (kind != "lru" || colon == std::string::npos || f.cache.size() == colon + 1 ||
-        f.cache.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
-        std::stoul(f.cache.substr(colon + 1)) == 0)
-      throw InputError(fmt::format("--cache {}: expected lru:COUNT with COUNT >= 1", f.cache));
-  }
+  o.cache = parse_cache_policy(f.cache);
+  if (o.scenario == Scenario::cache && o.cache.kind == CachePolicy::Kind::budget)
+    throw InputError("--cache budget:SIZE is not available yet; use --cache lru:COUNT");
   if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_size(f.memory_limit, "--memory-limit");
   if (!f.timeout.empty()) o.arm_timeout_ms = parse_duration_ms(f.timeout, "--timeout");
   o.out_dir = f.out.empty() ? default_out_dir() : f.out;
@@ -146,30 +140,14 @@ int run(const SoakFlags& f) {
   fmt::print(stderr, "infermem soak: {} ({} scenario, {} arm{}), output in {}\n", f.model,
              f.scenario, arms.size(), arms.size() == 1 ? "" : "s", o.out_dir);
   RunSummary s = run_soak(o, arms, thresholds, ProgressPrinter(isatty(STDERR_FILENO) == 1));
-  fmt::print("\n{}", render_terminal_table(s));
+  fmt::print("\n{}", render(s, Format::terminal));
   for (const auto& n : s.notes) fmt::print("note: {}\n", n);
   fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,
              o.out_dir, o.out_dir);
-  if (s.interrupted) return kExitInterrupted;
-  // Exit codes: 3 when an arm's workload failed (crashed, timed out), else 1 when a memory check
-  // failed (a gate threshold or verdict, or the kernel's OOM killer under --memory-limit).
-  bool failed = false, workload_failed = false;
-  for (const auto& a : s.arms) {
-    for (const auto& c : a.checks)
-      if (!c.passed) {
-        failed = true;
-        fmt::print(stderr, "infermem: check failed: {} {}: {}\n", a.name, c.check, c.message);
-      }
-    if (a.status == "oom-killed") {
-      failed = true;
-      fmt::print(stderr, "infermem: arm {} was OOM-killed: {}\n", a.name, a.status_detail);
-    } else if (a.status != "ok") {
-      workload_failed = true;
-      fmt::print(stderr, "infermem: arm {} {}: {}\n", a.name, a.status, a.status_detail);
-    }
-  }
-  if (workload_failed) return kExitWorkload;
-  return failed ? kExitCheckFailed : kExitOk;
+  std::vector<std::string> problems;
+  const int code = soak_exit_code(s, problems);
+  for (const auto& p : problems) fmt::print(stderr, "infermem: {}\n", p);
+  return code;
 }
 
 void attach(CLI::App& app, int& exit_code) {

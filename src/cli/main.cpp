@@ -7,7 +7,7 @@
 #include "cli/command.h"
 #include "infermem/error.h"
 #include "infermem/version.h"
-#include "workload/ort_env.h"
+#include "infermem/soak.h"
 
 namespace infermem::cli {
 

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 #include <string>
 
-#include "infermem/gate.h"
+#include "infermem/render.h"
+#include "report/renderers.h"
 
 namespace infermem {
 namespace {
@@ -112,4 +113,22 @@ std::string render_junit(const std::string& suite, const std::vector<CheckResult
       name, results.size(), failures, skipped, body);
 }
 
+namespace report {
+
+// Per arm, its gate checks, then one "run" case even without thresholds (the arm ran to the
+// end, or how it did not), so CI always sees every arm.
+std::string junit(const RunSummary& run) {
+  std::vector<CheckResult> all;
+  for (const auto& a : run.arms) {
+    all.insert(all.end(), a.checks.begin(), a.checks.end());
+    const bool ok = a.status == ArmStatus::ok;
+    all.push_back({a.name, "run", ok,
+                   ok ? fmt::format("arm {}: ok, {} requests, verdict {}", a.name, a.requests_done,
+                                    a.verdict.kind)
+                      : fmt::format("arm {}: {}: {}", a.name, name(a.status), a.status_detail)});
+  }
+  return render_junit("infermem soak", all);
+}
+
+}  // namespace report
 }  // namespace infermem

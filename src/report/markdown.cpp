@@ -7,6 +7,7 @@
 
 #include "infermem/summary.h"
 #include "infermem/units.h"
+#include "report/renderers.h"
 
 namespace infermem {
 namespace {
@@ -46,13 +47,15 @@ Table comparison(const RunSummary& s) {
                       mib(a.memory.peak_bytes), mib(a.memory.after_unload_bytes),
                       mib(a.memory.after_trim_bytes), mib(a.memory.retained_bytes),
                       ms(a.latency_ms.p50), ms(a.latency_ms.p95), ms(a.latency_ms.p99),
-                      rps(a.throughput_rps), a.verdict.kind, a.status});
+                      rps(a.throughput_rps), a.verdict.kind, std::string(name(a.status))});
   return t;
 }
 
 }  // namespace
 
-std::string render_terminal_table(const RunSummary& s) {
+namespace report {
+
+std::string terminal_table(const RunSummary& s) {
   Table t = comparison(s);
   std::vector<std::size_t> width(t.header.size());
   for (std::size_t c = 0; c < t.header.size(); ++c) {
@@ -74,7 +77,7 @@ std::string render_terminal_table(const RunSummary& s) {
   return out.str();
 }
 
-std::string render_markdown(const RunSummary& s) {
+std::string markdown(const RunSummary& s) {
   std::ostringstream out;
   out << "# infermem soak report\n\n";
   out << fmt::format("- model: `{}` (sha256 `{}`)\n", s.model_path, s.model_sha256.substr(0, 16));
@@ -100,7 +103,7 @@ std::string render_markdown(const RunSummary& s) {
   }
   for (const auto& a : s.arms) {
     out << fmt::format("\n## {}\n\n", a.name);
-    out << fmt::format("- status: {}{}\n", a.status,
+    out << fmt::format("- status: {}{}\n", name(a.status),
                        a.status_detail.empty() ? "" : " (" + a.status_detail + ")");
     out << fmt::format("- pid {}, {} requests\n", a.pid, a.requests_done);
     std::string cfg;
@@ -131,4 +134,5 @@ std::string render_markdown(const RunSummary& s) {
   return out.str();
 }
 
+}  // namespace report
 }  // namespace infermem

@@ -25,7 +25,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   }
   std::vector<const ArmSummary*> basis;
   for (const auto& r : repeats)
-    if (r.status == "ok") basis.push_back(&r);
+    if (r.status == ArmStatus::ok) basis.push_back(&r);
   if (basis.empty())
     for (const auto& r : repeats) basis.push_back(&r);
 
@@ -33,10 +33,10 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   a.name = name;
   a.config = repeats.front().config;
   a.pid = repeats.front().pid;
-  a.status = "ok";
+  a.status = ArmStatus::ok;
   for (std::size_t k = 0; k < repeats.size(); ++k) {
     a.requests_done += repeats[k].requests_done;
-    if (repeats[k].status != "ok" && a.status == "ok") {
+    if (repeats[k].status != ArmStatus::ok && a.status == ArmStatus::ok) {
       a.status = repeats[k].status;
       a.status_detail = fmt::format("repeat {}: {}", k + 1, repeats[k].status_detail);
     }

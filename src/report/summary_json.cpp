@@ -6,6 +6,7 @@
 
 #include "infermem/error.h"
 #include "infermem/summary.h"
+#include "report/renderers.h"
 
 namespace infermem {
 namespace {
@@ -57,7 +58,7 @@ nlohmann::json RunSummary::to_json() const {
     arr.push_back({{"name", a.name},
                    {"config", a.config},
                    {"pid", a.pid},
-                   {"status", a.status},
+                   {"status", name(a.status)},
                    {"status_detail", a.status_detail},
                    {"requests_done", a.requests_done},
                    {"memory", m},
@@ -71,7 +72,7 @@ nlohmann::json RunSummary::to_json() const {
       auto reps = nlohmann::json::array();
       for (const auto& r : a.repeats)
         reps.push_back({{"pid", r.pid},
-                        {"status", r.status},
+                        {"status", name(r.status)},
                         {"status_detail", r.status_detail},
                         {"requests_done", r.requests_done},
                         {"memory",
@@ -89,6 +90,10 @@ nlohmann::json RunSummary::to_json() const {
   }
   j["arms"] = arr;
   return j;
+}
+
+std::string report::summary_json(const RunSummary& run) {
+  return run.to_json().dump(2) + "\n";
 }
 
 RunSummary RunSummary::from_json(const nlohmann::json& j) {
@@ -111,7 +116,11 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.name = a.value("name", "");
     r.config = a.value("config", std::map<std::string, std::string>{});
     r.pid = a.value("pid", 0);
-    r.status = a.value("status", "");
+    const std::string status = a.value("status", "ok");
+    if (auto parsed = parse_arm_status(status))
+      r.status = *parsed;
+    else
+      throw InputError(fmt::format("arm {}: unknown status '{}'", r.name, status));
     r.status_detail = a.value("status_detail", "");
     r.requests_done = a.value("requests_done", std::int64_t{0});
     const auto m = a.value("memory", nlohmann::json::object());

@@ -1,5 +1,5 @@
 // infermem's own trace.jsonl -> one Series per arm (soak) or one for the process (watch).
-// A soak arm is read exactly as soak judged it (trace/arm_summary.h: the child's per-request
+// A soak arm is read exactly as soak judged it (infermem/arm_figures.h: the child's per-request
 // readings in warm/infer, the context from phase ends), so analyze of a soak trace gives soak's
 // verdict. Any other trace (watch, or samples from outside only) gives every sample with a
 // memory value, and the context from the last reading in phases baseline, load, unload and trim.
@@ -8,9 +8,9 @@
 #include <cmath>
 #include <map>
 
+#include "infermem/arm_figures.h"
 #include "infermem/error.h"
 #include "infermem/trace.h"
-#include "trace/arm_summary.h"
 #include "trace/import_util.h"
 
 namespace infermem::import_detail {
@@ -37,10 +37,8 @@ bool is_soak_arm(const std::vector<trace::Record>& records) {
 ImportedSeries soak_arm(const std::vector<trace::Record>& records, const std::string& name) {
   ImportedSeries imported;
   const ArmAccumulator arm = accumulate_arm(records);
-  ArmSummary summary;
-  arm.summarize(summary);
   imported.series = arm.series(name);
-  imported.context = arm.context(summary);
+  imported.context = arm.context(arm.figures());
   return imported;
 }
 

@@ -167,9 +167,9 @@ std::vector<InputPlan> plan_inputs(const std::string& model_path) {
 }
 
 std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& inputs,
-                                             const std::string& scenario,
+                                             Scenario scenario,
                                              const std::map<std::string, std::string>& overrides) {
-  bool fixed = scenario == "steady";
+  bool fixed = scenario == Scenario::steady;
   std::map<std::string, DimRange> dims;
   for (const auto& p : inputs) {
     bool is_float = p.element_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ||

@@ -3,11 +3,12 @@
 #include <onnxruntime_cxx_api.h>
 #include <string>
 
+#include "infermem/soak.h"
+
 namespace infermem {
 
 // Created lazily with logging at warning level; lives until process exit.
 Ort::Env& ort_env();
-// The version string of the ONNX Runtime library actually loaded (not the headers').
-std::string ort_version();
+// ort_version() is public: infermem/soak.h.
 
 }  // namespace infermem

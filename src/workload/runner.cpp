@@ -22,7 +22,6 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
-#include "trace/arm_summary.h"
 #include "workload/cgroup_limit.h"
 #include "workload/ort_env.h"
 #include "workload/sha256.h"
@@ -106,28 +105,47 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
   return env;
 }
 
+// trace.jsonl, shared by the reader thread and the sampling loop. A failed write (full disk,
+// I/O error) is kept and raised as a WriteError by check(): a trace cut short never passes as
+// complete.
 class TraceFile {
  public:
-  explicit TraceFile(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw InputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  explicit TraceFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw WriteError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
     writer_ = std::make_unique<trace::Writer>(fd_);
   }
   ~TraceFile() { ::close(fd_); }
-  void write(const trace::Record& r) { writer_->write(r); }
+  TraceFile(const TraceFile&) = delete;
+  TraceFile& operator=(const TraceFile&) = delete;
+  void write(const trace::Record& r) {
+    if (failed_.load()) return;
+    if (!writer_->write(r)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!failed_.exchange(true)) error_ = std::strerror(errno);
+    }
+  }
+  void check() {
+    if (!failed_.load()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    throw WriteError(fmt::format("cannot write {}: {}; the trace is incomplete", path_, error_));
+  }
 
  private:
+  std::string path_;
   int fd_ = -1;
   std::unique_ptr<trace::Writer> writer_;
+  std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  std::string error_;
 };
 
-struct ArmRun {
+// Shared between the thread that reads the child's pipe and the sampling loop.
+struct LiveArm {
   ArmAccumulator records;  // compact: what the figures and the verdict need
   std::mutex mu;
   std::string phase;  // the child's current phase, for outside samples
   std::int64_t req = 0;
-  std::string child_error;
-  bool child_finished_ok = false;
 };
 
 std::string signal_name(int sig) {
@@ -151,17 +169,61 @@ std::string signal_name(int sig) {
   }
 }
 
-ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile& trace_file,
-                   std::vector<std::string>& notes,
-                   const std::function<void(const SoakProgress&)>& report_progress) {
+// How a child ended, from its wait status and what its own records said.
+void classify_end(int status, bool timed_out, bool interrupted, const ArmRun& run,
+                  const std::optional<MemoryCgroup>& cgroup, const WorkerSpec& spec,
+                  std::int64_t req, ArmRun& out) {
+  const ArmAccumulator& records = run.records;
+  if (WIFEXITED(status)) {
+    int code = WEXITSTATUS(status);
+    if (interrupted && !records.child_finished_ok()) {
+      out.status = ArmStatus::interrupted;
+      out.status_detail = "stopped by Ctrl-C";
+    } else if (code == 0 && records.child_finished_ok()) {
+      out.status = ArmStatus::ok;
+    } else if (records.child_reported_end() && !records.child_error().empty()) {
+      // The workload said what went wrong (ORT rejected an input, the model did not load).
+      out.status = ArmStatus::failed;
+      out.status_detail = fmt::format("at request {}: {}", req, records.child_error());
+    } else {
+      out.status = ArmStatus::crashed;
+      out.status_detail = code == 127 ? fmt::format("could not start {}", spec.options.worker_exe)
+                                      : fmt::format("exited with code {}", code);
+    }
+    return;
+  }
+  if (!WIFSIGNALED(status)) return;
+  int sig = WTERMSIG(status);
+  const std::uint64_t oom = cgroup ? cgroup->oom_kills().value_or(0) : 0;
+  if (timed_out) {
+    out.status = ArmStatus::timeout;
+    out.status_detail = fmt::format("killed after {:.0f} ms", spec.options.arm_timeout_ms);
+  } else if (interrupted) {
+    out.status = ArmStatus::interrupted;
+    out.status_detail = "stopped by Ctrl-C";
+  } else if (sig == SIGKILL && oom > 0) {
+    out.status = ArmStatus::oom_killed;
+    out.status_detail = fmt::format(
+        "killed by the kernel's OOM killer at request {} (cgroup v{} limit {}; oom_kill count {})",
+        req, cgroup->version(), format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
+        oom);
+    double last = records.figures().last_rss_bytes;
+    if (present(last)) out.status_detail += fmt::format("; last sampled RSS {}", format_bytes(last));
+  } else {
+    out.status = ArmStatus::crashed;
+    out.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), req);
+  }
+}
+
+ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_file,
+               std::vector<std::string>& notes,
+               const std::function<void(const SoakProgress&)>& report_progress,
+               const ArmEnded& on_arm_end) {
   const Arm& arm = spec.arm;
   auto progress = [&](const std::string& line) { report_progress(SoakProgress{arm.name, line}); };
-  ArmSummary summary;
-  summary.name = arm.name;
-  summary.config = arm.knobs;
-
-  std::string spec_path = fmt::format("{}/arm-{}.spec.json", out_dir, arm.name);
-  write_file_atomic(spec_path, spec.to_json().dump(2));
+  ArmRun result;
+  result.name = arm.name;
+  result.config = arm.knobs;
 
   std::string why;
   std::optional<MemoryCgroup> cgroup =
@@ -169,16 +231,15 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
           ? MemoryCgroup::create(fmt::format("infermem-{}-{}", getpid(), arm.name),
                                  spec.options.memory_limit_bytes, &why)
           : std::nullopt;
-  if (spec.options.memory_limit_bytes > 0) {
-    if (!cgroup) {
-      std::string note = fmt::format(
-          "arm {}: --memory-limit not applied: {}; running without a "
-          "limit",
-          arm.name, why);
-      notes.push_back(note);
-      progress("warning: " + note);
-    }
+  if (spec.options.memory_limit_bytes > 0 && !cgroup) {
+    std::string note =
+        fmt::format("arm {}: --memory-limit not applied: {}; running without a limit", arm.name, why);
+    notes.push_back(note);
+    progress("warning: " + note);
   }
+  spec.own_memory_cgroup = cgroup.has_value();
+  std::string spec_path = fmt::format("{}/arm-{}.spec.json", out_dir, arm.name);
+  write_file_atomic(spec_path, spec.to_json().dump(2));
 
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
   std::vector<std::string> env_s = child_environment(arm, notes);
@@ -209,7 +270,7 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
     _exit(127);
   }
   ::close(fds[1]);
-  summary.pid = pid;
+  result.pid = pid;
   // A record the parent writes about this child, on the run's clock.
   auto parent_record = [&](std::string_view type) {
     trace::Record r;
@@ -222,33 +283,31 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   };
   progress(fmt::format("arm {}: started pid {}", arm.name, pid));
 
-  ArmRun run;
+  LiveArm live;
   std::thread reader([&] {
     std::FILE* in = fdopen(fds[0], "r");
     trace::Reader rd(in);
     while (auto r = rd.next()) {
       r->arm = arm.name;
       trace_file.write(*r);
-      std::lock_guard<std::mutex> lock(run.mu);
-      if (r->type == trace::kPhase) run.phase = r->phase;
-      if (r->req >= 0) run.req = r->req;
-      if (r->type == trace::kArm && r->extra.value("edge", "") == "end") {
-        run.child_finished_ok = r->extra.value("status", "") == "ok";
-        run.child_error = r->extra.value("error", "");
-      }
-      run.records.add(*r);
+      std::lock_guard<std::mutex> lock(live.mu);
+      if (r->type == trace::kPhase) live.phase = r->phase;
+      if (r->req >= 0) live.req = r->req;
+      live.records.add(*r);
     }
     std::fclose(in);
   });
 
-  // Outside sampling and waiting, in one loop: the data survives the child's death.
+  // Outside sampling and waiting, in one loop: the data survives the child's death. Cgroup
+  // figures only when the cgroup holds this child alone.
+  const unsigned sources = probe::kStatus | (cgroup ? probe::kCgroup : 0u);
   const double period_ms = 1000.0 / std::max(1.0, spec.options.parent_sample_hz);
   const double started = mono_ms();
   int status = 0;
   bool timed_out = false, interrupted = false;
   double term_at_ms = 0;
-  const std::int64_t total =
-      spec.options.requests * (spec.options.scenario == "churn" ? spec.options.cycles : 1);
+  const std::int64_t total = spec.options.requests *
+                             (spec.options.scenario == Scenario::churn ? spec.options.cycles : 1);
   int ticks = 0;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);
@@ -268,18 +327,18 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
       if (mono_ms() - term_at_ms > 2000) kill(pid, SIGKILL);
     }
     try {
-      probe::Reading reading = probe::read_process(pid, probe::kStatus | probe::kCgroup);
+      probe::Reading reading = probe::read_process(pid, sources);
       trace::Record r = parent_record(trace::kSample);
       r.values = reading.values;
       {
-        std::lock_guard<std::mutex> lock(run.mu);
-        r.phase = run.phase;
-        r.req = run.req;
+        std::lock_guard<std::mutex> lock(live.mu);
+        r.phase = live.phase;
+        r.req = live.req;
       }
       trace_file.write(r);
       {
-        std::lock_guard<std::mutex> lock(run.mu);
-        run.records.add(r);
+        std::lock_guard<std::mutex> lock(live.mu);
+        live.records.add(r);
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
         report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
@@ -293,67 +352,19 @@ ArmSummary run_arm(const WorkerSpec& spec, const std::string& out_dir, TraceFile
   // Ctrl-C on a terminal reaches the child too (same process group): it may die of SIGINT
   // before this loop saw the flag. Either way the user stopped it.
   interrupted = interrupted || g_stop.load();
+  result.records = std::move(live.records);
+  classify_end(status, timed_out, interrupted, result, cgroup, spec, live.req, result);
 
-  if (WIFEXITED(status)) {
-    int code = WEXITSTATUS(status);
-    if (interrupted && !run.child_finished_ok) {
-      summary.status = "interrupted";
-      summary.status_detail = "stopped by Ctrl-C";
-    } else if (code == 0 && run.child_finished_ok) {
-      summary.status = "ok";
-    } else {
-      summary.status = "crashed";
-      summary.status_detail = code == 127 ? fmt::format("could not start {}", exe)
-                                          : fmt::format("exited with code {}", code);
-      if (!run.child_error.empty()) summary.status_detail += ": " + run.child_error;
-    }
-  } else if (WIFSIGNALED(status)) {
-    int sig = WTERMSIG(status);
-    const std::uint64_t oom = cgroup ? cgroup->oom_kills().value_or(0) : 0;
-    if (timed_out) {
-      summary.status = "timeout";
-      summary.status_detail = fmt::format("killed after {:.0f} ms", spec.options.arm_timeout_ms);
-    } else if (interrupted) {
-      summary.status = "interrupted";
-      summary.status_detail = "stopped by Ctrl-C";
-    } else if (sig == SIGKILL && oom > 0) {
-      summary.status = "oom-killed";
-      summary.status_detail = fmt::format(
-          "killed by the kernel's OOM killer at request {} "
-          "(cgroup v{} limit {}; oom_kill count {})",
-          run.req, cgroup->version(),
-          format_bytes(static_cast<double>(spec.options.memory_limit_bytes)), oom);
-    } else {
-      summary.status = "crashed";
-      summary.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), run.req);
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(run.mu);
-    run.records.summarize(summary);
-    if (summary.status == "oom-killed" && !std::isnan(summary.last_rss_bytes))
-      summary.status_detail +=
-          fmt::format("; last sampled RSS {}", format_bytes(summary.last_rss_bytes));
-    Series series = run.records.series(arm.name);
-    SeriesContext ctx = run.records.context(summary);
-    ctx.injected_leak = spec.options.inject_leak_bytes > 0;
-    summary.verdict = judge(series, ctx);
-  }
   trace::Record end = parent_record(trace::kArm);
   end.extra["edge"] = "result";
-  end.extra["status"] = summary.status;
-  end.extra["status_detail"] = summary.status_detail;
-  end.extra["verdict"] = summary.verdict.kind;
+  end.extra["status"] = std::string(name(result.status));
+  end.extra["status_detail"] = result.status_detail;
+  for (const auto& [k, v] : on_arm_end(result).items()) end.extra[k] = v;
   trace_file.write(end);
-  progress(fmt::format(
-      "arm {}: {} — {} requests, peak {}, retained {}, verdict {}", arm.name, summary.status,
-      summary.requests_done,
-      std::isnan(summary.memory.peak_bytes) ? "-" : format_bytes(summary.memory.peak_bytes),
-      std::isnan(summary.memory.retained_bytes) ? "-" : format_bytes(summary.memory.retained_bytes),
-      summary.verdict.kind));
   std::error_code ec;
   fs::remove(spec_path, ec);
-  return summary;
+  trace_file.check();
+  return result;
 }
 
 std::vector<std::string> make_variants(const std::string& model, int count,
@@ -379,65 +390,68 @@ bool soak_stop_requested() {
   return g_stop.load();
 }
 
-RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
-                    const Thresholds& thresholds,
-                    const std::function<void(const SoakProgress&)>& progress) {
+RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) {
   // Everything that can be wrong with the input is found before anything is written.
+  std::vector<InputPlan> inputs = plan_inputs(options.model_path);
+  resolve_dims(inputs, options.scenario, options.dim_overrides);
+  for (const auto& a : arms) allocator_library(a.knob("allocator"));
+
+  RunFacts facts;
+  facts.tool_version = INFERMEM_VERSION;
+  facts.ort_version = ort_version();
+  facts.model_path = options.model_path;
+  facts.model_sha256 = sha256_file(options.model_path);
+  facts.host = host_name();
+  facts.started_at = utc_now();
+  facts.options = {{"requests", options.requests},
+                   {"duration_ms", options.duration_ms},
+                   {"cycles", options.cycles},
+                   {"threads", options.threads},
+                   {"inject_leak_bytes", options.inject_leak_bytes},
+                   {"models", options.models},
+                   {"cache", name(options.cache)},
+                   {"memory_limit_bytes", options.memory_limit_bytes},
+                   {"warm_requests", options.warm_requests},
+                   {"repeat", options.repeat},
+                   {"parent_sample_hz", options.parent_sample_hz},
+                   {"child_sample_hz", options.child_sample_hz}};
+  return facts;
+}
+
+std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std::vector<Arm>& arms,
+                                          const RunFacts& facts, std::vector<std::string>& notes,
+                                          const std::function<void(const SoakProgress&)>& progress,
+                                          const ArmEnded& on_arm_end) {
   std::vector<InputPlan> inputs = plan_inputs(options.model_path);
   std::map<std::string, DimRange> dims =
       resolve_dims(inputs, options.scenario, options.dim_overrides);
-  for (const auto& a : arms) allocator_library(a.knob("allocator"));
 
-  RunSummary summary;
-  summary.tool_version = INFERMEM_VERSION;
-  summary.ort_version = ort_version();
-  summary.model_path = options.model_path;
-  summary.model_sha256 = sha256_file(options.model_path);
-  summary.scenario = options.scenario;
-  summary.seed = options.seed;
-  summary.host = host_name();
-  summary.started_at = utc_now();
-  summary.options = {{"requests", options.requests},
-                     {"duration_ms", options.duration_ms},
-                     {"cycles", options.cycles},
-                     {"threads", options.threads},
-                     {"inject_leak_bytes", options.inject_leak_bytes},
-                     {"models", options.models},
-                     {"cache", options.cache},
-                     {"memory_limit_bytes", options.memory_limit_bytes},
-                     {"warm_requests", options.warm_requests},
-                     {"repeat", options.repeat},
-                     {"parent_sample_hz", options.parent_sample_hz},
-                     {"child_sample_hz", options.child_sample_hz}};
-
-  std::error_code ec;
-  fs::create_directories(options.out_dir, ec);
-  if (ec)
-    throw InputError(fmt::format("--out {}: cannot create it: {}", options.out_dir, ec.message()));
   TraceFile trace_file(options.out_dir + "/trace.jsonl");
   const double t0 = mono_ms();
   {
     trace::Record h;
     h.type = std::string(trace::kHeader);
     h.extra = {{"tool", "infermem"},
-               {"tool_version", summary.tool_version},
-               {"ort_version", summary.ort_version},
+               {"tool_version", facts.tool_version},
+               {"ort_version", facts.ort_version},
                {"command", "soak"},
-               {"model", summary.model_path},
-               {"model_sha256", summary.model_sha256},
-               {"scenario", summary.scenario},
-               {"seed", summary.seed},
-               {"host", summary.host},
-               {"started_at", summary.started_at}};
+               {"model", facts.model_path},
+               {"model_sha256", facts.model_sha256},
+               {"scenario", std::string(name(options.scenario))},
+               {"seed", options.seed},
+               {"inject_leak_bytes", options.inject_leak_bytes},
+               {"host", facts.host},
+               {"started_at", facts.started_at}};
     trace_file.write(h);
+    trace_file.check();
   }
   std::vector<std::string> variants;
-  if (options.scenario == "cache")
+  if (options.scenario == Scenario::cache)
     variants = make_variants(options.model_path, options.models, options.out_dir + "/models");
 
   // Arms run interleaved, round by round: drift on a shared machine hits every arm alike.
   const int repeat = std::max(1, options.repeat);
-  std::vector<std::vector<ArmSummary>> runs(arms.size());
+  std::vector<std::vector<ArmRun>> runs(arms.size());
   for (int round = 0; round < repeat && !g_stop.load(); ++round) {
     for (std::size_t i = 0; i < arms.size() && !g_stop.load(); ++i) {
       WorkerSpec spec;
@@ -449,34 +463,13 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
       spec.dims = dims;
       spec.model_variants = variants;
       spec.run_t0_ms = t0;
-      runs[i].push_back(run_arm(spec, options.out_dir, trace_file, summary.notes, progress));
+      runs[i].push_back(
+          run_arm(std::move(spec), options.out_dir, trace_file, notes, progress, on_arm_end));
     }
   }
-  for (std::size_t i = 0; i < arms.size(); ++i) {
-    if (runs[i].empty()) continue;
-    ArmSummary a = combine_repeats(arms[i].name, std::move(runs[i]));
-    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
-                        a.verdict};
-    a.checks = evaluate_gate(thresholds, subject);
-    summary.arms.push_back(std::move(a));
-  }
-  summary.interrupted = g_stop.load();
+  std::error_code ec;
   if (!variants.empty()) fs::remove_all(options.out_dir + "/models", ec);
-
-  write_file_atomic(options.out_dir + "/summary.json", summary.to_json().dump(2) + "\n");
-  write_file_atomic(options.out_dir + "/report.md", render_markdown(summary));
-  std::vector<CheckResult> all_checks;
-  for (const auto& a : summary.arms) {
-    all_checks.insert(all_checks.end(), a.checks.begin(), a.checks.end());
-    // One case per arm even without thresholds: the arm ran to the end (or how it did not).
-    all_checks.push_back({a.name, "run", a.status == "ok",
-                          a.status == "ok"
-                              ? fmt::format("arm {}: ok, {} requests, verdict {}", a.name,
-                                            a.requests_done, a.verdict.kind)
-                              : fmt::format("arm {}: {}: {}", a.name, a.status, a.status_detail)});
-  }
-  write_file_atomic(options.out_dir + "/junit.xml", render_junit("infermem soak", all_checks));
-  return summary;
+  return runs;
 }
 
 }  // namespace infermem

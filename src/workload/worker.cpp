@@ -52,6 +52,31 @@ std::string trim_allocator() {
   return "malloc_trim(0)";
 }
 
+#if defined(INFERMEM_SANITIZED)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// An allocator arm must run on that allocator: the preload can fail to take (library missing,
+// empty, ignored by the loader) and glibc would serve every malloc silently. Each allocator is
+// recognised by an entry point of its own. A sanitizer build never preloads (its runtime owns
+// malloc; the parent notes it), so there is nothing to verify there.
+void verify_allocator(const Arm& arm) {
+  const std::string wanted = arm.knob("allocator");
+  if (kSanitized || wanted == "glibc" || wanted == "default" || wanted.empty()) return;
+  const char* symbol = wanted == "jemalloc"   ? "mallctl"
+                       : wanted == "mimalloc" ? "mi_version"
+                       : wanted == "tcmalloc" ? "tc_version"
+                                              : nullptr;
+  if (!symbol) return;
+  if (!dlsym(RTLD_DEFAULT, symbol))
+    throw WorkloadError(fmt::format(
+        "arm {}: allocator={} requested, but this process runs on glibc malloc ({} not found): "
+        "the preload of {} did not take",
+        arm.name, wanted, symbol, allocator_library(wanted)));
+}
+
 class Worker {
  public:
   Worker(const WorkerSpec& spec, int fd)
@@ -66,17 +91,23 @@ class Worker {
     const char* crash_at = std::getenv("INFERMEM_TEST_CRASH_AT_REQUEST");
     if (crash_arm && crash_at && spec_.arm.name == crash_arm) crash_at_ = std::atoll(crash_at);
     emit_arm_begin();
+    verify_allocator(spec_.arm);
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session
     end_phase();
-    const std::string& sc = spec_.options.scenario;
-    if (sc == "churn")
-      run_churn();
-    else if (sc == "cache")
-      run_cache();
-    else
-      run_single();
+    switch (spec_.options.scenario) {
+      case Scenario::churn:
+        run_churn();
+        break;
+      case Scenario::cache:
+        run_cache();
+        break;
+      case Scenario::steady:
+      case Scenario::mixed:
+        run_single();
+        break;
+    }
     if (spec_.arm.on("trim")) {
       begin_phase("trim");
       std::string how = trim_allocator();
@@ -131,7 +162,10 @@ class Worker {
 
   void end_phase(const nlohmann::json& extra = nlohmann::json::object()) {
     probe::Reading peak = sampler_.end_scope();
-    probe::Reading now = probe::read_self(probe::kAll);
+    // Cgroup figures only when the cgroup holds this child alone; otherwise they would be the
+    // enclosing container's, recorded as if they were the arm's.
+    const unsigned sources = spec_.own_memory_cgroup ? probe::kAll : probe::kAll & ~probe::kCgroup;
+    probe::Reading now = probe::read_self(sources);
     trace::Record r = record(trace::kPhase);
     r.values = now.values;
     if (auto p = peak.get("rss_bytes")) r.values["peak_sampled_rss_bytes"] = *p;
@@ -192,7 +226,7 @@ class Worker {
   }
 
   InputSynth make_synth(std::uint64_t salt) {
-    return InputSynth(spec_.inputs, spec_.dims, spec_.options.scenario == "steady",
+    return InputSynth(spec_.inputs, spec_.dims, spec_.options.scenario == Scenario::steady,
                       spec_.options.seed * 1000003ULL + salt);
   }
 
@@ -227,9 +261,7 @@ class Worker {
   void run_cache() {
     const auto& variants = spec_.model_variants;
     const std::size_t m = variants.size();
-    std::size_t capacity = 2;
-    auto colon = spec_.options.cache.find(':');
-    if (colon != std::string::npos) capacity = std::stoul(spec_.options.cache.substr(colon + 1));
+    const auto capacity = static_cast<std::size_t>(spec_.options.cache.count);
     std::vector<double> weights(m);
     for (std::size_t k = 0; k < m; ++k)
       weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
@@ -298,8 +330,9 @@ int run_worker(const WorkerSpec& spec, int trace_fd) {
     trace::Record r;
     r.type = std::string(trace::kArm);
     r.pid = getpid();
+    r.src = "child";
     r.extra["edge"] = "end";
-    r.extra["status"] = "failed";
+    r.extra["status"] = std::string(name(ArmStatus::failed));
     r.extra["error"] = e.what();
     out.write(r);
     fmt::print(stderr, "infermem worker: {}\n", e.what());

@@ -17,13 +17,14 @@ nlohmann::json WorkerSpec::to_json() const {
   nlohmann::json dims_j = nlohmann::json::object();
   for (const auto& [k, r] : dims) dims_j[k] = {r.lo, r.hi, r.step};
   return {{"model_path", o.model_path},
-          {"scenario", o.scenario},
+          {"scenario", std::string(name(o.scenario))},
           {"requests", o.requests},
           {"duration_ms", o.duration_ms},
           {"cycles", o.cycles},
           {"seed", o.seed},
           {"inject_leak_bytes", o.inject_leak_bytes},
-          {"cache", o.cache},
+          {"cache", name(o.cache)},
+          {"own_memory_cgroup", own_memory_cgroup},
           {"warm_requests", o.warm_requests},
           {"child_sample_hz", o.child_sample_hz},
           {"arm", {{"name", arm.name}, {"knobs", arm.knobs}}},
@@ -37,13 +38,14 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   WorkerSpec s;
   auto& o = s.options;
   o.model_path = j.at("model_path").get<std::string>();
-  o.scenario = j.at("scenario").get<std::string>();
+  o.scenario = parse_scenario(j.at("scenario").get<std::string>());
   o.requests = j.at("requests").get<std::int64_t>();
   o.duration_ms = j.at("duration_ms").get<double>();
   o.cycles = j.at("cycles").get<int>();
   o.seed = j.at("seed").get<std::uint64_t>();
   o.inject_leak_bytes = j.at("inject_leak_bytes").get<std::uint64_t>();
-  o.cache = j.at("cache").get<std::string>();
+  o.cache = parse_cache_policy(j.at("cache").get<std::string>());
+  s.own_memory_cgroup = j.value("own_memory_cgroup", false);
   o.warm_requests = j.at("warm_requests").get<int>();
   o.child_sample_hz = j.at("child_sample_hz").get<double>();
   s.arm.name = j.at("arm").at("name").get<std::string>();

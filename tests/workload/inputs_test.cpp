@@ -21,7 +21,7 @@ TEST(Inputs, TransformerTokenIdsStayInsideTheVocabulary) {
   EXPECT_EQ(ids.name, "input_ids");
   ASSERT_TRUE(ids.vocab_size.has_value()) << "Gather on the embedding initializer";
   EXPECT_GT(*ids.vocab_size, 2);
-  auto dims = resolve_dims(plans, "mixed", {{"sequence", "8..32"}});
+  auto dims = resolve_dims(plans, Scenario::mixed, {{"sequence", "8..32"}});
   EXPECT_EQ(dims.at("sequence").lo, 8);
   EXPECT_EQ(dims.at("sequence").hi, 32);
   EXPECT_EQ(dims.at("batch").lo, 1);
@@ -43,8 +43,8 @@ TEST(Inputs, TransformerTokenIdsStayInsideTheVocabulary) {
 
 TEST(Inputs, SteadyFixesShapesAndMixedVariesThem) {
   auto plans = plan_inputs(test::generated_model("mlp", "512KiB"));
-  InputSynth steady(plans, resolve_dims(plans, "steady", {}), true, 1);
-  InputSynth mixed(plans, resolve_dims(plans, "mixed", {}), false, 1);
+  InputSynth steady(plans, resolve_dims(plans, Scenario::steady, {}), true, 1);
+  InputSynth mixed(plans, resolve_dims(plans, Scenario::mixed, {}), false, 1);
   std::set<std::string> steady_shapes, mixed_shapes;
   for (int i = 0; i < 30; ++i) {
     steady.next();
@@ -61,7 +61,7 @@ TEST(Inputs, RealDetectionModelDrawsSpatialDimsInMultiplesOf32ByPosition) {
       std::string(INFERMEM_SOURCE_DIR) + "/third_party/models/ch_PP-OCRv4_det_infer.onnx";
   if (!std::filesystem::exists(model)) GTEST_SKIP() << "run scripts/setup.sh";
   auto plans = plan_inputs(model);
-  auto dims = resolve_dims(plans, "mixed", {{"x.2", "96..200"}});
+  auto dims = resolve_dims(plans, Scenario::mixed, {{"x.2", "96..200"}});
   InputSynth synth(plans, dims, false, 3);
   for (int i = 0; i < 20; ++i) {
     auto& v = synth.next();
@@ -73,22 +73,22 @@ TEST(Inputs, RealDetectionModelDrawsSpatialDimsInMultiplesOf32ByPosition) {
     EXPECT_LE(shape[2], 200);
     EXPECT_EQ(shape[3] % 32, 0);
   }
-  EXPECT_THROW(resolve_dims(plans, "mixed", {{"x.2", "97..100"}}), InputError)
+  EXPECT_THROW(resolve_dims(plans, Scenario::mixed, {{"x.2", "97..100"}}), InputError)
       << "no multiple of 32 in range";
 }
 
 TEST(Inputs, BadDimOverridesAndUnfillableInputsNameThemselves) {
   auto plans = plan_inputs(test::generated_model("mlp", "512KiB"));
   try {
-    resolve_dims(plans, "mixed", {{"sequenze", "1..4"}});
+    resolve_dims(plans, Scenario::mixed, {{"sequenze", "1..4"}});
     FAIL();
   } catch (const InputError& e) {
     EXPECT_THAT(e.what(), HasSubstr("sequenze"));
     EXPECT_THAT(e.what(), HasSubstr("batch"));
   }
-  EXPECT_THROW(resolve_dims(plans, "mixed", {{"batch", "4..1"}}), InputError);
-  EXPECT_THROW(resolve_dims(plans, "mixed", {{"batch", "0..3"}}), InputError);
-  EXPECT_THROW(resolve_dims(plans, "mixed", {{"batch", "x"}}), InputError);
+  EXPECT_THROW(resolve_dims(plans, Scenario::mixed, {{"batch", "4..1"}}), InputError);
+  EXPECT_THROW(resolve_dims(plans, Scenario::mixed, {{"batch", "0..3"}}), InputError);
+  EXPECT_THROW(resolve_dims(plans, Scenario::mixed, {{"batch", "x"}}), InputError);
 
   std::string dir = test::make_temp_dir("inputs");
   std::string strings = dir + "/strings.onnx";

@@ -39,10 +39,6 @@ struct CheckResult {
 
 std::vector<CheckResult> evaluate_gate(const Thresholds& thresholds, const GateSubject& subject);
 
-// JUnit XML: one <testsuite name=suite>, one <testcase> per arm and check; failures carry the
-// message. Escapes XML properly.
-std::string render_junit(const std::string& suite, const std::vector<CheckResult>& results);
-
 // Parses "--max-retained" style values: "64MiB" -> bytes, "20%" -> fraction.
 void parse_retained_threshold(const std::string& text, Thresholds& into);
 

@@ -1,4 +1,4 @@
-#include "trace/arm_summary.h"
+#include "infermem/arm_figures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,7 +28,24 @@ double in_use(const trace::Record& r) {
   return kAbsent;
 }
 
+constexpr std::pair<ArmStatus, std::string_view> kStatusNames[] = {
+    {ArmStatus::ok, "ok"},           {ArmStatus::failed, "failed"},
+    {ArmStatus::crashed, "crashed"}, {ArmStatus::oom_killed, "oom-killed"},
+    {ArmStatus::timeout, "timeout"}, {ArmStatus::interrupted, "interrupted"}};
+
 }  // namespace
+
+std::string_view name(ArmStatus status) {
+  for (const auto& [s, n] : kStatusNames)
+    if (s == status) return n;
+  return "unknown";
+}
+
+std::optional<ArmStatus> parse_arm_status(std::string_view text) {
+  for (const auto& [s, n] : kStatusNames)
+    if (n == text) return s;
+  return std::nullopt;
+}
 
 void ArmAccumulator::Peak::consider(std::optional<double> v, bool& flag) {
   if (v && (std::isnan(bytes) || *v >= bytes)) {
@@ -43,6 +60,14 @@ void ArmAccumulator::add(const trace::Record& r) {
     requests_done_ = std::max(requests_done_, r.req);
     return;
   }
+  if (r.type == trace::kArm) {
+    if (r.src == "child" && r.extra.value("edge", "") == "end") {
+      child_reported_end_ = true;
+      child_finished_ok_ = r.extra.value("status", "") == "ok";
+      child_error_ = r.extra.value("error", "");
+    }
+    return;
+  }
   if (r.type == trace::kSample) {
     if (r.src == "parent") {
       if (auto rss = r.value("rss_bytes")) {
@@ -52,6 +77,10 @@ void ArmAccumulator::add(const trace::Record& r) {
       return;
     }
     if (r.src != "child" || !is_inference_phase(r.phase)) return;
+    saw_inference_ = true;
+    // The child resets VmHWM at each phase start, so its VmHWM here is a reading of this span.
+    peak_.consider(r.value("rss_bytes"), peak_.sampler);
+    if (hwm_reset_) peak_.consider(r.value("hwm_bytes"), peak_.hwm);
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
@@ -65,9 +94,12 @@ void ArmAccumulator::add(const trace::Record& r) {
     points_.push_back(std::move(p));
     return;
   }
+  if (r.type == trace::kPhase && r.extra.value("edge", "") == "begin")
+    hwm_reset_ = r.extra.value("hwm_reset", false);
   if (!is_phase_end(r)) return;
   phase_ends_.push_back(r);
   if (is_inference_phase(r.phase)) {
+    saw_inference_ = true;
     if (auto d = r.value("duration_ms")) inference_ms_ += *d;
     peak_.consider(r.value("peak_sampled_rss_bytes"), peak_.sampler);
     peak_.consider(r.value("peak_hwm_since_reset_bytes"), peak_.hwm);
@@ -75,8 +107,9 @@ void ArmAccumulator::add(const trace::Record& r) {
   }
 }
 
-void ArmAccumulator::summarize(ArmSummary& arm) const {
-  arm.requests_done = std::max(arm.requests_done, requests_done_);
+ArmFigures ArmAccumulator::figures() const {
+  ArmFigures arm;
+  arm.requests_done = requests_done_;
   arm.last_rss_bytes = last_outside_rss_;
   for (const auto& r : phase_ends_) {
     nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
@@ -93,11 +126,21 @@ void ArmAccumulator::summarize(ArmSummary& arm) const {
     if (r.phase == "unload") arm.memory.after_unload_bytes = *rss;
     if (r.phase == "trim") arm.memory.after_trim_bytes = *rss;
   }
-  arm.memory.peak_bytes = peak_.bytes;
+  // The peak covers load end through inference: the session is held all along, so it is never
+  // below the loaded figure. An arm that never reached inference has no peak.
+  Peak peak = peak_;
+  if (saw_inference_ || requests_done_ > 0)
+    peak.consider(present(arm.memory.loaded_bytes) ? std::optional(arm.memory.loaded_bytes)
+                                                   : std::nullopt,
+                  peak.loaded);
+  else
+    peak = Peak{};
+  arm.memory.peak_bytes = peak.bytes;
   std::vector<std::string> methods;
-  if (peak_.hwm) methods.push_back("VmHWM after clear_refs reset at phase start");
-  if (peak_.sampler) methods.push_back("in-process VmRSS sampling");
-  if (peak_.outside) methods.push_back("VmRSS sampled from the parent");
+  if (peak.hwm) methods.push_back("VmHWM after clear_refs reset at phase start");
+  if (peak.sampler) methods.push_back("in-process VmRSS sampling");
+  if (peak.outside) methods.push_back("VmRSS sampled from the parent");
+  if (peak.loaded) methods.push_back("VmRSS at the end of phase load");
   for (std::size_t i = 0; i < methods.size(); ++i)
     arm.memory.peak_method += (i ? "; " : "max of: ") + methods[i];
   double after = !std::isnan(arm.memory.after_trim_bytes) ? arm.memory.after_trim_bytes
@@ -114,6 +157,7 @@ void ArmAccumulator::summarize(ArmSummary& arm) const {
   }
   if (inference_ms_ > 0)
     arm.throughput_rps = static_cast<double>(latencies_.size()) / (inference_ms_ / 1000.0);
+  return arm;
 }
 
 Series ArmAccumulator::series(const std::string& name) const {
@@ -124,7 +168,7 @@ Series ArmAccumulator::series(const std::string& name) const {
   return s;
 }
 
-SeriesContext ArmAccumulator::context(const ArmSummary& arm) const {
+SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
   SeriesContext c;
   c.baseline_bytes = arm.memory.baseline_bytes;
   c.loaded_bytes = arm.memory.loaded_bytes;

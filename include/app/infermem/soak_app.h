@@ -1,0 +1,39 @@
+#pragma once
+// soak as an application: the workload runs the arms and hands back raw results; this layer
+// runs summarize -> judge -> combine repeats -> gate -> render -> write, as google/benchmark's
+// runner hands its runs to a reporter. watch and analyze follow the same order.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "infermem/arm_figures.h"
+#include "infermem/gate.h"
+#include "infermem/soak.h"
+#include "infermem/summary.h"
+#include "infermem/verdict.h"
+
+namespace infermem {
+
+// One arm's records judged: its figures, the series and context the engine saw, and the verdict.
+// soak, the calibration bench and analyze of a soak trace all judge an arm through this.
+struct JudgedArm {
+  ArmFigures figures;
+  Series series;
+  SeriesContext context;
+  Verdict verdict;
+};
+JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak);
+
+// Runs the arms, judges and gates each, writes trace.jsonl, summary.json, report.md and
+// junit.xml into options.out_dir (created here; the caller has validated everything first).
+// WriteError when an output cannot be written.
+RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
+                    const Thresholds& thresholds,
+                    const std::function<void(const SoakProgress&)>& progress);
+
+// The command contract's exit code for a finished run: 130 interrupted, 3 when an arm's workload
+// failed (failed, crashed, timed out), else 1 when a memory check failed (a gate check, or the
+// kernel's OOM killer under --memory-limit), else 0. `problems` gets one line per reason.
+int soak_exit_code(const RunSummary& run, std::vector<std::string>& problems);
+
+}  // namespace infermem

@@ -1,0 +1,26 @@
+#pragma once
+// Renderers: one report model, one function per format, each only rendering. A renderer shows
+// the figures the model holds and computes none of its own, so every format says the same.
+// A new format is one new file in src/report/ and one enumerator here.
+#include <string>
+#include <vector>
+
+#include "infermem/gate.h"
+#include "infermem/summary.h"
+
+namespace infermem {
+
+enum class Format {
+  terminal,  // the comparison table printed at the end of soak and by `infermem report`
+  markdown,  // report.md
+  json,      // summary.json
+  junit,     // junit.xml: one case per arm ("run") and per gate check
+};
+
+std::string render(const RunSummary& run, Format format);
+
+// JUnit XML: one <testsuite name=suite>, one <testcase> per check; failures carry the message.
+// Escapes XML properly. Used by render(run, Format::junit) and by analyze.
+std::string render_junit(const std::string& suite, const std::vector<CheckResult>& results);
+
+}  // namespace infermem

@@ -1,0 +1,88 @@
+#pragma once
+// Reading one soak arm out of its trace records: its status, its figures (memory by phase,
+// latency, throughput), the series the verdict engine judges and the context around it. soak
+// (live, as records arrive from the child's pipe), analyze (from a file) and the calibration
+// bench share it. Records are consumed one at a time and only what the figures need is kept
+// (latencies, phase ends, one compact point per request), so a long soak does not hold its whole
+// trace in memory.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infermem/series.h"
+#include "infermem/trace.h"
+
+namespace infermem {
+
+// How an arm's child ended. `failed`: the workload reported an error (ORT rejected an input, a
+// model did not load); `crashed`: a signal or an abnormal exit without a report.
+enum class ArmStatus { ok, failed, crashed, oom_killed, timeout, interrupted };
+std::string_view name(ArmStatus status);  // "ok", "failed", "crashed", "oom-killed", ...
+std::optional<ArmStatus> parse_arm_status(std::string_view text);
+
+struct MemoryFigures {
+  double baseline_bytes = kAbsent;      // VmRSS at the end of phase baseline (runtime, no session)
+  double loaded_bytes = kAbsent;        // VmRSS at the end of phase load
+  double peak_bytes = kAbsent;          // highest reading from load end through inference
+  double after_unload_bytes = kAbsent;  // VmRSS at the end of phase unload
+  double after_trim_bytes = kAbsent;    // VmRSS at the end of phase trim (arms with trim=on)
+  double retained_bytes = kAbsent;      // (after_trim or after_unload) - baseline
+  std::string peak_method;  // e.g. "max of: VmHWM after clear_refs reset at phase start; ..."
+};
+
+struct LatencyFigures {
+  double mean = kAbsent, p50 = kAbsent, p95 = kAbsent, p99 = kAbsent;  // ms, around Run() only
+};
+
+// Everything the records of one arm say, before any judgement.
+struct ArmFigures {
+  std::int64_t requests_done = 0;
+  MemoryFigures memory;
+  LatencyFigures latency_ms;
+  double throughput_rps = kAbsent;
+  nlohmann::json phases = nlohmann::json::array();  // per-phase figures with their methods
+  double last_rss_bytes = kAbsent;  // last sample from outside (useful when the child died)
+};
+
+class ArmAccumulator {
+ public:
+  void add(const trace::Record& record);
+
+  ArmFigures figures() const;
+  // The child's per-request readings in warm/infer phases, named `name`.
+  Series series(const std::string& name) const;
+  // Baseline, loaded, after unload/trim from `figures`, per-cycle unload figures.
+  SeriesContext context(const ArmFigures& figures) const;
+
+  // What the child's own end record said (status "ok" and no error when it finished cleanly).
+  bool child_reported_end() const { return child_reported_end_; }
+  bool child_finished_ok() const { return child_finished_ok_; }
+  const std::string& child_error() const { return child_error_; }
+
+ private:
+  struct Peak {
+    double bytes = kAbsent;
+    bool sampler = false, hwm = false, outside = false, loaded = false;
+    void consider(std::optional<double> v, bool& flag);
+  };
+  std::vector<double> latencies_;
+  std::int64_t requests_done_ = 0;
+  double inference_ms_ = 0;
+  double last_outside_rss_ = kAbsent;
+  bool saw_inference_ = false;
+  bool hwm_reset_ = false;  // the current phase began with VmHWM reset (clear_refs worked)  // any reading or record of phases warm/infer
+  Peak peak_;
+  std::vector<trace::Record> phase_ends_;
+  std::vector<SeriesPoint> points_;
+  bool child_reported_end_ = false;
+  bool child_finished_ok_ = false;
+  std::string child_error_;
+};
+
+// One pass over a whole list of records (a trace read from a file).
+ArmAccumulator accumulate_arm(const std::vector<trace::Record>& records);
+
+}  // namespace infermem

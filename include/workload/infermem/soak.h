@@ -1,0 +1,152 @@
+#pragma once
+// soak's workload: a real ONNX model under a scenario and configuration arms, each arm in a fresh
+// child. The parent (run_arms) plans inputs, spawns one worker per arm, samples it from outside
+// and streams everything into one trace; the worker (run_worker) loads, runs and unloads the
+// model. What happens to the results (figures, verdicts, the gate, reports) is the application's
+// (infermem/soak_app.h), not the runner's.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infermem/arm_figures.h"
+#include "infermem/arms.h"
+
+namespace infermem {
+
+enum class Scenario { steady, mixed, churn, cache };
+std::string_view name(Scenario scenario);
+// InputError naming `flag` and the accepted values when `text` is not a scenario.
+Scenario parse_scenario(std::string_view text, std::string_view flag = "--scenario");
+
+// soak --scenario cache: lru:COUNT (functools.lru_cache(maxsize=COUNT)) or budget:SIZE.
+struct CachePolicy {
+  enum class Kind { lru, budget } kind = Kind::lru;
+  std::uint64_t count = 2;         // lru
+  std::uint64_t budget_bytes = 0;  // budget
+};
+std::string name(const CachePolicy& policy);  // "lru:2", "budget:300MiB"
+// InputError naming `flag`, the value and the accepted forms.
+CachePolicy parse_cache_policy(std::string_view text, std::string_view flag = "--cache");
+
+// The version string of the ONNX Runtime library actually loaded (not the headers').
+std::string ort_version();
+
+struct DimRange {
+  std::int64_t lo = 1;
+  std::int64_t hi = 1;
+  std::int64_t step = 1;  // drawn values are multiples of step (spatial dims of conv models: 32)
+};
+
+// One model input as ORT reports it, with how soak fills it.
+struct InputPlan {
+  std::string name;
+  int element_type = 0;                    // ONNXTensorElementDataType
+  std::vector<std::int64_t> shape;         // -1 = dynamic
+  std::vector<std::string> dim_keys;       // per dim: the key its size is drawn under ("" = fixed)
+  std::optional<std::int64_t> vocab_size;  // token ids drawn in [0, vocab) when known
+};
+
+struct SoakOptions {
+  std::string model_path;
+  Scenario scenario = Scenario::mixed;
+  std::int64_t requests = 200;     // per arm; per cycle for churn
+  double duration_ms = 0;          // when > 0, also stop an arm's inference after this long
+  int cycles = 3;                  // churn
+  std::uint64_t seed = 1;
+  std::map<std::string, std::string> dim_overrides;  // --dim NAME=LO..HI as given
+  int threads = 0;                                   // --threads: overrides every arm's intra
+  std::uint64_t inject_leak_bytes = 0;               // per request, in the child
+  int models = 4;                                    // cache scenario: variants on disk
+  CachePolicy cache;                                 // cache scenario policy
+  std::uint64_t memory_limit_bytes = 0;              // 0 = no cgroup limit
+  int warm_requests = 3;
+  int repeat = 1;  // fresh children per arm, run interleaved; figures are medians over them
+  double parent_sample_hz = 100;  // outside sampling of the child
+  double child_sample_hz = 1000;  // in-process sampler for per-phase peaks
+  double arm_timeout_ms = 0;      // 0 = none
+  std::string out_dir;
+  std::string worker_exe = "/proc/self/exe";
+};
+
+// What the worker is told, written as JSON beside the trace and passed by path.
+struct WorkerSpec {
+  SoakOptions options;
+  Arm arm;
+  std::vector<InputPlan> inputs;
+  std::map<std::string, DimRange> dims;     // resolved ranges for every dim key
+  std::vector<std::string> model_variants;  // cache scenario: distinct files
+  double run_t0_ms = 0;  // the run's start on the monotonic clock (steady_clock), for t_ms
+  // The child runs alone in a memory cgroup of its own (--memory-limit): cgroup figures are the
+  // arm's. Otherwise they would be the enclosing container's, so they are not recorded.
+  bool own_memory_cgroup = false;
+  nlohmann::json to_json() const;
+  static WorkerSpec from_json(const nlohmann::json& j);
+};
+
+// Reads the model's signature through ORT and resolves every dimension for the scenario.
+// InputError for a model ORT cannot load (naming the file) or an input it cannot synthesize
+// (naming the input and its type).
+std::vector<InputPlan> plan_inputs(const std::string& model_path);
+std::map<std::string, DimRange> resolve_dims(const std::vector<InputPlan>& inputs,
+                                             Scenario scenario,
+                                             const std::map<std::string, std::string>& overrides);
+
+// The child's main: runs the arm, streams trace records to trace_fd. Returns the exit code.
+int run_worker(const WorkerSpec& spec, int trace_fd);
+
+// What the parent tells the terminal while it runs: an event line (arm started, finished,
+// a warning) or, several times a second, where the running arm is.
+struct SoakProgress {
+  std::string arm;
+  std::string line;                 // non-empty: an event to print as a line
+  std::int64_t requests_done = 0;   // otherwise: a position update
+  std::int64_t requests_total = 0;  // per arm (requests x cycles for churn)
+  double rss_bytes = 0;             // the child's VmRSS, sampled from outside
+  double hwm_bytes = 0;             // and its VmHWM (since the last phase reset)
+};
+
+// What the runner knows of one child when it has ended: how it ended and its records, read
+// as they arrived (compact: what figures and verdicts need). Nothing is judged here.
+struct ArmRun {
+  std::string name;  // "NAME" or, with --repeat, "NAME#k"
+  std::map<std::string, std::string> config;
+  int pid = 0;
+  ArmStatus status = ArmStatus::ok;
+  std::string status_detail;  // e.g. "killed by SIGKILL at request 17; cgroup oom_kill 1"
+  ArmAccumulator records;
+};
+
+// Run-level facts, known before the first arm starts.
+struct RunFacts {
+  std::string tool_version, ort_version, model_path, model_sha256, host, started_at;
+  nlohmann::json options = nlohmann::json::object();  // every resolved option
+};
+
+// Checks everything about the input that can be checked before anything is written (the model
+// loads, its inputs can be synthesized, --dim names exist, arms resolve). InputError otherwise.
+RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms);
+
+// Called from the calling thread as each child ends; returns fields to add to the arm's
+// "result" record in the trace (the application puts its verdict there), or an empty object.
+using ArmEnded = std::function<nlohmann::json(const ArmRun&)>;
+
+// The parent: runs every arm (interleaved round by round with --repeat), streams trace.jsonl
+// into options.out_dir (which must exist), calling `progress` and `on_arm_end` from the calling
+// thread. Returns runs[arm][repeat]. `notes` collects degradations (a limit not applied, an
+// allocator not preloaded). A trace write that fails is a WriteError naming the file and the OS
+// reason; the run stops there.
+std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std::vector<Arm>& arms,
+                                          const RunFacts& facts, std::vector<std::string>& notes,
+                                          const std::function<void(const SoakProgress&)>& progress,
+                                          const ArmEnded& on_arm_end);
+
+// Set by a SIGINT/SIGTERM handler: run_arms stops the running child and returns what is known.
+void request_soak_stop();
+bool soak_stop_requested();
+
+}  // namespace infermem
