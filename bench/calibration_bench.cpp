@@ -32,10 +32,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "infermem/soak_app.h"
 #include "infermem/summary.h"
 #include "infermem/trace.h"
 #include "infermem/verdict.h"
-#include "trace/arm_summary.h"
 
 #ifndef INFERMEM_BIN
 #define INFERMEM_BIN "infermem"
@@ -170,13 +170,10 @@ std::vector<Row> judge_job(const Job& job, const std::vector<std::int64_t>& hori
   std::fclose(f);
   for (const auto& arm : job.arms) {
     const auto& records = by_arm[arm];
-    const ArmAccumulator acc = accumulate_arm(records);
-    ArmSummary summary;
-    summary.name = arm;
-    acc.summarize(summary);
-    SeriesContext ctx = acc.context(summary);
-    ctx.injected_leak = job.inject_bytes > 0;
-    Series full = acc.series(arm);
+    // Judged exactly as soak judges an arm (judge_arm), then again at each shorter horizon.
+    const JudgedArm whole = judge_arm(accumulate_arm(records), arm, job.inject_bytes > 0);
+    const SeriesContext& ctx = whole.context;
+    const Series& full = whole.series;
     std::vector<std::int64_t> hs;
     for (auto h : horizons)
       if (h < job.requests) hs.push_back(h);

@@ -62,10 +62,10 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
     a.status_detail = run.status_detail;
     a.verdict = std::move(j.verdict);
     progress(SoakProgress{
-        run.name, fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}",
-                              run.name, name(a.status), a.requests_done,
-                              figure(a.memory.peak_bytes), figure(a.memory.retained_bytes),
-                              a.verdict.kind)});
+        run.name,
+        fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", run.name,
+                    name(a.status), a.requests_done, figure(a.memory.peak_bytes),
+                    figure(a.memory.retained_bytes), a.verdict.kind)});
     nlohmann::json fields = {{"verdict", a.verdict.kind}};
     judged[run.name] = std::move(a);
     return fields;
@@ -103,8 +103,7 @@ int soak_exit_code(const RunSummary& run, std::vector<std::string>& problems) {
       problems.push_back(fmt::format("arm {} was OOM-killed: {}", a.name, a.status_detail));
     } else if (a.status != ArmStatus::ok && a.status != ArmStatus::interrupted) {
       workload_failed = true;
-      problems.push_back(
-          fmt::format("arm {} {}: {}", a.name, name(a.status), a.status_detail));
+      problems.push_back(fmt::format("arm {} {}: {}", a.name, name(a.status), a.status_detail));
     }
   }
   if (run.interrupted) return kExitInterrupted;

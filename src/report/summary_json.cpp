@@ -27,6 +27,24 @@ nlohmann::json checks_json(const std::vector<CheckResult>& checks) {
   return arr;
 }
 
+MemoryFigures memory_from_json(const nlohmann::json& m) {
+  MemoryFigures f;
+  f.baseline_bytes = num_back(m, "baseline_bytes");
+  f.loaded_bytes = num_back(m, "loaded_bytes");
+  f.peak_bytes = num_back(m, "peak_bytes");
+  f.after_unload_bytes = num_back(m, "after_unload_bytes");
+  f.after_trim_bytes = num_back(m, "after_trim_bytes");
+  f.retained_bytes = num_back(m, "retained_bytes");
+  f.peak_method = m.value("peak_method", "");
+  return f;
+}
+
+ArmStatus status_from_json(const nlohmann::json& a, const std::string& arm) {
+  const std::string status = a.value("status", "ok");
+  if (auto parsed = parse_arm_status(status)) return *parsed;
+  throw InputError(fmt::format("arm {}: unknown status '{}'", arm, status));
+}
+
 }  // namespace
 
 nlohmann::json RunSummary::to_json() const {
@@ -116,21 +134,10 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.name = a.value("name", "");
     r.config = a.value("config", std::map<std::string, std::string>{});
     r.pid = a.value("pid", 0);
-    const std::string status = a.value("status", "ok");
-    if (auto parsed = parse_arm_status(status))
-      r.status = *parsed;
-    else
-      throw InputError(fmt::format("arm {}: unknown status '{}'", r.name, status));
+    r.status = status_from_json(a, r.name);
     r.status_detail = a.value("status_detail", "");
     r.requests_done = a.value("requests_done", std::int64_t{0});
-    const auto m = a.value("memory", nlohmann::json::object());
-    r.memory.baseline_bytes = num_back(m, "baseline_bytes");
-    r.memory.loaded_bytes = num_back(m, "loaded_bytes");
-    r.memory.peak_bytes = num_back(m, "peak_bytes");
-    r.memory.after_unload_bytes = num_back(m, "after_unload_bytes");
-    r.memory.after_trim_bytes = num_back(m, "after_trim_bytes");
-    r.memory.retained_bytes = num_back(m, "retained_bytes");
-    r.memory.peak_method = m.value("peak_method", "");
+    r.memory = memory_from_json(a.value("memory", nlohmann::json::object()));
     const auto l = a.value("latency_ms", nlohmann::json::object());
     r.latency_ms.mean = num_back(l, "mean");
     r.latency_ms.p50 = num_back(l, "p50");
@@ -145,6 +152,18 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
                           c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     r.memory_spread = a.value("memory_spread", nlohmann::json::object());
+    for (const auto& rep : a.value("repeats", nlohmann::json::array())) {
+      ArmSummary k;
+      k.name = r.name;
+      k.pid = rep.value("pid", 0);
+      k.status = status_from_json(rep, r.name);
+      k.status_detail = rep.value("status_detail", "");
+      k.requests_done = rep.value("requests_done", std::int64_t{0});
+      k.memory = memory_from_json(rep.value("memory", nlohmann::json::object()));
+      k.latency_ms.p50 = num_back(rep.value("latency_ms", nlohmann::json::object()), "p50");
+      k.verdict.kind = rep.value("verdict", "");
+      r.repeats.push_back(std::move(k));
+    }
     s.arms.push_back(std::move(r));
   }
   return s;

@@ -130,9 +130,9 @@ ArmFigures ArmAccumulator::figures() const {
   // below the loaded figure. An arm that never reached inference has no peak.
   Peak peak = peak_;
   if (saw_inference_ || requests_done_ > 0)
-    peak.consider(present(arm.memory.loaded_bytes) ? std::optional(arm.memory.loaded_bytes)
-                                                   : std::nullopt,
-                  peak.loaded);
+    peak.consider(
+        present(arm.memory.loaded_bytes) ? std::optional(arm.memory.loaded_bytes) : std::nullopt,
+        peak.loaded);
   else
     peak = Peak{};
   arm.memory.peak_bytes = peak.bytes;

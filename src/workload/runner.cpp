@@ -208,7 +208,8 @@ void classify_end(int status, bool timed_out, bool interrupted, const ArmRun& ru
         req, cgroup->version(), format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
         oom);
     double last = records.figures().last_rss_bytes;
-    if (present(last)) out.status_detail += fmt::format("; last sampled RSS {}", format_bytes(last));
+    if (present(last))
+      out.status_detail += fmt::format("; last sampled RSS {}", format_bytes(last));
   } else {
     out.status = ArmStatus::crashed;
     out.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), req);
@@ -232,8 +233,8 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
                                  spec.options.memory_limit_bytes, &why)
           : std::nullopt;
   if (spec.options.memory_limit_bytes > 0 && !cgroup) {
-    std::string note =
-        fmt::format("arm {}: --memory-limit not applied: {}; running without a limit", arm.name, why);
+    std::string note = fmt::format(
+        "arm {}: --memory-limit not applied: {}; running without a limit", arm.name, why);
     notes.push_back(note);
     progress("warning: " + note);
   }
@@ -306,8 +307,8 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
   int status = 0;
   bool timed_out = false, interrupted = false;
   double term_at_ms = 0;
-  const std::int64_t total = spec.options.requests *
-                             (spec.options.scenario == Scenario::churn ? spec.options.cycles : 1);
+  const std::int64_t total =
+      spec.options.requests * (spec.options.scenario == Scenario::churn ? spec.options.cycles : 1);
   int ticks = 0;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);

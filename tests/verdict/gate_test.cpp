@@ -1,4 +1,4 @@
-// The CI gate: thresholds against figures and verdicts, JUnit output, the thresholds file.
+// The CI gate: thresholds against figures and verdicts, the thresholds file.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -30,12 +30,6 @@ GateSubject leaking_arm() {
   s.verdict.growth_bytes_per_minute = 10 * kMiB;
   s.verdict.evidence = {"Growth after warm-up: 16.0 KiB/request"};
   return s;
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
 }
 
 std::string write_file(const std::string& dir, const std::string& name, const std::string& text) {
@@ -106,36 +100,6 @@ TEST(Gate, FailOnLeakAndAny) {
   }
   EXPECT_TRUE(evaluate_gate(Thresholds{}, s).empty());
   EXPECT_FALSE(Thresholds{}.any());
-}
-
-TEST(Junit, WellFormedWithCountsAndEscaping) {
-  std::vector<CheckResult> results = {
-      {"arm<1>", "max-growth", false, "growth 16 KiB > 4 KiB & \"more\"\x01"},
-      {"arm<1>", "max-peak", true, "peak within"},
-      {"arm 2", "max-retained", true, "not measured", true},
-  };
-  std::string xml = render_junit("infermem soak", results);
-  EXPECT_THAT(xml, HasSubstr("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
-  EXPECT_EQ(count(xml, "<testsuites "), 1u);
-  EXPECT_EQ(count(xml, "</testsuites>"), 1u);
-  EXPECT_EQ(count(xml, "<testsuite "), 1u);
-  EXPECT_EQ(count(xml, "</testsuite>"), 1u);
-  EXPECT_EQ(count(xml, "<testcase "), 3u);
-  EXPECT_EQ(count(xml, "</testcase>"), 3u);
-  EXPECT_EQ(count(xml, "<failure "), 1u);
-  EXPECT_EQ(count(xml, "<skipped "), 1u);
-  EXPECT_THAT(xml, HasSubstr("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""));
-  EXPECT_THAT(xml, HasSubstr("classname=\"arm&lt;1&gt;\" name=\"max-growth\""));
-  EXPECT_THAT(xml, HasSubstr("&amp; &quot;more&quot;"));
-  EXPECT_EQ(xml.find('\x01'), std::string::npos);
-  // Every '<' and '&' in the output starts markup or an entity.
-  EXPECT_EQ(count(xml, "<") - count(xml, "</"), count(xml, "<?") + 1 + 1 + 3 + 1 + 1 + 1);
-}
-
-TEST(Junit, InvalidUtf8IsReplaced) {
-  std::string xml = render_junit("s", {{"arm\xff", "c", true, "ok \xc3\xa9"}});
-  EXPECT_EQ(xml.find('\xff'), std::string::npos);
-  EXPECT_THAT(xml, HasSubstr("\xc3\xa9"));
 }
 
 TEST(Thresholds, RetainedAcceptsSizesAndPercentages) {

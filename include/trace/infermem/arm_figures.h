@@ -73,7 +73,8 @@ class ArmAccumulator {
   double inference_ms_ = 0;
   double last_outside_rss_ = kAbsent;
   bool saw_inference_ = false;
-  bool hwm_reset_ = false;  // the current phase began with VmHWM reset (clear_refs worked)  // any reading or record of phases warm/infer
+  bool hwm_reset_ = false;  // the current phase began with VmHWM reset (clear_refs worked)  // any
+                            // reading or record of phases warm/infer
   Peak peak_;
   std::vector<trace::Record> phase_ends_;
   std::vector<SeriesPoint> points_;

@@ -54,9 +54,9 @@ struct InputPlan {
 struct SoakOptions {
   std::string model_path;
   Scenario scenario = Scenario::mixed;
-  std::int64_t requests = 200;     // per arm; per cycle for churn
-  double duration_ms = 0;          // when > 0, also stop an arm's inference after this long
-  int cycles = 3;                  // churn
+  std::int64_t requests = 200;  // per arm; per cycle for churn
+  double duration_ms = 0;       // when > 0, also stop an arm's inference after this long
+  int cycles = 3;               // churn
   std::uint64_t seed = 1;
   std::map<std::string, std::string> dim_overrides;  // --dim NAME=LO..HI as given
   int threads = 0;                                   // --threads: overrides every arm's intra

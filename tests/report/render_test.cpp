@@ -1,0 +1,116 @@
+// Every renderer of a run against a recorded run (tests/data/report/run/summary.json), as
+// google/benchmark's reporter_output_test checks every reporter: the exact bytes of each format
+// are kept beside the recording, so any change to an output is a reviewed change to a golden
+// file. INFERMEM_UPDATE_GOLDEN=1 rewrites them from the current renderers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "infermem/error.h"
+#include "infermem/render.h"
+#include "infermem/summary.h"
+#include "support/run_helpers.h"
+
+using namespace infermem;
+using ::testing::HasSubstr;
+
+namespace {
+
+const std::string kRunDir = std::string(INFERMEM_TESTDATA_DIR) + "/report/run";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void expect_golden(const std::string& rendered, const std::string& golden_name) {
+  const std::string path = kRunDir + "/" + golden_name;
+  if (std::getenv("INFERMEM_UPDATE_GOLDEN")) {
+    std::ofstream(path, std::ios::binary) << rendered;
+    return;
+  }
+  EXPECT_EQ(rendered, read_text(path)) << "renderer output differs from " << golden_name
+                                       << " (INFERMEM_UPDATE_GOLDEN=1 rewrites it)";
+}
+
+TEST(RenderRun, EveryFormatMatchesItsGoldenFile) {
+  const RunSummary run = RunSummary::load(kRunDir);
+  ASSERT_EQ(run.arms.size(), 2u);
+  expect_golden(render(run, Format::terminal), "expected-terminal.txt");
+  expect_golden(render(run, Format::markdown), "expected-report.md");
+  expect_golden(render(run, Format::junit), "expected-junit.xml");
+}
+
+TEST(RenderRun, JsonRoundTripsTheRecordedRun) {
+  const RunSummary run = RunSummary::load(kRunDir);
+  const auto again = RunSummary::from_json(nlohmann::json::parse(render(run, Format::json)));
+  EXPECT_EQ(render(again, Format::json), render(run, Format::json));
+  EXPECT_EQ(name(again.arms.at(1).status), "failed");
+  EXPECT_EQ(again.arms.at(0).repeats.size(), 2u);
+}
+
+TEST(RenderRun, EveryFormatNamesEveryArmAndItsStatus) {
+  const RunSummary run = RunSummary::load(kRunDir);
+  for (Format f : {Format::terminal, Format::markdown, Format::junit, Format::json}) {
+    const std::string out = render(run, f);
+    for (const auto& a : run.arms) {
+      EXPECT_THAT(out, HasSubstr(a.name));
+      EXPECT_THAT(out, HasSubstr(std::string(name(a.status))));
+    }
+  }
+}
+
+TEST(RenderRun, UnknownStatusInASummaryIsAnInputError) {
+  auto j = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
+  j["arms"][0]["status"] = "exploded";
+  try {
+    RunSummary::from_json(j);
+    FAIL() << "accepted an unknown status";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("exploded"));
+  }
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))
+    ++n;
+  return n;
+}
+
+TEST(Junit, WellFormedWithCountsAndEscaping) {
+  std::vector<CheckResult> results = {
+      {"arm<1>", "max-growth", false, "growth 16 KiB > 4 KiB & \"more\"\x01"},
+      {"arm<1>", "max-peak", true, "peak within"},
+      {"arm 2", "max-retained", true, "not measured", true},
+  };
+  std::string xml = render_junit("infermem soak", results);
+  EXPECT_THAT(xml, HasSubstr("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+  EXPECT_EQ(count(xml, "<testsuites "), 1u);
+  EXPECT_EQ(count(xml, "</testsuites>"), 1u);
+  EXPECT_EQ(count(xml, "<testsuite "), 1u);
+  EXPECT_EQ(count(xml, "</testsuite>"), 1u);
+  EXPECT_EQ(count(xml, "<testcase "), 3u);
+  EXPECT_EQ(count(xml, "</testcase>"), 3u);
+  EXPECT_EQ(count(xml, "<failure "), 1u);
+  EXPECT_EQ(count(xml, "<skipped "), 1u);
+  EXPECT_THAT(xml, HasSubstr("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("classname=\"arm&lt;1&gt;\" name=\"max-growth\""));
+  EXPECT_THAT(xml, HasSubstr("&amp; &quot;more&quot;"));
+  EXPECT_EQ(xml.find('\x01'), std::string::npos);
+  // Every '<' and '&' in the output starts markup or an entity.
+  EXPECT_EQ(count(xml, "<") - count(xml, "</"), count(xml, "<?") + 1 + 1 + 3 + 1 + 1 + 1);
+}
+
+TEST(Junit, InvalidUtf8IsReplaced) {
+  std::string xml = render_junit("s", {{"arm\xff", "c", true, "ok \xc3\xa9"}});
+  EXPECT_EQ(xml.find('\xff'), std::string::npos);
+  EXPECT_THAT(xml, HasSubstr("\xc3\xa9"));
+}
+
+}  // namespace
