@@ -1,6 +1,7 @@
 #pragma once
-// Errors a user can act on. Each maps to one exit code of the command contract (PRODUCT.md):
-// 2 usage or input error, 3 the workload failed when that was not expected.
+// Errors a user can act on. Each maps to one exit code of the command contract (README.md):
+// 2 usage or input error, 3 the workload failed when that was not expected, 4 an internal error
+// (an unexpected exception: a bug in infermem, to be reported).
 #include <stdexcept>
 #include <string>
 
@@ -10,6 +11,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitCheckFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitWorkload = 3;
+inline constexpr int kExitInternal = 4;
 inline constexpr int kExitInterrupted = 130;
 
 // Bad flag, bad file, dead pid: the message names what was wrong. Exit code 2.
