@@ -16,7 +16,7 @@ struct GenModelFlags {
   std::string kind;
   std::string weights;
   std::string layers;  // empty: the kind's default
-  std::uint64_t seed = 1;
+  std::string seed = "1";
   std::string out;
 };
 
@@ -36,7 +36,7 @@ void run(const GenModelFlags& flags) {
   spec.kind = parse_model_kind(flags.kind);
   spec.weight_bytes = parse_size(flags.weights, "--weights");
   spec.layers = parse_layers(flags.layers);
-  spec.seed = flags.seed;
+  spec.seed = parse_count(flags.seed, "--seed", 0, UINT64_MAX);
   generate_model(spec, flags.out);
   fmt::print("wrote {} ({}): {}, {} of weights asked, seed {}\n", flags.out,
              format_bytes(static_cast<double>(std::filesystem::file_size(flags.out))),
@@ -55,7 +55,8 @@ const Registration registration{
               cmd->add_option(
                   "--layers", flags->layers,
                   fmt::format("1 to {} (default: mlp 3, transformer 4, conv 4)", kMaxModelLayers));
-              cmd->add_option("--seed", flags->seed, "seed of every weight (default 1)");
+              cmd->add_option("--seed", flags->seed,
+                              "seed of every weight, 0..18446744073709551615 (default 1)");
               cmd->add_option("-o,--out", flags->out, "the .onnx file to write")->required();
               cmd->callback([flags, &exit_code] {
                 run(*flags);

@@ -75,7 +75,7 @@ void print_table(const probe::Snapshot& snap) {
 const Registration registration{Command{
     "snapshot", 40, [](CLI::App& app, int& exit_code) {
       struct Flags {
-        int pid = 0;
+        std::string pid;
         bool json = false;
       };
       auto flags = std::make_shared<Flags>();
@@ -83,7 +83,9 @@ const Registration registration{Command{
       cmd->add_option("--pid", flags->pid, "Process id to read")->required();
       cmd->add_flag("--json", flags->json, "Print JSON instead of a table");
       cmd->callback([flags, &exit_code] {
-        probe::Snapshot snap = probe::take_snapshot(flags->pid);
+        // pid_max is at most 2^22 (PID_MAX_LIMIT on 64-bit Linux).
+        const int pid = static_cast<int>(parse_count(flags->pid, "--pid", 1, 4'194'304));
+        probe::Snapshot snap = probe::take_snapshot(pid);
         if (flags->json)
           fmt::print("{}\n", snapshot_json(snap).dump(2));
         else

@@ -1,13 +1,19 @@
 // infermem soak MODEL.onnx: the main job. Parses flags, runs the arms, renders the table.
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
+#include "infermem/atomic_file.h"
 #include "infermem/error.h"
+#include "infermem/input_file.h"
 #include "infermem/render.h"
 #include "infermem/soak.h"
 #include "infermem/soak_app.h"
@@ -21,21 +27,226 @@ struct SoakFlags {
   std::string scenario = "mixed";
   std::string arms = "ort-default,no-arena,no-arena-trim,jemalloc,lean";
   std::vector<std::string> custom_arms;
-  std::int64_t requests = 200;
+  // Numbers are taken as text and parsed by validated_soak() with their ranges (CLI11's own
+  // conversions print a raw range or "stoul" instead of naming the flag).
+  std::string requests = "200";
   std::string duration;
-  int cycles = 3;
-  int repeat = 1;
-  std::uint64_t seed = 1;
+  std::string cycles = "3";
+  std::string repeat = "1";
+  std::string seed = "1";
   std::vector<std::string> dims;
-  int threads = 0;
+  std::string threads;
   std::string inject_leak;
-  int models = 4;
+  std::string models = "4";
   std::string cache = "lru:2";
   std::string memory_limit;
   std::string timeout;
   std::string out;
+  bool force = false;
   std::string max_growth, max_growth_rate, max_peak, max_retained, fail_on, config;
 };
+
+// --- input checks: everything a soak is given is checked here, before any child starts and
+// before anything is written; the last step creates the run directory. ------------------------
+
+constexpr std::uint64_t kMaxRequests = 1'000'000'000;
+constexpr std::uint64_t kMaxCycles = 1'000'000;
+constexpr std::uint64_t kMaxRepeat = 100;
+constexpr std::uint64_t kMaxModels = 1000;
+constexpr double kMaxDurationMs = 30.0 * 24 * 3600 * 1000;  // 30 days
+// The smallest --memory-limit accepted: ONNX Runtime loads and runs a 64 KiB mlp at 10 MiB and is
+// OOM-killed at 9 MiB (docs/soak.md, "Input checks"); 16 MiB keeps a margin for a cold page cache.
+constexpr std::uint64_t kMinMemoryLimitBytes = 16ull << 20;
+
+std::uint64_t physical_memory_bytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+}
+
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+std::string bytes_text(std::uint64_t bytes) {
+  return bytes == UINT64_MAX ? std::string("more than 16 EiB")
+                             : format_bytes(static_cast<double>(bytes));
+}
+
+double parse_duration_flag(const std::string& text, const char* flag) {
+  double ms = parse_duration_ms(text, flag);
+  if (!(ms > 0) || ms > kMaxDurationMs)
+    throw InputError(
+        fmt::format("{}: '{}' is out of range: give a duration above 0 and at most "
+                    "30 days (e.g. 90s, 10m, 2h)",
+                    flag, text));
+  return ms;
+}
+
+std::uint64_t parse_memory_limit(const std::string& text) {
+  if (text == "none") return 0;
+  std::uint64_t bytes = parse_size(text, "--memory-limit");
+  if (bytes == 0)
+    throw InputError(
+        "--memory-limit: '0' is no limit a process can run under; use 'none' for "
+        "no limit");
+  if (bytes < kMinMemoryLimitBytes)
+    throw InputError(fmt::format(
+        "--memory-limit: '{}' ({}) is below {}, the least accepted: ONNX Runtime needs about 10 "
+        "MiB to start and load even a tiny model; give {} or more, or 'none' for no limit",
+        text, format_bytes(static_cast<double>(bytes)),
+        format_bytes(static_cast<double>(kMinMemoryLimitBytes)),
+        format_bytes(static_cast<double>(kMinMemoryLimitBytes))));
+  return bytes;
+}
+
+// The largest input tensor any request can draw, from the resolved dims (as InputSynth draws).
+struct LargestInput {
+  std::string text;  // "image[4x3x640x640] float"
+  std::uint64_t bytes = 0;
+};
+LargestInput largest_input(const std::vector<InputPlan>& inputs,
+                           const std::map<std::string, DimRange>& dims) {
+  LargestInput best;
+  for (const auto& p : inputs) {
+    std::uint64_t bytes = element_size(p.element_type);
+    std::string shape;
+    for (std::size_t d = 0; d < p.shape.size(); ++d) {
+      std::int64_t n = p.shape[d];
+      if (n < 0) {
+        const DimRange& r = dims.at(p.dim_keys[d]);
+        std::int64_t step = std::max<std::int64_t>(1, r.step);
+        n = std::max((r.lo + step - 1) / step, r.hi / step) * step;
+      }
+      bytes = saturating_mul(bytes, static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
+      shape += (d ? "x" : "") + std::to_string(n);
+    }
+    if (best.text.empty() || bytes > best.bytes)
+      best = {fmt::format("{}[{}] {}", p.name, shape, element_type_name(p.element_type)), bytes};
+  }
+  return best;
+}
+
+// Creates the run directory as the very last step: a default one gets a suffix when its name is
+// taken (two runs in the same second); an explicit one must be new or empty unless --force.
+std::string create_out_dir(const SoakFlags& f, const std::string& default_dir) {
+  namespace fs = std::filesystem;
+  auto make_parent = [](const std::string& dir) {
+    fs::path parent = fs::path(dir).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec)
+      throw InputError(
+          fmt::format("--out {}: cannot create {}: {}", dir, parent.string(), ec.message()));
+  };
+  if (f.out.empty()) {
+    make_parent(default_dir);
+    for (int k = 1; k < 10000; ++k) {
+      std::string dir = k == 1 ? default_dir : fmt::format("{}-{}", default_dir, k);
+      if (::mkdir(dir.c_str(), 0755) == 0) return dir;
+      if (errno != EEXIST)
+        throw InputError(fmt::format("--out {}: cannot create it: {}", dir, std::strerror(errno)));
+    }
+    throw InputError(fmt::format("--out: {} and 9998 suffixed names are taken", default_dir));
+  }
+  struct stat st {};
+  if (::stat(f.out.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      throw InputError(fmt::format("--out {}: it exists and is not a directory", f.out));
+    std::error_code ec;
+    const bool empty = fs::is_empty(f.out, ec);
+    if (ec) throw InputError(fmt::format("--out {}: cannot read it: {}", f.out, ec.message()));
+    if (!empty && !f.force)
+      throw InputError(
+          fmt::format("--out {}: the directory exists and is not empty; a run "
+                      "there would mix with what it holds: choose a new one, or "
+                      "give --force to write into it anyway",
+                      f.out));
+    for (const char* name : {"trace.jsonl", "summary.json", "report.md", "junit.xml"})
+      check_writable_target(f.out + "/" + name);
+    return f.out;
+  }
+  make_parent(f.out);
+  if (::mkdir(f.out.c_str(), 0755) != 0)
+    throw InputError(fmt::format("--out {}: cannot create it: {}{}", f.out, std::strerror(errno),
+                                 errno == EEXIST ? " (another run just took it)" : ""));
+  return f.out;
+}
+
+Thresholds thresholds_from(const SoakFlags& f);
+std::string default_out_dir();
+
+struct ValidatedSoak {
+  SoakOptions options;
+  std::vector<Arm> arms;
+  Thresholds thresholds;
+};
+
+ValidatedSoak validated_soak(const SoakFlags& f) {
+  ValidatedSoak v;
+  SoakOptions& o = v.options;
+  o.model_path = f.model;
+  o.scenario = parse_scenario(f.scenario);
+  o.requests = static_cast<std::int64_t>(parse_count(f.requests, "--requests", 1, kMaxRequests));
+  if (!f.duration.empty()) o.duration_ms = parse_duration_flag(f.duration, "--duration");
+  o.cycles = static_cast<int>(parse_count(f.cycles, "--cycles", 1, kMaxCycles));
+  o.repeat = static_cast<int>(parse_count(f.repeat, "--repeat", 1, kMaxRepeat));
+  o.seed = parse_count(f.seed, "--seed", 0, UINT64_MAX);
+  for (const auto& d : f.dims) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError(fmt::format("--dim {}: expected NAME=LO..HI", d));
+    if (!o.dim_overrides.emplace(d.substr(0, eq), d.substr(eq + 1)).second)
+      throw InputError(fmt::format("--dim {}: '{}' is given twice; give each dimension once", d,
+                                   d.substr(0, eq)));
+  }
+  if (!f.threads.empty())
+    o.threads = static_cast<int>(
+        parse_count(f.threads, "--threads", 0, static_cast<std::uint64_t>(max_thread_count())));
+  if (!f.inject_leak.empty()) o.inject_leak_bytes = parse_size(f.inject_leak, "--inject-leak");
+  o.models = static_cast<int>(parse_count(f.models, "--models", 1, kMaxModels));
+  o.cache = parse_cache_policy(f.cache);
+  if (o.scenario == Scenario::cache && o.cache.kind == CachePolicy::Kind::budget)
+    throw InputError("--cache budget:SIZE is not available yet; use --cache lru:COUNT");
+  if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
+  if (!f.timeout.empty()) o.arm_timeout_ms = parse_duration_flag(f.timeout, "--timeout");
+  v.arms = resolve_arms(f.arms, f.custom_arms);
+  for (const auto& a : v.arms) allocator_library(a.knob("allocator"));
+  if (!f.config.empty()) open_regular_input(f.config, "--config");
+  v.thresholds = thresholds_from(f);
+
+  // What the model's inputs and the flags ask of memory, against the limit or the machine.
+  const std::uint64_t ram = physical_memory_bytes();
+  const std::uint64_t budget = o.memory_limit_bytes > 0 ? std::min(o.memory_limit_bytes, ram) : ram;
+  const std::string budget_text = o.memory_limit_bytes > 0 && o.memory_limit_bytes < ram
+                                      ? fmt::format("--memory-limit {}", f.memory_limit)
+                                      : fmt::format("this machine's memory ({})", bytes_text(ram));
+  std::vector<InputPlan> inputs = plan_inputs(o.model_path);
+  auto dims = resolve_dims(inputs, o.scenario, o.dim_overrides);
+  LargestInput largest = largest_input(inputs, dims);
+  if (largest.bytes > budget)
+    throw InputError(fmt::format(
+        "{}: input {} at its largest is {}, more than {}; bound its dynamic dimensions with "
+        "--dim NAME=LO..HI",
+        o.model_path, largest.text, bytes_text(largest.bytes), budget_text));
+  if (o.inject_leak_bytes > 0) {
+    if (o.inject_leak_bytes > budget)
+      throw InputError(fmt::format("--inject-leak: '{}' ({} per request) is more than {}",
+                                   f.inject_leak, bytes_text(o.inject_leak_bytes), budget_text));
+    std::uint64_t per_arm = saturating_mul(
+        static_cast<std::uint64_t>(o.requests) + static_cast<std::uint64_t>(o.warm_requests),
+        o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
+    std::uint64_t total = saturating_mul(o.inject_leak_bytes, per_arm);
+    if (o.memory_limit_bytes == 0 && total > ram)
+      throw InputError(fmt::format(
+          "--inject-leak: '{}' x {} requests is {}, more than this machine's memory ({}); "
+          "lower it or --requests, or give --memory-limit to see the OOM kill",
+          f.inject_leak, per_arm, bytes_text(total), bytes_text(ram)));
+  }
+  o.out_dir = create_out_dir(f, default_out_dir());
+  return v;
+}
 
 void on_signal(int) {
   request_soak_stop();
@@ -106,31 +317,7 @@ Thresholds thresholds_from(const SoakFlags& f) {
 }
 
 int run(const SoakFlags& f) {
-  SoakOptions o;
-  o.model_path = f.model;
-  o.scenario = parse_scenario(f.scenario);
-  o.requests = f.requests;
-  if (!f.duration.empty()) o.duration_ms = parse_duration_ms(f.duration, "--duration");
-  o.cycles = f.cycles;
-  o.repeat = f.repeat;
-  o.seed = f.seed;
-  for (const auto& d : f.dims) {
-    auto eq = d.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw InputError(fmt::format("--dim {}: expected NAME=LO..HI", d));
-    o.dim_overrides[d.substr(0, eq)] = d.substr(eq + 1);
-  }
-  o.threads = f.threads;
-  if (!f.inject_leak.empty()) o.inject_leak_bytes = parse_size(f.inject_leak, "--inject-leak");
-  o.models = f.models;
-  o.cache = parse_cache_policy(f.cache);
-  if (o.scenario == Scenario::cache && o.cache.kind == CachePolicy::Kind::budget)
-    throw InputError("--cache budget:SIZE is not available yet; use --cache lru:COUNT");
-  if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_size(f.memory_limit, "--memory-limit");
-  if (!f.timeout.empty()) o.arm_timeout_ms = parse_duration_ms(f.timeout, "--timeout");
-  o.out_dir = f.out.empty() ? default_out_dir() : f.out;
-  std::vector<Arm> arms = resolve_arms(f.arms, f.custom_arms);
-  Thresholds thresholds = thresholds_from(f);
+  auto [o, arms, thresholds] = validated_soak(f);
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -167,34 +354,38 @@ void attach(CLI::App& app, int& exit_code) {
   std::string keys;
   for (const auto& k : knob_specs()) keys += (keys.empty() ? "" : ", ") + k.key;
   sub->add_option("--arm", f->custom_arms, "A custom arm 'NAME:key=value,...'; keys: " + keys);
-  sub->add_option("--requests", f->requests, "Inferences per arm (per cycle for churn)")
-      ->check(CLI::PositiveNumber)
+  sub->add_option("--requests", f->requests,
+                  fmt::format("Inferences per arm (per cycle for churn), 1..{}", kMaxRequests))
       ->capture_default_str();
   sub->add_option("--duration", f->duration,
                   "Also stop an arm's inference after this long (e.g. 2m)");
-  sub->add_option("--cycles", f->cycles, "churn: load/infer/unload cycles")
-      ->check(CLI::PositiveNumber)
+  sub->add_option("--cycles", f->cycles,
+                  fmt::format("churn: load/infer/unload cycles, 1..{}", kMaxCycles))
       ->capture_default_str();
   sub->add_option("--repeat", f->repeat,
                   "Run every arm this many times, interleaved, each in a fresh process; report "
-                  "medians and the spread")
-      ->check(CLI::Range(1, 100))
+                  "medians and the spread (1..100)")
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed for inputs, shapes and request streams")
       ->capture_default_str();
   sub->add_option("--dim", f->dims, "Bounds of a dynamic dimension, NAME=LO..HI");
-  sub->add_option("--threads", f->threads, "Intra-op threads for every arm (default: the arm's)")
-      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--threads", f->threads,
+                  fmt::format("Intra-op threads for every arm, 0..{} (default: the arm's)",
+                              max_thread_count()));
   sub->add_option("--inject-leak", f->inject_leak,
                   "Leak this much per inference in the child, on purpose");
-  sub->add_option("--models", f->models, "cache: model variants on disk")
-      ->check(CLI::Range(1, 1000))
+  sub->add_option("--models", f->models, "cache: model variants on disk, 1..1000")
       ->capture_default_str();
   sub->add_option("--cache", f->cache, "cache: lru:COUNT")->capture_default_str();
   sub->add_option("--memory-limit", f->memory_limit,
-                  "Run every child in a memory cgroup with this limit");
+                  fmt::format("Run every child in a memory cgroup with this limit (at least {}; "
+                              "'none' for no limit)",
+                              format_bytes(static_cast<double>(kMinMemoryLimitBytes))));
   sub->add_option("--timeout", f->timeout, "Kill an arm's child after this long");
-  sub->add_option("--out", f->out, "Output directory (default infermem-runs/<timestamp>)");
+  sub->add_option("--out", f->out,
+                  "Output directory, new or empty (default infermem-runs/<timestamp>)");
+  sub->add_flag("--force", f->force,
+                "Write into a non-empty --out directory, replacing its run's files");
   sub->add_option("--max-growth", f->max_growth, "Gate: growth per request");
   sub->add_option("--max-growth-rate", f->max_growth_rate, "Gate: growth per minute");
   sub->add_option("--max-peak", f->max_peak, "Gate: peak RSS");

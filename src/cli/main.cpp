@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <new>
 
 #include "cli/command.h"
 #include "infermem/error.h"
@@ -53,17 +54,34 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11's own words, in infermem's form: a missing argument, an unknown flag, a bad choice.
+    fmt::print(stderr, "infermem: error: {} (see --help)\n", e.what());
     return kExitUsage;
   } catch (const InputError& e) {
     fmt::print(stderr, "infermem: error: {}\n", e.what());
     return kExitUsage;
+  } catch (const WriteError& e) {
+    fmt::print(stderr, "infermem: error: {}\n", e.what());
+    return kExitWriteFailed;
   } catch (const WorkloadError& e) {
     fmt::print(stderr, "infermem: workload failed: {}\n", e.what());
     return kExitWorkload;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr,
+               "infermem: internal error: out of memory (std::bad_alloc); this is a bug in "
+               "infermem's input checks, please report it with the command line\n");
+    return kExitInternal;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "infermem: internal error: {}\n", e.what());
-    return kExitWorkload;
+    fmt::print(stderr,
+               "infermem: internal error: {}; this is a bug in infermem, please report it with "
+               "the command line\n",
+               e.what());
+    return kExitInternal;
+  } catch (...) {
+    fmt::print(stderr,
+               "infermem: internal error: an unknown exception; this is a bug in "
+               "infermem, please report it with the command line\n");
+    return kExitInternal;
   }
   return exit_code;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -59,9 +60,27 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
   else
     throw InputError(fmt::format(
         "{}: unknown size unit '{}' in '{}' (use B, KiB, MiB, GiB, K, M, G)", what, suffix, text));
-  double bytes = value * mult;
-  if (bytes > 1.8e19) throw InputError(fmt::format("{}: '{}' is too large", what, text));
-  return static_cast<std::uint64_t>(std::llround(bytes));
+  double bytes = std::round(value * mult);
+  // 2^63: the largest size every caller can hold (and far beyond any machine's memory).
+  constexpr double kMax = 9223372036854775808.0;
+  if (bytes >= kMax)
+    throw InputError(fmt::format("{}: '{}' is too large (at most 8 EiB)", what, text));
+  return static_cast<std::uint64_t>(bytes);
+}
+
+std::uint64_t parse_count(std::string_view text, std::string_view what, std::uint64_t lo,
+                          std::uint64_t hi) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
+    // A 300-digit argument is shown by its start and length, not in full.
+    std::string shown = text.size() <= 40
+                            ? std::string(text)
+                            : fmt::format("{}... ({} characters)", text.substr(0, 24), text.size());
+    throw InputError(fmt::format("{}: '{}' is not a whole number in {}..{}", what, shown, lo, hi));
+  }
+  return value;
 }
 
 double parse_duration_ms(std::string_view text, std::string_view what) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <thread>
 
 #include "infermem/error.h"
 #include "infermem/units.h"
@@ -38,6 +39,9 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
         fmt::format("arm '{}': {}={} is not valid; {} takes a count (0 = ORT's "
                     "choice) or 'default'",
                     arm, spec.key, value, spec.key));
+  if (spec.key == "intra" || spec.key == "inter")
+    parse_count(value, fmt::format("arm '{}': {}", arm, spec.key), 0,
+                static_cast<std::uint64_t>(max_thread_count()));
 }
 
 const KnobSpec* find_spec(const std::string& key) {
@@ -69,6 +73,11 @@ std::string trim(std::string s) {
 }
 
 }  // namespace
+
+int max_thread_count() {
+  unsigned hw = std::thread::hardware_concurrency();
+  return static_cast<int>(std::min<unsigned>(1024, 64 * std::max(1u, hw)));
+}
 
 const std::vector<KnobSpec>& knob_specs() {
   static const std::vector<KnobSpec> specs{
@@ -157,6 +166,11 @@ Arm parse_custom_arm(const std::string& text) {
         fmt::format("--arm '{}': the arm needs a name, as in "
                     "--arm 'small:arena=off,trim=on'",
                     text));
+  if (name.size() > kMaxArmNameLength)
+    throw InputError(
+        fmt::format("--arm: the name '{}...' is {} characters long; an arm name has "
+                    "at most {} (letters, digits, '-', '_' and '.')",
+                    name.substr(0, 24), name.size(), kMaxArmNameLength));
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       throw InputError(
@@ -181,6 +195,11 @@ Arm parse_custom_arm(const std::string& text) {
       start = comma + 1;
     }
   }
+  std::set<std::string> given;
+  for (const auto& [k, v] : pairs)
+    if (!given.insert(k).second)
+      throw InputError(
+          fmt::format("arm '{}': key '{}' is given twice; give each key once", name, k));
   Arm a = defaults(name);
   for (const auto& [k, v] : pairs)
     if (k == "base") {

@@ -31,8 +31,6 @@ class InputSynth {
   std::vector<Ort::Value> values_;
 };
 
-// Bytes of one element of an ONNX tensor type; 0 when soak cannot synthesize it.
-std::size_t element_size(int element_type);
-std::string element_type_name(int element_type);
+// element_size() and element_type_name() are public: infermem/soak.h.
 
 }  // namespace infermem

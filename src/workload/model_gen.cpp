@@ -433,12 +433,17 @@ std::string generate_model_bytes(const ModelSpec& spec) {
 }
 
 void generate_model(const ModelSpec& spec, const std::string& out_path) {
-  // Build first: a bad spec must not leave even a temporary file behind.
-  const std::string bytes = generate_model_bytes(spec);
   try {
+    // A device, FIFO or directory at -o is refused before a gigabyte of weights is made.
+    validate(spec);
+    check_writable_target(out_path);
+    // Build first: a bad spec must not leave even a temporary file behind.
+    const std::string bytes = generate_model_bytes(spec);
     write_file_atomic(out_path, bytes);
   } catch (const InputError& e) {
-    throw InputError(fmt::format("-o: {}", e.what()));
+    std::string what = e.what();
+    if (what.rfind("--", 0) == 0) throw;  // a bad --weights or --layers names its flag
+    throw InputError(fmt::format("-o: {}", what));
   }
 }
 

@@ -1,14 +1,12 @@
 #include "infermem/model_info.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 
 #include "infermem/error.h"
+#include "infermem/input_file.h"
 #include "infermem/units.h"
 #include "workload/model_proto.h"
 #include "workload/ort_env.h"
@@ -27,19 +25,27 @@ std::string type_name(int element_type) {
   return fmt::format("type{}", element_type);
 }
 
+std::uint64_t physical_memory_bytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+}
+
+// The model's bytes: a regular file only (a device or a FIFO would be read forever or block),
+// and no larger than this machine's memory (ORT holds it, and more, in memory to run it).
 std::string read_model_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) throw InputError(fmt::format("model file {} does not exist", path));
-    throw InputError(fmt::format("cannot read model file {}: {}", path, std::strerror(errno)));
+  const std::uint64_t ram = physical_memory_bytes();
+  {
+    InputFile file = open_regular_input(path, "model file");
+    if (file.size() > ram)
+      throw InputError(fmt::format(
+          "model file {} is {}, more than this machine's memory ({}); it cannot be loaded here",
+          path, format_bytes(static_cast<double>(file.size())),
+          format_bytes(static_cast<double>(ram))));
+    if (file.size() == 0)
+      throw InputError(fmt::format("{} is empty (0 bytes), not an ONNX model", path));
   }
-  if (S_ISDIR(st.st_mode))
-    throw InputError(fmt::format("{} is a directory, not an ONNX model file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(fmt::format("cannot read model file {}: {}", path, std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputError(fmt::format("cannot read model file {}: read failed", path));
+  std::string bytes = read_regular_file(path, "model file", ram);
   if (bytes.empty())
     throw InputError(fmt::format("{} is empty (0 bytes), not an ONNX model", path));
   return bytes;

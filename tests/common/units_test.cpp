@@ -45,3 +45,36 @@ TEST(Units, FormatsBytes) {
   EXPECT_EQ(format_bytes(-3.0 * 1024 * 1024), "-3.0 MiB");
   EXPECT_EQ(format_mib(80.0 * 1024 * 1024), "80.0");
 }
+
+TEST(Units, CountsAreWholeNumbersInTheirRange) {
+  EXPECT_EQ(parse_count("200", "--requests", 1, 1000), 200u);
+  EXPECT_EQ(parse_count("18446744073709551615", "--seed", 0, UINT64_MAX), UINT64_MAX);
+  for (const char* bad :
+       {"", "0", "1001", "-1", "+5", "1e3", "2.5", "12abc", " 7", "99999999999999999999999999"}) {
+    try {
+      parse_count(bad, "--requests", 1, 1000);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--requests: '", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find("is not a whole number in 1..1000"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(Units, AHugeCountIsShownByItsStartNotInFull) {
+  std::string huge(300, '9');
+  try {
+    parse_count(huge, "--requests", 1, 1000);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 150u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("300 characters"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Units, SizesBeyondWhatAnyCallerHoldsAreRefused) {
+  EXPECT_THROW(parse_size(std::string(300, '9')), InputError);
+  EXPECT_THROW(parse_size("9000000TiB"), InputError);
+  EXPECT_EQ(parse_size("4096TiB"), 4096ull << 40);
+}

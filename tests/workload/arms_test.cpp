@@ -86,3 +86,39 @@ TEST(Arms, AllocatorLibrariesComeFromTheSystemPackages) {
   for (const char* a : {"jemalloc", "mimalloc", "tcmalloc"})
     EXPECT_THAT(allocator_library(a), HasSubstr(".so")) << a;
 }
+
+TEST(Arms, ALongNameIsRefusedWhenParsedNotWhenItsFileIsWritten) {
+  EXPECT_NO_THROW(parse_custom_arm(std::string(kMaxArmNameLength, 'a') + ":arena=off"));
+  try {
+    parse_custom_arm(std::string(300, 'a') + ":arena=off");
+    FAIL() << "accepted a 300-character name";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("300 characters"));
+    EXPECT_THAT(e.what(), HasSubstr("at most 64"));
+  }
+  EXPECT_THROW(parse_custom_arm("a/b:arena=off"), InputError);
+}
+
+TEST(Arms, AKeyGivenTwiceInOneSpecIsRefused) {
+  try {
+    parse_custom_arm("x:arena=off,trim=on,arena=on");
+    FAIL() << "accepted arena twice";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'arena' is given twice"));
+  }
+  EXPECT_THROW(parse_custom_arm("x:base=lean,base=jemalloc"), InputError);
+}
+
+TEST(Arms, ThreadCountsFarBeyondTheMachineAreRefused) {
+  EXPECT_LE(max_thread_count(), 1024);
+  EXPECT_GE(max_thread_count(), 64);
+  EXPECT_NO_THROW(parse_custom_arm("t:intra=" + std::to_string(max_thread_count())));
+  try {
+    parse_custom_arm("t:intra=" + std::to_string(max_thread_count() + 1));
+    FAIL() << "accepted more threads than the cap";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("intra"));
+    EXPECT_THAT(e.what(), HasSubstr(std::to_string(max_thread_count())));
+  }
+  EXPECT_THROW(parse_custom_arm("t:inter=99999"), InputError);
+}

@@ -1,7 +1,8 @@
 #pragma once
-// Errors a user can act on. Each maps to one exit code of the command contract (PRODUCT.md):
-// 2 usage or input error, 3 the workload failed when that was not expected, 5 an output could not
-// be written (full disk, I/O error).
+// Errors a user can act on. Each maps to one exit code of the command contract (README.md):
+// 2 usage or input error, 3 the workload failed when that was not expected, 4 an internal error
+// (an unexpected exception: a bug in infermem, to be reported), 5 an output could not be written
+// (full disk, I/O error).
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +12,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitCheckFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitWorkload = 3;
+inline constexpr int kExitInternal = 4;
 inline constexpr int kExitWriteFailed = 5;
 inline constexpr int kExitInterrupted = 130;
 

@@ -10,6 +10,12 @@ namespace infermem {
 // memory limits means). Throws InputError naming `what` (e.g. "--weights") on bad input.
 std::uint64_t parse_size(std::string_view text, std::string_view what = "size");
 
+// A whole number in lo..hi as a user writes it ("200"), parsed exactly (std::from_chars): no sign,
+// exponent, fraction or trailing text. InputError naming `what`, the text and the range, as in
+// "--requests: '1e300' is not a whole number in 1..1000000000".
+std::uint64_t parse_count(std::string_view text, std::string_view what, std::uint64_t lo,
+                          std::uint64_t hi);
+
 // "250ms", "2s", "1.5m", "1h"; a bare number is seconds. Returns milliseconds.
 double parse_duration_ms(std::string_view text, std::string_view what = "duration");
 

@@ -2,6 +2,7 @@
 // Configuration arms: a named set of knobs, each resolved to a value, applied to a fresh child.
 // Built-in profiles and custom `--arm 'NAME:key=value,...'` both resolve to an Arm whose `knobs`
 // lists every key (PRODUCT.md), so summary.json says exactly what each arm ran with.
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,11 +31,19 @@ struct Arm {
 // lean, jemalloc, mimalloc, tcmalloc.
 std::vector<std::string> builtin_arm_names();
 
+// The most threads an arm (intra=, inter=) or --threads may ask for: 64 per hardware thread, at
+// most 1024. Beyond that ORT only spends memory on stacks and time on switching.
+int max_thread_count();
+
+// Longest custom arm name: it names files in the run directory (arm-NAME.spec.json) and columns.
+inline constexpr std::size_t kMaxArmNameLength = 64;
+
 // Resolves a built-in profile by name. InputError listing the built-ins when unknown.
 Arm builtin_arm(const std::string& name);
 
 // Parses "NAME:key=value,key=value". A custom arm starts from ort-default, or from a built-in
-// named by `base=<builtin>`. InputError naming the key or value and listing the valid ones.
+// named by `base=<builtin>`. InputError naming the key or value and listing the valid ones, for a
+// name longer than kMaxArmNameLength or outside [A-Za-z0-9._-], and for a key given twice.
 Arm parse_custom_arm(const std::string& text);
 
 // Resolves a comma-separated --arms list plus any --arm specs, in order, names unique.

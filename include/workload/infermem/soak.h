@@ -88,6 +88,10 @@ struct WorkerSpec {
   static WorkerSpec from_json(const nlohmann::json& j);
 };
 
+// Bytes of one element of an ONNX tensor type (0 when soak cannot synthesize it), and its name.
+std::size_t element_size(int element_type);
+std::string element_type_name(int element_type);
+
 // Reads the model's signature through ORT and resolves every dimension for the scenario.
 // InputError for a model ORT cannot load (naming the file) or an input it cannot synthesize
 // (naming the input and its type).
