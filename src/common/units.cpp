@@ -64,6 +64,14 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
   return static_cast<std::uint64_t>(std::llround(bytes));
 }
 
+double parse_percent(std::string_view text, std::string_view what) {
+  double value = 0;
+  std::string suffix;
+  if (!split_number(text, value, suffix) || suffix != "%")
+    throw InputError(fmt::format("{}: '{}' is not a percentage (examples: 10%, 2.5%)", what, text));
+  return value / 100.0;
+}
+
 double parse_duration_ms(std::string_view text, std::string_view what) {
   double value = 0;
   std::string suffix;
