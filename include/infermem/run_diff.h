@@ -25,10 +25,12 @@ struct DiffOptions {
 };
 
 // How much a figure moves between two identical single runs, measured with bench/diff_bench.cpp
-// (docs/diff.md): the noise allowance is max(bytes, fraction * BASE).
+// (docs/diff.md). The moves come in steps the size of one of the model's buffers (ONNX Runtime's
+// prepacked weights kept or not, the weights' heap block given back at unload or not), so the
+// allowance is max(bytes, fraction * footprint), footprint = BASE's loaded - baseline.
 struct NoiseFloor {
   double bytes = 0;
-  double fraction = 0;
+  double fraction_of_footprint = 0;
 };
 NoiseFloor noise_floor(const std::string& figure);
 

@@ -36,7 +36,7 @@ std::string render_diff_text(const RunDiff& d) {
                        f.memory ? f.figure + " (MiB)" : f.figure, shown(f, f.base),
                        shown(f, f.next), change(f), allowed(f), f.regressed ? "  REGRESSED" : "");
     if (f.basis == "spread")
-      out += fmt::format("{:<16} {:<26} {:>21} {:>10}\n", "", "  spread over repeats",
+      out += fmt::format("{:<16} {:<26} {:>10} {:>10}\n", "", "  [min..max] of repeats",
                          format_mib(f.base_low) + ".." + format_mib(f.base_high),
                          format_mib(f.next_low) + ".." + format_mib(f.next_high));
   }
