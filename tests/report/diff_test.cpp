@@ -275,6 +275,17 @@ TEST(DiffRecorded, AnInjectedLeakIsARegression) {
   expect_golden(render_diff_text(d), "leak.txt");
 }
 
+TEST(DiffRecorded, AProfileThatRetainsMoreIsARegression) {
+  // The same arm name with trim turned off: lean's recorded figures against ort-default's.
+  RunSummary base = RunSummary::load(kData + "steady-a"), next = base;
+  base.arms = {base.arms.at(1)};
+  next.arms = {next.arms.at(0)};
+  ASSERT_EQ(base.arms[0].name, "lean");
+  next.arms[0].name = "lean";
+  RunDiff d = diff_runs(base, next, {});
+  EXPECT_TRUE(figure(d, "lean", "retained_bytes").regressed) << render_diff_text(d);
+}
+
 TEST(DiffRecorded, AnArmKilledByItsTimeoutIsARegression) {
   RunDiff d = recorded("steady-a", "steady-timeout");
   EXPECT_TRUE(d.regressed());
