@@ -83,6 +83,14 @@ std::uint64_t parse_count(std::string_view text, std::string_view what, std::uin
   return value;
 }
 
+double parse_percent(std::string_view text, std::string_view what) {
+  double value = 0;
+  std::string suffix;
+  if (!split_number(text, value, suffix) || suffix != "%")
+    throw InputError(fmt::format("{}: '{}' is not a percentage (examples: 10%, 2.5%)", what, text));
+  return value / 100.0;
+}
+
 double parse_duration_ms(std::string_view text, std::string_view what) {
   double value = 0;
   std::string suffix;

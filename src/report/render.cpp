@@ -1,6 +1,8 @@
 // One entry point for every format of a run's report.
 #include "infermem/render.h"
 
+#include "infermem/error.h"
+#include "report/diff_render.h"
 #include "report/renderers.h"
 
 namespace infermem {
@@ -17,6 +19,19 @@ std::string render(const RunSummary& run, Format format) {
       return report::junit(run);
   }
   return {};
+}
+
+std::string render(const RunDiff& diff, Format format) {
+  switch (format) {
+    case Format::terminal:
+      return render_diff_text(diff);
+    case Format::json:
+      return render_diff_json(diff);
+    case Format::markdown:
+    case Format::junit:
+      break;
+  }
+  throw InputError("diff renders as a table or JSON only");
 }
 
 }  // namespace infermem

@@ -8,16 +8,18 @@
 #include "support/run_helpers.h"
 
 using namespace infermem::test;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 namespace {
 
 // A run directory holding only a summary.json with one arm's figures (MiB).
-std::string run_dir(double loaded_mib, double peak_mib, double retained_mib) {
+std::string run_dir(double loaded_mib, double peak_mib, double retained_mib,
+                    const std::string& status = "ok", const std::string& sha = "aaaa") {
   std::string dir = make_temp_dir("diff");
   const double mib = 1024.0 * 1024.0;
   nlohmann::json arm = {{"name", "ort-default"},
-                        {"status", "ok"},
+                        {"status", status},
                         {"memory",
                          {{"baseline_bytes", 25 * mib},
                           {"loaded_bytes", loaded_mib * mib},
@@ -26,16 +28,20 @@ std::string run_dir(double loaded_mib, double peak_mib, double retained_mib) {
                           {"after_trim_bytes", nullptr},
                           {"retained_bytes", retained_mib * mib}}},
                         {"latency_ms", {{"p50", 10.0}}}};
-  std::ofstream(dir + "/summary.json") << nlohmann::json{{"arms", {arm}}}.dump();
+  std::ofstream(dir + "/summary.json") << nlohmann::json{
+      {"model", {{"sha256", sha}}},
+      {"ort_version", "1.29.0"},
+      {"arms", {arm}}}.dump();
   return dir;
 }
 
 }  // namespace
 
-TEST(DiffE2E, ARegressionBeyondTenPercentAndTheFloorExitsOne) {
+TEST(DiffE2E, ARegressionBeyondTheToleranceAndTheNoiseExitsOne) {
   std::string base = run_dir(100, 150, 40);
   auto same = run_cli({"diff", base, run_dir(101, 152, 41)});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_THAT(same.out, HasSubstr("result: no regression"));
   auto worse = run_cli({"diff", base, run_dir(100, 200, 40)});
   EXPECT_EQ(worse.exit_code, 1);
   EXPECT_THAT(worse.out, HasSubstr("REGRESSED"));
@@ -46,12 +52,35 @@ TEST(DiffE2E, ARegressionBeyondTenPercentAndTheFloorExitsOne) {
   EXPECT_EQ(looser.exit_code, 0);
 }
 
+TEST(DiffE2E, AnArmThatDidNotRunToTheEndExitsOneSayingWhy) {
+  auto r = run_cli({"diff", run_dir(100, 150, 40), run_dir(100, 150, 40, "oom-killed")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("ort-default"), HasSubstr("oom-killed")));
+}
+
+TEST(DiffE2E, DifferentModelsAreRefusedUnlessAllowed) {
+  std::string base = run_dir(100, 150, 40, "ok", "aaaa");
+  std::string other = run_dir(100, 150, 40, "ok", "bbbb");
+  auto r = run_cli({"diff", base, other});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("infermem: error:"), HasSubstr("aaaa"), HasSubstr("bbbb")));
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  r = run_cli({"diff", base, other, "--allow-different-model"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("model_sha256 aaaa -> bbbb"));
+}
+
 TEST(DiffE2E, BadRunDirectoriesAreUsageErrors) {
   std::string base = run_dir(100, 150, 40);
   auto r = run_cli({"diff", base, make_temp_dir("not-a-run")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("summary.json"));
+  r = run_cli({"diff", base, base + "/missing"});
+  EXPECT_EQ(r.exit_code, 2);
   r = run_cli({"diff", base, base, "--max-regression", "lots"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--max-regression"));
+  r = run_cli({"diff", base, base, "--floor", "big"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--floor"));
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "infermem/gate.h"
+#include "infermem/run_diff.h"
 #include "infermem/summary.h"
 
 namespace infermem {
@@ -18,6 +19,8 @@ enum class Format {
 };
 
 std::string render(const RunSummary& run, Format format);
+// `infermem diff`: terminal (the comparison table, reasons, a result line) or json.
+std::string render(const RunDiff& diff, Format format);
 
 // JUnit XML: one <testsuite name=suite>, one <testcase> per check; failures carry the message.
 // Escapes XML properly. Used by render(run, Format::junit) and by analyze.

@@ -1,0 +1,41 @@
+// `infermem diff --json`.
+#include "report/diff_render.h"
+
+namespace infermem {
+namespace {
+
+nlohmann::json num(double v) {
+  return present(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json diff_to_json(const RunDiff& d) {
+  auto figures = nlohmann::json::array();
+  for (const auto& f : d.figures) {
+    nlohmann::json j = {{"arm", f.arm},        {"figure", f.figure},
+                        {"base", num(f.base)}, {"new", num(f.next)},
+                        {"memory", f.memory},  {"allowed_bytes", num(f.allowed_bytes)},
+                        {"basis", f.basis},    {"regressed", f.regressed}};
+    if (f.basis == "spread") {
+      j["base_range"] = {f.base_low, f.base_high};
+      j["new_range"] = {f.next_low, f.next_high};
+    }
+    figures.push_back(std::move(j));
+  }
+  return {{"base", d.base_label},
+          {"new", d.new_label},
+          {"identity_differences", d.identity_differences},
+          {"figures", figures},
+          {"only_in_base", d.only_in_base},
+          {"only_in_new", d.only_in_new},
+          {"notes", d.notes},
+          {"reasons", d.reasons()},
+          {"regressed", d.regressed()}};
+}
+
+std::string render_diff_json(const RunDiff& d) {
+  return diff_to_json(d).dump(2) + "\n";
+}
+
+}  // namespace infermem

@@ -1,0 +1,307 @@
+// infermem diff: which differences between two runs are regressions, and how they are shown.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <fstream>
+#include <sstream>
+
+#include "infermem/error.h"
+#include "infermem/run_diff.h"
+#include "infermem/units.h"
+#include "report/diff_render.h"
+
+using namespace infermem;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr double MiB = 1024.0 * 1024.0;
+
+// One arm with figures in MiB: the 8 MiB mlp's ort-default arm looks like this after 10 requests.
+ArmSummary arm(const std::string& name, double loaded, double peak, double after_unload,
+               const std::string& status = "ok") {
+  ArmSummary a;
+  a.name = name;
+  a.status = parse_arm_status(status).value();
+  a.memory.baseline_bytes = 30 * MiB;
+  a.memory.loaded_bytes = loaded * MiB;
+  a.memory.peak_bytes = peak * MiB;
+  a.memory.after_unload_bytes = after_unload * MiB;
+  a.memory.retained_bytes = (after_unload - 30) * MiB;
+  a.latency_ms.p50 = 1.5;
+  a.verdict.kind = "stable";
+  return a;
+}
+
+RunSummary run(std::vector<ArmSummary> arms, const std::string& sha = "aaaa") {
+  RunSummary s;
+  s.model_sha256 = sha;
+  s.ort_version = "1.29.0";
+  s.arms = std::move(arms);
+  return s;
+}
+
+// soak --repeat: [min, max] of each memory figure.
+void spread(ArmSummary& a, const std::string& figure, double low_mib, double high_mib) {
+  a.memory_spread[figure] = {low_mib * MiB, high_mib * MiB};
+}
+
+const FigureDiff& figure(const RunDiff& d, const std::string& arm, const std::string& name) {
+  for (const auto& f : d.figures)
+    if (f.arm == arm && f.figure == name) return f;
+  throw std::runtime_error("no figure " + arm + " " + name);
+}
+
+std::string reasons(const RunDiff& d) {
+  std::string s;
+  for (const auto& r : d.reasons()) s += r + "\n";
+  return s;
+}
+
+}  // namespace
+
+// --- failures are regressions ------------------------------------------------------------------
+
+class FailedArm : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FailedArm, InTheNewRunIsARegressionWithItsStatus) {
+  ArmSummary broken = arm("ort-default", 40, 50, 45, GetParam());
+  broken.status_detail = "at request 7";
+  RunDiff d = diff_runs(run({arm("ort-default", 40, 50, 45)}), run({broken}), {});
+  EXPECT_TRUE(d.regressed());
+  EXPECT_THAT(reasons(d), AllOf(HasSubstr("ort-default"), HasSubstr(GetParam()),
+                                HasSubstr("at request 7"), HasSubstr("new run")));
+  // Its figures are partial: shown, never gated.
+  EXPECT_FALSE(figure(d, "ort-default", "peak_bytes").regressed);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStatus, FailedArm,
+                         ::testing::Values("failed", "crashed", "oom-killed", "timeout",
+                                           "interrupted"));
+
+TEST(Diff, AnArmMissingFromTheNewRunIsARegressionAndOneOnlyInTheNewRunIsNot) {
+  RunSummary base = run({arm("ort-default", 40, 50, 45), arm("lean", 38, 45, 31)});
+  RunDiff d = diff_runs(base, run({arm("ort-default", 40, 50, 45)}), {});
+  EXPECT_TRUE(d.regressed());
+  EXPECT_THAT(d.only_in_base, ElementsAre("lean"));
+  EXPECT_THAT(reasons(d), HasSubstr("arm lean: in the base run, missing from the new run"));
+
+  RunSummary more =
+      run({arm("ort-default", 40, 50, 45), arm("lean", 38, 45, 31), arm("jemalloc", 41, 52, 40)});
+  d = diff_runs(base, more, {});
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+  EXPECT_THAT(d.only_in_new, ElementsAre("jemalloc"));
+  EXPECT_THAT(d.notes, Contains(HasSubstr("jemalloc")));
+}
+
+TEST(Diff, ANewRunWithNoArmsIsARegression) {
+  RunDiff d = diff_runs(run({arm("ort-default", 40, 50, 45)}), run({}), {});
+  EXPECT_TRUE(d.regressed());
+  EXPECT_THAT(reasons(d), HasSubstr("no arms"));
+  // Even against an empty base: nothing ran, nothing passed.
+  EXPECT_TRUE(diff_runs(run({}), run({}), {}).regressed());
+}
+
+TEST(Diff, AnArmThatFailedOnlyInTheBaseRunIsShownNotGated) {
+  RunDiff d = diff_runs(run({arm("ort-default", 40, 50, 45, "crashed")}),
+                        run({arm("ort-default", 40, 90, 80)}), {});
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+  EXPECT_THAT(d.notes, Contains(HasSubstr("crashed in the base run")));
+}
+
+TEST(Diff, ANewLeakVerdictIsARegression) {
+  ArmSummary leaky = arm("ort-default", 40, 50, 45);
+  leaky.verdict.kind = "leak";
+  RunDiff d = diff_runs(run({arm("ort-default", 40, 50, 45)}), run({leaky}), {});
+  EXPECT_TRUE(d.regressed());
+  EXPECT_THAT(reasons(d), HasSubstr("verdict leak in the new run (base: stable)"));
+  // A leak already there in the base run is no news.
+  EXPECT_FALSE(diff_runs(run({leaky}), run({leaky}), {}).regressed());
+}
+
+// --- same model, same runtime ------------------------------------------------------------------
+
+TEST(Diff, RunsOfDifferentModelsOrRuntimesAreRefusedNamingBothValues) {
+  RunSummary base = run({arm("ort-default", 40, 50, 45)}, "aaaa");
+  RunSummary other = run({arm("ort-default", 40, 50, 45)}, "bbbb");
+  try {
+    diff_runs(base, other, {});
+    FAIL() << "different models were compared";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("model_sha256 aaaa -> bbbb"),
+                                HasSubstr("--allow-different-model")));
+  }
+  RunSummary newer = base;
+  newer.ort_version = "1.30.0";
+  EXPECT_THROW(diff_runs(base, newer, {}), InputError);
+
+  DiffOptions allow;
+  allow.allow_different_model = true;
+  RunDiff d = diff_runs(base, other, allow);
+  EXPECT_THAT(d.identity_differences, ElementsAre("model_sha256 aaaa -> bbbb"));
+  EXPECT_FALSE(d.figures.empty());
+  EXPECT_THAT(render_diff_text(d), ::testing::StartsWith("different runs"));
+}
+
+TEST(Diff, AModelTheBaseRunDoesNotRecordIsNotADifference) {
+  // Summaries of older versions, or written by hand, may not name their model.
+  EXPECT_NO_THROW(diff_runs(run({arm("a", 40, 50, 45)}, ""), run({arm("a", 40, 50, 45)}), {}));
+}
+
+// --- identical runs are not regressions --------------------------------------------------------
+
+TEST(Diff, TheMovementOfIdenticalSingleRunsIsNotARegression) {
+  // Measured between identical 10-request runs (docs/diff.md). The 8 MiB mlp: after unload 46.5
+  // or 54.5 MiB (its weights' 8 MiB block given back or not), which the rule of 10% and 4 MiB
+  // alone flagged in 13 of 40 pairs.
+  RunDiff d = diff_runs(run({arm("ort-default", 54, 54.5, 46.5)}),
+                        run({arm("ort-default", 54, 54.5, 54.5)}), {});
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+  const auto& f = figure(d, "ort-default", "after_unload_bytes");
+  EXPECT_EQ(f.basis, "noise");
+  EXPECT_GT(f.allowed_bytes, 8 * MiB);
+  // The 64 MiB transformer: ORT's prepacked weights kept or not move every figure by ~24 MiB.
+  d = diff_runs(run({arm("ort-default", 106, 111, 84)}), run({arm("ort-default", 130, 135, 108)}),
+                {});
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+}
+
+TEST(Diff, ARealRegressionOfSingleRunsStillShows) {
+  // --inject-leak 4MiB over 10 requests: 40 MiB more stays after unload, and the peak carries it.
+  RunDiff d =
+      diff_runs(run({arm("ort-default", 60, 80, 40)}), run({arm("ort-default", 60, 120, 80)}), {});
+  EXPECT_TRUE(d.regressed());
+  EXPECT_TRUE(figure(d, "ort-default", "after_unload_bytes").regressed);
+  EXPECT_TRUE(figure(d, "ort-default", "retained_bytes").regressed);
+  EXPECT_TRUE(figure(d, "ort-default", "peak_bytes").regressed);
+  EXPECT_FALSE(figure(d, "ort-default", "loaded_bytes").regressed);
+  EXPECT_THAT(reasons(d), HasSubstr("after_unload_bytes grew from 40.0 MiB to 80.0 MiB"));
+}
+
+TEST(Diff, LargeModelsGetANoiseFloorInProportion) {
+  // A 1 GiB model: prepacked weights or not move loaded by far more than 24 MiB. The noise
+  // allowance is a share of what the model adds at load (loaded - baseline).
+  RunDiff d = diff_runs(run({arm("ort-default", 1000, 1200, 40)}),
+                        run({arm("ort-default", 1150, 1300, 40)}), {});
+  EXPECT_FALSE(figure(d, "ort-default", "loaded_bytes").regressed) << reasons(d);
+}
+
+TEST(Diff, WithRepeatsOverlappingRangesAreNotARegression) {
+  ArmSummary a = arm("ort-default", 60, 80, 40), b = arm("ort-default", 75, 95, 42);
+  spread(a, "loaded_bytes", 58, 82);
+  spread(b, "loaded_bytes", 60, 84);
+  spread(a, "peak_bytes", 78, 84);
+  spread(b, "peak_bytes", 93, 97);
+  RunDiff d = diff_runs(run({a}), run({b}), {});
+  const auto& loaded = figure(d, "ort-default", "loaded_bytes");
+  EXPECT_EQ(loaded.basis, "spread");
+  EXPECT_FALSE(loaded.regressed);
+  // 93 - 84 = 9 MiB above BASE's range, more than max(4 MiB, 10% of 80 MiB).
+  EXPECT_TRUE(figure(d, "ort-default", "peak_bytes").regressed);
+  // Figures without a spread in both runs fall back to the noise floor.
+  EXPECT_EQ(figure(d, "ort-default", "after_unload_bytes").basis, "noise");
+}
+
+TEST(Diff, WithRepeatsTheToleranceIsTheUsers) {
+  ArmSummary a = arm("ort-default", 60, 80, 40), b = arm("ort-default", 60, 95, 40);
+  spread(a, "peak_bytes", 78, 84);
+  spread(b, "peak_bytes", 93, 97);
+  DiffOptions loose;
+  loose.max_regression_fraction = 0.20;  // 16 MiB of 80
+  EXPECT_FALSE(diff_runs(run({a}), run({b}), loose).regressed());
+}
+
+TEST(Diff, LatencyIsShownNeverGated) {
+  ArmSummary slow = arm("ort-default", 60, 80, 40);
+  slow.latency_ms.p50 = 100;
+  RunDiff d = diff_runs(run({arm("ort-default", 60, 80, 40)}), run({slow}), {});
+  EXPECT_FALSE(d.regressed());
+  EXPECT_EQ(figure(d, "ort-default", "p50_ms").next, 100);
+}
+
+TEST(Units, ParsePercent) {
+  EXPECT_DOUBLE_EQ(parse_percent("10%"), 0.10);
+  EXPECT_DOUBLE_EQ(parse_percent("2.5%"), 0.025);
+  EXPECT_DOUBLE_EQ(parse_percent("0%"), 0.0);
+  for (const char* bad : {"", "%", "10", "ten%", "-5%", "10%%", "1e3%"})
+    EXPECT_THROW(parse_percent(bad, "--max-regression"), InputError) << bad;
+}
+
+// --- output from recorded runs (tests/data/diff) -----------------------------------------------
+
+namespace {
+
+const std::string kData = std::string(INFERMEM_TESTDATA_DIR) + "/diff/";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Diffs two recorded runs; labels are the directory names so the golden text is portable.
+RunDiff recorded(const std::string& base, const std::string& next, bool allow = false) {
+  DiffOptions o;
+  o.allow_different_model = allow;
+  RunDiff d = diff_runs(RunSummary::load(kData + base), RunSummary::load(kData + next), o);
+  d.base_label = base;
+  d.new_label = next;
+  return d;
+}
+
+// INFERMEM_UPDATE_GOLDEN=1 rewrites the expected file (then review it with git diff).
+void expect_golden(const std::string& actual, const std::string& name) {
+  const std::string path = kData + name;
+  if (std::getenv("INFERMEM_UPDATE_GOLDEN")) std::ofstream(path) << actual;
+  EXPECT_EQ(actual, slurp(path)) << "golden " << name << "; actual:\n" << actual;
+}
+
+}  // namespace
+
+TEST(DiffRecorded, TwoIdenticalRunsAreNoRegression) {
+  RunDiff d = recorded("steady-a", "steady-b");
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+  expect_golden(render_diff_text(d), "identical.txt");
+  expect_golden(render_diff_json(d), "identical.json");
+}
+
+TEST(DiffRecorded, AnInjectedLeakIsARegression) {
+  RunDiff d = recorded("steady-a", "steady-leak");
+  EXPECT_TRUE(d.regressed());
+  EXPECT_TRUE(figure(d, "ort-default", "after_unload_bytes").regressed) << reasons(d);
+  expect_golden(render_diff_text(d), "leak.txt");
+}
+
+TEST(DiffRecorded, AProfileThatRetainsMoreIsARegression) {
+  // The same arm name with trim turned off: lean's recorded figures against ort-default's.
+  RunSummary base = RunSummary::load(kData + "steady-a"), next = base;
+  base.arms = {base.arms.at(1)};
+  next.arms = {next.arms.at(0)};
+  ASSERT_EQ(base.arms[0].name, "lean");
+  next.arms[0].name = "lean";
+  RunDiff d = diff_runs(base, next, {});
+  EXPECT_TRUE(figure(d, "lean", "retained_bytes").regressed) << render_diff_text(d);
+}
+
+TEST(DiffRecorded, AnArmKilledByItsTimeoutIsARegression) {
+  RunDiff d = recorded("steady-a", "steady-timeout");
+  EXPECT_TRUE(d.regressed());
+  // soak --timeout 50ms: both arms killed before their first request.
+  EXPECT_THAT(reasons(d), AllOf(HasSubstr("timeout"), HasSubstr("killed after 50 ms")));
+  expect_golden(render_diff_text(d), "timeout.txt");
+}
+
+TEST(DiffRecorded, RepeatedRunsCompareTheirSpreads) {
+  RunDiff d = recorded("repeat-a", "repeat-b");
+  EXPECT_FALSE(d.regressed()) << reasons(d);
+  EXPECT_EQ(figure(d, "ort-default", "peak_bytes").basis, "spread");
+  expect_golden(render_diff_text(d), "repeat.txt");
+}
+
+TEST(DiffRecorded, AnotherModelIsRefusedUnlessAllowed) {
+  EXPECT_THROW(recorded("steady-a", "other-model"), InputError);
+  expect_golden(render_diff_text(recorded("steady-a", "other-model", true)), "other-model.txt");
+}
