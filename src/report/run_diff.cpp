@@ -61,7 +61,7 @@ bool arm_ran_ok(const ArmSummary& arm) {
 
 NoiseFloor noise_floor(const std::string& figure) {
   // bench/diff_bench.cpp, identical single runs (docs/diff.md): outside the steps, every figure
-  // moved by at most 1.8 MiB (hence 4 MiB); the steps reached 31% of the footprint (the 64 MiB
+  // moved by at most 3.0 MiB (hence 4 MiB); the steps reached 31% of the footprint (the 64 MiB
   // transformer, prepacked weights: loaded, peak, after unload and retained together) and 34%
   // (the 8 MiB mlp, the weights' block after unload), hence 40%.
   if (figure == "loaded_bytes" || figure == "peak_bytes" || figure == "after_unload_bytes" ||
