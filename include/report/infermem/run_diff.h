@@ -27,7 +27,8 @@ struct DiffOptions {
 // How much a figure moves between two identical single runs, measured with bench/diff_bench.cpp
 // (docs/diff.md). The moves come in steps the size of one of the model's buffers (ONNX Runtime's
 // prepacked weights kept or not, the weights' heap block given back at unload or not), so the
-// allowance is max(bytes, fraction * footprint), footprint = BASE's loaded - baseline.
+// allowance is max(bytes, fraction * footprint), footprint = BASE's loaded - baseline; after
+// unload (and retained without trim) also what BASE held at its peak and gave back at unload.
 struct NoiseFloor {
   double bytes = 0;
   double fraction_of_footprint = 0;
