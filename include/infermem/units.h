@@ -19,6 +19,10 @@ std::uint64_t parse_count(std::string_view text, std::string_view what, std::uin
 // "250ms", "2s", "1.5m", "1h"; a bare number is seconds. Returns milliseconds.
 double parse_duration_ms(std::string_view text, std::string_view what = "duration");
 
+// This machine's physical memory (sysconf), the bound of what any input may ask to hold;
+// UINT64_MAX when it cannot be read.
+std::uint64_t physical_memory_bytes();
+
 // 1536 -> "1.5 KiB"; 0 -> "0 B"; negative values keep their sign.
 std::string format_bytes(double bytes);
 // Megabytes with one decimal, for tables: 83886080 -> "80.0".
