@@ -58,12 +58,6 @@ constexpr double kMaxDurationMs = 30.0 * 24 * 3600 * 1000;  // 30 days
 // OOM-killed at 9 MiB (docs/soak.md, "Input checks"); 16 MiB keeps a margin for a cold page cache.
 constexpr std::uint64_t kMinMemoryLimitBytes = 16ull << 20;
 
-std::uint64_t physical_memory_bytes() {
-  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return UINT64_MAX;
-  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
-}
-
 std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
   std::uint64_t r = 0;
   return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;

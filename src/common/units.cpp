@@ -1,6 +1,7 @@
 #include "infermem/units.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -103,6 +104,12 @@ double parse_duration_ms(std::string_view text, std::string_view what) {
   if (suffix == "h") return value * 3'600'000.0;
   throw InputError(
       fmt::format("{}: unknown duration unit '{}' in '{}' (use ms, s, m, h)", what, suffix, text));
+}
+
+std::uint64_t physical_memory_bytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 }
 
 std::string format_bytes(double bytes) {

@@ -1,7 +1,6 @@
 #include "infermem/model_info.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 #include <algorithm>
 #include <cstdint>
 
@@ -23,12 +22,6 @@ std::string type_name(int element_type) {
   if (element_type >= 0 && element_type < static_cast<int>(std::size(kNames)))
     return kNames[element_type];
   return fmt::format("type{}", element_type);
-}
-
-std::uint64_t physical_memory_bytes() {
-  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return UINT64_MAX;
-  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 }
 
 // The model's bytes: a regular file only (a device or a FIFO would be read forever or block),

@@ -206,6 +206,8 @@ const std::vector<Row> kRows = {
    "-o", "{dir}/no/such/m.onnx"}, 2, {"{dir}/no/such/m.onnx", "No such file or directory"}},
   {"gen_model_seed_in_scientific_notation", {"gen-model", "--kind", "mlp", "--weights",
    "64KiB", "--seed", "1e300", "-o", "{dir}/m.onnx"}, 2, {"--seed: '1e300'"}},
+  {"gen_model_layers_of_300_digits", {"gen-model", "--kind", "mlp", "--weights", "64KiB",
+   "--layers", huge_number(), "-o", "{dir}/m.onnx"}, 2, {"--layers '9999", "1 to 128"}},
   {"gen_model_weights_of_300_digits", {"gen-model", "--kind", "mlp", "--weights",
    huge_number(), "-o", "{dir}/m.onnx"}, 2, {"--weights", "too large"}},
   // --- snapshot ----------------------------------------------------------------------------

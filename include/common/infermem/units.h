@@ -22,6 +22,10 @@ double parse_duration_ms(std::string_view text, std::string_view what = "duratio
 // "10%", "2.5%" -> 0.10, 0.025 (the '%' is required). Throws InputError naming `what`.
 double parse_percent(std::string_view text, std::string_view what = "percentage");
 
+// This machine's physical memory (sysconf), the bound of what any input may ask to hold;
+// UINT64_MAX when it cannot be read.
+std::uint64_t physical_memory_bytes();
+
 // 1536 -> "1.5 KiB"; 0 -> "0 B"; negative values keep their sign.
 std::string format_bytes(double bytes);
 // Megabytes with one decimal, for tables: 83886080 -> "80.0".
