@@ -260,18 +260,26 @@ TEST(SoakE2E, DurationStopsInferenceAndTimeoutKillsTheChild) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto summary = read_json_file(out + "/summary.json");
   EXPECT_EQ(summary["arms"][0]["status"], "ok");
-  EXPECT_GT(summary["arms"][0]["requests_done"].get<long>(), 3);
+  // The clock starts before the 3 warm requests, which always run; on a busy machine they can
+  // use up the whole second, so only "the warm requests ran and the duration, not the count,
+  // ended inference" holds every time.
+  EXPECT_GE(summary["arms"][0]["requests_done"].get<long>(), 3);
   EXPECT_LT(summary["arms"][0]["requests_done"].get<long>(), 100000000);
 
+  // --timeout counts from the fork, and a sanitizer-built child on a busy 2-core machine took
+  // 5-6 s to reach its first request (exec, ORT's environment, session load: all slowed by ASan
+  // and by CPU contention); a 1.5 s timeout killed it before any request. 20 s is more than
+  // three times that, and the arm still never finishes: 10^8 requests take hours.
   std::string out2 = make_temp_dir("soak-timeout");
-  r = run_cli({"soak", model, "--requests", "100000000", "--timeout", "1500ms", "--arms",
+  r = run_cli({"soak", model, "--requests", "100000000", "--timeout", "20s", "--arms",
                "ort-default,no-arena", "--out", out2});
   summary = read_json_file(out2 + "/summary.json");
   ASSERT_EQ(summary["arms"].size(), 2u) << r.err;
   EXPECT_EQ(r.exit_code, 3);
   for (const auto& arm : summary["arms"]) {
     EXPECT_EQ(arm["status"], "timeout");
-    EXPECT_GT(arm["requests_done"].get<long>(), 0) << "data up to the kill is kept";
+    EXPECT_GT(arm["requests_done"].get<long>(), 0)
+        << "data up to the kill is kept; phases seen: " << arm["phases"].dump();
   }
 }
 

@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <csignal>
 #include <stdexcept>
@@ -16,8 +15,7 @@ namespace infermem::test {
 class ControlledChild {
  public:
   static constexpr unsigned long long kBlockBytes = 256ull << 20;  // 'allocate' / 'free'
-  static constexpr unsigned long long kSpikeBytes = 128ull << 20;  // 'spike'
-  static constexpr int kSpikeHoldMs = 50;
+  static constexpr unsigned long long kSpikeBytes = 128ull << 20;  // 'begin_spike' / 'end_spike'
 
   ControlledChild();
   ~ControlledChild();  // asks the child to exit and reaps it
@@ -28,7 +26,10 @@ class ControlledChild {
   // Each returns when the child has done it.
   void allocate_block();  // maps and touches kBlockBytes
   void free_block();      // unmaps it
-  void spike();           // maps and touches kSpikeBytes, holds kSpikeHoldMs, unmaps
+  // A spike held until the caller ends it, so a test can wait for an outside observer (a
+  // sampler) to see it instead of guessing how long that takes on a busy machine.
+  void begin_spike();  // maps and touches kSpikeBytes
+  void end_spike();    // unmaps it
 
  private:
   void command(char c);
@@ -56,6 +57,7 @@ inline char* map_touched(unsigned long long bytes) {
 
 [[noreturn]] inline void child_loop(int in, int out) {
   char* block = nullptr;
+  char* spike = nullptr;
   char c;
   while (read(in, &c, 1) == 1) {
     if (c == 'a' && !block) {
@@ -63,12 +65,11 @@ inline char* map_touched(unsigned long long bytes) {
     } else if (c == 'f' && block) {
       munmap(block, ControlledChild::kBlockBytes);
       block = nullptr;
-    } else if (c == 's') {
-      char* spike = map_touched(ControlledChild::kSpikeBytes);
-      timespec hold{0, ControlledChild::kSpikeHoldMs * 1000000L};
-      while (nanosleep(&hold, &hold) != 0) {
-      }
+    } else if (c == 's' && !spike) {
+      spike = map_touched(ControlledChild::kSpikeBytes);
+    } else if (c == 'e' && spike) {
       munmap(spike, ControlledChild::kSpikeBytes);
+      spike = nullptr;
     } else if (c == 'q') {
       break;
     }
@@ -116,8 +117,11 @@ inline void ControlledChild::allocate_block() {
 inline void ControlledChild::free_block() {
   command('f');
 }
-inline void ControlledChild::spike() {
+inline void ControlledChild::begin_spike() {
   command('s');
+}
+inline void ControlledChild::end_spike() {
+  command('e');
 }
 
 }  // namespace infermem::test
