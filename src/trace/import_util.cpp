@@ -43,6 +43,12 @@ std::string lower(std::string_view s) {
 
 std::vector<std::string_view> split_whitespace(std::string_view s) {
   std::vector<std::string_view> words;
+  split_whitespace(s, words);
+  return words;
+}
+
+void split_whitespace(std::string_view s, std::vector<std::string_view>& words) {
+  words.clear();
   std::size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
@@ -50,7 +56,6 @@ std::vector<std::string_view> split_whitespace(std::string_view s) {
     while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
     if (i > start) words.push_back(s.substr(start, i - start));
   }
-  return words;
 }
 
 std::optional<double> parse_number(std::string_view s) {
@@ -185,6 +190,15 @@ std::string excerpt(std::string_view s) {
   for (auto& c : out)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   return s.size() > 60 ? out + "..." : out;
+}
+
+std::string merged_note(const SeriesBuilder& builder) {
+  const std::uint64_t stride = builder.stride();
+  return fmt::format(
+      "{} points read; to keep memory bounded the verdict judged one in {} (each the last of {} "
+      "adjacent readings, with their highest high-water mark); the point count and the peak are "
+      "exact",
+      builder.figures().points, stride, stride);
 }
 
 std::string base_name(std::string_view path) {
