@@ -91,7 +91,7 @@ TEST(SeriesBuilder, OnlyAHighWaterMarkIsSaidSo) {
 
 TEST(SeriesBuilder, ALongSeriesGetsTheVerdictAndRateOfTheWholeSeries) {
   // 200000 readings judged whole and through a builder capped at the default: the same kind,
-  // and rates that agree within 10% (decimation keeps one reading in 16; Theil-Sen's estimate
+  // and rates that agree within 10% (decimation keeps one reading in 64; Theil-Sen's estimate
   // moves by a few percent at this noise, so 10% is the margin that says "the same leak").
   constexpr std::size_t n = 200'000;
   SeriesFigures whole_figures, kept_figures;
