@@ -284,8 +284,8 @@ std::optional<double> read_time_ms(std::string_view cell, const Layout& layout) 
 // A memory cell: absent when empty, nullopt (malformed) when not a non-negative number.
 std::optional<double> read_bytes(const Fields& fields, const Column& column) {
   if (column.index < 0 || static_cast<std::size_t>(column.index) >= fields.size()) return kAbsent;
-  std::string_view cell = trim(fields[static_cast<std::size_t>(column.index)]);
-  if (cell.empty()) return kAbsent;
+  std::string_view cell = fields[static_cast<std::size_t>(column.index)];
+  if (cell.empty() || trim(cell).empty()) return kAbsent;
   auto value = parse_number(cell);
   if (!value || *value < 0) return std::nullopt;
   return *value * column.scale;
