@@ -21,6 +21,19 @@ std::string render(const RunSummary& run, Format format) {
   return {};
 }
 
+std::string render(const report::Analysis& analysis, Format format) {
+  switch (format) {
+    case Format::terminal:
+      return report::analysis_text(analysis);
+    case Format::json:
+      return report::analysis_json(analysis).dump(2) + "\n";
+    case Format::markdown:
+    case Format::junit:
+      break;
+  }
+  throw InputError("analyze renders as a table or JSON only");
+}
+
 std::string render(const RunDiff& diff, Format format) {
   switch (format) {
     case Format::terminal:

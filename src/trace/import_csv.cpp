@@ -124,6 +124,31 @@ std::vector<std::string> split_csv(std::string_view line, char delimiter) {
   return fields;
 }
 
+// One data row's fields, split without allocating once warm: views into the line when it has no
+// quotes, else into unquoted copies kept between rows.
+class Fields {
+ public:
+  void split(std::string_view line, char delimiter) {
+    views_.clear();
+    if (line.find('"') == std::string_view::npos) {
+      for (;;) {
+        const std::size_t at = line.find(delimiter);
+        views_.push_back(line.substr(0, at));
+        if (at == std::string_view::npos) return;
+        line.remove_prefix(at + 1);
+      }
+    }
+    quoted_ = split_csv(line, delimiter);
+    for (const auto& f : quoted_) views_.push_back(f);
+  }
+  std::size_t size() const { return views_.size(); }
+  std::string_view operator[](std::size_t i) const { return views_[i]; }
+
+ private:
+  std::vector<std::string_view> views_;
+  std::vector<std::string> quoted_;
+};
+
 char detect_delimiter(std::string_view header) {
   char best = ',';
   std::size_t best_count = 0;
@@ -257,10 +282,10 @@ std::optional<double> read_time_ms(std::string_view cell, const Layout& layout) 
 }
 
 // A memory cell: absent when empty, nullopt (malformed) when not a non-negative number.
-std::optional<double> read_bytes(const std::vector<std::string>& fields, const Column& column) {
+std::optional<double> read_bytes(const Fields& fields, const Column& column) {
   if (column.index < 0 || static_cast<std::size_t>(column.index) >= fields.size()) return kAbsent;
-  std::string_view cell = trim(fields[static_cast<std::size_t>(column.index)]);
-  if (cell.empty()) return kAbsent;
+  std::string_view cell = fields[static_cast<std::size_t>(column.index)];
+  if (cell.empty() || trim(cell).empty()) return kAbsent;
   auto value = parse_number(cell);
   if (!value || *value < 0) return std::nullopt;
   return *value * column.scale;
@@ -268,60 +293,77 @@ std::optional<double> read_bytes(const std::vector<std::string>& fields, const C
 
 }  // namespace
 
-Imported import_csv(std::string_view text, const ImportOptions& options) {
+Imported import_csv(trace::Source& source, const ImportOptions& options) {
   Imported result;
   result.format = "csv";
   SkipTally skips;
   std::optional<Layout> layout;
-  ImportedSeries imported;
-  Series& series = imported.series;
+  SeriesBuilder builder(options.max_points);
   std::optional<double> first_time_ms;
-  bool out_of_order = false;
+  Fields fields;
 
-  for_each_line(text, [&](std::uint64_t number, std::string_view line) {
+  while (auto line = source.next_line()) {
     ++result.lines;
-    std::string_view t = trim(line);
-    if (t.empty() || t.front() == '#') return;
-    if (!layout) {
-      layout = read_header(line, options, result.notes);
-      return;
+    const std::uint64_t number = line->number;
+    if (line->too_long) {
+      skips.skip(number, "longer than 1 MiB");
+      continue;
     }
-    const auto fields = split_csv(line, layout->delimiter);
+    std::string_view t = trim(line->text);
+    if (t.empty() || t.front() == '#') continue;
+    if (!layout) {
+      layout = read_header(line->text, options, result.notes);
+      continue;
+    }
+    fields.split(line->text, layout->delimiter);
     const auto time_index = static_cast<std::size_t>(layout->time.index);
-    if (time_index >= fields.size()) return skips.skip(number, "too few fields");
+    if (time_index >= fields.size()) {
+      skips.skip(number, "too few fields");
+      continue;
+    }
     auto time_ms = read_time_ms(fields[time_index], *layout);
-    if (!time_ms) return skips.skip(number, fmt::format("'{}' is not a time", layout->time.name));
+    if (!time_ms) {
+      skips.skip(number, fmt::format("'{}' is not a time", layout->time.name));
+      continue;
+    }
     SeriesPoint p;
     auto current = read_bytes(fields, layout->current);
     auto hwm = read_bytes(fields, layout->hwm);
     auto allocator = read_bytes(fields, layout->allocator);
-    if (!current || !hwm || !allocator)
-      return skips.skip(number, "a memory value is not a non-negative number");
+    if (!current || !hwm || !allocator) {
+      skips.skip(number, "a memory value is not a non-negative number");
+      continue;
+    }
     p.current_bytes = *current;
     p.hwm_bytes = *hwm;
     p.allocator_in_use_bytes = *allocator;
-    if (!present(p.current_bytes) && !present(p.hwm_bytes))
-      return skips.skip(number, "no memory value");
+    if (!present(p.current_bytes) && !present(p.hwm_bytes)) {
+      skips.skip(number, "no memory value");
+      continue;
+    }
     if (layout->request.index >= 0) {
       auto req = read_bytes(fields, layout->request);
       if (req && present(*req) && *req < 9e15) p.req = static_cast<std::int64_t>(*req);
     }
     if (!first_time_ms) first_time_ms = *time_ms;
     p.t_ms = *time_ms - *first_time_ms;
-    if (!series.points.empty() && p.t_ms < series.points.back().t_ms) out_of_order = true;
-    series.points.push_back(std::move(p));
-  });
+    builder.add(p);
+  }
   result.skipped_lines = skips.count();
   skips.add_notes(result.notes);
   if (!layout) throw InputError(fmt::format("{}: no CSV header line", options.source_name));
-  if (series.points.empty())
+  if (builder.figures().points == 0)
     throw InputError(fmt::format(
         "{}: no usable rows under the CSV header ({} lines, {} malformed{}{})", options.source_name,
         result.lines, skips.count(), skips.count() ? "; " : "", skips.first_reason()));
+  ImportedSeries imported;
+  Series& series = imported.series;
+  imported.figures = builder.figures();
+  const bool out_of_order = builder.out_of_order();
+  if (builder.merged()) imported.notes.push_back(merged_note(builder));
+  series.points = builder.take_points(/*sort_by_time=*/true);
   if (out_of_order) {
-    std::stable_sort(series.points.begin(), series.points.end(),
-                     [](const SeriesPoint& a, const SeriesPoint& b) { return a.t_ms < b.t_ms; });
-    const double earliest = series.points.front().t_ms;
+    const double earliest = imported.figures.min_t_ms;
     for (auto& p : series.points) p.t_ms -= earliest;
     result.notes.push_back("rows were not in time order; sorted by time");
   }

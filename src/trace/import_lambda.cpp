@@ -12,11 +12,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <streambuf>
+#include <unordered_map>
 
 #include "infermem/error.h"
+#include "infermem/series_builder.h"
 #include "trace/import_util.h"
 
 namespace infermem::import_detail {
@@ -35,11 +39,36 @@ struct Invocation {
   std::string status;        // "" or "success" when it went well
 };
 
+// An invocation as kept until the end (grouping and ordering need them all): 48 bytes, its
+// stream and status as indexes into tables of the distinct ones.
+struct Kept {
+  double timestamp_ms, duration_ms, max_used_bytes, memory_size_bytes, init_ms;
+  std::uint32_t stream, status;
+};
+
 struct Collector {
-  std::vector<Invocation> invocations;
+  std::vector<Kept> invocations;
+  std::vector<std::string> streams, statuses;  // distinct values; statuses[0] = ""
+  std::unordered_map<std::string, std::uint32_t> stream_index, status_index;
   SkipTally skips;
   std::uint64_t ignored = 0;  // START, END, application logs
   bool any_stream = false;
+
+  std::uint32_t intern(std::vector<std::string>& table,
+                       std::unordered_map<std::string, std::uint32_t>& index, std::string& value) {
+    auto [it, inserted] = index.try_emplace(value, static_cast<std::uint32_t>(table.size()));
+    if (inserted) table.push_back(std::move(value));
+    return it->second;
+  }
+  void add(Invocation& inv) {
+    if (statuses.empty()) {
+      std::string none;
+      intern(statuses, status_index, none);
+    }
+    invocations.push_back(Kept{
+        inv.timestamp_ms, inv.duration_ms, inv.max_used_bytes, inv.memory_size_bytes, inv.init_ms,
+        intern(streams, stream_index, inv.stream), intern(statuses, status_index, inv.status)});
+  }
 };
 
 // A number followed by its unit word ("400 MB", "12.34 ms").
@@ -200,7 +229,7 @@ void take_message(Collector& c, std::string_view message, const std::string& str
   if (present(timestamp_ms)) inv->timestamp_ms = timestamp_ms;
   if (!plausible(*inv)) return c.skips.skip_record(where, "a number out of range");
   c.any_stream = c.any_stream || !inv->stream.empty();
-  c.invocations.push_back(std::move(*inv));
+  c.add(*inv);
 }
 
 std::string string_field(const nlohmann::json& event, std::initializer_list<const char*> keys) {
@@ -233,52 +262,145 @@ void take_event(Collector& c, const nlohmann::json& event, const std::string& st
     c.skips.skip_record(where, "\"message\" is not text");
 }
 
-// The whole input as one JSON document: filter-log-events output, an array of events, or a
-// subscription payload. Returns the number of events, or nullopt when the input is not one such
-// JSON document.
-std::optional<std::size_t> take_json_document(Collector& c, std::string_view text) {
-  std::string_view t = trim(text);
-  if (t.empty() || (t.front() != '{' && t.front() != '[')) return std::nullopt;
-  auto doc = nlohmann::json::parse(t, nullptr, false);
-  if (doc.is_discarded()) return std::nullopt;
-  const nlohmann::json* events = nullptr;
-  std::string stream;
-  if (doc.is_array()) {
-    events = &doc;
-  } else if (doc.is_object() && doc.contains("events") && doc["events"].is_array()) {
-    events = &doc["events"];
-  } else if (doc.is_object() && doc.contains("logEvents") && doc["logEvents"].is_array()) {
-    events = &doc["logEvents"];
-    stream = string_field(doc, {"logStream"});
-  } else {
-    return std::nullopt;  // one object: treat it as a single JSON line
+// Builds each event of a JSON document's event list as a value of its own and hands it on, so
+// that memory holds one event at a time, not the document. The lists: the document itself when
+// it is an array; its "events" (filter-log-events) or "logEvents" (a subscription payload, whose
+// "logStream" names the stream) when it is an object.
+class EventSax : public nlohmann::json::json_sax_t {
+ public:
+  using json = nlohmann::json;
+  explicit EventSax(Collector& c) : c_(c) {}
+  std::size_t events = 0;
+  bool is_document = false;
+  std::string error;
+
+  bool null() override { return value(json(nullptr)); }
+  bool boolean(bool v) override { return value(json(v)); }
+  bool number_integer(number_integer_t v) override { return value(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return value(json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return value(json(v)); }
+  bool string(string_t& v) override { return value(json(std::move(v))); }
+  bool binary(binary_t& v) override { return value(json::binary(std::move(v))); }
+  bool start_object(std::size_t) override { return open(json::object()); }
+  bool start_array(std::size_t) override { return open(json::array()); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
   }
-  std::size_t index = 0;
-  for (const auto& event : *events) {
-    ++index;
-    take_event(c, event, stream, fmt::format("event {}", index));
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
   }
-  return index;
+
+ private:
+  enum class Outer { kEvents, kTop, kIgnored };
+
+  // Where a value starting now goes: into the event being built, or it is an event, or it is
+  // part of the document around the events.
+  json* place(json&& v, bool container) {
+    if (!building_.empty()) {
+      json& parent = *building_.back();
+      json* slot = nullptr;
+      if (parent.is_object()) {
+        slot = &(parent[key_] = std::move(v));
+      } else {
+        parent.push_back(std::move(v));
+        slot = &parent.back();
+      }
+      if (container) building_.push_back(slot);
+      return slot;
+    }
+    if (outer_.empty()) {
+      if (v.is_array()) {
+        outer_.push_back(Outer::kEvents);
+        is_document = true;
+      } else if (v.is_object()) {
+        outer_.push_back(Outer::kTop);
+      }
+      return nullptr;
+    }
+    if (outer_.back() == Outer::kEvents) {
+      event_ = std::move(v);
+      if (container)
+        building_.push_back(&event_);
+      else
+        take();
+      return nullptr;
+    }
+    if (outer_.back() == Outer::kTop && outer_.size() == 1) {
+      if (v.is_array() && (key_ == "events" || key_ == "logEvents")) {
+        outer_.push_back(Outer::kEvents);
+        is_document = true;
+        return nullptr;
+      }
+      if (v.is_string() && key_ == "logStream") stream_ = v.get<std::string>();
+    }
+    if (container) outer_.push_back(Outer::kIgnored);
+    return nullptr;
+  }
+  bool value(json&& v) {
+    place(std::move(v), false);
+    return true;
+  }
+  bool open(json&& v) {
+    place(std::move(v), true);
+    return true;
+  }
+  bool close() {
+    if (!building_.empty()) {
+      building_.pop_back();
+      if (building_.empty()) take();
+    } else if (!outer_.empty()) {
+      outer_.pop_back();
+    }
+    return true;
+  }
+  void take() {
+    ++events;
+    take_event(c_, event_, stream_, fmt::format("event {}", events));
+    event_ = nullptr;
+  }
+
+  Collector& c_;
+  std::vector<Outer> outer_;
+  std::vector<json*> building_;  // the path from the event to the container being filled
+  json event_;
+  std::string key_, stream_;
+};
+
+// The whole input as one JSON document of log events. Returns the number of events; nullopt
+// with the parser's message in *error when it is not valid JSON.
+std::optional<std::size_t> take_json_document(Collector& c, std::istream& in, std::string* error) {
+  EventSax sax(c);
+  if (!nlohmann::json::sax_parse(in, &sax)) {
+    *error = sax.error.empty() ? "not valid JSON" : sax.error;
+    return std::nullopt;
+  }
+  return sax.events;
 }
 
 struct Environment {
   std::string name;
-  std::vector<Invocation> invocations;
+  std::vector<Kept> invocations;
 };
 
 // Groups by log stream (first appearance order), orders each by time, splits at cold starts.
-std::vector<Environment> environments_of(std::vector<Invocation> all) {
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<Invocation>> by_stream;
-  for (auto& inv : all) {
-    auto [it, inserted] = by_stream.try_emplace(inv.stream);
-    if (inserted) order.push_back(inv.stream);
-    it->second.push_back(std::move(inv));
+std::vector<Environment> environments_of(Collector& c) {
+  std::vector<std::vector<Kept>> by_stream(c.streams.size());
+  std::vector<std::uint32_t> order;  // streams in order of first appearance
+  for (const Kept& inv : c.invocations) {
+    if (by_stream[inv.stream].empty()) order.push_back(inv.stream);
+    by_stream[inv.stream].push_back(inv);
   }
+  c.invocations.clear();
+  c.invocations.shrink_to_fit();
   std::vector<Environment> out;
   int unnamed = 0;
-  for (const auto& stream : order) {
-    auto& list = by_stream[stream];
+  for (const std::uint32_t index : order) {
+    const std::string& stream = c.streams[index];
+    auto& list = by_stream[index];
     if (std::all_of(list.begin(), list.end(), [](auto& i) { return present(i.timestamp_ms); }))
       std::stable_sort(list.begin(), list.end(),
                        [](auto& a, auto& b) { return a.timestamp_ms < b.timestamp_ms; });
@@ -286,8 +408,9 @@ std::vector<Environment> environments_of(std::vector<Invocation> all) {
     for (auto& inv : list) {
       if (parts.empty() || (present(inv.init_ms) && !parts.back().invocations.empty()))
         parts.emplace_back();
-      parts.back().invocations.push_back(std::move(inv));
+      parts.back().invocations.push_back(inv);
     }
+    list = {};
     for (std::size_t k = 0; k < parts.size(); ++k) {
       if (stream.empty())
         parts[k].name = fmt::format("environment {}", ++unnamed);
@@ -304,7 +427,7 @@ std::string mib(double bytes) {
   return fmt::format("{:.0f} MiB", bytes / kLambdaMB);
 }
 
-ImportedSeries to_series(const Environment& env) {
+ImportedSeries to_series(const Environment& env, const Collector& c, std::size_t max_points) {
   ImportedSeries imported;
   Series& s = imported.series;
   s.name = env.name;
@@ -317,22 +440,26 @@ ImportedSeries to_series(const Environment& env) {
   double busy_ms = 0;
   std::size_t rises = 0, falls = 0;
   std::map<std::string, int> statuses;
+  SeriesBuilder builder(max_points);
   for (std::size_t i = 0; i < invs.size(); ++i) {
     SeriesPoint p;
     p.t_ms = timed ? invs[i].timestamp_ms - invs.front().timestamp_ms : busy_ms;
     p.req = static_cast<std::int64_t>(i + 1);
     p.hwm_bytes = invs[i].max_used_bytes;
     if (present(invs[i].duration_ms) && invs[i].duration_ms > 0) busy_ms += invs[i].duration_ms;
-    if (i > 0 && p.hwm_bytes > s.points.back().hwm_bytes) ++rises;
-    if (i > 0 && p.hwm_bytes < s.points.back().hwm_bytes) ++falls;
+    if (i > 0 && p.hwm_bytes > invs[i - 1].max_used_bytes) ++rises;
+    if (i > 0 && p.hwm_bytes < invs[i - 1].max_used_bytes) ++falls;
     if (present(invs[i].memory_size_bytes)) imported.limit_bytes = invs[i].memory_size_bytes;
-    if (!invs[i].status.empty() && invs[i].status != "success") ++statuses[invs[i].status];
-    s.points.push_back(std::move(p));
+    const std::string& status = c.statuses[invs[i].status];
+    if (!status.empty() && status != "success") ++statuses[status];
+    builder.add(p);
   }
+  imported.figures = builder.figures();
+  const std::string merged = builder.merged() ? merged_note(builder) : "";
+  s.points = builder.take_points();
   auto& notes = imported.notes;
-  const double first = s.points.front().hwm_bytes, last = s.points.back().hwm_bytes;
-  double peak = first;
-  for (const auto& p : s.points) peak = std::max(peak, p.hwm_bytes);
+  const double first = invs.front().max_used_bytes, last = invs.back().max_used_bytes;
+  const double peak = imported.figures.peak_hwm_bytes;
   notes.push_back(
       fmt::format("{} invocation{}; Max Memory Used {} at the first, {} at the last, peak {}{}",
                   invs.size(), invs.size() == 1 ? "" : "s", mib(first), mib(last), mib(peak),
@@ -358,36 +485,84 @@ ImportedSeries to_series(const Environment& env) {
   for (const auto& [status, n] : statuses)
     notes.push_back(
         fmt::format("{} invocation{} ended with Status: {}", n, n == 1 ? "" : "s", status));
+  if (!merged.empty()) notes.push_back(merged);
   return imported;
 }
 
+// How the input is laid out: one JSON document (filter-log-events output, an array of events, a
+// subscription payload), or lines (text REPORT lines, or one JSON event or log record a line).
+bool is_json_document(trace::Source& source) {
+  std::string_view head = source.peek(trace::Source::kMaxLineBytes);
+  const std::size_t start = head.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;
+  if (head[start] == '[') return true;
+  if (head[start] != '{') return false;
+  std::string_view first = head.substr(start);
+  first = first.substr(0, first.find('\n'));
+  auto j = nlohmann::json::parse(first, nullptr, false);
+  if (j.is_discarded()) return true;  // an object spread over lines: pretty-printed JSON
+  return j.is_object() && ((j.contains("events") && j["events"].is_array()) ||
+                           (j.contains("logEvents") && j["logEvents"].is_array()));
+}
+
+// A std::streambuf over a Source's bytes, so that the JSON parser reads it as it goes.
+class SourceBuf : public std::streambuf {
+ public:
+  explicit SourceBuf(trace::Source& source) : source_(source) {}
+
+ protected:
+  int_type underflow() override {
+    std::string_view chunk = source_.next_chunk();
+    if (chunk.empty()) return traits_type::eof();
+    char* p = const_cast<char*>(chunk.data());
+    setg(p, p, p + chunk.size());
+    return traits_type::to_int_type(*p);
+  }
+
+ private:
+  trace::Source& source_;
+};
+
 }  // namespace
 
-Imported import_lambda(std::string_view text, const ImportOptions& options) {
+Imported import_lambda(trace::Source& source, const ImportOptions& options) {
   Imported result;
   result.format = "lambda";
   Collector c;
-  if (auto events = take_json_document(c, text)) {
+  if (is_json_document(source)) {
+    SourceBuf buffer(source);
+    std::istream in(&buffer);
+    std::string error;
+    auto events = take_json_document(c, in, &error);
+    if (!events)
+      throw InputError(fmt::format("{}: not valid JSON: {}", options.source_name, error));
     result.lines = *events;
     result.notes.push_back(fmt::format(
         "one JSON document of {} log events: lines and skipped lines count events", *events));
   } else {
-    result.lines = count_lines(text);
-    for_each_line(text, [&](std::uint64_t number, std::string_view line) {
-      std::string_view t = trim(line);
-      if (t.empty()) return;
-      const std::string where = fmt::format("line {}", number);
+    while (auto line = source.next_line()) {
+      const std::string where = fmt::format("line {}", line->number);
+      if (line->too_long) {
+        c.skips.skip_record(where, "longer than 1 MiB");
+        continue;
+      }
+      std::string_view t = trim(line->text);
+      if (t.empty()) continue;
       if (t.front() == '{' && t.find(kReportMarker) == std::string_view::npos &&
           t.find("platform.report") == std::string_view::npos) {
         ++c.ignored;  // a JSON event that is not a REPORT (START, END, application logs)
-        return;
+        continue;
       }
       if (t.front() == '{') {
         auto j = nlohmann::json::parse(t, nullptr, false);
-        if (j.is_object()) return take_event(c, j, "", where);
+        if (j.is_object()) {
+          take_event(c, j, "", where);
+          continue;
+        }
       }
-      take_message(c, line, "", kAbsent, where);
-    });
+      take_message(c, line->text, "", kAbsent, where);
+    }
+    result.lines = source.lines();
   }
   result.skipped_lines = c.skips.count();
   c.skips.add_notes(result.notes);
@@ -405,8 +580,8 @@ Imported import_lambda(std::string_view text, const ImportOptions& options) {
     result.notes.push_back(
         "no log stream names in the input: concurrent execution environments cannot be told "
         "apart; series split only at cold starts");
-  for (const auto& env : environments_of(std::move(c.invocations)))
-    result.series.push_back(to_series(env));
+  for (const auto& env : environments_of(c))
+    result.series.push_back(to_series(env, c, options.max_points));
   return result;
 }
 

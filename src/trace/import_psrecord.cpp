@@ -39,19 +39,24 @@ int index_of(const std::vector<std::string>& names, std::string_view prefix) {
 
 }  // namespace
 
-Imported import_psrecord(std::string_view text, const ImportOptions& options) {
+Imported import_psrecord(trace::Source& source, const ImportOptions& options) {
   Imported result;
   result.format = "psrecord";
   SkipTally skips;
   std::size_t time_index = 0, real_index = 2;  // psrecord's fixed layout, unless the header says
   bool header_seen = false;
-  ImportedSeries imported;
-  Series& series = imported.series;
+  SeriesBuilder builder(options.max_points);
+  std::vector<std::string_view> fields;
 
-  for_each_line(text, [&](std::uint64_t number, std::string_view line) {
+  while (auto line = source.next_line()) {
     ++result.lines;
-    std::string_view t = trim(line);
-    if (t.empty()) return;
+    const std::uint64_t number = line->number;
+    if (line->too_long) {
+      skips.skip(number, "longer than 1 MiB");
+      continue;
+    }
+    std::string_view t = trim(line->text);
+    if (t.empty()) continue;
     if (t.front() == '#') {
       auto names = header_columns(t);
       int time = index_of(names, "elapsed"), real = index_of(names, "real");
@@ -60,29 +65,38 @@ Imported import_psrecord(std::string_view text, const ImportOptions& options) {
         real_index = static_cast<std::size_t>(real);
         header_seen = true;
       }
-      return;
+      continue;
     }
-    auto fields = split_whitespace(t);
-    if (fields.size() <= std::max(time_index, real_index))
-      return skips.skip(number, "too few columns");
+    split_whitespace(t, fields);
+    if (fields.size() <= std::max(time_index, real_index)) {
+      skips.skip(number, "too few columns");
+      continue;
+    }
     auto elapsed_s = parse_number(fields[time_index]);
     auto real_mib = parse_number(fields[real_index]);
-    if (!elapsed_s || !real_mib || *real_mib < 0)
-      return skips.skip(number, "elapsed time or Real (MB) is not a number");
+    if (!elapsed_s || !real_mib || *real_mib < 0) {
+      skips.skip(number, "elapsed time or Real (MB) is not a number");
+      continue;
+    }
     SeriesPoint p;
     p.t_ms = *elapsed_s * 1000.0;
     p.current_bytes = *real_mib * kMiB;
-    series.points.push_back(std::move(p));
-  });
+    builder.add(p);
+  }
   result.skipped_lines = skips.count();
   skips.add_notes(result.notes);
   if (!header_seen)
     result.notes.push_back(
         "no psrecord header line; read column 1 as elapsed seconds and column 3 as Real (MB)");
-  if (series.points.empty())
+  if (builder.figures().points == 0)
     throw InputError(fmt::format("{}: no usable psrecord rows ({} lines, {} malformed{}{})",
                                  options.source_name, result.lines, skips.count(),
                                  skips.count() ? "; " : "", skips.first_reason()));
+  ImportedSeries imported;
+  Series& series = imported.series;
+  imported.figures = builder.figures();
+  if (builder.merged()) imported.notes.push_back(merged_note(builder));
+  series.points = builder.take_points();
   series.name = base_name(options.source_name);
   series.current_source = "RSS sampled by psrecord (psutil rss, 'Real (MB)' = MiB)";
   result.notes.push_back("Real (MB) read as MiB (psrecord divides psutil's rss by 1024**2)");

@@ -7,39 +7,34 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "infermem/arm_figures.h"
 #include "infermem/error.h"
+#include "infermem/series_builder.h"
 #include "infermem/trace.h"
 #include "trace/import_util.h"
 
 namespace infermem::import_detail {
 namespace {
 
-double first_present(const trace::Record& r, std::initializer_list<const char*> keys) {
-  for (const char* k : keys)
+using namespace trace::key;
+
+double first_present(const trace::Record& r, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys)
     if (auto v = r.value(k)) return *v;
   return kAbsent;
 }
 
 bool has_memory_value(const trace::Record& r) {
-  return r.value("rss_bytes") || r.value("hwm_bytes") || r.value("malloc_in_use_bytes") ||
-         r.value("jemalloc_allocated_bytes");
+  return r.value(kRssBytes) || r.value(kHwmBytes) || r.value(kMallocInUseBytes) ||
+         r.value(kJemallocAllocatedBytes);
 }
 
-bool is_soak_arm(const std::vector<trace::Record>& records) {
-  return std::any_of(records.begin(), records.end(), [](const trace::Record& r) {
-    return r.type == trace::kSample && r.src == "child" &&
-           (r.phase == "warm" || r.phase == "infer");
-  });
-}
-
-ImportedSeries soak_arm(const std::vector<trace::Record>& records, const std::string& name) {
-  ImportedSeries imported;
-  const ArmAccumulator arm = accumulate_arm(records);
-  imported.series = arm.series(name);
-  imported.context = arm.context(arm.figures());
-  return imported;
+// A soak arm: the child wrote samples in its warm/infer phases.
+bool is_soak_sample(const trace::Record& r) {
+  return r.type == trace::kSample && r.src == trace::src::kChild &&
+         (r.phase == "warm" || r.phase == "infer");
 }
 
 // Tracks the last reading of each phase; a run of unload readings ends a churn cycle.
@@ -47,7 +42,7 @@ class ContextBuilder {
  public:
   void reading(const std::string& phase, double rss) {
     if (last_phase_ == "unload" && phase != "unload") end_unload();
-    last_phase_ = phase;
+    if (last_phase_ != phase) last_phase_ = phase;
     if (!present(rss)) return;
     if (phase == "baseline") context_.baseline_bytes = rss;
     if (phase == "load") context_.loaded_bytes = rss;
@@ -70,86 +65,108 @@ class ContextBuilder {
   double last_unload_bytes_ = kAbsent;
 };
 
-ImportedSeries any_samples(const std::vector<trace::Record>& records, const std::string& name) {
-  ImportedSeries imported;
-  Series& s = imported.series;
-  s.name = name;
+// One arm's (or the one process's) records, consumed as they are read. Both readings are built
+// until the end, when the arm turns out to be a soak arm or not.
+struct ArmState {
+  explicit ArmState(std::size_t max_points) : samples(max_points) {}
+  int pid = 0;
+  bool soak = false;
+  bool injected = false;
+  ArmAccumulator accumulator;  // soak's reading
+  SeriesBuilder samples;       // any other trace: every sample with a memory value
   ContextBuilder context;
   std::map<std::string, int> sources;  // src -> samples
-  for (const auto& r : records) {
-    const bool phase_end = r.type == trace::kPhase && r.extra.value("edge", "end") == "end";
-    if (phase_end) context.reading(r.phase, first_present(r, {"rss_bytes"}));
-    if (r.type != trace::kSample || !has_memory_value(r)) continue;
+
+  void add(const trace::Record& r) {
+    soak = soak || is_soak_sample(r);
+    accumulator.add(r);
+    const bool phase_end = r.type == trace::kPhase && r.text(kEdge) == trace::edge::kEnd;
+    if (phase_end) context.reading(r.phase, first_present(r, {kRssBytes}));
+    if (r.type != trace::kSample || !has_memory_value(r)) return;
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
     p.phase = r.phase;
-    p.current_bytes = first_present(r, {"rss_bytes"});
-    p.hwm_bytes = first_present(r, {"hwm_bytes"});
-    p.allocator_in_use_bytes =
-        first_present(r, {"jemalloc_allocated_bytes", "malloc_in_use_bytes"});
-    if (auto cycle = r.value("cycle"); cycle && *cycle >= 0 && *cycle < 1e9)
+    p.current_bytes = first_present(r, {kRssBytes});
+    p.hwm_bytes = first_present(r, {kHwmBytes});
+    p.allocator_in_use_bytes = first_present(r, {kJemallocAllocatedBytes, kMallocInUseBytes});
+    if (auto cycle = r.value(kCycle); cycle && *cycle >= 0 && *cycle < 1e9)
       p.cycle = static_cast<int>(*cycle);
     context.reading(p.phase, p.current_bytes);
     ++sources[r.src.empty() ? "unknown" : r.src];
-    s.points.push_back(std::move(p));
+    samples.add(p);
   }
-  imported.context = context.finish();
-  std::string counts;
-  for (const auto& [src, n] : sources)
-    counts += fmt::format("{}{} from {}", counts.empty() ? "" : ", ", n, src);
-  s.current_source = fmt::format("VmRSS in trace samples ({})", counts);
-  s.hwm_source = "VmHWM in trace samples (process-lifetime high-water mark)";
-  std::stable_sort(s.points.begin(), s.points.end(),
-                   [](const SeriesPoint& a, const SeriesPoint& b) { return a.t_ms < b.t_ms; });
-  return imported;
-}
+
+  ImportedSeries finish(const std::string& name) {
+    ImportedSeries imported;
+    if (soak) {
+      const ArmFigures figures = accumulator.figures();
+      imported.series = accumulator.series(name);
+      imported.context = accumulator.context(figures);
+      imported.figures = figures_of(imported.series.points);
+      return imported;
+    }
+    Series& s = imported.series;
+    s.name = name;
+    imported.context = context.finish();
+    imported.figures = samples.figures();
+    if (samples.merged()) imported.notes.push_back(merged_note(samples));
+    s.points = samples.take_points(/*sort_by_time=*/true);
+    std::string counts;
+    for (const auto& [src, n] : sources)
+      counts += fmt::format("{}{} from {}", counts.empty() ? "" : ", ", n, src);
+    s.current_source = fmt::format("VmRSS in trace samples ({})", counts);
+    s.hwm_source = "VmHWM in trace samples (process-lifetime high-water mark)";
+    return imported;
+  }
+};
 
 }  // namespace
 
-Imported import_trace(std::string_view text, const ImportOptions& options) {
+Imported import_trace(trace::Source& source, const ImportOptions& options) {
   Imported result;
   result.format = "trace";
   SkipTally skips;
   std::vector<std::string> order;  // arms in order of first appearance
-  std::map<std::string, std::vector<trace::Record>> by_arm;
-  std::map<std::string, int> pid_of;
+  std::map<std::string, std::unique_ptr<ArmState>> arms;
   std::vector<std::string> trace_notes;
   bool injected_everywhere = false;
-  std::map<std::string, bool> injected;
 
-  for_each_line(text, [&](std::uint64_t number, std::string_view line) {
-    ++result.lines;
-    if (trim(line).empty()) return;
-    std::string why;
-    auto record = trace::parse_line(line, &why);
-    if (!record) return skips.skip(number, why);
-    if (auto leak = record->value("inject_leak_bytes"); leak && *leak > 0)
-      (record->arm.empty() ? injected_everywhere : injected[record->arm]) = true;
+  trace::Reader reader(source);
+  reader.on_skip = [&](std::uint64_t number, std::string_view why) { skips.skip(number, why); };
+  while (auto record = reader.next()) {
+    // soak's header carries inject_leak_bytes when --inject-leak was used (every arm has it).
+    const auto leak = record->value(kInjectLeakBytes);
+    const bool injected = leak && *leak > 0;
+    if (injected && record->arm.empty()) injected_everywhere = true;
     if (record->type == trace::kNote) {
-      for (const char* key : {"text", "message"})
-        if (auto it = record->extra.find(key);
-            it != record->extra.end() && it->is_string() && trace_notes.size() < 10)
-          trace_notes.push_back("trace note: " + it->get<std::string>());
-      return;
+      for (auto k : {kText, kMessage})
+        if (auto text = record->text(k); !text.empty() && trace_notes.size() < 10)
+          trace_notes.push_back("trace note: " + text);
+      continue;
     }
-    if (record->type == trace::kHeader) return;
-    auto [it, inserted] = by_arm.try_emplace(record->arm);
-    if (inserted) order.push_back(record->arm);
-    if (record->pid != 0) pid_of.try_emplace(record->arm, record->pid);
-    it->second.push_back(std::move(*record));
-  });
+    if (record->type == trace::kHeader) continue;
+    auto [it, inserted] = arms.try_emplace(record->arm);
+    if (inserted) {
+      it->second = std::make_unique<ArmState>(options.max_points);
+      order.push_back(record->arm);
+    }
+    ArmState& arm = *it->second;
+    if (record->pid != 0 && arm.pid == 0) arm.pid = record->pid;
+    arm.injected = arm.injected || injected;
+    arm.add(*record);
+  }
+  result.lines = source.lines();
   result.skipped_lines = skips.count();
 
-  for (const std::string& arm : order) {
-    const auto& records = by_arm[arm];
-    const std::string name = !arm.empty()        ? arm
-                             : pid_of.count(arm) ? fmt::format("pid {}", pid_of[arm])
-                                                 : base_name(options.source_name);
-    ImportedSeries imported =
-        is_soak_arm(records) ? soak_arm(records, name) : any_samples(records, name);
+  for (const std::string& name : order) {
+    ArmState& arm = *arms[name];
+    const std::string shown = !name.empty()  ? name
+                              : arm.pid != 0 ? fmt::format("pid {}", arm.pid)
+                                             : base_name(options.source_name);
+    ImportedSeries imported = arm.finish(shown);
     if (imported.series.points.empty()) continue;
-    imported.context.injected_leak = injected_everywhere || injected[arm];
+    imported.context.injected_leak = injected_everywhere || arm.injected;
     result.series.push_back(std::move(imported));
   }
   skips.add_notes(result.notes);

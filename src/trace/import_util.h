@@ -1,6 +1,7 @@
 #pragma once
 // Pieces the importers share: line splitting, strict number and timestamp parsing, and the tally
 // of skipped lines with the first few reasons, so every format reports its skips the same way.
+// Each importer reads its trace::Source line by line and feeds a SeriesBuilder per series.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include "infermem/importers.h"
+#include "infermem/series_builder.h"
+#include "infermem/trace.h"
 
 namespace infermem::import_detail {
 
@@ -21,6 +24,8 @@ std::string_view trim(std::string_view s);
 std::string lower(std::string_view s);
 // Splits on runs of spaces and tabs.
 std::vector<std::string_view> split_whitespace(std::string_view s);
+// The same into `words` (cleared first), so that a loop over lines reuses one vector.
+void split_whitespace(std::string_view s, std::vector<std::string_view>& words);
 
 // The whole of `s` (trimmed) as a number of magnitude at most 1e20; nullopt otherwise.
 std::optional<double> parse_number(std::string_view s);
@@ -56,9 +61,12 @@ std::string excerpt(std::string_view s);
 // The file name without directories, for naming a series after its input.
 std::string base_name(std::string_view path);
 
-Imported import_trace(std::string_view text, const ImportOptions& options);
-Imported import_csv(std::string_view text, const ImportOptions& options);
-Imported import_psrecord(std::string_view text, const ImportOptions& options);
-Imported import_lambda(std::string_view text, const ImportOptions& options);
+// "300000 points read; the verdict judged 9375 of them, ..." for a series whose points were merged.
+std::string merged_note(const SeriesBuilder& builder);
+
+Imported import_trace(trace::Source& source, const ImportOptions& options);
+Imported import_csv(trace::Source& source, const ImportOptions& options);
+Imported import_psrecord(trace::Source& source, const ImportOptions& options);
+Imported import_lambda(trace::Source& source, const ImportOptions& options);
 
 }  // namespace infermem::import_detail

@@ -2,11 +2,6 @@
 #include "infermem/importers.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "infermem/error.h"
 #include "infermem/trace.h"
@@ -65,42 +60,47 @@ std::string detect_format(std::string_view text) {
   return "";
 }
 
-Imported import_text(std::string_view text, const ImportOptions& options) {
-  const std::string& name = options.source_name;
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
-  if (trim(text).empty()) throw InputError(fmt::format("{}: the file is empty", name));
-  std::string format = options.format.empty() ? "auto" : lower(options.format);
+Imported import_source(trace::Source& source, const ImportOptions& options) {
+  ImportOptions named = options;
+  if (named.source_name.empty() || named.source_name == "input") named.source_name = source.name();
+  const std::string& name = named.source_name;
+  // The start of the input tells its format; the importers then read it line by line.
+  std::string_view head = source.peek(kDetectBytes);
+  if (head.size() >= 3 && head.substr(0, 3) == "\xEF\xBB\xBF") {  // BOM
+    source.skip(3);
+    head = source.peek(kDetectBytes);
+  }
+  if (trim(head).empty() && head.size() < kDetectBytes)
+    throw InputError(fmt::format("{}: the file is empty", name));
+  std::string format = named.format.empty() ? "auto" : lower(named.format);
   if (format == "auto") {
-    format = detect_format(text);
+    format = detect_format(head);
     if (format.empty())
       throw InputError(fmt::format(
           "{}: cannot tell its format (not an infermem trace, a CSV with a time and a memory "
           "column in its header, a psrecord log, or Lambda REPORT lines); pass --format",
           name));
   }
-  if (format == "trace") return import_detail::import_trace(text, options);
-  if (format == "csv") return import_detail::import_csv(text, options);
-  if (format == "psrecord") return import_detail::import_psrecord(text, options);
-  if (format == "lambda") return import_detail::import_lambda(text, options);
+  if (format == "trace") return import_detail::import_trace(source, named);
+  if (format == "csv") return import_detail::import_csv(source, named);
+  if (format == "psrecord") return import_detail::import_psrecord(source, named);
+  if (format == "lambda") return import_detail::import_lambda(source, named);
   throw InputError(
       fmt::format("--format: unknown format '{}' (use auto, trace, csv, psrecord, "
                   "lambda)",
                   options.format));
 }
 
+Imported import_text(std::string_view text, const ImportOptions& options) {
+  trace::Source source = trace::Source::from_text(text, options.source_name);
+  return import_source(source, options);
+}
+
 Imported import_file(const std::string& path, const ImportOptions& options) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw InputError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory, not a file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("{}: read error", path));
+  trace::Source source = trace::Source::open(path, "input");
   ImportOptions named = options;
   named.source_name = path;
-  return import_text(content.str(), named);
+  return import_source(source, named);
 }
 
 }  // namespace infermem

@@ -1,27 +1,40 @@
 #include "infermem/trace.h"
 
+#include <fmt/format.h>
+#include <poll.h>
 #include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
+#include <cstring>
+
+#include "infermem/error.h"
+#include "infermem/input_file.h"
 
 namespace infermem::trace {
 
-std::optional<double> Record::value(const std::string& key) const {
-  auto it = values.find(key);
+std::optional<double> Record::value(std::string_view key) const {
+  auto it = values.find(std::string(key));
   if (it == values.end()) return std::nullopt;
   return it->second;
 }
 
+std::string Record::text(std::string_view key) const {
+  if (!extra.is_object()) return "";
+  auto it = extra.find(std::string(key));
+  return it != extra.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string to_line(const Record& r) {
   nlohmann::json j = nlohmann::json::object();
-  j["v"] = kFormatVersion;
-  j["type"] = r.type;
-  j["t_ms"] = std::round(r.t_ms * 1000.0) / 1000.0;
-  if (!r.arm.empty()) j["arm"] = r.arm;
-  if (r.pid != 0) j["pid"] = r.pid;
-  if (!r.phase.empty()) j["phase"] = r.phase;
-  if (r.req >= 0) j["req"] = r.req;
-  if (!r.src.empty()) j["src"] = r.src;
+  j[key::kVersion] = kFormatVersion;
+  j[key::kType] = r.type;
+  j[key::kTime] = std::round(r.t_ms * 1000.0) / 1000.0;
+  if (!r.arm.empty()) j[key::kArm] = r.arm;
+  if (r.pid != 0) j[key::kPid] = r.pid;
+  if (!r.phase.empty()) j[key::kPhase] = r.phase;
+  if (r.req >= 0) j[key::kReq] = r.req;
+  if (!r.src.empty()) j[key::kSrc] = r.src;
   for (const auto& [k, v] : r.values) {
     if (!std::isfinite(v)) continue;  // JSON has no NaN; an unreadable value is absent
     if (v == std::floor(v) && std::fabs(v) < 9.0e15)
@@ -44,37 +57,37 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
   if (line.empty()) return fail("empty line");
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
-  auto v = j.find("v");
+  auto v = j.find(key::kVersion);
   if (v == j.end() || !v->is_number_integer()) return fail("no format version \"v\"");
   if (v->get<std::int64_t>() != kFormatVersion) return fail("unsupported format version");
-  auto type = j.find("type");
+  auto type = j.find(key::kType);
   if (type == j.end() || !type->is_string()) return fail("no \"type\"");
   Record r;
   r.type = type->get<std::string>();
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    const auto& val = it.value();
-    if (k == "v" || k == "type") continue;
-    if (k == "t_ms") {
+    auto& val = it.value();
+    if (k == key::kVersion || k == key::kType) continue;
+    if (k == key::kTime) {
       if (!val.is_number()) return fail("\"t_ms\" is not a number");
       r.t_ms = val.get<double>();
-    } else if (k == "arm" && val.is_string()) {
-      r.arm = val.get<std::string>();
-    } else if (k == "pid" && val.is_number_integer()) {
+    } else if (k == key::kArm && val.is_string()) {
+      r.arm = std::move(val.get_ref<std::string&>());
+    } else if (k == key::kPid && val.is_number_integer()) {
       auto p = val.get<std::int64_t>();
       if (p < 0 || p > 0x7fffffff) return fail("\"pid\" out of range");
       r.pid = static_cast<int>(p);
-    } else if (k == "phase" && val.is_string()) {
-      r.phase = val.get<std::string>();
-    } else if (k == "req" && val.is_number_integer()) {
+    } else if (k == key::kPhase && val.is_string()) {
+      r.phase = std::move(val.get_ref<std::string&>());
+    } else if (k == key::kReq && val.is_number_integer()) {
       r.req = val.get<std::int64_t>();
-    } else if (k == "src" && val.is_string()) {
-      r.src = val.get<std::string>();
+    } else if (k == key::kSrc && val.is_string()) {
+      r.src = std::move(val.get_ref<std::string&>());
     } else if (val.is_number()) {
       double d = val.get<double>();
-      if (std::isfinite(d)) r.values[k] = d;
+      if (std::isfinite(d)) r.values.emplace_hint(r.values.end(), k, d);
     } else {
-      r.extra[k] = val;
+      r.extra[k] = std::move(val);
     }
   }
   return r;
@@ -102,22 +115,170 @@ bool Writer::write(const Record& record) {
   return write_raw_line(to_line(record));
 }
 
-std::optional<Record> Reader::next() {
-  for (;;) {
-    line_.clear();
-    int c;
-    bool any = false;
-    while ((c = std::fgetc(in_)) != EOF) {
-      any = true;
-      if (c == '\n') break;
-      line_.push_back(static_cast<char>(c));
-    }
-    if (!any) return std::nullopt;
-    ++lines_;
-    if (line_.empty()) continue;
-    if (auto r = parse_line(line_)) return r;
-    ++skipped_;
+// ---- Source -----------------------------------------------------------------------------------
+
+struct Source::Owned {
+  InputFile file;
+};
+
+Source::Source(Source&&) noexcept = default;
+Source& Source::operator=(Source&&) noexcept = default;
+Source::~Source() = default;
+
+Source Source::open(const std::string& path, std::string_view what) {
+  Source s;
+  s.owned_ = std::make_unique<Owned>();
+  s.owned_->file = open_regular_input(path, what, /*allow_stdin=*/true);
+  s.fd_ = s.owned_->file.fd();
+  s.name_ = path;
+  s.buffer_ = std::make_unique<char[]>(kBufferBytes);
+  s.data_ = s.buffer_.get();
+  return s;
+}
+
+Source Source::from_fd(int fd, std::string name) {
+  Source s;
+  s.fd_ = fd;
+  s.name_ = std::move(name);
+  s.buffer_ = std::make_unique<char[]>(kBufferBytes);
+  s.data_ = s.buffer_.get();
+  return s;
+}
+
+Source Source::from_text(std::string_view text, std::string name) {
+  Source s;
+  s.name_ = std::move(name);
+  s.data_ = text.data();
+  s.end_ = text.size();
+  s.eof_ = true;
+  return s;
+}
+
+bool Source::fill() {
+  if (eof_ || !buffer_) return false;
+  if (begin_ > 0) {  // keep the unconsumed bytes, at the front
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
   }
+  if (end_ == kBufferBytes) return false;  // cannot happen: a line is cut at kMaxLineBytes
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer_.get() + end_, kBufferBytes - end_);
+    if (n > 0) {
+      end_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {  // a non-blocking pipe: wait for data
+      pollfd p{fd_, POLLIN, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    throw InputError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
+  }
+}
+
+std::optional<Line> Source::next_line() {
+  std::size_t seen = 0;  // bytes after begin_ known to hold no newline
+  for (;;) {
+    const auto* nl =
+        static_cast<const char*>(std::memchr(data_ + begin_ + seen, '\n', end_ - begin_ - seen));
+    if (nl) return take_line(static_cast<std::size_t>(nl - data_), 1);
+    seen = end_ - begin_;
+    if (seen > kMaxLineBytes) return skip_long_line();
+    if (!fill()) {
+      if (end_ > begin_) return take_line(end_, 0);  // the last line, without a newline
+      return std::nullopt;
+    }
+  }
+}
+
+Line Source::take_line(std::size_t stop, std::size_t separator) {
+  Line line;
+  line.number = ++line_number_;
+  if (stop - begin_ > kMaxLineBytes) {
+    line.too_long = true;
+  } else {
+    line.text = std::string_view(data_ + begin_, stop - begin_);
+    if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
+  }
+  consumed_ += stop + separator - begin_;
+  begin_ = stop + separator;
+  return line;
+}
+
+Line Source::skip_long_line() {
+  Line line;
+  line.number = ++line_number_;
+  line.too_long = true;
+  for (;;) {
+    const auto* nl = static_cast<const char*>(std::memchr(data_ + begin_, '\n', end_ - begin_));
+    if (nl) {
+      const auto after = static_cast<std::size_t>(nl - data_) + 1;
+      consumed_ += after - begin_;
+      begin_ = after;
+      return line;
+    }
+    consumed_ += end_ - begin_;
+    begin_ = end_;
+    if (!fill()) return line;
+  }
+}
+
+std::string_view Source::peek(std::size_t n) {
+  n = std::min(n, kBufferBytes);
+  while (end_ - begin_ < n && fill()) {
+  }
+  return std::string_view(data_ + begin_, std::min(n, end_ - begin_));
+}
+
+std::string_view Source::next_chunk() {
+  if (begin_ == end_) fill();
+  std::string_view chunk(data_ + begin_, end_ - begin_);
+  consumed_ += chunk.size();
+  begin_ = end_;
+  return chunk;
+}
+
+void Source::skip(std::size_t n) {
+  n = std::min(n, end_ - begin_);
+  begin_ += n;
+  consumed_ += n;
+}
+
+// ---- Reader -----------------------------------------------------------------------------------
+
+Reader::Reader(Source&& source)
+    : owned_(std::make_unique<Source>(std::move(source))), source_(owned_.get()) {}
+
+Reader::Reader(std::FILE* in)
+    : owned_(std::make_unique<Source>(Source::from_fd(fileno(in), "pipe"))),
+      source_(owned_.get()) {}
+
+Reader::Reader(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+std::optional<Record> Reader::next() {
+  while (auto line = source_->next_line()) {
+    last_ = *line;
+    why_.clear();
+    if (line->too_long) {
+      why_ = fmt::format("longer than {} bytes", Source::kMaxLineBytes);
+    } else {
+      if (line->text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      if (auto r = parse_line(line->text, &why_)) {
+        why_.clear();
+        return r;
+      }
+    }
+    ++skipped_;
+    if (on_skip) on_skip(line->number, why_);
+  }
+  return std::nullopt;
 }
 
 }  // namespace infermem::trace

@@ -1,5 +1,7 @@
 #include "infermem/trace.h"
 
+#include "infermem/probe.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <cstdio>
@@ -81,4 +83,16 @@ TEST(Trace, ReaderSkipsAndCountsBadLines) {
   EXPECT_EQ(reader.skipped(), 2u);
   EXPECT_EQ(reader.lines(), 4u);
   std::fclose(in);
+}
+
+TEST(Trace, EveryFigureTheProbeWritesIsANamedKey) {
+  // The names are defined once, in trace.h: a figure the probe starts writing under a new name
+  // must be added there (and to docs/trace-format.md) or this fails.
+  const auto reading = infermem::probe::read_self(infermem::probe::kAll);
+  ASSERT_FALSE(reading.values.empty());
+  for (const auto& [name, value] : reading.values) {
+    bool known = false;
+    for (auto k : key::kReadingKeys) known = known || k == name;
+    EXPECT_TRUE(known) << name << " is not in trace::key::kReadingKeys";
+  }
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "infermem/analysis.h"
 #include "infermem/gate.h"
 #include "infermem/run_diff.h"
 #include "infermem/summary.h"
@@ -19,6 +20,8 @@ enum class Format {
 };
 
 std::string render(const RunSummary& run, Format format);
+// `infermem analyze`: terminal (a table with per-series details) or json.
+std::string render(const report::Analysis& analysis, Format format);
 // `infermem diff`: terminal (the comparison table, reasons, a result line) or json.
 std::string render(const RunDiff& diff, Format format);
 

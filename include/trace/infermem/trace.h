@@ -1,16 +1,23 @@
 #pragma once
-// The one trace format. Every command that records memory writes it (soak, watch) and every
-// command that judges or renders reads it (analyze, report, diff). One JSON object a line,
-// documented in docs/trace-format.md. Version 1.
+// The one trace format. Every command that records memory writes it (soak) and every command
+// that judges or renders reads it (analyze, report, diff). One JSON object a line, documented in
+// docs/trace-format.md. Version 1.
 //
 // Each line has "v" (format version), "type" and "t_ms" (milliseconds since the run began, on a
 // monotonic clock). Common optional keys: "arm", "pid", "phase", "req" (requests done so far in
-// the arm), "src" (who measured: "child" in-process, "parent" from outside, "watch"). Every other
-// numeric key is a measured value; names end in their unit (_bytes, _ms, _count). A value that
-// was not readable is absent, never zero.
+// the arm), "src" (who measured: "child" in-process, "parent" from outside). Every other numeric
+// key is a measured value; names end in their unit (_bytes, _ms, _count). A value that was not
+// readable is absent, never zero. Record types and every key with a fixed meaning are named once
+// below; writers, the reader and the importers use these names.
+//
+// Reading: a Source yields lines from a file, standard input, a pipe or a string in bounded
+// memory (a read buffer, lines up to kMaxLineBytes); a Reader turns a Source's lines into
+// Records. soak reads its children's pipes with it, analyze its input files.
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,12 +29,152 @@ namespace infermem::trace {
 inline constexpr int kFormatVersion = 1;
 
 // Record types.
-inline constexpr std::string_view kHeader = "header";    // run metadata (extra holds it)
-inline constexpr std::string_view kSample = "sample";    // one memory reading
-inline constexpr std::string_view kPhase = "phase";      // phase begin/end; end carries peaks
-inline constexpr std::string_view kRequest = "request";  // one inference: latency_ms, shape
-inline constexpr std::string_view kArm = "arm";          // arm begin/end with config and status
-inline constexpr std::string_view kNote = "note";        // free text: warnings, degradations
+inline constexpr char kHeader[] = "header";    // run metadata (extra holds it)
+inline constexpr char kSample[] = "sample";    // one memory reading
+inline constexpr char kPhase[] = "phase";      // phase begin/end; end carries peaks
+inline constexpr char kRequest[] = "request";  // one inference: latency_ms, shape
+inline constexpr char kArm[] = "arm";          // arm begin/end with config and status
+inline constexpr char kNote[] = "note";        // free text: warnings, degradations
+inline constexpr std::string_view kRecordTypes[] = {kHeader,  kSample, kPhase,
+                                                    kRequest, kArm,    kNote};
+
+// Keys. The fixed keys of every record; context keys (strings, objects); measured values (numbers,
+// unit-suffixed). docs/trace-format.md says what each one means and which records carry it.
+namespace key {
+// On every record (Record's own fields).
+inline constexpr char kVersion[] = "v";
+inline constexpr char kType[] = "type";
+inline constexpr char kTime[] = "t_ms";
+inline constexpr char kArm[] = "arm";
+inline constexpr char kPid[] = "pid";
+inline constexpr char kPhase[] = "phase";
+inline constexpr char kReq[] = "req";
+inline constexpr char kSrc[] = "src";
+
+// Context (Record::extra).
+inline constexpr char kEdge[] = "edge";  // phase, arm: begin | end | result
+inline constexpr char kStatus[] = "status";
+inline constexpr char kStatusDetail[] = "status_detail";
+inline constexpr char kError[] = "error";
+inline constexpr char kVerdict[] = "verdict";
+inline constexpr char kConfig[] = "config";
+inline constexpr char kOrtVersion[] = "ort_version";
+inline constexpr char kHwmReset[] = "hwm_reset";
+inline constexpr char kMethod[] = "method";
+inline constexpr char kLoad[] = "load";
+inline constexpr char kShape[] = "shape";
+inline constexpr char kEvent[] = "event";
+inline constexpr char kModel[] = "model";
+inline constexpr char kText[] = "text";
+inline constexpr char kMessage[] = "message";
+inline constexpr char kTool[] = "tool";
+inline constexpr char kToolVersion[] = "tool_version";
+inline constexpr char kCommand[] = "command";
+inline constexpr char kModelSha256[] = "model_sha256";
+inline constexpr char kScenario[] = "scenario";
+inline constexpr char kSeed[] = "seed";
+inline constexpr char kHost[] = "host";
+inline constexpr char kStartedAt[] = "started_at";
+
+// Measured values (Record::values).
+inline constexpr char kRssBytes[] = "rss_bytes";
+inline constexpr char kRssAnonBytes[] = "rss_anon_bytes";
+inline constexpr char kRssFileBytes[] = "rss_file_bytes";
+inline constexpr char kRssShmemBytes[] = "rss_shmem_bytes";
+inline constexpr char kHwmBytes[] = "hwm_bytes";
+inline constexpr char kSwapBytes[] = "swap_bytes";
+inline constexpr char kThreadsCount[] = "threads_count";
+inline constexpr char kPssBytes[] = "pss_bytes";
+inline constexpr char kPssAnonBytes[] = "pss_anon_bytes";
+inline constexpr char kPssFileBytes[] = "pss_file_bytes";
+inline constexpr char kPrivateDirtyBytes[] = "private_dirty_bytes";
+inline constexpr char kSharedCleanBytes[] = "shared_clean_bytes";
+inline constexpr char kCgroupCurrentBytes[] = "cgroup_current_bytes";
+inline constexpr char kCgroupPeakBytes[] = "cgroup_peak_bytes";
+inline constexpr char kCgroupLimitBytes[] = "cgroup_limit_bytes";
+inline constexpr char kCgroupOomKillCount[] = "cgroup_oom_kill_count";
+inline constexpr char kMallocArenaBytes[] = "malloc_arena_bytes";
+inline constexpr char kMallocMmapBytes[] = "malloc_mmap_bytes";
+inline constexpr char kMallocInUseBytes[] = "malloc_in_use_bytes";
+inline constexpr char kMallocFreeBytes[] = "malloc_free_bytes";
+inline constexpr char kJemallocAllocatedBytes[] = "jemalloc_allocated_bytes";
+inline constexpr char kJemallocActiveBytes[] = "jemalloc_active_bytes";
+inline constexpr char kJemallocResidentBytes[] = "jemalloc_resident_bytes";
+inline constexpr char kJemallocRetainedBytes[] = "jemalloc_retained_bytes";
+inline constexpr char kOrtArenaInUseBytes[] = "ort_arena_in_use_bytes";
+inline constexpr char kOrtArenaReservedBytes[] = "ort_arena_reserved_bytes";
+inline constexpr char kOrtArenaMaxInUseBytes[] = "ort_arena_max_in_use_bytes";
+inline constexpr char kSmapsSwapBytes[] = "smaps_swap_bytes";
+inline constexpr char kCgroupAnonBytes[] = "cgroup_anon_bytes";
+inline constexpr char kCgroupFileBytes[] = "cgroup_file_bytes";
+inline constexpr char kMallocKeepcostBytes[] = "malloc_keepcost_bytes";
+inline constexpr char kAllocatorIsJemallocCount[] = "allocator_is_jemalloc_count";
+inline constexpr char kAllocatorIsTcmallocCount[] = "allocator_is_tcmalloc_count";
+inline constexpr char kAllocatorIsMimallocCount[] = "allocator_is_mimalloc_count";
+inline constexpr char kAllocatorIsSanitizerCount[] = "allocator_is_sanitizer_count";
+inline constexpr char kOrtArenaExtensionsCount[] = "ort_arena_extensions_count";
+inline constexpr char kOrtArenaShrinkagesCount[] = "ort_arena_shrinkages_count";
+inline constexpr char kPeakSampledRssBytes[] = "peak_sampled_rss_bytes";
+inline constexpr char kPeakHwmSinceResetBytes[] = "peak_hwm_since_reset_bytes";
+inline constexpr char kDurationMs[] = "duration_ms";
+inline constexpr char kLatencyMs[] = "latency_ms";
+inline constexpr char kSamplerHz[] = "sampler_hz";
+inline constexpr char kSamplesCount[] = "samples_count";
+inline constexpr char kCycle[] = "cycle";
+inline constexpr char kCacheHits[] = "cache_hits";
+inline constexpr char kCacheMisses[] = "cache_misses";
+inline constexpr char kInjectLeakBytes[] = "inject_leak_bytes";
+
+// Every figure a memory reading (a sample, a phase end) may carry, as the probe names them.
+inline constexpr std::string_view kReadingKeys[] = {kRssBytes,
+                                                    kRssAnonBytes,
+                                                    kRssFileBytes,
+                                                    kRssShmemBytes,
+                                                    kHwmBytes,
+                                                    kSwapBytes,
+                                                    kThreadsCount,
+                                                    kPssBytes,
+                                                    kPssAnonBytes,
+                                                    kPssFileBytes,
+                                                    kPrivateDirtyBytes,
+                                                    kSharedCleanBytes,
+                                                    kCgroupCurrentBytes,
+                                                    kCgroupPeakBytes,
+                                                    kCgroupLimitBytes,
+                                                    kCgroupOomKillCount,
+                                                    kMallocArenaBytes,
+                                                    kMallocMmapBytes,
+                                                    kMallocInUseBytes,
+                                                    kMallocFreeBytes,
+                                                    kJemallocAllocatedBytes,
+                                                    kJemallocActiveBytes,
+                                                    kJemallocResidentBytes,
+                                                    kJemallocRetainedBytes,
+                                                    kOrtArenaInUseBytes,
+                                                    kOrtArenaReservedBytes,
+                                                    kOrtArenaMaxInUseBytes,
+                                                    kSmapsSwapBytes,
+                                                    kCgroupAnonBytes,
+                                                    kCgroupFileBytes,
+                                                    kMallocKeepcostBytes,
+                                                    kAllocatorIsJemallocCount,
+                                                    kAllocatorIsTcmallocCount,
+                                                    kAllocatorIsMimallocCount,
+                                                    kAllocatorIsSanitizerCount,
+                                                    kOrtArenaExtensionsCount,
+                                                    kOrtArenaShrinkagesCount};
+}  // namespace key
+
+// Values of "edge" and "src".
+namespace edge {
+inline constexpr char kBegin[] = "begin";
+inline constexpr char kEnd[] = "end";
+inline constexpr char kResult[] = "result";  // the parent's verdict on an arm
+}  // namespace edge
+namespace src {
+inline constexpr char kChild[] = "child";
+inline constexpr char kParent[] = "parent";
+}  // namespace src
 
 struct Record {
   std::string type;
@@ -40,7 +187,9 @@ struct Record {
   std::map<std::string, double> values;             // measured numbers, unit-suffixed names
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
-  std::optional<double> value(const std::string& key) const;
+  std::optional<double> value(std::string_view key) const;
+  // extra[key] when it is a string, else "".
+  std::string text(std::string_view key) const;
 };
 
 // One line of JSON, without the newline.
@@ -64,21 +213,96 @@ class Writer {
   std::mutex mu_;
 };
 
-// Reads records line by line from a FILE* (a file on disk or a pipe from a child). Malformed
-// lines are skipped and counted, never fatal.
-class Reader {
+// A line a Source yields: its text without "\n" or "\r\n" (valid until the next call) and its
+// 1-based number. A line longer than kMaxLineBytes is yielded with too_long set and no text.
+struct Line {
+  std::string_view text;
+  std::uint64_t number = 0;
+  bool too_long = false;
+};
+
+// Where lines come from, read in large chunks with read(2): a regular file, standard input, a
+// pipe (data is yielded as it arrives, so a live child's records are read while it runs), or a
+// string. Memory is the read buffer, whatever the input's length. Not thread-safe.
+class Source {
  public:
-  explicit Reader(std::FILE* in) : in_(in) {}
-  std::optional<Record> next();
-  std::uint64_t skipped() const { return skipped_; }
-  std::uint64_t lines() const { return lines_; }
-  const std::string& last_raw_line() const { return line_; }
+  static constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;  // 1 MiB
+  static constexpr std::size_t kBufferBytes = std::size_t{4} << 20;
+
+  // A path a user named: a regular file, or "-" for standard input. Anything else (a FIFO, a
+  // device, a directory, a missing file) is an InputError naming `what` and the path, at once.
+  static Source open(const std::string& path, std::string_view what = "input");
+  // A descriptor the caller keeps open (and closes) while the Source is used, e.g. a pipe.
+  static Source from_fd(int fd, std::string name);
+  // Text the caller keeps alive while the Source is used; not copied.
+  static Source from_text(std::string_view text, std::string name = "input");
+
+  Source(Source&&) noexcept;
+  Source& operator=(Source&&) noexcept;
+  ~Source();
+
+  // How messages name the input: the path as given, "-" for standard input.
+  const std::string& name() const { return name_; }
+  // The next line, or nullopt at the end of the input. Throws InputError on a read error.
+  std::optional<Line> next_line();
+  // Up to n bytes (at most kBufferBytes) from the current position, not consumed: fewer only at
+  // the end of the input. For telling a format from the start of a file.
+  std::string_view peek(std::size_t n);
+  // The bytes not yet consumed that are in memory, consumed by this call; reads more when none
+  // are (empty only at the end). For parsers that take a byte stream (a JSON document).
+  std::string_view next_chunk();
+  // Consumes n bytes of what peek() showed.
+  void skip(std::size_t n);
+  std::uint64_t lines() const { return line_number_; }  // lines yielded so far
+  std::uint64_t bytes() const { return consumed_; }     // bytes consumed so far
 
  private:
-  std::FILE* in_;
-  std::string line_;
+  Source() = default;
+  bool fill();  // reads more after end_; false at the end of the input
+  Line take_line(std::size_t stop, std::size_t separator);
+  Line skip_long_line();
+
+  struct Owned;
+  std::unique_ptr<Owned> owned_;  // an opened file
+  std::string name_;
+  int fd_ = -1;
+  const char* data_ = nullptr;  // the buffer, or the text of from_text
+  std::unique_ptr<char[]> buffer_;
+  std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes: data_[begin_, end_)
+  bool eof_ = false;
+  std::uint64_t line_number_ = 0;
+  std::uint64_t consumed_ = 0;
+};
+
+// Reads records line by line from a Source (a file on disk, standard input, a pipe from a
+// child). Malformed lines are skipped and counted, never fatal.
+class Reader {
+ public:
+  explicit Reader(Source& source) : source_(&source) {}
+  explicit Reader(Source&& source);
+  // soak's pipe from a child: reads the descriptor of `in` directly (data already in the
+  // FILE*'s own buffer is not seen, so nothing must have been read through `in`). The caller
+  // keeps `in` open while reading and closes it.
+  explicit Reader(std::FILE* in);
+  Reader(Reader&&) noexcept;
+  ~Reader();
+
+  std::optional<Record> next();
+  std::uint64_t skipped() const { return skipped_; }
+  std::uint64_t lines() const { return source_->lines(); }
+  // The last line read (valid until the next call), its number, and why it was skipped ("" when
+  // it was not). With on_skip set, every skipped line is passed to it as well.
+  std::string_view last_raw_line() const { return last_.text; }
+  std::uint64_t last_line_number() const { return last_.number; }
+  const std::string& last_skip_reason() const { return why_; }
+  std::function<void(std::uint64_t line_number, std::string_view why)> on_skip;
+
+ private:
+  std::unique_ptr<Source> owned_;
+  Source* source_;
+  Line last_;
+  std::string why_;
   std::uint64_t skipped_ = 0;
-  std::uint64_t lines_ = 0;
 };
 
 }  // namespace infermem::trace
