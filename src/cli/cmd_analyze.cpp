@@ -31,6 +31,7 @@ struct AnalyzeFlags {
   ImportOptions import;
   bool json = false;
   std::string fail_on;
+  bool allow_short = false;
 };
 
 struct Judged {
@@ -92,7 +93,7 @@ void print_table(const Imported& imported, const std::vector<Judged>& judged,
   for (const auto& j : judged) {
     const Verdict& v = j.verdict;
     rows.push_back({j.imported->series.name, std::to_string(j.imported->series.points.size()),
-                    v.kind,
+                    std::string(name(v.kind)),
                     growth_with_ci(v.growth_bytes_per_request, v.growth_ci_low_bytes_per_request,
                                    v.growth_ci_high_bytes_per_request, "req"),
                     growth_with_ci(v.growth_bytes_per_minute, v.growth_ci_low_bytes_per_minute,
@@ -119,7 +120,7 @@ void print_table(const Imported& imported, const std::vector<Judged>& judged,
     fmt::print("\n{}: {}\n", j.imported->series.name, j.verdict.kind);
     for (const auto& note : j.imported->notes) fmt::print("  {}\n", note);
     print_list("evidence", j.verdict.evidence, j.verdict.evidence.size());
-    if (j.verdict.kind != "stable") {
+    if (j.verdict.kind != VerdictKind::stable) {
       print_list("likely causes", j.verdict.causes, 3);
       print_list("remediations", j.verdict.remediations, 3);
     }
@@ -169,7 +170,8 @@ int analyze(const AnalyzeFlags& flags) {
     imported.notes.push_back(
         fmt::format("--unit applies to CSV only; ignored for {}", imported.format));
   Thresholds thresholds;
-  thresholds.fail_on = flags.fail_on;
+  if (auto f = parse_fail_on(flags.fail_on)) thresholds.fail_on = *f;
+  thresholds.allow_short = flags.allow_short;
   std::vector<Judged> judged;
   bool failed = false;
   for (const auto& s : imported.series) {
@@ -212,6 +214,8 @@ const Registration registration{Command{
       cmd->add_option("--fail-on", flags->fail_on,
                       "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
           ->check(CLI::IsMember({"leak", "any"}));
+      cmd->add_flag("--allow-short", flags->allow_short,
+                    "with --fail-on: accept a series too short to judge instead of failing");
       cmd->callback([flags, &exit_code] { exit_code = analyze(*flags); });
     }}};
 
