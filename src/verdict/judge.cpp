@@ -23,6 +23,7 @@ constexpr std::size_t kMinShortLeakPoints = 5;  // the fewest a sustained rise c
 constexpr double kWarmupMinFraction = 0.10;     // always dropped: the arena is still filling
 constexpr double kWarmupMaxFraction = 0.50;     // never dropped: at least half the series is judged
 constexpr double kTrendZ = 1.96;                // Mann-Kendall, two-sided 5%
+constexpr double kShortTrendZ = 2.58;           // on the points of a short window: two-sided 1%
 constexpr double kDetectSigmas = 3.0;           // a detectable rise over the judged window
 constexpr double kMeaningfulBytes = 1024.0 * 1024;  // smaller rises/retentions are not reported
 constexpr std::size_t kMaxBlocks = 20;
@@ -253,13 +254,27 @@ Growth analyse_growth(const Points& pts) {
     g.level_end = stats::median(y.subspan(split));
   g.rise = g.level_end - g.level_start;
 
+  // On the points of a short window the test is two-sided 1%: at 5% one flat 10-point series in
+  // 10 read as a leak.
+  double trend_z = g.short_window ? kShortTrendZ : kTrendZ;
   g.significant_slope = g.fit.valid && g.fit.ci_low > 0 && g.fit.slope >= g.min_detectable &&
-                        g.block_max.valid && g.block_min.valid && g.block_max.z > kTrendZ &&
-                        g.block_min.z > kTrendZ;
+                        g.block_max.valid && g.block_min.valid && g.block_max.z > trend_z &&
+                        g.block_min.z > trend_z;
   bool sustained =
       g.last_half.valid && g.last_half.ci_low > 0 && g.last_half.slope >= 0.5 * g.fit.slope;
+  // A short window's last half has too few points for its own interval to exclude 0 (5 points:
+  // the second-smallest of 10 pairwise slopes); its rate must still be comparable.
+  if (g.short_window) sustained = g.last_half.valid && g.last_half.slope >= 0.5 * g.fit.slope;
   g.leak = g.significant_slope && sustained && !g.step_like;
   g.grew = g.rise > std::max(kDetectSigmas * g.sigma, kMeaningfulBytes);
+  // On a short window a step inflates the noise around the line as much as the step itself.
+  if (g.short_window && g.step_like && g.rise > kMeaningfulBytes) {
+    std::vector<double> around_levels(y.begin(), y.end());
+    double left = stats::median(y.first(split)), right = stats::median(y.subspan(split));
+    for (std::size_t i = 0; i < around_levels.size(); ++i)
+      around_levels[i] -= i < split ? left : right;
+    g.grew = g.rise > kDetectSigmas * stats::robust_sigma(around_levels);
+  }
   if (g.short_window) {
     double last_span = g.last_half.valid ? x.back() - x[g.judged / 2] : 0.0;
     g.flattened = g.step_like || (g.last_half.valid &&
@@ -547,8 +562,7 @@ void rule_hwm(const Series& series, const Points& pts, const Growth& g, double m
 void fill_catalogue(Verdict& v) {
   const Pattern& p = pattern_for(v.kind);
   v.causes = p.causes;
-  v.remediations = p.remediations;
-  v.remediations.push_back("See the effect on your model: " + p.soak_command("MODEL.onnx"));
+  v.remediations = remediation_texts(v.kind);
 }
 
 // Decides the kind from the findings (the last one that decides a kind; stable when none does,

@@ -124,6 +124,13 @@ const Pattern& pattern_for(VerdictKind kind) {
   throw std::out_of_range(fmt::format("no pattern for verdict kind '{}'", kind));
 }
 
+std::vector<std::string> remediation_texts(VerdictKind kind) {
+  const Pattern& p = pattern_for(kind);
+  std::vector<std::string> texts = p.remediations;
+  texts.push_back("See the effect on your model: " + p.soak_command("MODEL.onnx"));
+  return texts;
+}
+
 std::string Pattern::soak_command(const std::string& model) const {
   std::string command = "infermem soak " + model;
   std::string list;

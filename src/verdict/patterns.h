@@ -23,6 +23,8 @@ struct Pattern {
 };
 
 const std::vector<Pattern>& pattern_catalogue();
+// The remediations a verdict of `kind` prints: the catalogue's, then the comparison command.
+std::vector<std::string> remediation_texts(VerdictKind kind);
 // The entry for `kind` (every kind has one).
 const Pattern& pattern_for(VerdictKind kind);
 
