@@ -424,7 +424,7 @@ int main(int argc, char** argv) {
         failures.push_back(fmt::format("{}: exit {} (see {}.log)", name, rc, job.out));
       std::string kinds;
       for (const auto& r : got)
-        if (r.full) kinds += " " + r.arm + "=" + r.v.kind;
+        if (r.full) kinds += " " + r.arm + "=" + std::string(infermem::name(r.v.kind));
       std::cerr << fmt::format("[{:6.0f} s] {}/{} {}:{}{}\n", elapsed_s(t0), done.load(),
                                jobs.size(), name, kinds, rc ? fmt::format(" (exit {})", rc) : "");
       rows.insert(rows.end(), got.begin(), got.end());
@@ -474,10 +474,10 @@ int main(int argc, char** argv) {
     if (r.v.growth_ci_low_bytes_per_request <= r.inject_bytes &&
         r.inject_bytes <= r.v.growth_ci_high_bytes_per_request)
       ++c.covered;
-    if (r.v.kind == "leak")
+    if (r.v.kind == infermem::VerdictKind::leak)
       ++c.leaks;
     else {
-      ++c.other[r.v.kind];
+      ++c.other[std::string(infermem::name(r.v.kind))];
       misses.push_back(fmt::format("{} {} seed {} at {} requests: {} (estimate {})", r.model,
                                    kib(r.inject_bytes), r.seed, r.horizon, r.v.kind,
                                    kib(r.v.growth_bytes_per_request)));
@@ -487,7 +487,7 @@ int main(int argc, char** argv) {
       // Target: detected within 2,000 requests (judged on the first 2,000), estimate within 25%.
       // Runs shorter than 2,000 requests (--quick) do not measure it.
       any_16k_2000 = true;
-      if (r.v.kind != "leak" || !(err <= 0.25)) target_detect = false;
+      if (r.v.kind != infermem::VerdictKind::leak || !(err <= 0.25)) target_detect = false;
     }
   }
   for (const auto* m : models)
@@ -516,17 +516,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> false_leaks;
   int mismatches = 0;
   for (const auto& r : rows) {
-    if (r.full && !r.soak_kind.empty() && r.soak_kind != r.v.kind) ++mismatches;
+    if (r.full && !r.soak_kind.empty() && r.soak_kind != infermem::name(r.v.kind)) ++mismatches;
     if (r.inject_bytes > 0 || !r.full) continue;
     auto& c = fp[{r.model, r.arm}];
     ++c.runs;
     c.requests = r.horizon;
-    ++c.kinds[r.v.kind];
+    ++c.kinds[std::string(infermem::name(r.v.kind))];
     if (std::isfinite(r.v.growth_bytes_per_request))
       c.growth.push_back(r.v.growth_bytes_per_request);
     if (std::isfinite(r.v.min_detectable_bytes_per_request))
       c.mindet.push_back(r.v.min_detectable_bytes_per_request);
-    if (r.v.kind == "leak") {
+    if (r.v.kind == infermem::VerdictKind::leak) {
       ++c.leaks;
       target_fp = false;
       false_leaks.push_back(fmt::format("{} {} seed {} ({}):", r.model, r.arm, r.seed, r.out));

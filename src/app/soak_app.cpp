@@ -66,7 +66,7 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
         fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", run.name,
                     name(a.status), a.requests_done, figure(a.memory.peak_bytes),
                     figure(a.memory.retained_bytes), a.verdict.kind)});
-    nlohmann::json fields = {{"verdict", a.verdict.kind}};
+    nlohmann::json fields = {{"verdict", std::string(name(a.verdict.kind))}};
     judged[run.name] = std::move(a);
     return fields;
   };

@@ -21,6 +21,7 @@ struct AnalyzeFlags {
   ImportOptions import;
   bool json = false;
   std::string fail_on;
+  bool allow_short = false;
 };
 
 report::Analysis analyze(const AnalyzeFlags& flags) {
@@ -29,7 +30,8 @@ report::Analysis analyze(const AnalyzeFlags& flags) {
     imported.notes.push_back(
         fmt::format("--unit applies to CSV only; ignored for {}", imported.format));
   Thresholds thresholds;
-  thresholds.fail_on = flags.fail_on;
+  if (auto f = parse_fail_on(flags.fail_on)) thresholds.fail_on = *f;
+  thresholds.allow_short = flags.allow_short;
   report::Analysis a;
   a.file = flags.file;
   a.format = imported.format;
@@ -81,6 +83,8 @@ const Registration registration{Command{
       cmd->add_option("--fail-on", flags->fail_on,
                       "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
           ->check(CLI::IsMember({"leak", "any"}));
+      cmd->add_flag("--allow-short", flags->allow_short,
+                    "with --fail-on: accept a series too short to judge instead of failing");
       cmd->callback([flags, &exit_code] {
         const report::Analysis a = analyze(*flags);
         if (flags->json)

@@ -44,6 +44,7 @@ struct SoakFlags {
   std::string out;
   bool force = false;
   std::string max_growth, max_growth_rate, max_peak, max_retained, fail_on, config;
+  bool allow_short = false;
 };
 
 // --- input checks: everything a soak is given is checked here, before any child starts and
@@ -297,7 +298,7 @@ std::string default_out_dir() {
 
 Thresholds thresholds_from(const SoakFlags& f) {
   Thresholds t;
-  if (!f.config.empty()) t = load_thresholds_file(f.config);
+  if (!f.config.empty()) t = load_gate_config(f.config).defaults;
   if (!f.max_growth.empty())
     t.max_growth_bytes_per_request = static_cast<double>(parse_size(f.max_growth, "--max-growth"));
   if (!f.max_growth_rate.empty())
@@ -306,7 +307,8 @@ Thresholds thresholds_from(const SoakFlags& f) {
   if (!f.max_peak.empty())
     t.max_peak_bytes = static_cast<double>(parse_size(f.max_peak, "--max-peak"));
   if (!f.max_retained.empty()) parse_retained_threshold(f.max_retained, t);
-  if (!f.fail_on.empty()) t.fail_on = f.fail_on;
+  if (auto fail_on = parse_fail_on(f.fail_on)) t.fail_on = *fail_on;
+  if (f.allow_short) t.allow_short = true;
   return t;
 }
 
@@ -387,6 +389,8 @@ void attach(CLI::App& app, int& exit_code) {
                   "Gate: retained after unload, SIZE or PCT of loaded");
   sub->add_option("--fail-on", f->fail_on, "Gate: fail on a verdict: leak|any")
       ->check(CLI::IsMember({"leak", "any"}));
+  sub->add_flag("--allow-short", f->allow_short,
+                "Gate: with --fail-on, accept an arm too short to judge instead of failing");
   sub->add_option("--config", f->config, "Gate thresholds from a TOML file");
   sub->callback([f, &exit_code] { exit_code = run(*f); });
 }

@@ -76,7 +76,7 @@ std::string analysis_text(const Analysis& a) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : a.series) {
     const Verdict& v = s.verdict;
-    rows.push_back({s.name, std::to_string(s.points), v.kind,
+    rows.push_back({s.name, std::to_string(s.points), std::string(name(v.kind)),
                     growth_with_ci(v.growth_bytes_per_request, v.growth_ci_low_bytes_per_request,
                                    v.growth_ci_high_bytes_per_request, "req"),
                     growth_with_ci(v.growth_bytes_per_minute, v.growth_ci_low_bytes_per_minute,
@@ -103,7 +103,7 @@ std::string analysis_text(const Analysis& a) {
     fmt::format_to(put, "\n{}: {}\n", s.name, s.verdict.kind);
     for (const auto& note : s.notes) fmt::format_to(put, "  {}\n", note);
     list(out, "evidence", s.verdict.evidence, s.verdict.evidence.size());
-    if (s.verdict.kind != "stable") {
+    if (s.verdict.kind != VerdictKind::stable) {
       list(out, "likely causes", s.verdict.causes, 3);
       list(out, "remediations", s.verdict.remediations, 3);
     }

@@ -47,7 +47,8 @@ Table comparison(const RunSummary& s) {
                       mib(a.memory.peak_bytes), mib(a.memory.after_unload_bytes),
                       mib(a.memory.after_trim_bytes), mib(a.memory.retained_bytes),
                       ms(a.latency_ms.p50), ms(a.latency_ms.p95), ms(a.latency_ms.p99),
-                      rps(a.throughput_rps), a.verdict.kind, std::string(name(a.status))});
+                      rps(a.throughput_rps), std::string(name(a.verdict.kind)),
+                      std::string(name(a.status))});
   return t;
 }
 

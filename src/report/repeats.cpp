@@ -69,7 +69,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   a.last_rss_bytes = repeats.back().last_rss_bytes;
 
   // The verdict: the most frequent kind over the repeats (first in run order on a tie).
-  std::map<std::string, int> counts;
+  std::map<VerdictKind, int> counts;
   for (const auto* r : basis) ++counts[r->verdict.kind];
   const ArmSummary* chosen = basis.front();
   for (const auto* r : basis)

@@ -140,9 +140,9 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
     else if (!arm_ran_ok(*a))
       d.notes.push_back(fmt::format("arm {}: {} in the base run; its figures are not compared",
                                     b.name, status_text(*a)));
-    if (gate && b.verdict.kind == "leak" && a->verdict.kind != "leak")
+    if (gate && b.verdict.kind == VerdictKind::leak && a->verdict.kind != VerdictKind::leak)
       d.failures.push_back(fmt::format("arm {}: verdict leak in the new run (base: {})", b.name,
-                                       a->verdict.kind.empty() ? "none" : a->verdict.kind));
+                                       name(a->verdict.kind)));
 
     auto add = [&](const char* figure, double x, double y, bool memory) {
       FigureDiff f;

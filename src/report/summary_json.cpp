@@ -101,7 +101,7 @@ nlohmann::json RunSummary::to_json() const {
                           {"after_trim_bytes", num(r.memory.after_trim_bytes)},
                           {"retained_bytes", num(r.memory.retained_bytes)}}},
                         {"latency_ms", {{"p50", num(r.latency_ms.p50)}}},
-                        {"verdict", r.verdict.kind}});
+                        {"verdict", name(r.verdict.kind)}});
       arr.back()["repeats"] = reps;
       arr.back()["memory_spread"] = a.memory_spread;
     }
@@ -161,7 +161,11 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       k.requests_done = rep.value("requests_done", std::int64_t{0});
       k.memory = memory_from_json(rep.value("memory", nlohmann::json::object()));
       k.latency_ms.p50 = num_back(rep.value("latency_ms", nlohmann::json::object()), "p50");
-      k.verdict.kind = rep.value("verdict", "");
+      const std::string kind = rep.value("verdict", "stable");
+      if (auto parsed = parse_verdict_kind(kind))
+        k.verdict.kind = *parsed;
+      else
+        throw InputError(fmt::format("arm {}: unknown verdict '{}' in a repeat", r.name, kind));
       r.repeats.push_back(std::move(k));
     }
     s.arms.push_back(std::move(r));

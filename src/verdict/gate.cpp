@@ -1,6 +1,8 @@
-// The CI gate: thresholds (flags or a flat TOML file) checked against each subject's figures and
-// verdict. Each check's message names the figure, the limit and where the figure came from.
+// The CI gate: thresholds (flags or infermem.toml, read by toml++) checked against each subject's
+// figures and verdict. Each check's message names the figure, the limit and where the figure
+// came from.
 #include <fmt/format.h>
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -8,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <set>
+#include <map>
 #include <sstream>
 
 #include "infermem/error.h"
@@ -40,17 +42,68 @@ std::string ci_text(double lo, double hi, const char* unit) {
   return fmt::format("; 95% CI {} .. {}/{}", format_bytes(lo), format_bytes(hi), unit);
 }
 
-bool verdict_fails(const std::string& fail_on, const std::string& kind) {
-  if (fail_on == "leak") return kind == "leak";
-  if (fail_on == "any") return kind != "stable" && kind != "plateau";
+bool verdict_fails(FailOn fail_on, VerdictKind kind) {
+  switch (fail_on) {
+    case FailOn::leak:
+      return kind == VerdictKind::leak;
+    case FailOn::any:
+      return kind != VerdictKind::stable && kind != VerdictKind::plateau;
+    case FailOn::none:
+      break;
+  }
   return false;
+}
+
+// The verdict check: fails on the kinds fail_on names; a run too short to judge fails too
+// (the gate never passes on a run it could not judge) unless allow_short accepts it.
+CheckResult verdict_check(const Thresholds& t, const GateSubject& s) {
+  const Verdict& v = s.verdict;
+  CheckResult r{s.name, "verdict", !verdict_fails(t.fail_on, v.kind), ""};
+  // Quote the finding that decided the verdict (not whichever evidence line came last).
+  std::string why;
+  if (const Finding* f = v.decisive_finding())
+    why = render_finding(*f);
+  else
+    why = v.evidence.empty() ? std::string("no evidence recorded") : v.evidence.front();
+  r.message = fmt::format("verdict {} (fail_on = {}): {}", v.kind, name(t.fail_on), why);
+  if (v.kind == VerdictKind::too_short) {
+    r.passed = t.allow_short;
+    r.message += t.allow_short
+                     ? " Accepted: allow_short is set (--allow-short), so a run too short to "
+                       "judge passes."
+                     : " The run was too short to judge, so the gate cannot pass it; "
+                       "--allow-short (allow_short = true) accepts it.";
+  }
+  if (v.kind == VerdictKind::leak && present(v.growth_bytes_per_request))
+    r.message += fmt::format(
+        "; growth {}/request{}", format_bytes(v.growth_bytes_per_request),
+        ci_text(v.growth_ci_low_bytes_per_request, v.growth_ci_high_bytes_per_request, "request"));
+  return r;
 }
 
 }  // namespace
 
+std::string_view name(FailOn fail_on) {
+  switch (fail_on) {
+    case FailOn::leak:
+      return "leak";
+    case FailOn::any:
+      return "any";
+    case FailOn::none:
+      break;
+  }
+  return "none";
+}
+
+std::optional<FailOn> parse_fail_on(std::string_view text) {
+  for (FailOn f : {FailOn::none, FailOn::leak, FailOn::any})
+    if (name(f) == text) return f;
+  return std::nullopt;
+}
+
 bool Thresholds::any() const {
   return max_growth_bytes_per_request || max_growth_bytes_per_minute || max_peak_bytes ||
-         max_retained_bytes || max_retained_fraction_of_loaded || !fail_on.empty();
+         max_retained_bytes || max_retained_fraction_of_loaded || fail_on != FailOn::none;
 }
 
 std::vector<CheckResult> evaluate_gate(const Thresholds& t, const GateSubject& s) {
@@ -97,17 +150,7 @@ std::vector<CheckResult> evaluate_gate(const Thresholds& t, const GateSubject& s
     }
     out.push_back(r);
   }
-  if (!t.fail_on.empty()) {
-    CheckResult r{s.name, "verdict", !verdict_fails(t.fail_on, v.kind), ""};
-    r.message =
-        fmt::format("verdict {} (fail_on = {}): {}", v.kind, t.fail_on,
-                    v.evidence.empty() ? std::string("no evidence recorded") : v.evidence.back());
-    if (v.kind == "leak" && present(v.growth_bytes_per_request))
-      r.message += fmt::format("; growth {}/request{}", format_bytes(v.growth_bytes_per_request),
-                               ci_text(v.growth_ci_low_bytes_per_request,
-                                       v.growth_ci_high_bytes_per_request, "request"));
-    out.push_back(r);
-  }
+  if (t.fail_on != FailOn::none) out.push_back(verdict_check(t, s));
   return out;
 }
 
@@ -130,27 +173,57 @@ void parse_retained_threshold(const std::string& text, Thresholds& into) {
 
 namespace {
 
-// A flat TOML subset, one key a line: bare keys, "basic" and 'literal' strings, numbers,
-// comments, and an optional [gate] table. Anything else is an error naming origin:line.
-class ThresholdsParser {
- public:
-  explicit ThresholdsParser(const std::string& origin) : origin_(origin) {}
+constexpr const char* kKnownKeys =
+    "max_growth, max_growth_rate, max_peak, max_retained, fail_on, allow_short";
 
-  Thresholds parse(std::string_view text) {
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      std::size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) end = text.size();
-      ++line_;
-      parse_line(text.substr(start, end - start));
-      start = end + 1;
+// Reads one TOML document into a GateConfig; every error names origin:line: and the key.
+class ConfigReader {
+ public:
+  explicit ConfigReader(const std::string& origin) : origin_(origin) {}
+
+  GateConfig read(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, origin_);
+    } catch (const toml::parse_error& e) {
+      throw InputError(fmt::format("{}:{}: {}", origin_, e.source().begin.line, e.description()));
     }
-    return result_;
+    GateConfig config;
+    const toml::table* gate = nullptr;
+    const toml::table* arms = nullptr;
+    bool top_level_keys = false;
+    for (auto&& [key, node] : root) {
+      if (key.str() == "gate") {
+        gate = table_or_fail(node, "gate", "[gate]");
+      } else if (key.str() == "arms") {
+        arms = table_or_fail(node, "arms", "[arms.NAME]");
+      } else if (node.is_table() || node.is_array_of_tables()) {
+        fail(node,
+             fmt::format("unknown table [{}] (known: [gate] and [arms.NAME])", shown(key.str())));
+      } else {
+        top_level_keys = true;
+      }
+    }
+    if (gate && top_level_keys)
+      fail(*gate, "thresholds both at the top level and under [gate]: put them all under [gate]");
+    read_thresholds(gate ? *gate : root, "", config.defaults, /*skip_tables=*/gate == nullptr);
+    if (arms)
+      for (auto&& [name, node] : *arms) {
+        std::string arm(name.str());
+        const toml::table* t = table_or_fail(node, "arms." + arm, "[arms.NAME]");
+        Thresholds thresholds = config.defaults;
+        read_thresholds(*t, "arms." + arm + ".", thresholds, false);
+        config.per_arm.emplace(arm, thresholds);
+      }
+    return config;
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(fmt::format("{}:{}: {}", origin_, line_, what));
+  [[noreturn]] void fail_at(const toml::source_region& where, const std::string& what) const {
+    throw InputError(fmt::format("{}:{}: {}", origin_, where.begin.line, what));
+  }
+  [[noreturn]] void fail(const toml::node& node, const std::string& what) const {
+    fail_at(node.source(), what);
   }
 
   static std::string shown(std::string_view s) {
@@ -160,188 +233,143 @@ class ThresholdsParser {
     return s.size() > 40 ? out + "..." : out;
   }
 
-  static void skip_space(std::string_view& s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  const toml::table* table_or_fail(const toml::node& node, const std::string& key,
+                                   const char* expected) const {
+    if (const toml::table* t = node.as_table()) return t;
+    fail(node, fmt::format("{}: expected a table {}, not {}", key, expected, type_name(node)));
   }
 
-  // After a value or table header: only spaces and an optional comment may follow.
-  void expect_end(std::string_view rest) {
-    skip_space(rest);
-    if (!rest.empty() && rest.front() != '#')
-      fail(fmt::format("unexpected '{}' after the value", shown(rest)));
-  }
-
-  void parse_line(std::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    skip_space(line);
-    if (line.empty() || line.front() == '#') return;
-    if (line.front() == '[') return parse_table(line);
-    std::size_t key_end = 0;
-    while (key_end < line.size() && (std::isalnum(static_cast<unsigned char>(line[key_end])) ||
-                                     line[key_end] == '_' || line[key_end] == '-'))
-      ++key_end;
-    if (key_end == 0) fail(fmt::format("expected 'key = value', found '{}'", shown(line)));
-    std::string key(line.substr(0, key_end));
-    std::string_view rest = line.substr(key_end);
-    skip_space(rest);
-    if (rest.empty() || rest.front() != '=')
-      fail(fmt::format("expected '=' after '{}'", shown(key)));
-    rest.remove_prefix(1);
-    skip_space(rest);
-    Value value = parse_value(rest);
-    expect_end(rest);
-    for (auto& c : key)
-      if (c == '-') c = '_';
-    if (!seen_.insert(key).second) fail(fmt::format("'{}' is set twice", key));
-    apply(key, value);
-  }
-
-  void parse_table(std::string_view line) {
-    std::size_t close = line.find(']');
-    if (line.starts_with("[[") || close == std::string_view::npos)
-      fail(fmt::format("bad table header '{}' (only [gate] is accepted)", shown(line)));
-    std::string_view name = line.substr(1, close - 1);
-    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    if (name != "gate")
-      fail(fmt::format("unknown table [{}] (only [gate] is accepted)", shown(name)));
-    if (in_gate_) fail("[gate] appears twice");
-    if (!seen_.empty()) fail("keys before [gate] and inside it: put them all under [gate]");
-    in_gate_ = true;
-    expect_end(line.substr(close + 1));
-  }
-
-  struct Value {
-    bool is_string = false;
-    std::string text;  // the string, or the number as written
-    double number = 0;
-  };
-
-  // Consumes the value from the front of `rest`.
-  Value parse_value(std::string_view& rest) {
-    if (rest.empty()) fail("missing value after '='");
-    Value v;
-    char quote = rest.front();
-    if (quote == '"' || quote == '\'') {
-      v.is_string = true;
-      std::size_t i = 1;
-      for (; i < rest.size() && rest[i] != quote; ++i) {
-        char c = rest[i];
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-          fail("control character in a string");
-        if (c == '\\' && quote == '"') {
-          if (++i >= rest.size()) break;
-          switch (rest[i]) {
-            case '"':
-              v.text += '"';
-              break;
-            case '\\':
-              v.text += '\\';
-              break;
-            case 't':
-              v.text += '\t';
-              break;
-            default:
-              fail(fmt::format("unsupported escape '\\{}' in a string", shown(rest.substr(i, 1))));
-          }
-          continue;
-        }
-        v.text += c;
-      }
-      if (i >= rest.size()) fail("unterminated string");
-      rest.remove_prefix(i + 1);
-      return v;
+  static std::string type_name(const toml::node& node) {
+    switch (node.type()) {
+      case toml::node_type::table:
+        return "a table";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a number";
+      case toml::node_type::boolean:
+        return "a boolean";
+      default:
+        return "a date or time";
     }
-    std::size_t i = 0;
-    while (i < rest.size() && rest[i] != ' ' && rest[i] != '\t' && rest[i] != '#') ++i;
-    std::string_view word = rest.substr(0, i);
-    if (word == "true" || word == "false")
-      fail("booleans are not accepted here; write a size or \"leak\"/\"any\" in quotes");
-    std::string digits;
-    for (char c : word)
-      if (c != '_') digits += c;
-    char* end = nullptr;
-    errno = 0;
-    v.number = digits.empty() ? 0 : std::strtod(digits.c_str(), &end);
-    bool plain =
-        !digits.empty() && digits.find_first_not_of("0123456789.eE+-") == std::string::npos;
-    if (!plain || end != digits.c_str() + digits.size() || errno != 0 || !std::isfinite(v.number))
-      fail(fmt::format("'{}' is not a number or a quoted string (sizes go in quotes: \"16KiB\")",
-                       shown(word)));
-    if (v.number < 0) fail(fmt::format("'{}' must not be negative", shown(word)));
-    v.text = std::string(word);
-    rest.remove_prefix(i);
-    return v;
   }
 
-  // A size in bytes: a number, or a string like "16KiB", optionally ending in "/<unit>".
-  double size(const std::string& key, const Value& v,
-              std::initializer_list<std::string_view> units) {
-    if (!v.is_string) return v.number;
-    std::string_view text = v.text;
-    if (auto slash = text.find('/'); slash != std::string_view::npos) {
-      std::string_view unit = text.substr(slash + 1);
+  // A size in bytes: a non-negative number, or a string like "16KiB", optionally ending in
+  // "/<unit>".
+  double size(const std::string& key, const toml::node& node,
+              std::initializer_list<std::string_view> units) const {
+    if (auto i = node.value<std::int64_t>(); i && node.is_integer()) {
+      if (*i < 0) fail(node, fmt::format("{}: {} must not be negative", key, *i));
+      return static_cast<double>(*i);
+    }
+    if (node.is_floating_point()) {
+      double d = *node.value<double>();
+      if (!std::isfinite(d) || d < 0)
+        fail(node, fmt::format("{}: {} must be a finite, non-negative number", key, d));
+      return d;
+    }
+    const std::string* text = node.is_string() ? &node.as_string()->get() : nullptr;
+    if (!text)
+      fail(node, fmt::format("{}: expected a size such as \"16KiB\" or a number of bytes, not {}",
+                             key, type_name(node)));
+    std::string_view value = *text;
+    if (auto slash = value.find('/'); slash != std::string_view::npos) {
+      std::string_view unit = value.substr(slash + 1);
       if (std::find(units.begin(), units.end(), unit) == units.end())
-        fail(fmt::format("{}: '{}' has an unexpected unit after '/'", key, shown(v.text)));
-      text = text.substr(0, slash);
+        fail(node, fmt::format("{}: '{}' has an unexpected unit after '/'", key, shown(*text)));
+      value = value.substr(0, slash);
     }
     try {
-      return static_cast<double>(parse_size(text, key));
+      return static_cast<double>(parse_size(value, key));
     } catch (const InputError& e) {
-      fail(e.what());
+      fail(node, e.what());
     }
   }
 
-  void apply(const std::string& key, const Value& v) {
-    if (key == "max_growth") {
-      result_.max_growth_bytes_per_request = size(key, v, {"request", "req"});
-    } else if (key == "max_growth_rate") {
-      result_.max_growth_bytes_per_minute = size(key, v, {"minute", "min", "m"});
-    } else if (key == "max_peak") {
-      result_.max_peak_bytes = size(key, v, {});
-    } else if (key == "max_retained") {
-      if (!v.is_string) {
-        result_.max_retained_bytes = v.number;
-        return;
+  void read_thresholds(const toml::table& table, const std::string& prefix, Thresholds& into,
+                       bool skip_tables) const {
+    // toml++ rejects a key set twice; the same key spelt with '-' and '_' is caught here, at the
+    // later of its two lines (the table iterates in key order, not file order).
+    std::map<std::string, const toml::key*> seen;
+    for (auto&& [raw_key, node] : table) {
+      if (skip_tables && (node.is_table() || node.is_array_of_tables())) continue;
+      std::string key(raw_key.str());
+      std::replace(key.begin(), key.end(), '-', '_');
+      std::string shown_key = prefix + shown(raw_key.str());
+      auto [previous, inserted] = seen.emplace(key, &raw_key);
+      if (!inserted) {
+        const toml::key& later = previous->second->source().begin.line > raw_key.source().begin.line
+                                     ? *previous->second
+                                     : raw_key;
+        fail_at(later.source(), fmt::format("{}: set twice (as '-' and '_' spellings)",
+                                            prefix + shown(later.str())));
       }
-      try {
-        parse_retained_threshold(v.text, result_);
-      } catch (const InputError& e) {
-        fail(fmt::format("max_retained: {}", e.what()));
+      if (key == "max_growth") {
+        into.max_growth_bytes_per_request = size(shown_key, node, {"request", "req"});
+      } else if (key == "max_growth_rate") {
+        into.max_growth_bytes_per_minute = size(shown_key, node, {"minute", "min", "m"});
+      } else if (key == "max_peak") {
+        into.max_peak_bytes = size(shown_key, node, {});
+      } else if (key == "max_retained") {
+        if (const auto* text = node.as_string()) {
+          Thresholds parsed;
+          try {
+            parse_retained_threshold(text->get(), parsed);
+          } catch (const InputError& e) {
+            fail(node, fmt::format("{}: {}", shown_key, e.what()));
+          }
+          into.max_retained_bytes = parsed.max_retained_bytes;
+          into.max_retained_fraction_of_loaded = parsed.max_retained_fraction_of_loaded;
+        } else {
+          into.max_retained_bytes = size(shown_key, node, {});
+          into.max_retained_fraction_of_loaded.reset();
+        }
+      } else if (key == "fail_on") {
+        const auto* text = node.as_string();
+        auto parsed = text ? parse_fail_on(text->get()) : std::nullopt;
+        if (!parsed)
+          fail(node,
+               fmt::format("{}: fail_on must be \"leak\", \"any\" or \"none\", not {}", shown_key,
+                           text ? "'" + shown(text->get()) + "'" : type_name(node)));
+        into.fail_on = *parsed;
+      } else if (key == "allow_short") {
+        const auto* flag = node.as_boolean();
+        if (!flag)
+          fail(node, fmt::format("{}: expected true or false, not {}", shown_key, type_name(node)));
+        into.allow_short = flag->get();
+      } else {
+        fail_at(raw_key.source(),
+                fmt::format("unknown key '{}' (known: {})", shown_key, kKnownKeys));
       }
-    } else if (key == "fail_on") {
-      if (!v.is_string || (v.text != "leak" && v.text != "any" && v.text != "none"))
-        fail(fmt::format("fail_on must be \"leak\", \"any\" or \"none\", not '{}'", shown(v.text)));
-      result_.fail_on = v.text == "none" ? "" : v.text;
-    } else {
-      fail(
-          fmt::format("unknown key '{}' (known: max_growth, max_growth_rate, max_peak, "
-                      "max_retained, fail_on)",
-                      shown(key)));
     }
   }
 
   std::string origin_;
-  int line_ = 0;
-  bool in_gate_ = false;
-  std::set<std::string> seen_;
-  Thresholds result_;
 };
 
 }  // namespace
 
-Thresholds parse_thresholds_text(std::string_view text, const std::string& origin) {
-  return ThresholdsParser(origin).parse(text);
+const Thresholds& GateConfig::for_subject(const std::string& name) const {
+  auto it = per_arm.find(name);
+  return it == per_arm.end() ? defaults : it->second;
 }
 
-Thresholds load_thresholds_file(const std::string& path) {
+GateConfig parse_gate_config_text(std::string_view text, const std::string& origin) {
+  return ConfigReader(origin).read(text);
+}
+
+GateConfig load_gate_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(fmt::format("--config: cannot read '{}': {}", path, std::strerror(errno)));
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw InputError(fmt::format("--config: error reading '{}'", path));
-  return parse_thresholds_text(content.str(), path);
+  return parse_gate_config_text(content.str(), path);
 }
 
 }  // namespace infermem

@@ -16,14 +16,24 @@
 namespace infermem {
 namespace {
 
+// Fewer points than this: too-short, unless they already show a sustained rise.
 constexpr std::size_t kMinJudgedPoints = 10;
-constexpr double kWarmupMinFraction = 0.10;  // always dropped: the arena is still filling
-constexpr double kWarmupMaxFraction = 0.50;  // never dropped: at least half the series is judged
-constexpr double kTrendZ = 1.96;             // Mann-Kendall, two-sided 5%
-constexpr double kDetectSigmas = 3.0;        // a detectable rise over the judged window
+constexpr std::size_t kMinFitPoints = 3;        // a slope (and a smallest detectable rate)
+constexpr std::size_t kMinShortLeakPoints = 5;  // the fewest a sustained rise can show in
+constexpr double kWarmupMinFraction = 0.10;     // always dropped: the arena is still filling
+constexpr double kWarmupMaxFraction = 0.50;     // never dropped: at least half the series is judged
+constexpr double kTrendZ = 1.96;                // Mann-Kendall, two-sided 5%
+constexpr double kShortTrendZ = 2.58;           // on the points of a short window: two-sided 1%
+constexpr double kDetectSigmas = 3.0;           // a detectable rise over the judged window
 constexpr double kMeaningfulBytes = 1024.0 * 1024;  // smaller rises/retentions are not reported
 constexpr std::size_t kMaxBlocks = 20;
 constexpr std::size_t kMinTrendBlocks = 6;
+// A judged window shorter than this has no block trend test: Mann-Kendall runs on the points,
+// and a rise must show it flattened to be a plateau (else too-short).
+constexpr std::size_t kMinTrendPoints = 5 * kMinTrendBlocks;
+// A short window's rise flattened when the last half cannot have risen (upper bound of its
+// interval over its span) by more than this fraction of the whole rise.
+constexpr double kFlattenedFraction = 0.5;
 constexpr double kStepFitRatio = 0.8;  // a two-level fit this much tighter than the line: a step
 // Fragmentation must be material: the memory the allocator holds beyond live allocations (or that
 // malloc_trim gives back) must exceed max(8 MiB, 10% of the running level: the larger of the
@@ -134,6 +144,7 @@ std::size_t warmup_points(const std::vector<double>& x, const std::vector<double
   std::size_t n = y.size();
   auto min_cut = static_cast<std::size_t>(std::ceil(kWarmupMinFraction * static_cast<double>(n)));
   auto max_cut = static_cast<std::size_t>(kWarmupMaxFraction * static_cast<double>(n));
+  min_cut = std::min(min_cut, max_cut);
   std::size_t half = n / 2;
   SlopeFit late = stats::theil_sen(tail(x, half), tail(y, half));
   double late_slope = late.valid ? late.slope : 0.0;
@@ -159,6 +170,9 @@ struct Growth {
   double level_start = 0, level_end = 0, rise = 0;
   bool significant_slope = false;
   bool leak = false, grew = false;
+  bool short_window = false;     // fewer than kMinTrendPoints judged
+  bool trend_on_points = false;  // Mann-Kendall ran on the points (block_max = block_min)
+  bool flattened = false;        // short window: the rise is a step or its last half is flat
 };
 
 double residual_sigma(std::span<const double> x, std::span<const double> y, const SlopeFit& f) {
@@ -216,9 +230,15 @@ Growth analyse_growth(const Points& pts) {
   g.last_half = stats::theil_sen_blocked(x.subspan(g.judged / 2), y.subspan(g.judged / 2));
   auto bounds = stats::block_bounds(g.judged, std::min(kMaxBlocks, g.judged / 5));
   g.blocks = bounds.size() - 1;
-  if (g.blocks >= kMinTrendBlocks) {
+  g.short_window = g.blocks < kMinTrendBlocks;
+  if (!g.short_window) {
     g.block_max = stats::mann_kendall(stats::block_summary(y, bounds, BlockStat::kMax));
     g.block_min = stats::mann_kendall(stats::block_summary(y, bounds, BlockStat::kMin));
+  } else {
+    // Too few points for block extremes: the test on the points themselves (a short window has
+    // little room for the autocorrelation that makes it too eager on long series).
+    g.block_max = g.block_min = stats::mann_kendall(y);
+    g.trend_on_points = g.block_max.valid;
   }
   std::size_t split = 0;
   g.step_like = looks_like_step(x, y, g.fit, split);
@@ -234,13 +254,32 @@ Growth analyse_growth(const Points& pts) {
     g.level_end = stats::median(y.subspan(split));
   g.rise = g.level_end - g.level_start;
 
+  // On the points of a short window the test is two-sided 1%: at 5% one flat 10-point series in
+  // 10 read as a leak.
+  double trend_z = g.short_window ? kShortTrendZ : kTrendZ;
   g.significant_slope = g.fit.valid && g.fit.ci_low > 0 && g.fit.slope >= g.min_detectable &&
-                        g.block_max.valid && g.block_min.valid && g.block_max.z > kTrendZ &&
-                        g.block_min.z > kTrendZ;
+                        g.block_max.valid && g.block_min.valid && g.block_max.z > trend_z &&
+                        g.block_min.z > trend_z;
   bool sustained =
       g.last_half.valid && g.last_half.ci_low > 0 && g.last_half.slope >= 0.5 * g.fit.slope;
+  // A short window's last half has too few points for its own interval to exclude 0 (5 points:
+  // the second-smallest of 10 pairwise slopes); its rate must still be comparable.
+  if (g.short_window) sustained = g.last_half.valid && g.last_half.slope >= 0.5 * g.fit.slope;
   g.leak = g.significant_slope && sustained && !g.step_like;
   g.grew = g.rise > std::max(kDetectSigmas * g.sigma, kMeaningfulBytes);
+  // On a short window a step inflates the noise around the line as much as the step itself.
+  if (g.short_window && g.step_like && g.rise > kMeaningfulBytes) {
+    std::vector<double> around_levels(y.begin(), y.end());
+    double left = stats::median(y.first(split)), right = stats::median(y.subspan(split));
+    for (std::size_t i = 0; i < around_levels.size(); ++i)
+      around_levels[i] -= i < split ? left : right;
+    g.grew = g.rise > kDetectSigmas * stats::robust_sigma(around_levels);
+  }
+  if (g.short_window) {
+    double last_span = g.last_half.valid ? x.back() - x[g.judged / 2] : 0.0;
+    g.flattened = g.step_like || (g.last_half.valid &&
+                                  g.last_half.ci_high * last_span < kFlattenedFraction * g.rise);
+  }
   return g;
 }
 
@@ -270,7 +309,7 @@ std::optional<Points> in_use_points(const Points& pts) {
 }
 
 // Churn: one figure per load/infer/unload cycle.
-struct Churn {
+struct ChurnAnalysis {
   std::vector<double> per_cycle;
   std::string what;
   double slope_per_cycle = 0;
@@ -278,9 +317,9 @@ struct Churn {
   double retained = kAbsent;  // after unload minus baseline
 };
 
-std::optional<Churn> analyse_churn(const Series& series, const SeriesContext& context,
-                                   double threshold) {
-  Churn c;
+std::optional<ChurnAnalysis> analyse_churn(const Series& series, const SeriesContext& context,
+                                           double threshold) {
+  ChurnAnalysis c;
   std::vector<double> unloads;
   for (double v : context.after_unload_per_cycle_bytes)
     if (std::isfinite(v)) unloads.push_back(v);
@@ -310,99 +349,524 @@ std::optional<Churn> analyse_churn(const Series& series, const SeriesContext& co
   return c;
 }
 
+// ---- findings -> text: every evidence sentence is written here -------------------------------
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+std::string span_text(double span_minutes) {
+  return span_minutes < 1 ? fmt::format("{:.1f} s", 60 * span_minutes)
+                          : fmt::format("{:.1f} minutes", span_minutes);
+}
+
+std::string material_basis(double running_level) {
+  return fmt::format("max(8 MiB, 10% of the running level {})", format_bytes(running_level));
+}
+
+// ---- the rules: each appends findings; `implies` marks the ones that decide a kind ------------
+
+struct Findings {
+  std::vector<Finding> list;
+  void add(FindingDetail detail, std::optional<VerdictKind> implies = std::nullopt) {
+    list.push_back({std::move(detail), implies});
+  }
+  // The kind so far: the last finding that decides one (later rules refine earlier ones).
+  VerdictKind kind() const {
+    for (auto it = list.rbegin(); it != list.rend(); ++it)
+      if (it->implies) return *it->implies;
+    return VerdictKind::stable;
+  }
+};
+
+// The phase and warm-up cut, the slope with its interval, the trend test and the noise.
+void rule_growth(const Points& pts, const Growth& g, const std::string& source, Findings& f) {
+  f.add(finding::PointsJudged{g.judged, pts.with_current, pts.dropped_before_infer, g.warmup,
+                              source});
+  finding::GrowthFit fit{g.fit.slope, g.fit.ci_low, g.fit.ci_high, g.span, pts.unit()};
+  if (pts.per_request && pts.has_time) {
+    fit.slope_per_minute = g.fit_minutes.slope;
+    fit.span_minutes = g.span_minutes;
+  }
+  fit.interval_blocks = std::min(stats::kIntervalBlocks, g.judged / 3);
+  if (g.lag1 > 1.96 / std::sqrt(static_cast<double>(std::max<std::size_t>(1, fit.interval_blocks))))
+    fit.widened_lag1 = std::min(g.lag1, 0.9);
+  f.add(fit);
+  if (g.block_max.valid || g.trend_on_points)
+    f.add(finding::Trend{g.trend_on_points, g.trend_on_points ? g.judged : g.blocks, g.block_max.z,
+                         g.block_min.z, kTrendZ});
+  f.add(finding::Noise{g.sigma, g.min_detectable, kDetectSigmas, kMeaningfulBytes, pts.unit()});
+}
+
+// The series itself: leak (of current memory, or of live allocations RSS has not followed yet),
+// plateau (grew, then flattened, or a one-time step), or nothing (stable). A short window that
+// rose but cannot tell a leak from a plateau is too-short.
+void rule_series(const Points& pts, const Growth& g, const std::optional<Growth>& in_use_leak,
+                 const std::string& source, const std::string& name, Findings& f) {
+  const char* unit = pts.unit();
+  if (g.leak) {
+    f.add(finding::Sustained{g.last_half.slope, g.fit.slope, unit}, VerdictKind::leak);
+  } else if (in_use_leak) {
+    const Growth& gi = *in_use_leak;
+    f.add(finding::InUseLeak{gi.fit.slope, gi.fit.ci_low, gi.fit.ci_high, gi.span,
+                             gi.fit.slope * gi.span, gi.block_max.z, gi.block_min.z,
+                             gi.last_half.slope, gi.warmup, unit},
+          VerdictKind::leak);
+    f.add(finding::InUseLag{g.fit.slope, unit, source});
+    f.add(finding::InUseHeadroom{g.level_end, gi.level_end, gi.fit.slope, unit});
+  } else if (g.grew && g.short_window && !g.flattened) {
+    finding::TooShort t{g.judged,
+                        kMinTrendPoints,
+                        g.level_start,
+                        g.level_end,
+                        g.min_detectable,
+                        unit,
+                        source + " of '" + name + "'"};
+    t.rose_undecided = true;
+    f.add(t, VerdictKind::too_short);
+  } else if (g.grew) {
+    f.add(finding::PlateauLevel{g.level_start, g.level_end, g.rise, source}, VerdictKind::plateau);
+  }
+  if (g.significant_slope && !g.leak) {
+    if (g.step_like)
+      f.add(finding::Step{g.step_at});
+    else
+      f.add(finding::Decelerating{g.last_half.slope, unit});
+  }
+}
+
+// Churn: growth from cycle to cycle is a leak; a bounded offset above baseline is retention.
+void rule_churn(const Series& series, const SeriesContext& context, double meaningful,
+                Findings& f) {
+  auto churn = analyse_churn(series, context, meaningful);
+  if (!churn) return;
+  f.add(finding::Churn{churn->what, churn->per_cycle.size(), churn->per_cycle.front(),
+                       churn->per_cycle.back(), churn->slope_per_cycle});
+  if (churn->growing)
+    f.add(finding::ChurnGrowing{}, VerdictKind::leak);
+  else if (present(churn->retained) && churn->retained > meaningful &&
+           f.kind() != VerdictKind::leak)
+    f.add(finding::ChurnRetention{churn->retained, context.baseline_bytes},
+          VerdictKind::unload_retention);
+}
+
+// Fragmentation from the allocator's in-use bytes: current memory rose, live allocations did
+// not; the unexplained rise must be material and not first touch of allocated pages.
+void rule_allocator_held(const Points& pts, const Growth& g, double material, double running_level,
+                         Findings& f) {
+  VerdictKind kind = f.kind();
+  if (kind != VerdictKind::leak && kind != VerdictKind::plateau) return;
+  std::vector<double> in_use_x, in_use_y;
+  const auto& axis = pts.axis();
+  for (std::size_t i = g.warmup; i < pts.in_use.size(); ++i)
+    if (present(pts.in_use[i])) {
+      in_use_x.push_back(axis[i]);
+      in_use_y.push_back(pts.in_use[i]);
+    }
+  if (in_use_y.size() < std::max(kMinJudgedPoints, g.judged * 4 / 5)) return;
+  SlopeFit in_use_fit = stats::theil_sen(in_use_x, in_use_y);
+  double current_growth = kind == VerdictKind::leak ? g.fit.slope * g.span : g.rise;
+  double in_use_growth = in_use_y.back() - in_use_y.front();
+  if (in_use_fit.valid) in_use_growth = in_use_fit.slope * g.span;
+  if (kind == VerdictKind::plateau) {
+    std::vector<double> head;
+    for (std::size_t i = 0; i < std::min(pts.in_use.size(), std::max<std::size_t>(3, g.warmup / 2));
+         ++i)
+      if (present(pts.in_use[i])) head.push_back(pts.in_use[i]);
+    if (!head.empty())
+      in_use_growth = stats::median(tail(in_use_y, in_use_y.size() * 2 / 3)) - stats::median(head);
+  }
+  if (in_use_growth >= 0.25 * current_growth) return;
+  finding::AllocatorHeld held;
+  held.current_growth = current_growth;
+  held.in_use_growth = in_use_growth;
+  held.unexplained = current_growth - std::max(0.0, in_use_growth);
+  held.material = material;
+  held.running_level = running_level;
+  // First touch is not fragmentation: when the anonymous resident memory is still within what
+  // the allocator has handed out (an arena reserved at warm-up, then written into by larger
+  // shapes), RSS rose by touching allocated pages, not by holding freed ones.
+  std::vector<double> anon_last, in_use_last;
+  for (std::size_t i = pts.current.size() - std::max<std::size_t>(1, g.judged / 3);
+       i < pts.current.size(); ++i)
+    if (present(pts.anon[i]) && present(pts.in_use[i])) {
+      anon_last.push_back(pts.anon[i]);
+      in_use_last.push_back(pts.in_use[i]);
+    }
+  bool first_touch = anon_last.size() >= kMinJudgedPoints / 2 &&
+                     stats::median(anon_last) <= stats::median(in_use_last) + kFirstTouchSlackBytes;
+  using Outcome = finding::AllocatorHeld::Outcome;
+  if (held.unexplained > material && first_touch) {
+    held.outcome = Outcome::first_touch;
+    held.anon_level = stats::median(anon_last);
+    held.in_use_level = stats::median(in_use_last);
+    f.add(held);
+  } else if (held.unexplained > material) {
+    held.outcome = Outcome::fragmentation;
+    f.add(held, VerdictKind::fragmentation);
+  } else {
+    held.outcome = Outcome::below_threshold;
+    f.add(held);
+  }
+}
+
+// Fragmentation from unload and malloc_trim: what unload kept, trim gave back.
+void rule_trim(const SeriesContext& context, const Growth& rep, double meaningful, double material,
+               double running_level, Findings& f) {
+  if (!present(context.baseline_bytes) || !present(context.after_unload_bytes) ||
+      !present(context.after_trim_bytes))
+    return;
+  double retained = context.after_unload_bytes - context.baseline_bytes;
+  double given_back = context.after_unload_bytes - context.after_trim_bytes;
+  double left = context.after_trim_bytes - context.baseline_bytes;
+  VerdictKind kind = f.kind();
+  bool trim_explains =
+      retained > meaningful && given_back >= 0.5 * retained && given_back > material;
+  if (kind == VerdictKind::leak)
+    trim_explains = trim_explains && left < 0.5 * rep.fit.slope * rep.span;
+  if (trim_explains && kind != VerdictKind::fragmentation)
+    f.add(finding::TrimGaveBack{retained, given_back, material, running_level, true},
+          VerdictKind::fragmentation);
+  else if (!trim_explains && retained > meaningful && given_back >= 0.5 * retained &&
+           given_back <= material)
+    f.add(finding::TrimGaveBack{retained, given_back, material, running_level, false});
+}
+
+// A high-water mark that climbs while current memory does not.
+void rule_hwm(const Series& series, const Points& pts, const Growth& g, double meaningful,
+              Findings& f) {
+  VerdictKind kind = f.kind();
+  if (kind != VerdictKind::stable && kind != VerdictKind::plateau) return;
+  std::vector<double> hwm;
+  for (std::size_t i = g.warmup; i < pts.hwm.size(); ++i)
+    if (present(pts.hwm[i])) hwm.push_back(pts.hwm[i]);
+  if (hwm.size() < kMinJudgedPoints) return;
+  std::size_t decreases = 0;
+  for (std::size_t i = 1; i < hwm.size(); ++i) decreases += hwm[i] < hwm[i - 1];
+  auto bounds = stats::block_bounds(hwm.size(), 10);
+  auto maxima = stats::block_summary(hwm, bounds, BlockStat::kMax);
+  std::size_t rising = 0;
+  for (std::size_t k = 1; k < maxima.size(); ++k) rising += maxima[k] > maxima[k - 1];
+  double hwm_rise = hwm.back() - hwm.front();
+  double current_rise = std::max(0.0, g.fit.slope * g.span);
+  if (decreases == 0 && maxima.size() >= 2 && 10 * rising >= 6 * (maxima.size() - 1) &&
+      hwm_rise > meaningful && current_rise < 0.5 * hwm_rise)
+    f.add(finding::HwmRising{series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source, hwm_rise,
+                             current_rise},
+          VerdictKind::hwm_artifact);
+}
+
 void fill_catalogue(Verdict& v) {
   const Pattern& p = pattern_for(v.kind);
   v.causes = p.causes;
-  v.remediations = p.remediations;
-  std::string arms;
-  for (const auto& a : p.arms) arms += (arms.empty() ? "" : ",") + a;
-  v.remediations.push_back(
-      fmt::format("See the effect on your model: infermem soak MODEL.onnx --arms {}", arms));
+  v.remediations = remediation_texts(v.kind);
 }
 
-Verdict judge_hwm_only(const Series& series, std::size_t current_points) {
+// Decides the kind from the findings (the last one that decides a kind; stable when none does,
+// quoting the growth fit) and renders the evidence from them.
+Verdict conclude(Findings&& f) {
   Verdict v;
-  v.kind = "hwm-artifact";
+  v.findings = std::move(f.list);
+  for (std::size_t i = v.findings.size(); i-- > 0;)
+    if (v.findings[i].implies) {
+      v.kind = *v.findings[i].implies;
+      v.decisive = i;
+      break;
+    }
+  if (v.decisive == Verdict::kNoFinding)
+    for (std::size_t i = 0; i < v.findings.size(); ++i)
+      if (std::holds_alternative<finding::GrowthFit>(v.findings[i].detail)) v.decisive = i;
+  for (const auto& finding : v.findings) v.evidence.push_back(render_finding(finding));
+  fill_catalogue(v);
+  return v;
+}
+
+Verdict judge_hwm_only(const Series& series, std::size_t current_points,
+                       const SeriesContext& context) {
+  finding::HwmOnly h;
+  h.source = series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source;
   std::vector<double> hwm;
   for (const auto& p : series.points)
     if (std::isfinite(p.hwm_bytes)) hwm.push_back(p.hwm_bytes);
-  std::size_t decreases = 0;
-  for (std::size_t i = 1; i < hwm.size(); ++i) decreases += hwm[i] < hwm[i - 1];
-  std::string source = series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source;
-  v.evidence.push_back(fmt::format(
-      "Only a high-water mark is available ({}): {} points from {} to {}, {}.", source, hwm.size(),
-      format_bytes(hwm.front()), format_bytes(hwm.back()),
-      decreases == 0 ? "never decreasing" : fmt::format("decreasing {} times", decreases)));
-  if (current_points > 0)
-    v.evidence.push_back(
-        fmt::format("Only {} points carry current memory: too few to judge a trend (need {}).",
-                    current_points, kMinJudgedPoints));
-  v.evidence.push_back(
-      "A high-water mark only records the largest value so far: it cannot show a leak or its "
-      "absence, and no growth rate can be estimated from it.");
-  v.evidence.push_back(
-      "To judge a leak, record current memory over time: VmRSS per request or per invocation "
-      "(from inside the function), `infermem watch`, or `infermem soak` with the same model.");
-  fill_catalogue(v);
-  return v;
+  for (std::size_t i = 1; i < hwm.size(); ++i) h.decreases += hwm[i] < hwm[i - 1];
+  h.points = hwm.size();
+  h.first_bytes = hwm.front();
+  h.last_bytes = hwm.back();
+  h.current_points = current_points;
+  h.needed = kMinJudgedPoints;
+  Findings f;
+  f.add(h, VerdictKind::hwm_artifact);
+  if (context.injected_leak) f.add(finding::InjectedLeak{});
+  return conclude(std::move(f));
 }
 
-Verdict judge_too_few(const Series& series, std::size_t points) {
-  Verdict v;
-  v.kind = "stable";
-  v.evidence.push_back(fmt::format(
-      "Could not judge '{}': {} points carry current memory after the warm phase, {} are needed. "
-      "Reported as stable with no detectable rate: record a longer series.",
-      series.name, points, kMinJudgedPoints));
-  fill_catalogue(v);
-  return v;
-}
-
-void describe_growth(const Points& pts, const Growth& g, const std::string& source,
-                     std::vector<std::string>& out) {
-  const char* unit = pts.unit();
-  out.push_back(fmt::format(
-      "Judged {} of {} points of current memory ({}): {} before the first 'infer' phase and {} "
-      "warm-up points dropped (until the level stabilised; at least 10%, at most half).",
-      g.judged, pts.with_current, source, pts.dropped_before_infer, g.warmup));
-  out.push_back(fmt::format(
-      "Growth after warm-up: {} (95% CI {} .. {}) by Theil-Sen over {:.0f} {}s{}. The interval "
-      "is Sen's on {} block medians{}, so autocorrelated readings do not narrow it.",
-      per(g.fit.slope, unit), format_bytes(g.fit.ci_low), format_bytes(g.fit.ci_high), g.span, unit,
-      pts.per_request && pts.has_time
-          ? fmt::format("; {} over {}", per(g.fit_minutes.slope, "minute"),
-                        g.span_minutes < 1 ? fmt::format("{:.1f} s", 60 * g.span_minutes)
-                                           : fmt::format("{:.1f} minutes", g.span_minutes))
-          : std::string(),
-      std::min(stats::kIntervalBlocks, g.judged / 3),
-      g.lag1 > 1.96 / std::sqrt(static_cast<double>(std::min(stats::kIntervalBlocks, g.judged / 3)))
-          ? fmt::format(", widened for their lag-1 autocorrelation {:.2f}", std::min(g.lag1, 0.9))
-          : std::string()));
-  if (g.blocks >= kMinTrendBlocks)
-    out.push_back(fmt::format(
-        "Mann-Kendall on {} block maxima: z = {:.2f}; on block minima: z = {:.2f} (a trend needs "
-        "both above {:.2f}, so allocator sawtooth does not read as growth).",
-        g.blocks, g.block_max.z, g.block_min.z, kTrendZ));
-  out.push_back(fmt::format(
-      "Noise: {} residual sigma around the line; the smallest detectable growth is {} (the "
-      "largest of: a rise of {:.0f} sigma over the judged window, the CI half-width, and a rise of "
-      "{} over the window, below which growth is not called a leak).",
-      format_bytes(g.sigma), per(g.min_detectable, unit), kDetectSigmas,
-      format_bytes(kMeaningfulBytes)));
+void set_growth_figures(Verdict& v, const Points& pts, const Growth& rep) {
+  if (pts.per_request) {
+    v.growth_bytes_per_request = rep.fit.valid ? rep.fit.slope : kAbsent;
+    v.growth_ci_low_bytes_per_request = rep.fit.valid ? rep.fit.ci_low : kAbsent;
+    v.growth_ci_high_bytes_per_request = rep.fit.valid ? rep.fit.ci_high : kAbsent;
+    v.min_detectable_bytes_per_request = rep.min_detectable;
+  }
+  if (pts.has_time) {
+    v.growth_bytes_per_minute = rep.fit_minutes.valid ? rep.fit_minutes.slope : kAbsent;
+    v.growth_ci_low_bytes_per_minute = rep.fit_minutes.valid ? rep.fit_minutes.ci_low : kAbsent;
+    v.growth_ci_high_bytes_per_minute = rep.fit_minutes.valid ? rep.fit_minutes.ci_high : kAbsent;
+    v.min_detectable_bytes_per_minute = rep.min_detectable_minutes;
+  }
 }
 
 }  // namespace
+
+std::string render_finding(const Finding& finding) {
+  using namespace finding;
+  return std::visit(
+      overloaded{
+          [](const TooShort& t) {
+            std::string detectable =
+                present(t.min_detectable)
+                    ? fmt::format(" The smallest leak it could have shown is {}.",
+                                  per(t.min_detectable, t.unit.c_str()))
+                    : std::string(" No growth rate can be estimated from so few points.");
+            if (t.rose_undecided)
+              return fmt::format(
+                  "Too short to judge: {} rose from {} to {} over {} judged points, too few to "
+                  "tell sustained growth from a plateau (a trend test on block extremes needs {} "
+                  "points).{} Record a longer series (more requests).",
+                  t.source, format_bytes(t.first_bytes), format_bytes(t.last_bytes), t.points,
+                  t.needed, detectable);
+            return fmt::format(
+                "Too short to judge {}: {} point{} carry current memory after the warm phase{}; a "
+                "verdict needs at least {} (or a rise sustained over at least {}).{} Record a "
+                "longer series (more requests).",
+                t.source, t.points, t.points == 1 ? "" : "s",
+                present(t.first_bytes) && t.points >= 2
+                    ? fmt::format(" (from {} to {})", format_bytes(t.first_bytes),
+                                  format_bytes(t.last_bytes))
+                    : std::string(),
+                t.needed, kMinShortLeakPoints, detectable);
+          },
+          [](const HwmOnly& h) {
+            std::string text = fmt::format(
+                "Only a high-water mark is available ({}): {} points from {} to {}, {}.", h.source,
+                h.points, format_bytes(h.first_bytes), format_bytes(h.last_bytes),
+                h.decreases == 0 ? "never decreasing"
+                                 : fmt::format("decreasing {} times", h.decreases));
+            if (h.current_points > 0)
+              text += fmt::format(
+                  " Only {} points carry current memory: too few to judge a trend (need {}).",
+                  h.current_points, h.needed);
+            return text +
+                   " A high-water mark only records the largest value so far: it cannot show a "
+                   "leak or its absence, and no growth rate can be estimated from it. To judge a "
+                   "leak, record current memory over time: VmRSS per request or per invocation "
+                   "(from inside the function), or `infermem soak` with the same model.";
+          },
+          [](const PointsJudged& p) {
+            return fmt::format(
+                "Judged {} of {} points of current memory ({}): {} before the first 'infer' "
+                "phase and {} warm-up points dropped (until the level stabilised; at least 10%, "
+                "at most half).",
+                p.judged, p.total, p.source, p.before_infer, p.warmup);
+          },
+          [](const GrowthFit& g) {
+            const char* unit = g.unit.c_str();
+            return fmt::format(
+                "Growth after warm-up: {} (95% CI {} .. {}) by Theil-Sen over {:.0f} {}s{}. The "
+                "interval is {}.",
+                per(g.slope, unit), format_bytes(g.ci_low), format_bytes(g.ci_high), g.span, unit,
+                present(g.slope_per_minute)
+                    ? fmt::format("; {} over {}", per(g.slope_per_minute, "minute"),
+                                  span_text(g.span_minutes))
+                    : std::string(),
+                g.interval_blocks >= stats::kMinIntervalBlocks
+                    ? fmt::format("Sen's on {} block medians{}, so autocorrelated readings do "
+                                  "not narrow it",
+                                  g.interval_blocks,
+                                  present(g.widened_lag1)
+                                      ? fmt::format(", widened for their lag-1 autocorrelation "
+                                                    "{:.2f}",
+                                                    g.widened_lag1)
+                                      : std::string())
+                    : std::string("Sen's on the points themselves (too few for block medians)"));
+          },
+          [](const Trend& t) {
+            if (t.on_points)
+              return fmt::format(
+                  "Mann-Kendall on the {} judged points: z = {:.2f} (a trend needs above {:.2f}; "
+                  "too few points for the test on block extremes, which needs {}).",
+                  t.blocks, t.z_max, t.z_needed, kMinTrendPoints);
+            return fmt::format(
+                "Mann-Kendall on {} block maxima: z = {:.2f}; on block minima: z = {:.2f} (a "
+                "trend needs both above {:.2f}, so allocator sawtooth does not read as growth).",
+                t.blocks, t.z_max, t.z_min, t.z_needed);
+          },
+          [](const Noise& n) {
+            return fmt::format(
+                "Noise: {} residual sigma around the line; the smallest detectable growth is {} "
+                "(the largest of: a rise of {:.0f} sigma over the judged window, the CI "
+                "half-width, and a rise of {} over the window, below which growth is not called "
+                "a leak).",
+                format_bytes(n.sigma), per(n.min_detectable, n.unit.c_str()), n.detect_sigmas,
+                format_bytes(n.floor_bytes));
+          },
+          [](const Sustained& s) {
+            return fmt::format(
+                "The growth is sustained: the last half grows at {} ({:.0f}% of the whole "
+                "window's rate).",
+                per(s.last_half_slope, s.unit.c_str()), 100.0 * s.last_half_slope / s.whole_slope);
+          },
+          [](const InUseLeak& l) {
+            const char* unit = l.unit.c_str();
+            return fmt::format(
+                "The leak is in the allocator's in-use bytes (live allocations): they grow at {} "
+                "(95% CI {} .. {}) by Theil-Sen over {:.0f} {}s after {} warm-up points, +{} over "
+                "the judged window; block maxima and minima trend up (z = {:.2f}, {:.2f}); the "
+                "last half grows at {}; not a step. The reported growth figures are the in-use "
+                "bytes' rates.",
+                per(l.slope, unit), format_bytes(l.ci_low), format_bytes(l.ci_high), l.span, unit,
+                l.warmup, format_bytes(l.rise), l.z_max, l.z_min, per(l.last_half_slope, unit));
+          },
+          [](const InUseLag& l) {
+            return fmt::format(
+                "Current memory ({}) has not followed yet ({}): freed heap the process already "
+                "holds is being reused for the leaked allocations, so RSS stays flat until that "
+                "free heap is used up, then rises at the leak's rate.",
+                l.source, per(l.current_slope, l.unit.c_str()));
+          },
+          [](const InUseHeadroom& h) {
+            double gap = h.current_level - h.in_use_level;
+            if (h.rate > 0 && gap > 0)
+              return fmt::format(
+                  "Current memory ({}) is {} above the in-use bytes ({}): at {} RSS must start "
+                  "rising within at most ~{:.0f} more {}s. An upper bound: that gap also holds "
+                  "code, stacks and other memory that is not free heap (malloc's free bytes are "
+                  "not in this series).",
+                  format_bytes(h.current_level), format_bytes(gap), format_bytes(h.in_use_level),
+                  per(h.rate, h.unit.c_str()), gap / h.rate, h.unit);
+            return fmt::format(
+                "The in-use bytes ({}) already exceed current memory ({}: allocated pages not "
+                "all touched yet), so RSS can start rising at any time; no estimate of when.",
+                format_bytes(h.in_use_level), format_bytes(h.current_level));
+          },
+          [](const PlateauLevel& p) {
+            return fmt::format(
+                "The level rose from {} to {} (+{}) and then flattened: plateau at {} (median of "
+                "the last third; {}).",
+                format_bytes(p.level_start), format_bytes(p.level_end), format_bytes(p.rise),
+                format_bytes(p.level_end), p.source);
+          },
+          [](const Step& s) {
+            return fmt::format(
+                "The rise is a one-time step near point {} (a two-level fit explains it better "
+                "than a line), not sustained growth.",
+                s.at);
+          },
+          [](const Decelerating& d) {
+            return fmt::format("The growth decelerates: the last half grows at only {}.",
+                               per(d.last_half_slope, d.unit.c_str()));
+          },
+          [](const Churn& c) {
+            return fmt::format("{} over {} cycles: {} .. {}; {} per cycle by Theil-Sen.", c.what,
+                               c.cycles, format_bytes(c.first), format_bytes(c.last),
+                               format_bytes(c.slope_per_cycle));
+          },
+          [](const ChurnGrowing&) {
+            return std::string(
+                "Memory grows from cycle to cycle: unloading does not give it back.");
+          },
+          [](const ChurnRetention& r) {
+            return fmt::format(
+                "After unload memory sits {} above the baseline ({}), but per-cycle growth is not "
+                "significant (bounded).",
+                format_bytes(r.retained), format_bytes(r.baseline));
+          },
+          [](const AllocatorHeld& h) {
+            switch (h.outcome) {
+              case AllocatorHeld::Outcome::first_touch:
+                return fmt::format(
+                    "Current memory rose {} while the allocator's in-use bytes rose {}, but "
+                    "anonymous resident memory ({}) stays within what is allocated ({}): pages of "
+                    "allocated buffers (e.g. an arena reserved during warm-up) touched for the "
+                    "first time by larger inputs, not freed memory held by the allocator.",
+                    format_bytes(h.current_growth), format_bytes(h.in_use_growth),
+                    format_bytes(h.anon_level), format_bytes(h.in_use_level));
+              case AllocatorHeld::Outcome::fragmentation:
+                return fmt::format(
+                    "Current memory rose {} while the allocator's in-use bytes rose {}: the "
+                    "growth is held by the allocator, not by live allocations ({} unexplained, "
+                    "above the {} materiality threshold: {}).",
+                    format_bytes(h.current_growth), format_bytes(h.in_use_growth),
+                    format_bytes(h.unexplained), format_bytes(h.material),
+                    material_basis(h.running_level));
+              case AllocatorHeld::Outcome::below_threshold:
+                break;
+            }
+            return fmt::format(
+                "Current memory rose {} while the allocator's in-use bytes rose {}; the {} the "
+                "allocator holds beyond live allocations is below the {} materiality threshold "
+                "for fragmentation ({}).",
+                format_bytes(h.current_growth), format_bytes(h.in_use_growth),
+                format_bytes(h.unexplained), format_bytes(h.material),
+                material_basis(h.running_level));
+          },
+          [](const TrimGaveBack& t) {
+            if (t.is_material)
+              return fmt::format(
+                  "After unload {} stayed above the baseline; malloc_trim gave back {} ({:.0f}%): "
+                  "freed memory the allocator kept, not live objects.",
+                  format_bytes(t.retained), format_bytes(t.given_back),
+                  100.0 * t.given_back / t.retained);
+            return fmt::format(
+                "After unload {} stayed above the baseline and malloc_trim gave back {}: below "
+                "the {} materiality threshold for fragmentation ({}).",
+                format_bytes(t.retained), format_bytes(t.given_back), format_bytes(t.material),
+                material_basis(t.running_level));
+          },
+          [](const HwmRising& h) {
+            return fmt::format(
+                "The high-water mark ({}) rose {} and never fell, while current memory rose {}: a "
+                "high-water mark cannot show a leak or its absence; judge current memory.",
+                h.source, format_bytes(h.hwm_rise), format_bytes(h.current_rise));
+          },
+          [](const InjectedLeak&) {
+            return std::string("This run injected a leak on purpose (soak --inject-leak).");
+          },
+      },
+      finding.detail);
+}
 
 Verdict judge(const Series& series, const SeriesContext& context) {
   Points pts = extract(series);
   bool has_hwm = std::any_of(series.points.begin(), series.points.end(),
                              [](const SeriesPoint& p) { return std::isfinite(p.hwm_bytes); });
-  if (pts.current.size() < kMinJudgedPoints) {
-    return has_hwm ? judge_hwm_only(series, pts.current.size())
-                   : judge_too_few(series, pts.current.size());
-  }
+  std::size_t n = pts.current.size();
+  if (n < kMinJudgedPoints && has_hwm) return judge_hwm_only(series, n, context);
   std::string source = series.current_source.empty() ? "current_bytes" : series.current_source;
-  Growth g = analyse_growth(pts);
+  std::optional<Growth> growth;
+  if (n >= kMinFitPoints) growth = analyse_growth(pts);
+  // Too short: fewer points than a verdict needs, unless they already show a sustained rise.
+  if (n < kMinJudgedPoints && !(growth && growth->leak)) {
+    finding::TooShort t;
+    t.points = n;
+    t.needed = kMinJudgedPoints;
+    t.unit = pts.unit();
+    t.source = fmt::format("'{}' ({})", series.name, source);
+    if (n > 0) {
+      t.first_bytes = pts.current.front();
+      t.last_bytes = pts.current.back();
+    }
+    if (growth && growth->fit.valid) t.min_detectable = growth->min_detectable;
+    Findings f;
+    f.add(t, VerdictKind::too_short);
+    if (context.injected_leak) f.add(finding::InjectedLeak{});
+    Verdict v = conclude(std::move(f));
+    if (growth) set_growth_figures(v, pts, *growth);
+    return v;
+  }
+  const Growth& g = *growth;
   // A leak of live allocations that RSS does not show yet (freed heap being reused).
   std::optional<Growth> in_use_leak;
   if (!g.leak)
@@ -411,221 +875,27 @@ Verdict judge(const Series& series, const SeriesContext& context) {
       if (gi.leak) in_use_leak = gi;
     }
   const Growth& rep = in_use_leak ? *in_use_leak : g;  // the figures the verdict reports
-  Verdict v;
-  describe_growth(pts, g, source, v.evidence);
-  if (pts.per_request) {
-    v.growth_bytes_per_request = rep.fit.slope;
-    v.growth_ci_low_bytes_per_request = rep.fit.ci_low;
-    v.growth_ci_high_bytes_per_request = rep.fit.ci_high;
-    v.min_detectable_bytes_per_request = rep.min_detectable;
-  }
-  if (pts.has_time) {
-    v.growth_bytes_per_minute = rep.fit_minutes.slope;
-    v.growth_ci_low_bytes_per_minute = rep.fit_minutes.ci_low;
-    v.growth_ci_high_bytes_per_minute = rep.fit_minutes.ci_high;
-    v.min_detectable_bytes_per_minute = rep.min_detectable_minutes;
-  }
   double meaningful = std::max(kDetectSigmas * g.sigma, kMeaningfulBytes);
+  // Fragmentation must be material; the level the process runs at is the larger of the loaded
+  // level and the judged median.
+  double running_level = stats::median(tail(pts.current, g.warmup));
+  if (present(context.loaded_bytes)) running_level = std::max(running_level, context.loaded_bytes);
+  double material = std::max(kMaterialBytes, kMaterialFraction * running_level);
 
-  // 1. The series itself: leak, plateau (grew then flattened, or a one-time step), or stable.
-  if (g.leak) {
-    v.kind = "leak";
-    v.evidence.push_back(fmt::format(
-        "The growth is sustained: the last half grows at {} ({:.0f}% of the whole window's rate).",
-        per(g.last_half.slope, pts.unit()), 100.0 * g.last_half.slope / g.fit.slope));
-  } else if (in_use_leak) {
-    const Growth& gi = *in_use_leak;
-    const char* unit = pts.unit();
-    v.kind = "leak";
-    v.evidence.push_back(fmt::format(
-        "The leak is in the allocator's in-use bytes (live allocations): they grow at {} (95% CI "
-        "{} .. {}) by Theil-Sen over {:.0f} {}s after {} warm-up points, +{} over the judged "
-        "window; block maxima and minima trend up (z = {:.2f}, {:.2f}); the last half grows at "
-        "{}; not a step. The reported growth figures are the in-use bytes' rates.",
-        per(gi.fit.slope, unit), format_bytes(gi.fit.ci_low), format_bytes(gi.fit.ci_high), gi.span,
-        unit, gi.warmup, format_bytes(gi.fit.slope * gi.span), gi.block_max.z, gi.block_min.z,
-        per(gi.last_half.slope, unit)));
-    v.evidence.push_back(fmt::format(
-        "Current memory ({}) has not followed yet ({}): freed heap the process already holds is "
-        "being reused for the leaked allocations, so RSS stays flat until that free heap is used "
-        "up, then rises at the leak's rate.",
-        source, per(g.fit.slope, unit)));
-    double gap = g.level_end - gi.level_end;
-    if (gi.fit.slope > 0 && gap > 0)
-      v.evidence.push_back(fmt::format(
-          "Current memory ({}) is {} above the in-use bytes ({}): at {} RSS must start rising "
-          "within at most ~{:.0f} more {}s. An upper bound: that gap also holds code, stacks and "
-          "other memory that is not free heap (malloc's free bytes are not in this series).",
-          format_bytes(g.level_end), format_bytes(gap), format_bytes(gi.level_end),
-          per(gi.fit.slope, unit), gap / gi.fit.slope, unit));
-    else
-      v.evidence.push_back(fmt::format(
-          "The in-use bytes ({}) already exceed current memory ({}: allocated pages not all "
-          "touched yet), so RSS can start rising at any time; no estimate of when.",
-          format_bytes(gi.level_end), format_bytes(g.level_end)));
-  } else if (g.grew) {
-    v.kind = "plateau";
-    v.plateau_level_bytes = g.level_end;
-    v.evidence.push_back(fmt::format(
-        "The level rose from {} to {} (+{}) and then flattened: plateau at {} (median of the last "
-        "third; {}).",
-        format_bytes(g.level_start), format_bytes(g.level_end), format_bytes(g.rise),
-        format_bytes(g.level_end), source));
-  } else {
-    v.kind = "stable";
-  }
-  if (g.significant_slope && !g.leak)
-    v.evidence.push_back(
-        g.step_like
-            ? fmt::format("The rise is a one-time step near point {} (a two-level fit explains it "
-                          "better than a line), not sustained growth.",
-                          g.step_at)
-            : fmt::format("The growth decelerates: the last half grows at only {}.",
-                          per(g.last_half.slope, pts.unit())));
-
-  // 2. Churn: growth from cycle to cycle is a leak; a bounded offset above baseline is retention.
-  if (auto churn = analyse_churn(series, context, meaningful)) {
-    v.evidence.push_back(
-        fmt::format("{} over {} cycles: {} .. {}; {} per cycle by Theil-Sen.", churn->what,
-                    churn->per_cycle.size(), format_bytes(churn->per_cycle.front()),
-                    format_bytes(churn->per_cycle.back()), format_bytes(churn->slope_per_cycle)));
-    if (churn->growing) {
-      v.kind = "leak";
-      v.evidence.push_back("Memory grows from cycle to cycle: unloading does not give it back.");
-    } else if (present(churn->retained) && churn->retained > meaningful && v.kind != "leak") {
-      v.kind = "unload-retention";
-      v.evidence.push_back(fmt::format(
-          "After unload memory sits {} above the baseline ({}), but per-cycle growth is not "
-          "significant (bounded).",
-          format_bytes(churn->retained), format_bytes(context.baseline_bytes)));
-    }
-  }
-
-  // 3. Fragmentation: the allocator handed out no more, or malloc_trim gives it back; either
-  // must be material.
-  // The level the process runs at: the larger of the loaded level and the judged median.
-  double reference_level = stats::median(tail(pts.current, g.warmup));
-  if (present(context.loaded_bytes))
-    reference_level = std::max(reference_level, context.loaded_bytes);
-  double material = std::max(kMaterialBytes, kMaterialFraction * reference_level);
-  std::string material_basis =
-      fmt::format("max(8 MiB, 10% of the running level {})", format_bytes(reference_level));
-  std::vector<double> in_use_x, in_use_y;
-  const auto& axis = pts.axis();
-  for (std::size_t i = g.warmup; i < pts.in_use.size(); ++i)
-    if (present(pts.in_use[i])) {
-      in_use_x.push_back(axis[i]);
-      in_use_y.push_back(pts.in_use[i]);
-    }
-  if (!in_use_leak && in_use_y.size() >= std::max(kMinJudgedPoints, g.judged * 4 / 5) &&
-      (v.kind == "leak" || v.kind == "plateau")) {
-    SlopeFit in_use_fit = stats::theil_sen(in_use_x, in_use_y);
-    double current_growth = v.kind == "leak" ? g.fit.slope * g.span : g.rise;
-    double in_use_growth = in_use_y.back() - in_use_y.front();
-    if (in_use_fit.valid) in_use_growth = in_use_fit.slope * g.span;
-    if (v.kind == "plateau") {
-      std::vector<double> head;
-      for (std::size_t i = 0;
-           i < std::min(pts.in_use.size(), std::max<std::size_t>(3, g.warmup / 2)); ++i)
-        if (present(pts.in_use[i])) head.push_back(pts.in_use[i]);
-      if (!head.empty())
-        in_use_growth =
-            stats::median(tail(in_use_y, in_use_y.size() * 2 / 3)) - stats::median(head);
-    }
-    if (in_use_growth < 0.25 * current_growth) {
-      double unexplained = current_growth - std::max(0.0, in_use_growth);
-      // First touch is not fragmentation: when the anonymous resident memory is still within
-      // what the allocator has handed out (an arena reserved at warm-up, then written into by
-      // larger shapes), RSS rose by touching allocated pages, not by holding freed ones.
-      std::vector<double> anon_last, in_use_last;
-      for (std::size_t i = pts.current.size() - std::max<std::size_t>(1, g.judged / 3);
-           i < pts.current.size(); ++i)
-        if (present(pts.anon[i]) && present(pts.in_use[i])) {
-          anon_last.push_back(pts.anon[i]);
-          in_use_last.push_back(pts.in_use[i]);
-        }
-      bool first_touch =
-          anon_last.size() >= kMinJudgedPoints / 2 &&
-          stats::median(anon_last) <= stats::median(in_use_last) + kFirstTouchSlackBytes;
-      if (unexplained > material && first_touch) {
-        v.evidence.push_back(fmt::format(
-            "Current memory rose {} while the allocator's in-use bytes rose {}, but anonymous "
-            "resident memory ({}) stays within what is allocated ({}): pages of allocated "
-            "buffers (e.g. an arena reserved during warm-up) touched for the first time by "
-            "larger inputs, not freed memory held by the allocator.",
-            format_bytes(current_growth), format_bytes(in_use_growth),
-            format_bytes(stats::median(anon_last)), format_bytes(stats::median(in_use_last))));
-      } else if (unexplained > material) {
-        v.kind = "fragmentation";
-        v.evidence.push_back(fmt::format(
-            "Current memory rose {} while the allocator's in-use bytes rose {}: the growth is "
-            "held by the allocator, not by live allocations ({} unexplained, above the {} "
-            "materiality threshold: {}).",
-            format_bytes(current_growth), format_bytes(in_use_growth), format_bytes(unexplained),
-            format_bytes(material), material_basis));
-      } else {
-        v.evidence.push_back(fmt::format(
-            "Current memory rose {} while the allocator's in-use bytes rose {}; the {} the "
-            "allocator holds beyond live allocations is below the {} materiality threshold for "
-            "fragmentation ({}).",
-            format_bytes(current_growth), format_bytes(in_use_growth), format_bytes(unexplained),
-            format_bytes(material), material_basis));
-      }
-    }
-  }
-  if (present(context.baseline_bytes) && present(context.after_unload_bytes) &&
-      present(context.after_trim_bytes)) {
-    double retained = context.after_unload_bytes - context.baseline_bytes;
-    double given_back = context.after_unload_bytes - context.after_trim_bytes;
-    double left = context.after_trim_bytes - context.baseline_bytes;
-    bool trim_explains =
-        retained > meaningful && given_back >= 0.5 * retained && given_back > material;
-    if (v.kind == "leak") trim_explains = trim_explains && left < 0.5 * rep.fit.slope * rep.span;
-    if (trim_explains && v.kind != "fragmentation") {
-      v.kind = "fragmentation";
-      v.evidence.push_back(fmt::format(
-          "After unload {} stayed above the baseline; malloc_trim gave back {} ({:.0f}%): freed "
-          "memory the allocator kept, not live objects.",
-          format_bytes(retained), format_bytes(given_back), 100.0 * given_back / retained));
-    } else if (!trim_explains && retained > meaningful && given_back >= 0.5 * retained &&
-               given_back <= material) {
-      v.evidence.push_back(fmt::format(
-          "After unload {} stayed above the baseline and malloc_trim gave back {}: below the {} "
-          "materiality threshold for fragmentation ({}).",
-          format_bytes(retained), format_bytes(given_back), format_bytes(material),
-          material_basis));
-    }
-  }
-
-  // 4. A high-water mark that climbs while current memory does not.
-  if ((v.kind == "stable" || v.kind == "plateau") && has_hwm) {
-    std::vector<double> hwm;
-    for (std::size_t i = g.warmup; i < pts.hwm.size(); ++i)
-      if (present(pts.hwm[i])) hwm.push_back(pts.hwm[i]);
-    if (hwm.size() >= kMinJudgedPoints) {
-      std::size_t decreases = 0;
-      for (std::size_t i = 1; i < hwm.size(); ++i) decreases += hwm[i] < hwm[i - 1];
-      auto bounds = stats::block_bounds(hwm.size(), 10);
-      auto maxima = stats::block_summary(hwm, bounds, BlockStat::kMax);
-      std::size_t rising = 0;
-      for (std::size_t k = 1; k < maxima.size(); ++k) rising += maxima[k] > maxima[k - 1];
-      double hwm_rise = hwm.back() - hwm.front();
-      double current_rise = std::max(0.0, g.fit.slope * g.span);
-      if (decreases == 0 && maxima.size() >= 2 && 10 * rising >= 6 * (maxima.size() - 1) &&
-          hwm_rise > meaningful && current_rise < 0.5 * hwm_rise) {
-        v.kind = "hwm-artifact";
-        v.plateau_level_bytes = kAbsent;
-        v.evidence.push_back(fmt::format(
-            "The high-water mark ({}) rose {} and never fell, while current memory rose {}: a "
-            "high-water mark cannot show a leak or its absence; judge current memory.",
-            series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source, format_bytes(hwm_rise),
-            format_bytes(current_rise)));
-      }
-    }
-  }
-  if (context.injected_leak)
-    v.evidence.push_back("This run injected a leak on purpose (soak --inject-leak).");
-  fill_catalogue(v);
+  Findings f;
+  rule_growth(pts, g, source, f);
+  rule_series(pts, g, in_use_leak, source, series.name, f);
+  rule_churn(series, context, meaningful, f);
+  if (!in_use_leak) rule_allocator_held(pts, g, material, running_level, f);
+  rule_trim(context, rep, meaningful, material, running_level, f);
+  if (has_hwm) rule_hwm(series, pts, g, meaningful, f);
+  if (context.injected_leak) f.add(finding::InjectedLeak{});
+  bool plateau_found = std::any_of(f.list.begin(), f.list.end(), [](const Finding& x) {
+    return std::holds_alternative<finding::PlateauLevel>(x.detail);
+  });
+  Verdict v = conclude(std::move(f));
+  set_growth_figures(v, pts, rep);
+  if (plateau_found && v.kind != VerdictKind::hwm_artifact) v.plateau_level_bytes = g.level_end;
   return v;
 }
 

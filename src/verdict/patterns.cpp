@@ -1,20 +1,23 @@
 #include "verdict/patterns.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 namespace infermem {
 
 const std::vector<Pattern>& pattern_catalogue() {
   static const std::vector<Pattern> catalogue = {
-      {"stable",
+      {VerdictKind::stable,
        "After warm-up the level has no significant trend: Theil-Sen slope's interval covers 0 or "
        "block maxima/minima show no Mann-Kendall trend.",
        {"Nothing is accumulating at a rate this run could detect (see the smallest detectable "
         "rate)."},
        {"Keep the soak in CI as a regression gate; lengthen it (more requests) to lower the "
         "smallest detectable rate."},
-       {"ort-default"}},
-      {"plateau",
+       {"ort-default"},
+       {}},
+      {VerdictKind::plateau,
        "Grew, then flattened: the slope of the last part is ~0 while the start rose to a level.",
        {"ONNX Runtime's CPU arena growing to the largest working set it has seen "
         "(arena_extend_strategy kNextPowerOfTwo rounds each extension up)",
@@ -29,8 +32,9 @@ const std::vector<Pattern>& pattern_catalogue() {
         "Bound input shapes (pad or bucket sequence lengths) so the arena and mem pattern plans "
         "stop growing",
         "Bound caches by bytes, not by count (infermem's budget cache)"},
-       {"ort-default", "no-arena", "arena-shrink", "arena_extend=same", "lean"}},
-      {"leak",
+       {"ort-default", "no-arena", "arena-shrink", "lean"},
+       {"arena-same:arena_extend=same"}},
+      {VerdictKind::leak,
        "Sustained growth after warm-up: significant Theil-Sen slope, rising block maxima AND "
        "minima, and the last half grows at a comparable rate.",
        {"Objects kept alive per request: a Python list/dict appended to, references held by "
@@ -44,10 +48,13 @@ const std::vector<Pattern>& pattern_catalogue() {
        {"Find the growing object: tracemalloc / memray (Python), heaptrack (native)",
         "Create sessions once and reuse them; release OrtValues and IO bindings after each run",
         "Bound every cache (maxsize, or bytes)",
-        "Gate CI on --max-growth / --fail-on leak so the leak cannot return",
-        "Compare with --inject-leak to see the smallest leak this model and machine reveal"},
-       {"ort-default", "no-arena", "jemalloc"}},
-      {"fragmentation",
+        "Gate CI so the leak cannot return: infermem soak MODEL.onnx --fail-on leak "
+        "--max-growth 16KiB",
+        "See the smallest leak this model and machine reveal: infermem soak MODEL.onnx "
+        "--inject-leak 16KiB"},
+       {"ort-default", "no-arena", "jemalloc"},
+       {}},
+      {VerdictKind::fragmentation,
        "Resident memory grows or stays up while the allocator's in-use bytes do not, or "
        "malloc_trim gives most of the retention back.",
        {"glibc malloc keeping freed pages: top-of-heap not trimmed, holes between live chunks, "
@@ -64,9 +71,9 @@ const std::vector<Pattern>& pattern_catalogue() {
         "Disable the CPU arena and memory pattern (enable_cpu_mem_arena=False, "
         "enable_mem_pattern=False) and measure the latency cost",
         "Unload idle models; prefer fewer, longer-lived sessions over churn"},
-       {"no-arena-trim", "jemalloc", "mimalloc", "tcmalloc", "malloc_arena_max=2", "load=path",
-        "trim=on"}},
-      {"unload-retention",
+       {"ort-default", "no-arena-trim", "jemalloc", "mimalloc", "tcmalloc"},
+       {"arena-max-2:malloc_arena_max=2", "from-bytes:load=bytes", "trim:trim=on"}},
+      {VerdictKind::unload_retention,
        "Across load/infer/unload cycles, memory after unload sits above the baseline but does not "
        "grow from cycle to cycle.",
        {"Allocator caches (glibc arenas, jemalloc dirty pages) holding the freed session's memory",
@@ -79,8 +86,9 @@ const std::vector<Pattern>& pattern_catalogue() {
         "gc.collect()",
         "Load by path, not bytes; reuse one Ort::Env for the process",
         "If the retained amount is bounded and acceptable, budget for it (it is not a leak)"},
-       {"no-arena-trim", "trim=on", "jemalloc", "load=path", "env_allocator"}},
-      {"hwm-artifact",
+       {"ort-default", "no-arena-trim", "jemalloc"},
+       {"trim:trim=on", "from-bytes:load=bytes", "env-allocator:env_allocator=on"}},
+      {VerdictKind::hwm_artifact,
        "A high-water-mark series rises (it can never fall) while current memory does not, or only "
        "a high-water mark exists.",
        {"The figure watched is a high-water mark: VmHWM, ru_maxrss, cgroup max_usage_in_bytes, "
@@ -89,18 +97,47 @@ const std::vector<Pattern>& pattern_catalogue() {
         "once and it stays there"},
        {"Do not read a leak, or its absence, from a high-water mark: it only says the peak so far",
         "Measure current memory: VmRSS per request (or per invocation from inside the Lambda "
-        "handler), `infermem watch`, or `infermem soak` with the same model and traffic",
+        "handler), or `infermem soak` with the same model and traffic",
         "To lower the peak itself: load by path, bound input shapes, disable the arena for "
         "spiky workloads"},
-       {"ort-default", "load=path", "no-arena"}},
+       {"ort-default", "no-arena"},
+       {"from-bytes:load=bytes"}},
+      {VerdictKind::too_short,
+       "Fewer points than a verdict needs (10, or 30 judged points to tell a rise that continues "
+       "from one that flattened), and no sustained rise shown by the points there are.",
+       {"The run was stopped early, crashed, or served few requests (a short --requests or "
+        "--duration)",
+        "The recording kept only a few samples (a coarse sampling interval, a short CSV export)"},
+       {"Run more requests: infermem soak MODEL.onnx --requests 1000 (the smallest detectable "
+        "rate shrinks as the run gets longer)",
+        "In CI, a too-short verdict fails --fail-on leak|any; pass --allow-short to accept runs "
+        "that are short on purpose"},
+       {"ort-default"},
+       {}},
   };
   return catalogue;
 }
 
-const Pattern& pattern_for(const std::string& kind) {
+const Pattern& pattern_for(VerdictKind kind) {
   for (const auto& p : pattern_catalogue())
     if (p.kind == kind) return p;
-  throw std::out_of_range("no pattern for verdict kind '" + kind + "'");
+  throw std::out_of_range(fmt::format("no pattern for verdict kind '{}'", kind));
+}
+
+std::vector<std::string> remediation_texts(VerdictKind kind) {
+  const Pattern& p = pattern_for(kind);
+  std::vector<std::string> texts = p.remediations;
+  texts.push_back("See the effect on your model: " + p.soak_command("MODEL.onnx"));
+  return texts;
+}
+
+std::string Pattern::soak_command(const std::string& model) const {
+  std::string command = "infermem soak " + model;
+  std::string list;
+  for (const auto& a : arms) list += (list.empty() ? "" : ",") + a;
+  if (!list.empty()) command += " --arms " + list;
+  for (const auto& a : custom_arms) command += " --arm '" + a + "'";
+  return command;
 }
 
 }  // namespace infermem

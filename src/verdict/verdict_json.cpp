@@ -1,4 +1,4 @@
-// Verdict <-> JSON with PRODUCT.md's field names; NaN is written as null and read back as NaN.
+// Verdict <-> JSON (the kind by its name); NaN is written as null and read back as NaN.
 #include <fmt/format.h>
 
 #include "infermem/error.h"
@@ -46,7 +46,32 @@ std::vector<std::string> read_strings(const nlohmann::json& j, const char* key) 
   return out;
 }
 
+constexpr std::string_view kKindNames[] = {
+    "stable", "plateau", "leak", "fragmentation", "unload-retention", "hwm-artifact", "too-short"};
+
 }  // namespace
+
+std::string_view name(VerdictKind kind) {
+  auto i = static_cast<std::size_t>(kind);
+  return i < std::size(kKindNames) ? kKindNames[i] : "unknown";
+}
+
+std::optional<VerdictKind> parse_verdict_kind(std::string_view text) {
+  for (VerdictKind k : kVerdictKinds)
+    if (name(k) == text) return k;
+  return std::nullopt;
+}
+
+void to_json(nlohmann::json& j, VerdictKind kind) {
+  j = std::string(name(kind));
+}
+
+void from_json(const nlohmann::json& j, VerdictKind& kind) {
+  if (!j.is_string()) throw InputError("verdict: 'kind' is not a string");
+  auto parsed = parse_verdict_kind(j.get<std::string>());
+  if (!parsed) throw InputError(fmt::format("verdict: unknown kind '{}'", j.get<std::string>()));
+  kind = *parsed;
+}
 
 nlohmann::json Verdict::to_json() const {
   return {
@@ -69,10 +94,7 @@ nlohmann::json Verdict::to_json() const {
 Verdict Verdict::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InputError("verdict: not a JSON object");
   Verdict v;
-  if (j.contains("kind")) {
-    if (!j["kind"].is_string()) throw InputError("verdict: 'kind' is not a string");
-    v.kind = j["kind"].get<std::string>();
-  }
+  if (j.contains("kind")) v.kind = j["kind"].get<VerdictKind>();
   v.growth_bytes_per_request = read_number(j, "growth_bytes_per_request");
   read_interval(j, "growth_ci_bytes_per_request", v.growth_ci_low_bytes_per_request,
                 v.growth_ci_high_bytes_per_request);

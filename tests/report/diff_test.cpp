@@ -31,7 +31,7 @@ ArmSummary arm(const std::string& name, double loaded, double peak, double after
   a.memory.after_unload_bytes = after_unload * MiB;
   a.memory.retained_bytes = (after_unload - 30) * MiB;
   a.latency_ms.p50 = 1.5;
-  a.verdict.kind = "stable";
+  a.verdict.kind = VerdictKind::stable;
   return a;
 }
 
@@ -113,7 +113,7 @@ TEST(Diff, AnArmThatFailedOnlyInTheBaseRunIsShownNotGated) {
 
 TEST(Diff, ANewLeakVerdictIsARegression) {
   ArmSummary leaky = arm("ort-default", 40, 50, 45);
-  leaky.verdict.kind = "leak";
+  leaky.verdict.kind = VerdictKind::leak;
   RunDiff d = diff_runs(run({arm("ort-default", 40, 50, 45)}), run({leaky}), {});
   EXPECT_TRUE(d.regressed());
   EXPECT_THAT(reasons(d), HasSubstr("verdict leak in the new run (base: stable)"));

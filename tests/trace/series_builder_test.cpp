@@ -102,7 +102,7 @@ TEST(SeriesBuilder, ALongSeriesGetsTheVerdictAndRateOfTheWholeSeries) {
   EXPECT_EQ(kept_figures.points, n);
   EXPECT_EQ(kept_figures.peak_current_bytes, whole_figures.peak_current_bytes);
   const Verdict a = judge(whole), b = judge(kept);
-  EXPECT_EQ(a.kind, "leak");
+  EXPECT_EQ(a.kind, VerdictKind::leak);
   EXPECT_EQ(b.kind, a.kind);
   EXPECT_NEAR(b.growth_bytes_per_request, a.growth_bytes_per_request,
               0.1 * a.growth_bytes_per_request);
@@ -110,5 +110,5 @@ TEST(SeriesBuilder, ALongSeriesGetsTheVerdictAndRateOfTheWholeSeries) {
   Series flat_whole = generated(n, 0.0, n + 1, &whole_figures);
   Series flat_kept = generated(n, 0.0, kDefaultMaxSeriesPoints, &kept_figures);
   EXPECT_EQ(judge(flat_kept).kind, judge(flat_whole).kind);
-  EXPECT_EQ(judge(flat_kept).kind, "stable");
+  EXPECT_EQ(judge(flat_kept).kind, VerdictKind::stable);
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "infermem/error.h"
 #include "infermem/gate.h"
@@ -23,7 +24,7 @@ GateSubject leaking_arm() {
   s.peak_bytes = 300 * kMiB;
   s.loaded_bytes = 200 * kMiB;
   s.retained_bytes = 50 * kMiB;
-  s.verdict.kind = "leak";
+  s.verdict.kind = VerdictKind::leak;
   s.verdict.growth_bytes_per_request = 16 * 1024;
   s.verdict.growth_ci_low_bytes_per_request = 15 * 1024;
   s.verdict.growth_ci_high_bytes_per_request = 17 * 1024;
@@ -82,21 +83,22 @@ TEST(Gate, UnmeasuredFigureIsSkippedNotPassedSilently) {
 
 TEST(Gate, FailOnLeakAndAny) {
   Thresholds leak_only;
-  leak_only.fail_on = "leak";
+  leak_only.fail_on = FailOn::leak;
   Thresholds anything;
-  anything.fail_on = "any";
+  anything.fail_on = FailOn::any;
   GateSubject s = leaking_arm();
   EXPECT_FALSE(evaluate_gate(leak_only, s).at(0).passed);
   EXPECT_THAT(evaluate_gate(leak_only, s).at(0).message, HasSubstr("16.0 KiB/request"));
-  for (const char* kind : {"stable", "plateau"}) {
+  for (VerdictKind kind : {VerdictKind::stable, VerdictKind::plateau}) {
     s.verdict.kind = kind;
-    EXPECT_TRUE(evaluate_gate(leak_only, s).at(0).passed) << kind;
-    EXPECT_TRUE(evaluate_gate(anything, s).at(0).passed) << kind;
+    EXPECT_TRUE(evaluate_gate(leak_only, s).at(0).passed) << name(kind);
+    EXPECT_TRUE(evaluate_gate(anything, s).at(0).passed) << name(kind);
   }
-  for (const char* kind : {"fragmentation", "unload-retention", "hwm-artifact"}) {
+  for (VerdictKind kind :
+       {VerdictKind::fragmentation, VerdictKind::unload_retention, VerdictKind::hwm_artifact}) {
     s.verdict.kind = kind;
-    EXPECT_TRUE(evaluate_gate(leak_only, s).at(0).passed) << kind;
-    EXPECT_FALSE(evaluate_gate(anything, s).at(0).passed) << kind;
+    EXPECT_TRUE(evaluate_gate(leak_only, s).at(0).passed) << name(kind);
+    EXPECT_FALSE(evaluate_gate(anything, s).at(0).passed) << name(kind);
   }
   EXPECT_TRUE(evaluate_gate(Thresholds{}, s).empty());
   EXPECT_FALSE(Thresholds{}.any());
@@ -120,7 +122,7 @@ TEST(Thresholds, RetainedAcceptsSizesAndPercentages) {
   }
 }
 
-TEST(Thresholds, FileWithGateTableCommentsAndUnits) {
+TEST(GateConfig, FileWithGateTableCommentsAndUnits) {
   std::string dir = test::make_temp_dir("gate-config");
   std::string path = write_file(dir, "infermem.toml",
                                 "# CI gate for the OCR model\n"
@@ -129,18 +131,54 @@ TEST(Thresholds, FileWithGateTableCommentsAndUnits) {
                                 "max-growth-rate = '8MiB/min'\n"
                                 "max_peak = 536_870_912\n"
                                 "max_retained = \"20%\"\r\n"
-                                "fail_on = \"leak\"\n");
-  Thresholds t = load_thresholds_file(path);
+                                "fail_on = \"leak\"\n"
+                                "allow_short = true\n");
+  GateConfig config = load_gate_config(path);
+  const Thresholds& t = config.defaults;
   EXPECT_DOUBLE_EQ(t.max_growth_bytes_per_request.value(), 16 * 1024);
   EXPECT_DOUBLE_EQ(t.max_growth_bytes_per_minute.value(), 8 * kMiB);
   EXPECT_DOUBLE_EQ(t.max_peak_bytes.value(), 512 * kMiB);
   EXPECT_DOUBLE_EQ(t.max_retained_fraction_of_loaded.value(), 0.20);
   EXPECT_FALSE(t.max_retained_bytes);
-  EXPECT_EQ(t.fail_on, "leak");
+  EXPECT_EQ(t.fail_on, FailOn::leak);
+  EXPECT_TRUE(t.allow_short);
+  EXPECT_TRUE(config.per_arm.empty());
   std::filesystem::remove_all(dir);
 }
 
-TEST(Thresholds, ErrorsNameFileAndLine) {
+TEST(GateConfig, RealTomlWithPerArmThresholdsOverridingTheDefaults) {
+  // Keys at the top level (no [gate]), inline comments, a multi-line array elsewhere is not a
+  // threshold, so it is rejected; per-arm tables start from the defaults.
+  GateConfig config = parse_gate_config_text(
+      "max_growth = \"16KiB/request\"\n"
+      "fail_on = \"leak\"\n"
+      "max_peak = 1.5e9\n"
+      "\n"
+      "[arms.lean]\n"
+      "max_growth = \"4KiB\"   # lean must stay tighter\n"
+      "allow_short = true\n"
+      "\n"
+      "[arms.no-arena]\n"
+      "fail_on = \"any\"\n"
+      "max_retained = 67108864\n",
+      "infermem.toml");
+  EXPECT_DOUBLE_EQ(config.defaults.max_growth_bytes_per_request.value(), 16 * 1024);
+  EXPECT_DOUBLE_EQ(config.defaults.max_peak_bytes.value(), 1.5e9);
+  ASSERT_EQ(config.per_arm.size(), 2u);
+  const Thresholds& lean = config.for_subject("lean");
+  EXPECT_DOUBLE_EQ(lean.max_growth_bytes_per_request.value(), 4 * 1024);
+  EXPECT_DOUBLE_EQ(lean.max_peak_bytes.value(), 1.5e9) << "inherited from the defaults";
+  EXPECT_EQ(lean.fail_on, FailOn::leak) << "inherited";
+  EXPECT_TRUE(lean.allow_short);
+  const Thresholds& no_arena = config.for_subject("no-arena");
+  EXPECT_EQ(no_arena.fail_on, FailOn::any);
+  EXPECT_DOUBLE_EQ(no_arena.max_retained_bytes.value(), 64 * kMiB);
+  EXPECT_FALSE(no_arena.allow_short);
+  const Thresholds& other = config.for_subject("ort-default");
+  EXPECT_EQ(&other, &config.defaults) << "an arm without a table uses the defaults";
+}
+
+TEST(GateConfig, ErrorsNameFileLineAndKey) {
   struct Case {
     std::string text;
     int line;
@@ -148,36 +186,92 @@ TEST(Thresholds, ErrorsNameFileAndLine) {
   };
   std::vector<Case> cases = {
       {"[gate]\nmax_growth = \"16KiB\"\nmax_grwth = \"1M\"\n", 3, "unknown key 'max_grwth'"},
-      {"[server]\n", 1, "unknown table"},
-      {"max_peak = \"1G\"\nmax_peak = \"2G\"\n", 2, "set twice"},
-      {"\n\nmax_growth = \"16KiB\n", 3, "unterminated string"},
+      {"[server]\n", 1, "unknown table [server]"},
+      {"max_peak = \"1G\"\nmax_peak = \"2G\"\n", 2, "max_peak"},
+      {"max_peak = \"1G\"\nmax-peak = \"2G\"\n", 2, "set twice"},
+      {"\n\nmax_growth = \"16KiB\n", 3, "string"},
       {"max_growth = \"16XB\"\n", 1, "unknown size unit"},
-      {"max_growth = 16KiB\n", 1, "sizes go in quotes"},
+      {"max_growth = 16KiB\n", 1, ""},
       {"fail_on = \"sometimes\"\n", 1, "fail_on must be"},
-      {"fail_on = true\n", 1, "booleans"},
-      {"max_peak = \"1G\" extra\n", 1, "unexpected"},
-      {"max_peak\n", 1, "expected '='"},
-      {"max_peak = -5\n", 1, "negative"},
+      {"fail_on = true\n", 1, "not a boolean"},
+      {"max_peak = \"1G\" extra\n", 1, ""},
+      {"max_peak\n", 1, ""},
+      {"max_peak = -5\n", 1, "max_peak: -5 must not be negative"},
       {"max_retained = \"lots%\"\n", 1, "max_retained"},
-      {"[[gate]]\n", 1, "bad table header"},
+      {"[[gate]]\nmax_peak = 1\n", 1, "expected a table [gate]"},
       {"max_growth_rate = \"1M/hour\"\n", 1, "unit after '/'"},
+      {"max_peak = [1, 2]\n", 1, "max_peak: expected a size"},
+      {"allow_short = \"yes\"\n", 1, "allow_short: expected true or false"},
+      {"[gate]\nmax_peak = 1\n[arms.lean]\nmax_grwth = 1\n", 4, "'arms.lean.max_grwth'"},
+      {"[arms.lean]\nfail_on = \"never\"\n", 2, "arms.lean.fail_on"},
+      {"[arms]\nlean = 5\n", 2, "arms.lean: expected a table"},
+      {"max_peak = 1\n[gate]\nfail_on = \"leak\"\n", 2, "both at the top level and under [gate]"},
   };
   std::string dir = test::make_temp_dir("gate-config-errors");
   for (const auto& c : cases) {
     std::string path = write_file(dir, "infermem.toml", c.text);
     try {
-      load_thresholds_file(path);
+      load_gate_config(path);
       ADD_FAILURE() << "accepted: " << c.text;
     } catch (const InputError& e) {
-      EXPECT_THAT(e.what(), HasSubstr("infermem.toml:" + std::to_string(c.line) + ":")) << c.text;
+      EXPECT_THAT(e.what(), HasSubstr("infermem.toml:" + std::to_string(c.line) + ": ")) << c.text;
       EXPECT_THAT(e.what(), HasSubstr(c.says)) << c.text;
     }
   }
   try {
-    load_thresholds_file(dir + "/missing.toml");
+    load_gate_config(dir + "/missing.toml");
     ADD_FAILURE() << "read a missing file";
   } catch (const InputError& e) {
     EXPECT_THAT(e.what(), HasSubstr("missing.toml"));
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(Gate, TooShortFailsTheVerdictCheckUnlessAllowed) {
+  GateSubject s;
+  s.name = "short";
+  s.verdict = judge(Series{});
+  ASSERT_EQ(s.verdict.kind, VerdictKind::too_short);
+  for (FailOn fail_on : {FailOn::leak, FailOn::any}) {
+    Thresholds t;
+    t.fail_on = fail_on;
+    auto results = evaluate_gate(t, s);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_FALSE(results[0].passed) << name(fail_on);
+    EXPECT_THAT(results[0].message, HasSubstr("too short to judge"));
+    EXPECT_THAT(results[0].message, HasSubstr("--allow-short"));
+    t.allow_short = true;
+    results = evaluate_gate(t, s);
+    EXPECT_TRUE(results[0].passed) << name(fail_on);
+    EXPECT_THAT(results[0].message, HasSubstr("allow_short"));
+  }
+  EXPECT_TRUE(evaluate_gate(Thresholds{}, s).empty()) << "no fail_on: no verdict check";
+}
+
+TEST(Gate, QuotesTheDecisiveFindingNotTheLastEvidenceLine) {
+  // An injected leak adds a note as the last evidence line; the gate must quote why it is a leak.
+  Series series;
+  series.current_source = "VmRSS";
+  for (int i = 0; i < 400; ++i) {
+    SeriesPoint p;
+    p.req = i + 1;
+    p.t_ms = 100.0 * i;
+    p.phase = "infer";
+    p.current_bytes = 200 * kMiB + 64 * 1024.0 * i + (i % 5) * 100 * 1024.0;
+    series.points.push_back(p);
+  }
+  SeriesContext context;
+  context.injected_leak = true;
+  GateSubject s;
+  s.name = "ort-default";
+  s.verdict = judge(series, context);
+  ASSERT_EQ(s.verdict.kind, VerdictKind::leak);
+  ASSERT_THAT(s.verdict.evidence.back(), HasSubstr("injected a leak"));
+  Thresholds t;
+  t.fail_on = FailOn::leak;
+  auto results = evaluate_gate(t, s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_THAT(results[0].message, HasSubstr("sustained"));
+  EXPECT_THAT(results[0].message, ::testing::Not(HasSubstr("injected")));
 }

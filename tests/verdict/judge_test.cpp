@@ -31,7 +31,7 @@ std::string all_evidence(const Verdict& v) {
 
 TEST(Judge, FlatNoiseIsStable) {
   Verdict v = judge(flat_series(1000, 7));
-  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::stable) << all_evidence(v);
   EXPECT_GT(v.min_detectable_bytes_per_request, 0);
   EXPECT_FALSE(v.causes.empty());
   EXPECT_FALSE(v.remediations.empty());
@@ -43,7 +43,7 @@ TEST(Judge, AllocatorSawtoothWithoutTrendIsStable) {
     return 200 * kMiB + 40 * kMiB * static_cast<double>(i % 97) / 97;
   };
   Verdict v = judge(make_series({1500, tooth, 1 * kMiB, 3}));
-  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::stable) << all_evidence(v);
 }
 
 TEST(Judge, SaturatingGrowthIsPlateauWithItsLevel) {
@@ -51,7 +51,7 @@ TEST(Judge, SaturatingGrowthIsPlateauWithItsLevel) {
     return 260 * kMiB - 60 * kMiB * std::exp(-static_cast<double>(i) / 150);
   };
   Verdict v = judge(make_series({1500, saturating, 1 * kMiB, 5}));
-  EXPECT_EQ(v.kind, "plateau") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::plateau) << all_evidence(v);
   // The level is the median of the last third; 3 MiB covers the noise (1 MiB) and the residual
   // approach to the asymptote.
   EXPECT_NEAR(v.plateau_level_bytes, 260 * kMiB, 3 * kMiB);
@@ -70,7 +70,7 @@ TEST_P(LinearLeak, IsLeakWithItsRateAndAnIntervalCoveringIt) {
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
     // 1.5 MiB noise is what VmRSS after each request shows on a busy shared machine.
     Verdict v = judge(make_series({2000, leaking, 1.5 * kMiB, seed}));
-    ASSERT_EQ(v.kind, "leak") << "seed " << seed << "\n" << all_evidence(v);
+    ASSERT_EQ(v.kind, VerdictKind::leak) << "seed " << seed << "\n" << all_evidence(v);
     EXPECT_NEAR(v.growth_bytes_per_request, rate, 0.25 * rate) << "seed " << seed;
     covered +=
         v.growth_ci_low_bytes_per_request <= rate && rate <= v.growth_ci_high_bytes_per_request;
@@ -98,7 +98,7 @@ TEST(Judge, IntervalCoversTheRateUnderAutocorrelatedNoise) {
           200 * kMiB + arena_fill(i) + kRate * static_cast<double>(i) + noise;
     }
     Verdict v = judge(s);
-    leaks += v.kind == "leak";
+    leaks += v.kind == VerdictKind::leak;
     covered +=
         v.growth_ci_low_bytes_per_request <= kRate && kRate <= v.growth_ci_high_bytes_per_request;
     EXPECT_NEAR(v.growth_bytes_per_request, kRate, 0.25 * kRate) << "seed " << seed;
@@ -120,7 +120,7 @@ TEST_P(Step, OneTimeJumpIsPlateauNotLeak) {
     return 200 * kMiB + (static_cast<double>(i) >= at * 1500 ? 30 * kMiB : 0.0);
   };
   Verdict v = judge(make_series({1500, step, 1.5 * kMiB, 13}));
-  EXPECT_EQ(v.kind, "plateau") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::plateau) << all_evidence(v);
   EXPECT_NEAR(v.plateau_level_bytes, 230 * kMiB, 2 * kMiB);
 }
 
@@ -135,7 +135,7 @@ TEST(Judge, RisingHighWaterMarkWithFlatCurrentIsHwmArtifact) {
   }
   s.hwm_source = "VmHWM";
   Verdict v = judge(s);
-  EXPECT_EQ(v.kind, "hwm-artifact") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::hwm_artifact) << all_evidence(v);
   EXPECT_NE(all_evidence(v).find("cannot show a leak"), std::string::npos);
 }
 
@@ -144,7 +144,7 @@ TEST(Judge, NoisyCurrentWithItsOwnHighWaterMarkStaysStable) {
   Series s = flat_series(1000, 19);
   double hwm = 0;
   for (auto& p : s.points) p.hwm_bytes = hwm = std::max(hwm, p.current_bytes);
-  EXPECT_EQ(judge(s).kind, "stable");
+  EXPECT_EQ(judge(s).kind, VerdictKind::stable);
 }
 
 TEST(Judge, HighWaterMarkOnlyIsHwmArtifactWithNoRate) {
@@ -157,7 +157,7 @@ TEST(Judge, HighWaterMarkOnlyIsHwmArtifactWithNoRate) {
     s.points.push_back(p);
   }
   Verdict v = judge(s);
-  EXPECT_EQ(v.kind, "hwm-artifact");
+  EXPECT_EQ(v.kind, VerdictKind::hwm_artifact);
   EXPECT_TRUE(std::isnan(v.growth_bytes_per_request));
   EXPECT_TRUE(std::isnan(v.min_detectable_bytes_per_request));
   std::string text = all_evidence(v);
@@ -170,14 +170,14 @@ TEST(Judge, CurrentGrowingWhileAllocatorInUseIsFlatIsFragmentation) {
   Series s = make_series({1500, growing, 1 * kMiB, 23});
   for (auto& p : s.points) p.allocator_in_use_bytes = 120 * kMiB + (p.req % 7) * kKiB;
   Verdict v = judge(s);
-  EXPECT_EQ(v.kind, "fragmentation") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::fragmentation) << all_evidence(v);
 }
 
 TEST(Judge, CurrentGrowingWithAllocatorInUseIsLeak) {
   auto growing = [](std::size_t i) { return 200 * kMiB + 32 * kKiB * static_cast<double>(i); };
   Series s = make_series({1500, growing, 1 * kMiB, 23});
   for (auto& p : s.points) p.allocator_in_use_bytes = p.current_bytes - 80 * kMiB;
-  EXPECT_EQ(judge(s).kind, "leak");
+  EXPECT_EQ(judge(s).kind, VerdictKind::leak);
 }
 
 TEST(Judge, InUseLeakAbsorbedByFreeHeapIsLeakWithTheInUseRate) {
@@ -190,7 +190,7 @@ TEST(Judge, InUseLeakAbsorbedByFreeHeapIsLeakWithTheInUseRate) {
     s.points[i].allocator_in_use_bytes = 150 * kMiB + kRate * static_cast<double>(i) + jitter(rng);
   Verdict v = judge(s);
   std::string text = all_evidence(v);
-  EXPECT_EQ(v.kind, "leak") << text;
+  EXPECT_EQ(v.kind, VerdictKind::leak) << text;
   EXPECT_NEAR(v.growth_bytes_per_request, kRate, 0.25 * kRate) << text;
   EXPECT_LE(v.growth_ci_low_bytes_per_request, kRate * 1.05);
   EXPECT_NEAR(v.growth_bytes_per_minute, 600 * kRate, 0.25 * 600 * kRate);
@@ -210,8 +210,8 @@ TEST(Judge, FlatInUseOrAnInUseStepUnderFlatRssIsNotALeak) {
     step.points[i].allocator_in_use_bytes = 150 * kMiB + (i >= 900 ? 6 * kMiB : 0.0) + j;
   }
   Verdict a = judge(flat), b = judge(step);
-  EXPECT_EQ(a.kind, "stable") << all_evidence(a);
-  EXPECT_NE(b.kind, "leak") << all_evidence(b);
+  EXPECT_EQ(a.kind, VerdictKind::stable) << all_evidence(a);
+  EXPECT_NE(b.kind, VerdictKind::leak) << all_evidence(b);
 }
 
 TEST(Judge, TrimGivingBackTheRetentionIsFragmentation) {
@@ -220,7 +220,7 @@ TEST(Judge, TrimGivingBackTheRetentionIsFragmentation) {
   c.after_unload_bytes = 75 * kMiB;
   c.after_trim_bytes = 32 * kMiB;
   Verdict v = judge(flat_series(800, 29), c);
-  EXPECT_EQ(v.kind, "fragmentation") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::fragmentation) << all_evidence(v);
   EXPECT_NE(all_evidence(v).find("malloc_trim gave back"), std::string::npos);
 }
 
@@ -233,7 +233,7 @@ TEST(Judge, SmallAllocatorHeldStepOnAHealthyRunIsNotFragmentation) {
   SeriesContext c;
   c.loaded_bytes = 68 * kMiB;
   Verdict v = judge(s, c);
-  EXPECT_EQ(v.kind, "plateau") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::plateau) << all_evidence(v);
   EXPECT_NE(all_evidence(v).find("materiality threshold"), std::string::npos) << all_evidence(v);
 }
 
@@ -244,7 +244,7 @@ TEST(Judge, SmallTrimGiveBackIsNotFragmentation) {
   c.after_unload_bytes = 34 * kMiB;
   c.after_trim_bytes = 31 * kMiB;
   Verdict v = judge(flat_series(800, 73, 0.5 * kMiB), c);
-  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::stable) << all_evidence(v);
 }
 
 TEST(Judge, HundredMiBRetainedAndTrimmedStaysFragmentation) {
@@ -256,7 +256,7 @@ TEST(Judge, HundredMiBRetainedAndTrimmedStaysFragmentation) {
   c.after_trim_bytes = 33 * kMiB;
   Series s = make_series({800, [](std::size_t) { return 160 * kMiB; }, 1 * kMiB, 79});
   Verdict v = judge(s, c);
-  EXPECT_EQ(v.kind, "fragmentation") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::fragmentation) << all_evidence(v);
   EXPECT_NE(all_evidence(v).find("malloc_trim gave back"), std::string::npos);
 }
 
@@ -285,7 +285,7 @@ TEST(Judge, ChurnWithBoundedRetentionIsUnloadRetention) {
   c.baseline_bytes = 30 * kMiB;
   c.after_unload_per_cycle_bytes = {45 * kMiB, 46 * kMiB, 45.5 * kMiB, 45.8 * kMiB, 46.1 * kMiB};
   Verdict v = judge(churn_series(5, 0, 31), c);
-  EXPECT_EQ(v.kind, "unload-retention") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::unload_retention) << all_evidence(v);
 }
 
 TEST(Judge, ChurnGrowingEveryCycleIsLeak) {
@@ -293,7 +293,7 @@ TEST(Judge, ChurnGrowingEveryCycleIsLeak) {
   c.baseline_bytes = 30 * kMiB;
   c.after_unload_per_cycle_bytes = {45 * kMiB, 65 * kMiB, 84 * kMiB, 106 * kMiB, 125 * kMiB};
   Verdict v = judge(churn_series(5, 20 * kMiB, 37), c);
-  EXPECT_EQ(v.kind, "leak") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::leak) << all_evidence(v);
 }
 
 TEST(Judge, SmallestDetectableRateShrinksWithMoreRequests) {
@@ -316,7 +316,7 @@ TEST(Judge, CalibrationCleanNoisySeriesGiveNoLeak) {
       return 200 * kMiB + arena_fill(i) + tooth + spike;
     };
     Verdict v = judge(make_series({600 + 100 * (seed % 5), shape, 1.5 * kMiB, seed}));
-    if (v.kind == "leak") {
+    if (v.kind == VerdictKind::leak) {
       ++leaks;
       report += "seed " + std::to_string(seed) + ":\n" + all_evidence(v);
     }
@@ -327,16 +327,26 @@ TEST(Judge, CalibrationCleanNoisySeriesGiveNoLeak) {
 TEST(Judge, HundredThousandPointsAreJudged) {
   auto leaking = [](std::size_t i) { return 200 * kMiB + 1 * kKiB * static_cast<double>(i); };
   Verdict v = judge(make_series({100000, leaking, 2 * kMiB, 43}));
-  EXPECT_EQ(v.kind, "leak") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::leak) << all_evidence(v);
   EXPECT_NEAR(v.growth_bytes_per_request, 1 * kKiB, 0.25 * kKiB);
 }
 
 TEST(Judge, TooFewPointsSaySoAndDoNotGuess) {
-  Verdict v = judge(flat_series(5, 47));
-  EXPECT_EQ(v.kind, "stable");
-  EXPECT_NE(all_evidence(v).find("Could not judge"), std::string::npos);
-  EXPECT_TRUE(std::isnan(v.min_detectable_bytes_per_request));
-  EXPECT_EQ(judge(Series{}).kind, "stable");
+  // Was `stable` ("Could not judge"): a run too short to judge is too-short, never stable.
+  Verdict v = judge(flat_series(5, 47));  // 3 warm requests, 2 after them
+  EXPECT_EQ(v.kind, VerdictKind::too_short) << all_evidence(v);
+  EXPECT_NE(all_evidence(v).find("Too short to judge"), std::string::npos);
+  EXPECT_NE(all_evidence(v).find("2 points"), std::string::npos) << all_evidence(v);
+  EXPECT_TRUE(std::isnan(v.min_detectable_bytes_per_request)) << "no slope from 2 points";
+  // 8 points after the warm phase: a slope, and so the smallest leak it could have shown.
+  Verdict eight = judge(flat_series(11, 47));
+  EXPECT_EQ(eight.kind, VerdictKind::too_short) << all_evidence(eight);
+  EXPECT_GT(eight.min_detectable_bytes_per_request, 0);
+  EXPECT_NE(all_evidence(eight).find("smallest leak it could have shown"), std::string::npos);
+  Verdict empty = judge(Series{});
+  EXPECT_EQ(empty.kind, VerdictKind::too_short);
+  EXPECT_TRUE(std::isnan(empty.min_detectable_bytes_per_request));
+  EXPECT_NE(all_evidence(empty).find("0 points"), std::string::npos) << all_evidence(empty);
 }
 
 TEST(Judge, EvidenceNamesTheSource) {
@@ -373,16 +383,18 @@ TEST(PatternCatalogue, EveryKindHasItsEntryInTheDocs) {
   ASSERT_TRUE(in) << "docs/patterns.md is missing";
   std::stringstream doc;
   doc << in.rdbuf();
-  for (const char* kind :
-       {"stable", "plateau", "leak", "fragmentation", "unload-retention", "hwm-artifact"}) {
+  for (VerdictKind kind : kVerdictKinds) {
     const Pattern& p = pattern_for(kind);
-    EXPECT_FALSE(p.causes.empty()) << kind;
-    EXPECT_FALSE(p.remediations.empty()) << kind;
-    EXPECT_NE(doc.str().find(std::string("## `") + kind + "`"), std::string::npos) << kind;
+    EXPECT_FALSE(p.causes.empty()) << name(kind);
+    EXPECT_FALSE(p.remediations.empty()) << name(kind);
+    EXPECT_NE(doc.str().find("## `" + std::string(name(kind)) + "`"), std::string::npos)
+        << name(kind);
     for (const auto& arm : p.arms)
-      EXPECT_NE(doc.str().find(arm), std::string::npos) << kind << " arm " << arm;
+      EXPECT_NE(doc.str().find(arm), std::string::npos) << name(kind) << " arm " << arm;
+    for (const auto& arm : p.custom_arms)
+      EXPECT_NE(doc.str().find(arm), std::string::npos) << name(kind) << " arm " << arm;
   }
-  EXPECT_EQ(pattern_catalogue().size(), 6u);
+  EXPECT_EQ(pattern_catalogue().size(), std::size(kVerdictKinds));
 }
 
 TEST(Judge, MalformedSeriesAreJudgedWithoutCrashing) {
@@ -401,7 +413,7 @@ TEST(Judge, MalformedSeriesAreJudgedWithoutCrashing) {
   EXPECT_NO_THROW(judge(s, c).to_json().dump());
   Series constant = flat_series(100, 67, 0.0);
   Verdict v = judge(constant);
-  EXPECT_EQ(v.kind, "stable") << all_evidence(v);
+  EXPECT_EQ(v.kind, VerdictKind::stable) << all_evidence(v);
   EXPECT_NO_THROW(v.to_json().dump());
 }
 
@@ -432,7 +444,7 @@ TEST(JudgeRecorded, ArenaStaircaseFromARealCleanRunIsNotALeak) {
   }
   ASSERT_EQ(s.points.size(), 200u);
   infermem::Verdict v = infermem::judge(s);
-  EXPECT_NE(v.kind, "leak");
+  EXPECT_NE(v.kind, VerdictKind::leak);
   EXPECT_GT(v.min_detectable_bytes_per_request, 1024.0) << "the 1 MiB-over-the-window floor";
 }
 
@@ -460,8 +472,8 @@ TEST(JudgeFragmentation, FirstTouchOfAllocatedPagesIsNotFragmentation) {
     return s;
   };
   infermem::Verdict touch = infermem::judge(series(0));
-  EXPECT_NE(touch.kind, "fragmentation");
-  EXPECT_NE(touch.kind, "leak");
+  EXPECT_NE(touch.kind, VerdictKind::fragmentation);
+  EXPECT_NE(touch.kind, VerdictKind::leak);
   infermem::Verdict held = infermem::judge(series(60 * 1024.0 * 1024.0));
-  EXPECT_EQ(held.kind, "fragmentation");
+  EXPECT_EQ(held.kind, VerdictKind::fragmentation);
 }

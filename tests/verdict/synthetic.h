@@ -3,9 +3,18 @@
 // the request index) plus seeded Gaussian noise, sampled once per request at 10 requests/s.
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <random>
 
 #include "infermem/series.h"
+#include "infermem/verdict.h"
+
+namespace infermem {
+// gtest prints a kind by its name in failure messages.
+inline void PrintTo(VerdictKind kind, std::ostream* os) {
+  *os << name(kind);
+}
+}  // namespace infermem
 
 namespace infermem::test {
 

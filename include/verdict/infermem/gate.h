@@ -1,6 +1,7 @@
 #pragma once
 // The CI gate: a thin layer over the verdict a person reads. Thresholds from flags or a config
 // file; one check per threshold per arm; exit 1 when any check fails.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,13 +11,21 @@
 
 namespace infermem {
 
+// What verdict fails the gate: none (thresholds only), a leak, or any verdict but stable/plateau.
+enum class FailOn { none, leak, any };
+std::string_view name(FailOn fail_on);  // "none", "leak", "any"
+std::optional<FailOn> parse_fail_on(std::string_view text);
+
 struct Thresholds {
   std::optional<double> max_growth_bytes_per_request;
   std::optional<double> max_growth_bytes_per_minute;
   std::optional<double> max_peak_bytes;
   std::optional<double> max_retained_bytes;
   std::optional<double> max_retained_fraction_of_loaded;  // "--max-retained 20%" -> 0.20
-  std::string fail_on;  // "" (thresholds only), "leak", or "any" (any verdict but stable/plateau)
+  FailOn fail_on = FailOn::none;
+  // With fail_on leak or any, a too-short verdict fails the verdict check (the run could not be
+  // judged) unless this is set (--allow-short / allow_short = true).
+  bool allow_short = false;
   bool any() const;
 };
 
@@ -42,10 +51,20 @@ std::vector<CheckResult> evaluate_gate(const Thresholds& thresholds, const GateS
 // Parses "--max-retained" style values: "64MiB" -> bytes, "20%" -> fraction.
 void parse_retained_threshold(const std::string& text, Thresholds& into);
 
-// Reads thresholds from a TOML file (a flat subset: `max_growth = "16KiB"`, `fail_on = "leak"`,
-// optionally under a [gate] table). Unknown keys and bad values: InputError naming file and line.
-Thresholds load_thresholds_file(const std::string& path);
-// The same from text already read; `origin` names it in errors ("infermem.toml:3: ...").
-Thresholds parse_thresholds_text(std::string_view text, const std::string& origin);
+// The gate's configuration file (infermem.toml, real TOML read by toml++): threshold keys
+// (`max_growth = "16KiB"`, `fail_on = "leak"`, ...) at the top level or under [gate], and
+// per-arm overrides under [arms.NAME] (each starts from the defaults and changes what it sets).
+struct GateConfig {
+  Thresholds defaults;
+  std::map<std::string, Thresholds> per_arm;
+  // The thresholds of one arm (or series): its [arms.NAME] table, else the defaults.
+  const Thresholds& for_subject(const std::string& name) const;
+};
+
+// Reads and parses a config file. Unknown keys and tables, bad values and TOML syntax errors:
+// InputError naming the file, the line and the key ("infermem.toml:3: max_grwth: ...").
+GateConfig load_gate_config(const std::string& path);
+// The same from text already read; `origin` names it in errors.
+GateConfig parse_gate_config_text(std::string_view text, const std::string& origin);
 
 }  // namespace infermem
