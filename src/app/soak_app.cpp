@@ -30,7 +30,7 @@ JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool
 }
 
 RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
-                    const Thresholds& thresholds,
+                    const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress) {
   RunFacts facts = prepare_soak(options, arms);
   RunSummary summary;
@@ -79,7 +79,7 @@ RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
     ArmSummary a = combine_repeats(arms[i].name, std::move(repeats));
     GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
                         a.verdict};
-    a.checks = evaluate_gate(thresholds, subject);
+    a.checks = evaluate_gate(gate.for_subject(a.name), subject);
     summary.arms.push_back(std::move(a));
   }
   summary.interrupted = soak_stop_requested();

@@ -10,8 +10,8 @@
 #include "infermem/error.h"
 #include "infermem/gate.h"
 #include "infermem/importers.h"
-#include "infermem/verdict.h"
 #include "infermem/render.h"
+#include "infermem/verdict.h"
 
 namespace infermem::cli {
 namespace {
@@ -62,38 +62,39 @@ report::Analysis analyze(const AnalyzeFlags& flags) {
   return a;
 }
 
-const Registration registration{Command{
-    "analyze", 40, [](CLI::App& app, int& exit_code) {
-      auto* cmd = app.add_subcommand(
-          "analyze",
-          "A verdict on recorded memory: an infermem trace, a CSV (time and memory columns), a "
-          "psrecord log, or AWS Lambda REPORT lines exported from CloudWatch");
-      auto flags = std::make_shared<AnalyzeFlags>();
-      cmd->add_option("file", flags->file, "the recorded file (a regular file, or - for stdin)")
-          ->required();
-      cmd->add_option("--format", flags->import.format, "auto, trace, csv, psrecord or lambda")
-          ->check(CLI::IsMember({"auto", "trace", "csv", "psrecord", "lambda"}))
-          ->default_val("auto");
-      cmd->add_option("--unit", flags->import.unit,
-                      "CSV: the memory columns' unit (B, KiB, MiB, GiB), overriding the header");
-      cmd->add_option("--time-column", flags->import.time_column, "CSV: the time column's name");
-      cmd->add_option("--memory-column", flags->import.memory_column,
-                      "CSV: the current-memory column's name");
-      cmd->add_flag("--json", flags->json, "machine-readable output");
-      cmd->add_option("--fail-on", flags->fail_on,
-                      "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
-          ->check(CLI::IsMember({"leak", "any"}));
-      cmd->add_flag("--allow-short", flags->allow_short,
-                    "with --fail-on: accept a series too short to judge instead of failing");
-      cmd->callback([flags, &exit_code] {
-        const report::Analysis a = analyze(*flags);
-        if (flags->json)
-          fmt::print("{}", render(a, Format::json));
-        else
-          fmt::print("{}", render(a, Format::terminal));
-        exit_code = a.any_check_failed() ? kExitCheckFailed : kExitOk;
-      });
-    }}};
+void attach(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "analyze",
+      "A verdict on recorded memory: an infermem trace, a CSV (time and memory columns), a "
+      "psrecord log, or AWS Lambda REPORT lines exported from CloudWatch");
+  auto flags = std::make_shared<AnalyzeFlags>();
+  cmd->add_option("file", flags->file, "the recorded file (a regular file, or - for stdin)")
+      ->required();
+  cmd->add_option("--format", flags->import.format, "auto, trace, csv, psrecord or lambda")
+      ->check(CLI::IsMember({"auto", "trace", "csv", "psrecord", "lambda"}))
+      ->default_val("auto");
+  cmd->add_option("--unit", flags->import.unit,
+                  "CSV: the memory columns' unit (B, KiB, MiB, GiB), overriding the header");
+  cmd->add_option("--time-column", flags->import.time_column, "CSV: the time column's name");
+  cmd->add_option("--memory-column", flags->import.memory_column,
+                  "CSV: the current-memory column's name");
+  cmd->add_flag("--json", flags->json, "machine-readable output");
+  cmd->add_option("--fail-on", flags->fail_on,
+                  "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
+      ->check(CLI::IsMember({"leak", "any"}));
+  cmd->add_flag("--allow-short", flags->allow_short,
+                "with --fail-on: accept a series too short to judge instead of failing");
+  cmd->callback([flags, &exit_code] {
+    const report::Analysis a = analyze(*flags);
+    if (flags->json)
+      fmt::print("{}", render(a, Format::json));
+    else
+      fmt::print("{}", render(a, Format::terminal));
+    exit_code = a.any_check_failed() ? kExitCheckFailed : kExitOk;
+  });
+}
+
+const Registration reg{{"analyze", 20, attach}};
 
 }  // namespace
 }  // namespace infermem::cli

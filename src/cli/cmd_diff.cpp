@@ -4,9 +4,9 @@
 
 #include "cli/command.h"
 #include "infermem/error.h"
+#include "infermem/render.h"
 #include "infermem/run_diff.h"
 #include "infermem/units.h"
-#include "infermem/render.h"
 
 namespace infermem::cli {
 namespace {
@@ -44,7 +44,7 @@ void attach(CLI::App& app, int& exit_code) {
   sub->callback([f, &exit_code] { exit_code = run(*f); });
 }
 
-const Registration reg{{"diff", 65, attach}};
+const Registration reg{{"diff", 70, attach}};
 
 }  // namespace
 }  // namespace infermem::cli

@@ -44,25 +44,24 @@ void run(const GenModelFlags& flags) {
              spec.seed);
 }
 
-const Registration registration{
-    Command{"gen-model", 60, [](CLI::App& app, int& exit_code) {
-              auto* cmd = app.add_subcommand(
-                  "gen-model", "Write a real ONNX model of about SIZE bytes of seeded weights");
-              auto flags = std::make_shared<GenModelFlags>();
-              cmd->add_option("--kind", flags->kind, "mlp | transformer | conv")->required();
-              cmd->add_option("--weights", flags->weights, "bytes of float weights, e.g. 64MiB")
-                  ->required();
-              cmd->add_option(
-                  "--layers", flags->layers,
+void attach(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("gen-model",
+                                 "Write a real ONNX model of about SIZE bytes of seeded weights");
+  auto flags = std::make_shared<GenModelFlags>();
+  cmd->add_option("--kind", flags->kind, "mlp | transformer | conv")->required();
+  cmd->add_option("--weights", flags->weights, "bytes of float weights, e.g. 64MiB")->required();
+  cmd->add_option("--layers", flags->layers,
                   fmt::format("1 to {} (default: mlp 3, transformer 4, conv 4)", kMaxModelLayers));
-              cmd->add_option("--seed", flags->seed,
-                              "seed of every weight, 0..18446744073709551615 (default 1)");
-              cmd->add_option("-o,--out", flags->out, "the .onnx file to write")->required();
-              cmd->callback([flags, &exit_code] {
-                run(*flags);
-                exit_code = kExitOk;
-              });
-            }}};
+  cmd->add_option("--seed", flags->seed,
+                  "seed of every weight, 0..18446744073709551615 (default 1)");
+  cmd->add_option("-o,--out", flags->out, "the .onnx file to write")->required();
+  cmd->callback([flags, &exit_code] {
+    run(*flags);
+    exit_code = kExitOk;
+  });
+}
+
+const Registration reg{{"gen-model", 50, attach}};
 
 }  // namespace
 }  // namespace infermem::cli

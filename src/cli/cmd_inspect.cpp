@@ -14,22 +14,23 @@ struct InspectFlags {
   bool json = false;
 };
 
-const Registration registration{Command{
-    "inspect", 50, [](CLI::App& app, int& exit_code) {
-      auto* cmd = app.add_subcommand(
-          "inspect", "Inputs, outputs, dynamic dimensions, opsets and weight bytes of a model");
-      auto flags = std::make_shared<InspectFlags>();
-      cmd->add_option("model", flags->model, "the .onnx file")->required();
-      cmd->add_flag("--json", flags->json, "machine-readable output");
-      cmd->callback([flags, &exit_code] {
-        ModelInfo info = inspect_model(flags->model);
-        if (flags->json)
-          fmt::print("{}\n", model_info_to_json(info).dump(2));
-        else
-          fmt::print("{}", format_model_info(info));
-        exit_code = kExitOk;
-      });
-    }}};
+void attach(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "inspect", "Inputs, outputs, dynamic dimensions, opsets and weight bytes of a model");
+  auto flags = std::make_shared<InspectFlags>();
+  cmd->add_option("model", flags->model, "the .onnx file")->required();
+  cmd->add_flag("--json", flags->json, "machine-readable output");
+  cmd->callback([flags, &exit_code] {
+    ModelInfo info = inspect_model(flags->model);
+    if (flags->json)
+      fmt::print("{}\n", model_info_to_json(info).dump(2));
+    else
+      fmt::print("{}", format_model_info(info));
+    exit_code = kExitOk;
+  });
+}
+
+const Registration reg{{"inspect", 40, attach}};
 
 }  // namespace
 }  // namespace infermem::cli

@@ -1,13 +1,11 @@
 // infermem report RUN_DIR: re-render a run's reports from its summary.json.
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <memory>
 
 #include "cli/command.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/render.h"
-#include "infermem/input_file.h"
 #include "infermem/summary.h"
 
 namespace infermem::cli {
@@ -19,10 +17,6 @@ void attach(CLI::App& app, int& exit_code) {
       "report", "Re-render a soak run's report.md and table from its summary.json");
   sub->add_option("run_dir", *run_dir, "A soak --out directory")->required();
   sub->callback([run_dir, &exit_code] {
-    // A FIFO or a device in place of summary.json would block or never end: refuse it at once.
-    struct stat st {};
-    if (::stat((*run_dir + "/summary.json").c_str(), &st) == 0)
-      open_regular_input(*run_dir + "/summary.json", "run summary");
     RunSummary s = RunSummary::load(*run_dir);
     write_file_atomic(*run_dir + "/report.md", render(s, Format::markdown));
     fmt::print("{}", render(s, Format::terminal));

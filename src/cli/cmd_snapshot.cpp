@@ -72,27 +72,28 @@ void print_table(const probe::Snapshot& snap) {
   fmt::print("allocator: only readable inside the process (infermem soak reports it)\n");
 }
 
-const Registration registration{Command{
-    "snapshot", 40, [](CLI::App& app, int& exit_code) {
-      struct Flags {
-        std::string pid;
-        bool json = false;
-      };
-      auto flags = std::make_shared<Flags>();
-      auto* cmd = app.add_subcommand("snapshot", "What a process's resident set is made of now");
-      cmd->add_option("--pid", flags->pid, "Process id to read")->required();
-      cmd->add_flag("--json", flags->json, "Print JSON instead of a table");
-      cmd->callback([flags, &exit_code] {
-        // pid_max is at most 2^22 (PID_MAX_LIMIT on 64-bit Linux).
-        const int pid = static_cast<int>(parse_count(flags->pid, "--pid", 1, 4'194'304));
-        probe::Snapshot snap = probe::take_snapshot(pid);
-        if (flags->json)
-          fmt::print("{}\n", snapshot_json(snap).dump(2));
-        else
-          print_table(snap);
-        exit_code = kExitOk;
-      });
-    }}};
+void attach(CLI::App& app, int& exit_code) {
+  struct Flags {
+    std::string pid;
+    bool json = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("snapshot", "What a process's resident set is made of now");
+  cmd->add_option("--pid", flags->pid, "Process id to read")->required();
+  cmd->add_flag("--json", flags->json, "Print JSON instead of a table");
+  cmd->callback([flags, &exit_code] {
+    // pid_max is at most 2^22 (PID_MAX_LIMIT on 64-bit Linux).
+    const int pid = static_cast<int>(parse_count(flags->pid, "--pid", 1, 4'194'304));
+    probe::Snapshot snap = probe::take_snapshot(pid);
+    if (flags->json)
+      fmt::print("{}\n", snapshot_json(snap).dump(2));
+    else
+      print_table(snap);
+    exit_code = kExitOk;
+  });
+}
+
+const Registration reg{{"snapshot", 30, attach}};
 
 }  // namespace
 }  // namespace infermem::cli

@@ -169,13 +169,13 @@ std::string create_out_dir(const SoakFlags& f, const std::string& default_dir) {
   return f.out;
 }
 
-Thresholds thresholds_from(const SoakFlags& f);
+GateConfig gate_from(const SoakFlags& f);
 std::string default_out_dir();
 
 struct ValidatedSoak {
   SoakOptions options;
   std::vector<Arm> arms;
-  Thresholds thresholds;
+  GateConfig gate;
 };
 
 ValidatedSoak validated_soak(const SoakFlags& f) {
@@ -209,7 +209,11 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   v.arms = resolve_arms(f.arms, f.custom_arms);
   for (const auto& a : v.arms) allocator_library(a.knob("allocator"));
   if (!f.config.empty()) open_regular_input(f.config, "--config");
-  v.thresholds = thresholds_from(f);
+  v.gate = gate_from(f);
+  for (const auto& [name, _] : v.gate.per_arm)
+    if (std::none_of(v.arms.begin(), v.arms.end(), [&](const Arm& a) { return a.name == name; }))
+      throw InputError(fmt::format("--config {}: [arms.{}] names no arm of this run (arms: {})",
+                                   f.config, name, f.arms));
 
   // What the model's inputs and the flags ask of memory, against the limit or the machine.
   const std::uint64_t ram = physical_memory_bytes();
@@ -296,9 +300,9 @@ std::string default_out_dir() {
   return std::string("infermem-runs/") + buf;
 }
 
-Thresholds thresholds_from(const SoakFlags& f) {
-  Thresholds t;
-  if (!f.config.empty()) t = load_gate_config(f.config).defaults;
+// Thresholds from --config (defaults and [arms.NAME] tables), then the flags, which apply to
+// every arm and win over the file.
+void apply_flags(const SoakFlags& f, Thresholds& t) {
   if (!f.max_growth.empty())
     t.max_growth_bytes_per_request = static_cast<double>(parse_size(f.max_growth, "--max-growth"));
   if (!f.max_growth_rate.empty())
@@ -309,11 +313,18 @@ Thresholds thresholds_from(const SoakFlags& f) {
   if (!f.max_retained.empty()) parse_retained_threshold(f.max_retained, t);
   if (auto fail_on = parse_fail_on(f.fail_on)) t.fail_on = *fail_on;
   if (f.allow_short) t.allow_short = true;
-  return t;
+}
+
+GateConfig gate_from(const SoakFlags& f) {
+  GateConfig g;
+  if (!f.config.empty()) g = load_gate_config(f.config);
+  apply_flags(f, g.defaults);
+  for (auto& [_, t] : g.per_arm) apply_flags(f, t);
+  return g;
 }
 
 int run(const SoakFlags& f) {
-  auto [o, arms, thresholds] = validated_soak(f);
+  auto [o, arms, gate] = validated_soak(f);
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -322,7 +333,7 @@ int run(const SoakFlags& f) {
 
   fmt::print(stderr, "infermem soak: {} ({} scenario, {} arm{}), output in {}\n", f.model,
              f.scenario, arms.size(), arms.size() == 1 ? "" : "s", o.out_dir);
-  RunSummary s = run_soak(o, arms, thresholds, ProgressPrinter(isatty(STDERR_FILENO) == 1));
+  RunSummary s = run_soak(o, arms, gate, ProgressPrinter(isatty(STDERR_FILENO) == 1));
   fmt::print("\n{}", render(s, Format::terminal));
   for (const auto& n : s.notes) fmt::print("note: {}\n", n);
   fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,

@@ -7,8 +7,8 @@
 
 #include "cli/command.h"
 #include "infermem/error.h"
-#include "infermem/version.h"
 #include "infermem/soak.h"
+#include "infermem/version.h"
 
 namespace infermem::cli {
 

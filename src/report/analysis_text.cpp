@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <iterator>
 
-#include "infermem/units.h"
 #include "infermem/analysis.h"
+#include "infermem/units.h"
 
 namespace infermem::report {
 
@@ -17,8 +17,8 @@ const std::string_view kHwmStatement =
     "their life. What it cannot show: a leak or its absence, how much one invocation retains, or "
     "what is in use now; a one-time large request and a slow leak look alike in it. To judge a "
     "leak, record a current figure over time: per-invocation RSS from inside the function "
-    "(VmRSS from /proc/self/status logged with each request), `infermem watch` on the same "
-    "workload, or `infermem soak MODEL.onnx` with the same model and request mix.";
+    "(VmRSS from /proc/self/status logged with each request), or `infermem soak MODEL.onnx` "
+    "with the same model and request mix.";
 
 bool Analysis::any_hwm_only() const {
   return std::any_of(series.begin(), series.end(),

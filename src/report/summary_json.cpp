@@ -1,10 +1,13 @@
-// summary.json: the report model as JSON (PRODUCT.md field names), and back.
+// summary.json: the report model as JSON (field names as docs/soak.md lists them), and back.
 #include <fmt/format.h>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "infermem/error.h"
+#include "infermem/input_file.h"
 #include "infermem/summary.h"
 #include "report/renderers.h"
 
@@ -175,13 +178,14 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
 
 RunSummary RunSummary::load(const std::string& run_dir) {
   const std::string path = run_dir + "/summary.json";
-  std::ifstream in(path);
-  if (!in)
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
     throw InputError(
         fmt::format("{}: no summary.json here (is it a soak --out directory?)", run_dir));
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  // A FIFO or a device in place of summary.json is refused at once, and its size is bounded.
+  constexpr std::uint64_t kMaxSummaryBytes = 256ull << 20;
+  const std::string text = read_regular_file(path, "run summary", kMaxSummaryBytes);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("arms"))
     throw InputError(fmt::format("{}: not an infermem summary (no \"arms\")", path));
   try {

@@ -1,7 +1,6 @@
 // The closed sets of soak's options, named once: scenarios and cache policies.
 #include <fmt/format.h>
 #include <array>
-#include <charconv>
 #include <utility>
 
 #include "infermem/error.h"
@@ -45,11 +44,7 @@ CachePolicy parse_cache_policy(std::string_view text, std::string_view flag) {
   CachePolicy policy;
   if (kind == "lru") {
     constexpr std::uint64_t kMaxCount = 1'000'000;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), policy.count);
-    if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
-        policy.count == 0 || policy.count > kMaxCount)
-      throw InputError(fmt::format("{} {}: expected lru:COUNT with COUNT a whole number in 1..{}",
-                                   flag, text, kMaxCount));
+    policy.count = parse_count(value, fmt::format("{} lru:COUNT", flag), 1, kMaxCount);
     return policy;
   }
   if (kind == "budget") {

@@ -68,6 +68,33 @@ TEST(SoakVerdictE2E, GatePassesWithExitZeroWhenThresholdsHold) {
   EXPECT_THAT(junit, ::testing::Not(HasSubstr("<failure")));
 }
 
+TEST(SoakVerdictE2E, PerArmThresholdsFromTheConfigApplyToTheirArmOnly) {
+  // A 1 KiB peak cap cannot hold for any arm (ONNX Runtime alone is tens of MiB), so whether a
+  // check fails says only which arm the [arms.lean] table reached.
+  std::string model = generated_model("mlp", "2MiB");
+  std::string dir = make_temp_dir("gate-per-arm");
+  std::string config = dir + "/infermem.toml";
+  std::ofstream(config) << "# per-arm thresholds\n[gate]\nmax_peak = \"4GiB\"\n\n"
+                           "[arms.lean]\nmax_peak = \"1KiB\"\n";
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "20", "--arms",
+                    "ort-default,lean", "--config", config, "--out", dir + "/run"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto summary = read_json_file(dir + "/run/summary.json");
+  for (const auto& arm : summary["arms"]) {
+    const bool lean = arm["name"] == "lean";
+    bool failed = false;
+    for (const auto& c : arm["checks"])
+      if (c["check"] == "max-peak") failed = !c["passed"].get<bool>();
+    EXPECT_EQ(failed, lean) << arm.dump(2);
+  }
+
+  auto typo =
+      run_cli({"soak", model, "--arms", "ort-default", "--config", config, "--out", dir + "/typo"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("[arms.lean] names no arm"));
+  EXPECT_FALSE(fs::exists(dir + "/typo"));
+}
+
 TEST(SoakVerdictE2E, CtrlCStopsTheChildWritesWhatIsKnownAndExits130) {
   std::string model = generated_model("transformer", "8MiB");
   std::string out = make_temp_dir("interrupt");

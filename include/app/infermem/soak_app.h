@@ -24,11 +24,11 @@ struct JudgedArm {
 };
 JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak);
 
-// Runs the arms, judges and gates each, writes trace.jsonl, summary.json, report.md and
-// junit.xml into options.out_dir (created here; the caller has validated everything first).
-// WriteError when an output cannot be written.
+// Runs the arms, judges and gates each (with its [arms.NAME] thresholds when the config has them),
+// writes trace.jsonl, summary.json, report.md and junit.xml into options.out_dir (created here; the
+// caller has validated everything first). WriteError when an output cannot be written.
 RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
-                    const Thresholds& thresholds,
+                    const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress);
 
 // The command contract's exit code for a finished run: 130 interrupted, 3 when an arm's workload

@@ -1,7 +1,7 @@
 #pragma once
 // Configuration arms: a named set of knobs, each resolved to a value, applied to a fresh child.
 // Built-in profiles and custom `--arm 'NAME:key=value,...'` both resolve to an Arm whose `knobs`
-// lists every key (PRODUCT.md), so summary.json says exactly what each arm ran with.
+// lists every key (docs/soak.md), so summary.json says exactly what each arm ran with.
 #include <cstddef>
 #include <map>
 #include <string>
