@@ -394,7 +394,8 @@ bool soak_stop_requested() {
 RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) {
   // Everything that can be wrong with the input is found before anything is written.
   std::vector<InputPlan> inputs = plan_inputs(options.model_path);
-  resolve_dims(inputs, options.scenario, options.dim_overrides);
+  const std::map<std::string, DimRange> dims =
+      resolve_dims(inputs, options.scenario, options.dim_overrides);
   for (const auto& a : arms) allocator_library(a.knob("allocator"));
 
   RunFacts facts;
@@ -416,6 +417,10 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"repeat", options.repeat},
                    {"parent_sample_hz", options.parent_sample_hz},
                    {"child_sample_hz", options.child_sample_hz}};
+  // Every dynamic dimension as it was resolved (defaults, or --dim): [lo, hi, step].
+  nlohmann::json dims_json = nlohmann::json::object();
+  for (const auto& [key, range] : dims) dims_json[key] = {range.lo, range.hi, range.step};
+  facts.options["dims"] = dims_json;
   return facts;
 }
 

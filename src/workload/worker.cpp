@@ -90,6 +90,9 @@ class Worker {
     const char* crash_arm = std::getenv("INFERMEM_TEST_CRASH_ARM");
     const char* crash_at = std::getenv("INFERMEM_TEST_CRASH_AT_REQUEST");
     if (crash_arm && crash_at && spec_.arm.name == crash_arm) crash_at_ = std::atoll(crash_at);
+    // INFERMEM_TEST_FAIL_AT_REQUEST=N: that arm's Run() N+1 fails as ORT fails on a bad input.
+    const char* fail_at = std::getenv("INFERMEM_TEST_FAIL_AT_REQUEST");
+    if (crash_arm && fail_at && spec_.arm.name == crash_arm) fail_at_ = std::atoll(fail_at);
     emit_arm_begin();
     verify_allocator(spec_.arm);
     sampler_.start();
@@ -191,6 +194,8 @@ class Worker {
 
   // One inference: inputs built outside the timed region, Run() timed, then the reading.
   void infer_once(ArmSession& s, InputSynth& synth) {
+    if (req_ == fail_at_)  // test hook: the workload's own error, reported, not a crash
+      throw WorkloadError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : test hook rejected input");
     auto& inputs = synth.next();
     const auto& out_names = s.output_name_ptrs();
     auto t = Clock::now();
@@ -314,6 +319,7 @@ class Worker {
   std::int64_t req_ = 0;
   int cycle_ = -1;
   std::int64_t crash_at_ = -1;
+  std::int64_t fail_at_ = -1;
   bool hwm_reset_ = false;
   double phase_start_ms_ = 0;
   double infer_start_ms_ = 0;

@@ -83,6 +83,13 @@ TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) 
   EXPECT_THAT(r.out, HasSubstr("ort-default"));
   EXPECT_THAT(r.out, HasSubstr("peak MiB"));
   auto summary = read_json_file(out + "/summary.json");
+  // Every dynamic dimension as resolved, so a reader knows which shapes ran.
+  ASSERT_TRUE(summary["options"]["dims"].is_object()) << summary["options"].dump();
+  EXPECT_FALSE(summary["options"]["dims"].empty());
+  for (const auto& [key, range] : summary["options"]["dims"].items())
+    EXPECT_EQ(range.size(), 3u) << key;
+  EXPECT_EQ(summary["options"]["dims"]["sequence"][0], 16);
+  EXPECT_EQ(summary["options"]["dims"]["sequence"][1], 64);
   EXPECT_EQ(summary["scenario"], "mixed");
   EXPECT_EQ(summary["model"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_THAT(summary["ort_version"].get<std::string>(), HasSubstr("1.29"));
@@ -208,6 +215,31 @@ TEST(SoakE2E, ACrashedChildIsRecordedWithItsDataAndTheOtherArmsRun) {
   EXPECT_TRUE(crashed["memory"]["loaded_bytes"].is_number()) << "data so far is kept";
   EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
   EXPECT_EQ(r.exit_code, 3) << "a crashed arm is a failed workload";
+}
+
+TEST(SoakE2E, AnOrtErrorIsFailedWithItsMessageAndNoVerdictFromNoData) {
+  // The child's first Run() fails as ORT fails on an input it rejects (a test hook throws
+  // the error inside the worker): the arm ran no request, so nothing can be judged from it.
+  std::string model = generated_model("mlp", "1MiB");
+  std::string out = make_temp_dir("soak-failed");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "10", "--arms",
+                    "ort-default,no-arena", "--out", out},
+                   {"INFERMEM_TEST_CRASH_ARM=ort-default", "INFERMEM_TEST_FAIL_AT_REQUEST=0"});
+  EXPECT_EQ(r.exit_code, 3) << "a failed arm is a failed workload";
+  auto summary = read_json_file(out + "/summary.json");
+  const auto& failed = arm_named(summary, "ort-default");
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_THAT(failed["status_detail"].get<std::string>(), HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_EQ(failed["requests_done"], 0);
+  EXPECT_EQ(failed["verdict"]["kind"], "too-short") << failed["verdict"].dump(2);
+  const auto& m = failed["memory"];
+  EXPECT_TRUE(m["loaded_bytes"].is_number()) << "data so far is kept";
+  if (m["peak_bytes"].is_number()) {
+    EXPECT_GE(m["peak_bytes"].get<double>(), m["loaded_bytes"].get<double>()) << m.dump(2);
+  }
+  EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
+  std::string junit = read_file(out + "/junit.xml");
+  EXPECT_THAT(junit, HasSubstr("INVALID_ARGUMENT"));
 }
 
 TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
