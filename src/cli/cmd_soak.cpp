@@ -210,10 +210,12 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   for (const auto& a : v.arms) allocator_library(a.knob("allocator"));
   if (!f.config.empty()) open_regular_input(f.config, "--config");
   v.gate = gate_from(f);
-  for (const auto& [name, _] : v.gate.per_arm)
-    if (std::none_of(v.arms.begin(), v.arms.end(), [&](const Arm& a) { return a.name == name; }))
+  for (const auto& entry : v.gate.per_arm) {
+    const std::string& arm = entry.first;
+    if (std::none_of(v.arms.begin(), v.arms.end(), [&](const Arm& a) { return a.name == arm; }))
       throw InputError(fmt::format("--config {}: [arms.{}] names no arm of this run (arms: {})",
-                                   f.config, name, f.arms));
+                                   f.config, arm, f.arms));
+  }
 
   // What the model's inputs and the flags ask of memory, against the limit or the machine.
   const std::uint64_t ram = physical_memory_bytes();
