@@ -8,15 +8,10 @@
 #include <string>
 
 #include "infermem/error.h"
+#include "infermem/text.h"
 
 namespace infermem {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Splits "12.5MiB" into 12.5 and "mib". Returns false when no number leads.
 bool split_number(std::string_view text, double& value, std::string& suffix) {

@@ -3,7 +3,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "infermem/text.h"
+
 namespace infermem::probe {
+using infermem::trim;
 namespace {
 
 constexpr const char* kKeyNames[kKeyCount] = {
@@ -43,14 +46,6 @@ constexpr const char* kKeyNames[kKeyCount] = {
 
 // v1 reports "no limit" as LONG_MAX rounded down to a page; anything this large is no limit.
 constexpr double kUnlimitedBytes = 4.0e18;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Next line of `text` (without '\n'), advancing `text`.
 std::string_view next_line(std::string_view& text) {

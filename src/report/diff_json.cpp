@@ -1,11 +1,12 @@
 // `infermem diff --json`.
+#include "infermem/numbers.h"
 #include "report/diff_render.h"
 
 namespace infermem {
 namespace {
 
 nlohmann::json num(double v) {
-  return present(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  return json_number(v);
 }
 
 }  // namespace

@@ -3,21 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "infermem/numbers.h"
 #include "infermem/summary.h"
 
 namespace infermem {
-namespace {
-
-double median_of(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !present(x); }), v.end());
-  if (v.empty()) return kAbsent;
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
-}  // namespace
-
 ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repeats) {
   if (repeats.size() == 1) {
     repeats[0].name = name;
@@ -45,7 +34,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
     std::vector<double> all, used;
     for (const auto& r : repeats) all.push_back(r.memory.*field);
     for (const auto* r : basis) used.push_back(r->memory.*field);
-    a.memory.*field = median_of(used);
+    a.memory.*field = median(used);
     auto [lo, hi] = std::minmax_element(all.begin(), all.end());
     if (present(*lo) && present(*hi)) a.memory_spread[key] = {*lo, *hi};
   };
@@ -59,7 +48,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   auto med = [&](auto get) {
     std::vector<double> v;
     for (const auto* r : basis) v.push_back(get(*r));
-    return median_of(v);
+    return median(v);
   };
   a.latency_ms.mean = med([](const ArmSummary& r) { return r.latency_ms.mean; });
   a.latency_ms.p50 = med([](const ArmSummary& r) { return r.latency_ms.p50; });

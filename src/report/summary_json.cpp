@@ -8,6 +8,7 @@
 
 #include "infermem/error.h"
 #include "infermem/input_file.h"
+#include "infermem/numbers.h"
 #include "infermem/summary.h"
 #include "report/renderers.h"
 
@@ -15,11 +16,10 @@ namespace infermem {
 namespace {
 
 nlohmann::json num(double v) {
-  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  return json_number(v);
 }
 double num_back(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return (it == j.end() || !it->is_number()) ? kAbsent : it->get<double>();
+  return json_number_at(j, key);
 }
 
 nlohmann::json checks_json(const std::vector<CheckResult>& checks) {

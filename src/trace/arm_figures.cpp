@@ -1,5 +1,7 @@
 #include "infermem/arm_figures.h"
 
+#include "infermem/numbers.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,14 +14,6 @@ bool is_phase_end(const trace::Record& r) {
 
 bool is_inference_phase(const std::string& phase) {
   return phase == "warm" || phase == "infer";
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return kAbsent;
-  std::sort(v.begin(), v.end());
-  // nearest-rank
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
 }
 
 double in_use(const trace::Record& r) {
@@ -151,9 +145,9 @@ ArmFigures ArmAccumulator::figures() const {
     double sum = 0;
     for (double l : latencies_) sum += l;
     arm.latency_ms.mean = sum / static_cast<double>(latencies_.size());
-    arm.latency_ms.p50 = percentile(latencies_, 50);
-    arm.latency_ms.p95 = percentile(latencies_, 95);
-    arm.latency_ms.p99 = percentile(latencies_, 99);
+    arm.latency_ms.p50 = percentile_nearest_rank(latencies_, 50);
+    arm.latency_ms.p95 = percentile_nearest_rank(latencies_, 95);
+    arm.latency_ms.p99 = percentile_nearest_rank(latencies_, 99);
   }
   if (inference_ms_ > 0)
     arm.throughput_rps = static_cast<double>(latencies_.size()) / (inference_ms_ / 1000.0);

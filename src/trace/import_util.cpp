@@ -36,18 +36,6 @@ constexpr bool is_space(char c) {
 }
 }  // namespace
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<std::string_view> split_whitespace(std::string_view s) {
   std::vector<std::string_view> words;
   split_whitespace(s, words);

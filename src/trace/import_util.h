@@ -13,6 +13,8 @@
 #include "infermem/series_builder.h"
 #include "infermem/trace.h"
 
+#include "infermem/text.h"
+
 namespace infermem::import_detail {
 
 // Calls `each(line_number, line)` for every line (1-based), without the "\n" or "\r\n".
@@ -20,8 +22,8 @@ void for_each_line(std::string_view text,
                    const std::function<void(std::uint64_t, std::string_view)>& each);
 std::uint64_t count_lines(std::string_view text);
 
-std::string_view trim(std::string_view s);
-std::string lower(std::string_view s);
+using infermem::lower;  // infermem/text.h
+using infermem::trim;
 // Splits on runs of spaces and tabs.
 std::vector<std::string_view> split_whitespace(std::string_view s);
 // The same into `words` (cleared first), so that a loop over lines reuses one vector.

@@ -2,13 +2,14 @@
 #include <fmt/format.h>
 
 #include "infermem/error.h"
+#include "infermem/numbers.h"
 #include "infermem/verdict.h"
 
 namespace infermem {
 namespace {
 
 nlohmann::json number_or_null(double v) {
-  return present(v) ? nlohmann::json(v) : nullptr;
+  return json_number(v);
 }
 
 nlohmann::json interval(double lo, double hi) {
@@ -16,9 +17,11 @@ nlohmann::json interval(double lo, double hi) {
 }
 
 double read_number(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return kAbsent;
-  if (!j[key].is_number()) throw InputError(fmt::format("verdict: '{}' is not a number", key));
-  return j[key].get<double>();
+  try {
+    return json_number_at(j, key);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("verdict: {}", e.what()));
+  }
 }
 
 void read_interval(const nlohmann::json& j, const char* key, double& lo, double& hi) {

@@ -1,4 +1,5 @@
 #include "infermem/arms.h"
+#include "infermem/text.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -64,12 +65,8 @@ Arm defaults(const std::string& name) {
   return a;
 }
 
-std::string trim(std::string s) {
-  auto ws = [](unsigned char c) { return std::isspace(c); };
-  while (!s.empty() && ws(s.back())) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && ws(s[i])) ++i;
-  return s.substr(i);
+std::string trim(const std::string& s) {
+  return std::string(infermem::trim(std::string_view(s)));
 }
 
 }  // namespace

@@ -7,15 +7,11 @@
 
 #include "infermem/error.h"
 #include "infermem/model_info.h"
+#include "infermem/text.h"
 #include "workload/ort_env.h"
 
 namespace infermem {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 enum class DimKind { Batch, Sequence, Spatial, Other };
 
