@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -236,6 +237,11 @@ std::vector<Arm> resolve_arms(const std::string& arms_list,
 }
 
 std::string allocator_library(const std::string& allocator) {
+  // Test hook (tests/e2e): preload this file instead, to check that a preload which does not
+  // take (an empty or foreign library) fails the arm instead of passing on glibc.
+  if (const char* test_lib = std::getenv("INFERMEM_TEST_ALLOCATOR_LIBRARY");
+      test_lib && *test_lib && allocator != "glibc" && allocator != "default" && !allocator.empty())
+    return test_lib;
   const char* candidates[3] = {nullptr, nullptr, nullptr};
   if (allocator == "jemalloc") {
     candidates[0] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";

@@ -360,7 +360,8 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
   end.extra["edge"] = "result";
   end.extra["status"] = std::string(name(result.status));
   end.extra["status_detail"] = result.status_detail;
-  for (const auto& [k, v] : on_arm_end(result).items()) end.extra[k] = v;
+  const nlohmann::json added = on_arm_end(result);  // named: items() would outlive a temporary
+  for (const auto& [k, v] : added.items()) end.extra[k] = v;
   trace_file.write(end);
   std::error_code ec;
   fs::remove(spec_path, ec);

@@ -91,6 +91,8 @@ TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) 
   EXPECT_EQ(summary["options"]["dims"]["sequence"][0], 16);
   EXPECT_EQ(summary["options"]["dims"]["sequence"][1], 64);
   EXPECT_EQ(summary["scenario"], "mixed");
+  // Without --memory-limit the children share the machine's cgroup: its figures are not theirs.
+  EXPECT_EQ(read_file(out + "/trace.jsonl").find("cgroup_"), std::string::npos);
   EXPECT_EQ(summary["model"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_THAT(summary["ort_version"].get<std::string>(), HasSubstr("1.29"));
   std::set<int> pids;
@@ -240,6 +242,26 @@ TEST(SoakE2E, AnOrtErrorIsFailedWithItsMessageAndNoVerdictFromNoData) {
   EXPECT_EQ(arm_named(summary, "no-arena")["status"], "ok");
   std::string junit = read_file(out + "/junit.xml");
   EXPECT_THAT(junit, HasSubstr("INVALID_ARGUMENT"));
+}
+
+TEST(SoakE2E, AnAllocatorPreloadThatDoesNotTakeFailsTheArm) {
+#if defined(INFERMEM_SANITIZED)
+  GTEST_SKIP() << "a sanitizer build never preloads an allocator (its runtime owns malloc)";
+#endif
+  // An empty file in place of libjemalloc: the loader ignores it with a warning and the child
+  // would run on glibc while the arm says jemalloc. The child checks for jemalloc's own entry
+  // point and the arm fails, naming what happened.
+  std::string dir = make_temp_dir("soak-preload");
+  std::ofstream(dir + "/libempty.so").flush();
+  std::string model = generated_model("mlp", "1MiB");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "5", "--arms", "jemalloc",
+                    "--out", dir + "/run"},
+                   {"INFERMEM_TEST_ALLOCATOR_LIBRARY=" + dir + "/libempty.so"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto summary = read_json_file(dir + "/run/summary.json");
+  const auto& arm = arm_named(summary, "jemalloc");
+  EXPECT_EQ(arm["status"], "failed");
+  EXPECT_THAT(arm["status_detail"].get<std::string>(), HasSubstr("did not take"));
 }
 
 TEST(SoakE2E, EveryFillableElementTypeReachesOrt) {
