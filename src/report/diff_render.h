@@ -1,5 +1,5 @@
 #pragma once
-// `infermem diff` output: pure functions of a RunDiff (see include/infermem/run_diff.h).
+// `infermem diff` output: pure functions of a RunDiff (see infermem/run_diff.h).
 #include <nlohmann/json.hpp>
 #include <string>
 
