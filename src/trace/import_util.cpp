@@ -29,13 +29,6 @@ std::uint64_t count_lines(std::string_view text) {
   return n;
 }
 
-namespace {
-// std::isspace in the "C" locale, without the call.
-constexpr bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-}  // namespace
-
 std::vector<std::string_view> split_whitespace(std::string_view s) {
   std::vector<std::string_view> words;
   split_whitespace(s, words);
