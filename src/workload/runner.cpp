@@ -394,12 +394,11 @@ bool soak_stop_requested() {
 
 RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) {
   // Everything that can be wrong with the input is found before anything is written.
-  std::vector<InputPlan> inputs = plan_inputs(options.model_path);
-  const std::map<std::string, DimRange> dims =
-      resolve_dims(inputs, options.scenario, options.dim_overrides);
+  RunFacts facts;
+  facts.inputs = plan_inputs(options.model_path);
+  facts.dims = resolve_dims(facts.inputs, options.scenario, options.dim_overrides);
   for (const auto& a : arms) allocator_library(a.knob("allocator"));
 
-  RunFacts facts;
   facts.tool_version = INFERMEM_VERSION;
   facts.ort_version = ort_version();
   facts.model_path = options.model_path;
@@ -420,7 +419,7 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"child_sample_hz", options.child_sample_hz}};
   // Every dynamic dimension as it was resolved (defaults, or --dim): [lo, hi, step].
   nlohmann::json dims_json = nlohmann::json::object();
-  for (const auto& [key, range] : dims) dims_json[key] = {range.lo, range.hi, range.step};
+  for (const auto& [key, range] : facts.dims) dims_json[key] = {range.lo, range.hi, range.step};
   facts.options["dims"] = dims_json;
   return facts;
 }
@@ -429,10 +428,6 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
                                           const RunFacts& facts, std::vector<std::string>& notes,
                                           const std::function<void(const SoakProgress&)>& progress,
                                           const ArmEnded& on_arm_end) {
-  std::vector<InputPlan> inputs = plan_inputs(options.model_path);
-  std::map<std::string, DimRange> dims =
-      resolve_dims(inputs, options.scenario, options.dim_overrides);
-
   TraceFile trace_file(options.out_dir + "/trace.jsonl");
   const double t0 = mono_ms();
   {
@@ -466,8 +461,8 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
       spec.arm = arms[i];
       if (repeat > 1) spec.arm.name = fmt::format("{}#{}", arms[i].name, round + 1);
       if (options.threads > 0) spec.arm.knobs["intra"] = std::to_string(options.threads);
-      spec.inputs = inputs;
-      spec.dims = dims;
+      spec.inputs = facts.inputs;
+      spec.dims = facts.dims;
       spec.model_variants = variants;
       spec.run_t0_ms = t0;
       runs[i].push_back(

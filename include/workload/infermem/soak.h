@@ -129,6 +129,8 @@ struct ArmRun {
 struct RunFacts {
   std::string tool_version, ort_version, model_path, model_sha256, host, started_at;
   nlohmann::json options = nlohmann::json::object();  // every resolved option
+  std::vector<InputPlan> inputs;                      // the model's inputs, planned once
+  std::map<std::string, DimRange> dims;               // every dynamic dimension, resolved
 };
 
 // Checks everything about the input that can be checked before anything is written (the model
