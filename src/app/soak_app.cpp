@@ -1,6 +1,8 @@
 #include "infermem/soak_app.h"
 
 #include <fmt/format.h>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include "infermem/atomic_file.h"
@@ -17,6 +19,43 @@ std::string figure(double bytes) {
   return present(bytes) ? format_bytes(bytes) : "-";
 }
 
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+std::string bytes_text(std::uint64_t bytes) {
+  return bytes == UINT64_MAX ? std::string("more than 16 EiB")
+                             : format_bytes(static_cast<double>(bytes));
+}
+
+// The largest input tensor any request can draw, from the resolved dims (as InputSynth draws).
+struct LargestInput {
+  std::string text;  // "image[4x3x640x640] float"
+  std::uint64_t bytes = 0;
+};
+LargestInput largest_input(const std::vector<InputPlan>& inputs,
+                           const std::map<std::string, DimRange>& dims) {
+  LargestInput best;
+  for (const auto& p : inputs) {
+    std::uint64_t bytes = element_size(p.element_type);
+    std::string shape;
+    for (std::size_t d = 0; d < p.shape.size(); ++d) {
+      std::int64_t n = p.shape[d];
+      if (n < 0) {
+        const DimRange& r = dims.at(p.dim_keys[d]);
+        std::int64_t step = std::max<std::int64_t>(1, r.step);
+        n = std::max((r.lo + step - 1) / step, r.hi / step) * step;
+      }
+      bytes = saturating_mul(bytes, static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
+      shape += (d ? "x" : "") + std::to_string(n);
+    }
+    if (best.text.empty() || bytes > best.bytes)
+      best = {fmt::format("{}[{}] {}", p.name, shape, element_type_name(p.element_type)), bytes};
+  }
+  return best;
+}
+
 }  // namespace
 
 JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak) {
@@ -29,10 +68,41 @@ JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool
   return j;
 }
 
-RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
+RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
+  RunFacts facts = prepare_soak(o, arms);
+  // What the model's inputs and the flags ask of memory, against the limit or the machine.
+  const std::uint64_t ram = physical_memory_bytes();
+  const bool limited = o.memory_limit_bytes > 0 && o.memory_limit_bytes < ram;
+  const std::uint64_t budget = limited ? o.memory_limit_bytes : ram;
+  const std::string budget_text =
+      limited ? fmt::format("--memory-limit {}", bytes_text(o.memory_limit_bytes))
+              : fmt::format("this machine's memory ({})", bytes_text(ram));
+  LargestInput largest = largest_input(facts.inputs, facts.dims);
+  if (largest.bytes > budget)
+    throw InputError(fmt::format(
+        "{}: input {} at its largest is {}, more than {}; bound its dynamic dimensions with "
+        "--dim NAME=LO..HI",
+        o.model_path, largest.text, bytes_text(largest.bytes), budget_text));
+  if (o.inject_leak_bytes > 0) {
+    if (o.inject_leak_bytes > budget)
+      throw InputError(fmt::format("--inject-leak: {} per request is more than {}",
+                                   bytes_text(o.inject_leak_bytes), budget_text));
+    std::uint64_t per_arm = saturating_mul(
+        static_cast<std::uint64_t>(o.requests) + static_cast<std::uint64_t>(o.warm_requests),
+        o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
+    std::uint64_t total = saturating_mul(o.inject_leak_bytes, per_arm);
+    if (o.memory_limit_bytes == 0 && total > ram)
+      throw InputError(fmt::format(
+          "--inject-leak: {} x {} requests is {}, more than this machine's memory ({}); "
+          "lower it or --requests, or give --memory-limit to see the OOM kill",
+          bytes_text(o.inject_leak_bytes), per_arm, bytes_text(total), bytes_text(ram)));
+  }
+  return facts;
+}
+
+RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std::vector<Arm>& arms,
                     const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress) {
-  RunFacts facts = prepare_soak(options, arms);
   RunSummary summary;
   summary.tool_version = facts.tool_version;
   summary.ort_version = facts.ort_version;

@@ -59,16 +59,6 @@ constexpr double kMaxDurationMs = 30.0 * 24 * 3600 * 1000;  // 30 days
 // OOM-killed at 9 MiB (docs/soak.md, "Input checks"); 16 MiB keeps a margin for a cold page cache.
 constexpr std::uint64_t kMinMemoryLimitBytes = 16ull << 20;
 
-std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t r = 0;
-  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-std::string bytes_text(std::uint64_t bytes) {
-  return bytes == UINT64_MAX ? std::string("more than 16 EiB")
-                             : format_bytes(static_cast<double>(bytes));
-}
-
 double parse_duration_flag(const std::string& text, const char* flag) {
   double ms = parse_duration_ms(text, flag);
   if (!(ms > 0) || ms > kMaxDurationMs)
@@ -94,33 +84,6 @@ std::uint64_t parse_memory_limit(const std::string& text) {
         format_bytes(static_cast<double>(kMinMemoryLimitBytes)),
         format_bytes(static_cast<double>(kMinMemoryLimitBytes))));
   return bytes;
-}
-
-// The largest input tensor any request can draw, from the resolved dims (as InputSynth draws).
-struct LargestInput {
-  std::string text;  // "image[4x3x640x640] float"
-  std::uint64_t bytes = 0;
-};
-LargestInput largest_input(const std::vector<InputPlan>& inputs,
-                           const std::map<std::string, DimRange>& dims) {
-  LargestInput best;
-  for (const auto& p : inputs) {
-    std::uint64_t bytes = element_size(p.element_type);
-    std::string shape;
-    for (std::size_t d = 0; d < p.shape.size(); ++d) {
-      std::int64_t n = p.shape[d];
-      if (n < 0) {
-        const DimRange& r = dims.at(p.dim_keys[d]);
-        std::int64_t step = std::max<std::int64_t>(1, r.step);
-        n = std::max((r.lo + step - 1) / step, r.hi / step) * step;
-      }
-      bytes = saturating_mul(bytes, static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
-      shape += (d ? "x" : "") + std::to_string(n);
-    }
-    if (best.text.empty() || bytes > best.bytes)
-      best = {fmt::format("{}[{}] {}", p.name, shape, element_type_name(p.element_type)), bytes};
-  }
-  return best;
 }
 
 // Creates the run directory as the very last step: a default one gets a suffix when its name is
@@ -176,6 +139,7 @@ struct ValidatedSoak {
   SoakOptions options;
   std::vector<Arm> arms;
   GateConfig gate;
+  RunFacts facts;
 };
 
 ValidatedSoak validated_soak(const SoakFlags& f) {
@@ -217,34 +181,9 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
                                    f.config, arm, f.arms));
   }
 
-  // What the model's inputs and the flags ask of memory, against the limit or the machine.
-  const std::uint64_t ram = physical_memory_bytes();
-  const std::uint64_t budget = o.memory_limit_bytes > 0 ? std::min(o.memory_limit_bytes, ram) : ram;
-  const std::string budget_text = o.memory_limit_bytes > 0 && o.memory_limit_bytes < ram
-                                      ? fmt::format("--memory-limit {}", f.memory_limit)
-                                      : fmt::format("this machine's memory ({})", bytes_text(ram));
-  std::vector<InputPlan> inputs = plan_inputs(o.model_path);
-  auto dims = resolve_dims(inputs, o.scenario, o.dim_overrides);
-  LargestInput largest = largest_input(inputs, dims);
-  if (largest.bytes > budget)
-    throw InputError(fmt::format(
-        "{}: input {} at its largest is {}, more than {}; bound its dynamic dimensions with "
-        "--dim NAME=LO..HI",
-        o.model_path, largest.text, bytes_text(largest.bytes), budget_text));
-  if (o.inject_leak_bytes > 0) {
-    if (o.inject_leak_bytes > budget)
-      throw InputError(fmt::format("--inject-leak: '{}' ({} per request) is more than {}",
-                                   f.inject_leak, bytes_text(o.inject_leak_bytes), budget_text));
-    std::uint64_t per_arm = saturating_mul(
-        static_cast<std::uint64_t>(o.requests) + static_cast<std::uint64_t>(o.warm_requests),
-        o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
-    std::uint64_t total = saturating_mul(o.inject_leak_bytes, per_arm);
-    if (o.memory_limit_bytes == 0 && total > ram)
-      throw InputError(fmt::format(
-          "--inject-leak: '{}' x {} requests is {}, more than this machine's memory ({}); "
-          "lower it or --requests, or give --memory-limit to see the OOM kill",
-          f.inject_leak, per_arm, bytes_text(total), bytes_text(ram)));
-  }
+  // The model-dependent checks (it loads, its inputs fit in memory and under the limit) are the
+  // app's; the run directory is created only once they passed.
+  v.facts = plan_soak(o, v.arms);
   o.out_dir = create_out_dir(f, default_out_dir());
   return v;
 }
@@ -326,7 +265,7 @@ GateConfig gate_from(const SoakFlags& f) {
 }
 
 int run(const SoakFlags& f) {
-  auto [o, arms, gate] = validated_soak(f);
+  auto [o, arms, gate, facts] = validated_soak(f);
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -335,7 +274,7 @@ int run(const SoakFlags& f) {
 
   fmt::print(stderr, "infermem soak: {} ({} scenario, {} arm{}), output in {}\n", f.model,
              f.scenario, arms.size(), arms.size() == 1 ? "" : "s", o.out_dir);
-  RunSummary s = run_soak(o, arms, gate, ProgressPrinter(isatty(STDERR_FILENO) == 1));
+  RunSummary s = run_soak(o, facts, arms, gate, ProgressPrinter(isatty(STDERR_FILENO) == 1));
   fmt::print("\n{}", render(s, Format::terminal));
   for (const auto& n : s.notes) fmt::print("note: {}\n", n);
   fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,

@@ -24,10 +24,17 @@ struct JudgedArm {
 };
 JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak);
 
+// Everything about a soak that needs the model, checked before anything is written or started:
+// the model loads and its inputs can be synthesized (prepare_soak), the largest input any request
+// can draw fits in memory (the machine's, or --memory-limit), and an injected leak fits too.
+// InputError naming the input or flag otherwise. The facts are planned once and reused by the run.
+RunFacts plan_soak(const SoakOptions& options, const std::vector<Arm>& arms);
+
 // Runs the arms, judges and gates each (with its [arms.NAME] thresholds when the config has them),
-// writes trace.jsonl, summary.json, report.md and junit.xml into options.out_dir (created here; the
-// caller has validated everything first). WriteError when an output cannot be written.
-RunSummary run_soak(const SoakOptions& options, const std::vector<Arm>& arms,
+// writes trace.jsonl, summary.json, report.md and junit.xml into options.out_dir (created here if
+// missing; the caller has planned the run with plan_soak first). WriteError when an output cannot
+// be written.
+RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std::vector<Arm>& arms,
                     const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress);
 
