@@ -37,10 +37,6 @@
 #include "infermem/trace.h"
 #include "infermem/verdict.h"
 
-#ifndef INFERMEM_BIN
-#define INFERMEM_BIN "infermem"
-#endif
-
 namespace fs = std::filesystem;
 using namespace infermem;
 

@@ -26,10 +26,6 @@
 #include "infermem/run_diff.h"
 #include "infermem/units.h"
 
-#ifndef INFERMEM_BIN
-#define INFERMEM_BIN "infermem"
-#endif
-
 namespace fs = std::filesystem;
 using namespace infermem;
 

@@ -784,32 +784,29 @@ std::string render_finding(const Finding& finding) {
                 format_bytes(r.retained), format_bytes(r.baseline));
           },
           [](const AllocatorHeld& h) {
+            const std::string rose =
+                fmt::format("Current memory rose {} while the allocator's in-use bytes rose {}",
+                            format_bytes(h.current_growth), format_bytes(h.in_use_growth));
             switch (h.outcome) {
               case AllocatorHeld::Outcome::first_touch:
                 return fmt::format(
-                    "Current memory rose {} while the allocator's in-use bytes rose {}, but "
-                    "anonymous resident memory ({}) stays within what is allocated ({}): pages of "
-                    "allocated buffers (e.g. an arena reserved during warm-up) touched for the "
-                    "first time by larger inputs, not freed memory held by the allocator.",
-                    format_bytes(h.current_growth), format_bytes(h.in_use_growth),
-                    format_bytes(h.anon_level), format_bytes(h.in_use_level));
+                    "{}, but anonymous resident memory ({}) stays within what is allocated ({}): "
+                    "pages of allocated buffers (e.g. an arena reserved during warm-up) touched "
+                    "for the first time by larger inputs, not freed memory held by the allocator.",
+                    rose, format_bytes(h.anon_level), format_bytes(h.in_use_level));
               case AllocatorHeld::Outcome::fragmentation:
                 return fmt::format(
-                    "Current memory rose {} while the allocator's in-use bytes rose {}: the "
-                    "growth is held by the allocator, not by live allocations ({} unexplained, "
-                    "above the {} materiality threshold: {}).",
-                    format_bytes(h.current_growth), format_bytes(h.in_use_growth),
-                    format_bytes(h.unexplained), format_bytes(h.material),
+                    "{}: the growth is held by the allocator, not by live allocations ({} "
+                    "unexplained, above the {} materiality threshold: {}).",
+                    rose, format_bytes(h.unexplained), format_bytes(h.material),
                     material_basis(h.running_level));
               case AllocatorHeld::Outcome::below_threshold:
                 break;
             }
             return fmt::format(
-                "Current memory rose {} while the allocator's in-use bytes rose {}; the {} the "
-                "allocator holds beyond live allocations is below the {} materiality threshold "
-                "for fragmentation ({}).",
-                format_bytes(h.current_growth), format_bytes(h.in_use_growth),
-                format_bytes(h.unexplained), format_bytes(h.material),
+                "{}; the {} the allocator holds beyond live allocations is below the {} "
+                "materiality threshold for fragmentation ({}).",
+                rose, format_bytes(h.unexplained), format_bytes(h.material),
                 material_basis(h.running_level));
           },
           [](const TrimGaveBack& t) {
