@@ -50,35 +50,8 @@ std::optional<double> parse_number(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
-  // Most cells are integers or short decimals (bytes, milliseconds, "123.456" MiB). With at most
-  // 15 digits, N and 10^k are exact doubles and N / 10^k is correctly rounded: the same double
-  // from_chars gives (Clinger's fast path), several times faster.
-  if (s.size() <= 16) {
-    std::uint64_t n = 0;
-    int digit_count = 0, fraction_digits = -1;
-    bool simple = true;
-    for (char c : s) {
-      if (c == '.' && fraction_digits < 0) {
-        fraction_digits = 0;
-        continue;
-      }
-      const auto d = static_cast<unsigned>(c - '0');
-      if (d > 9) {
-        simple = false;
-        break;
-      }
-      n = n * 10 + d;
-      ++digit_count;
-      if (fraction_digits >= 0) ++fraction_digits;
-    }
-    if (simple && digit_count > 0 && digit_count <= 15) {
-      static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                          1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-      const double whole = static_cast<double>(n);
-      return fraction_digits <= 0 ? whole : whole / kPow10[fraction_digits];
-    }
-  }
   double value = 0;
+  if (parse_simple_decimal(s, value)) return value;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
   return value;

@@ -32,6 +32,34 @@ void split_whitespace(std::string_view s, std::vector<std::string_view>& words);
 // The whole of `s` (trimmed) as a number of magnitude at most 1e20; nullopt otherwise.
 std::optional<double> parse_number(std::string_view s);
 
+// The common cell, digits with at most one '.', at most 15 digits and nothing else (no sign, no
+// spaces, no exponent): its value in `out`, exactly as from_chars gives it (N and 10^k are exact
+// doubles, so N / 10^k is correctly rounded: Clinger's fast path). false when the cell needs
+// parse_number. Inline: it runs once per cell of a long CSV.
+inline bool parse_simple_decimal(std::string_view s, double& out) noexcept {
+  if (s.empty() || s.size() > 16) return false;
+  std::uint64_t n = 0;
+  int digits = 0, fraction_digits = -1;
+  for (char c : s) {
+    const auto d = static_cast<unsigned>(c - '0');
+    if (d <= 9) {
+      n = n * 10 + d;
+      ++digits;
+      fraction_digits += fraction_digits >= 0;
+    } else if (c == '.' && fraction_digits < 0) {
+      fraction_digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 15) return false;
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  out = fraction_digits <= 0 ? static_cast<double>(n)
+                             : static_cast<double>(n) / kPow10[fraction_digits];
+  return true;
+}
+
 // ISO-8601 date-time ("2024-05-01T12:00:00.123Z", "2024-05-01 12:00:00", "+02:00" offsets; no
 // zone means UTC) as milliseconds since the Unix epoch; nullopt otherwise.
 std::optional<double> parse_iso8601_ms(std::string_view s);
