@@ -17,6 +17,7 @@ namespace infermem {
 namespace {
 
 const std::vector<std::string> kOnOff{"on", "off"};
+constexpr std::uint64_t kMaxMmapThresholdBytes = 32ull << 20;
 
 bool is_size_knob(const std::string& key) {
   return key == "mmap_threshold";
@@ -31,7 +32,14 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
   }
   if (value == "default") return;
   if (is_size_knob(spec.key)) {
-    parse_size(value, fmt::format("arm '{}': {}", arm, spec.key));
+    const std::uint64_t bytes = parse_size(value, fmt::format("arm '{}': {}", arm, spec.key));
+    // glibc ignores a threshold above its maximum (HEAP_MAX_SIZE / 2: 32 MiB on 64-bit) without a
+    // word, from GLIBC_TUNABLES as from mallopt: refuse it here instead of running without it.
+    if (bytes > kMaxMmapThresholdBytes)
+      throw InputError(fmt::format(
+          "arm '{}': {}={} is above glibc's maximum of 32 MiB, which glibc would silently "
+          "ignore; give at most 32MiB",
+          arm, spec.key, value));
     return;
   }
   bool digits = !value.empty() && value.size() < 6 &&
@@ -41,6 +49,8 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
         fmt::format("arm '{}': {}={} is not valid; {} takes a count (0 = ORT's "
                     "choice) or 'default'",
                     arm, spec.key, value, spec.key));
+  if (spec.key == "malloc_arena_max")  // glibc ignores 0, from the environment as from mallopt
+    parse_count(value, fmt::format("arm '{}': {}", arm, spec.key), 1, 1024);
   if (spec.key == "intra" || spec.key == "inter")
     parse_count(value, fmt::format("arm '{}': {}", arm, spec.key), 0,
                 static_cast<std::uint64_t>(max_thread_count()));
@@ -213,6 +223,22 @@ Arm parse_custom_arm(const std::string& text) {
     check_value(*spec, v, name);
     a.knobs[k] = v;
   }
+  // glibc's knobs do nothing under another allocator: an arm that asks for both would report
+  // figures of a setting it never had. One inherited from a base (lean's malloc_arena_max) is
+  // dropped when the arm picks another allocator; one given with it is an error.
+  const std::string& allocator = a.knob("allocator");
+  if (allocator != "glibc" && allocator != "default" && !allocator.empty())
+    for (const char* key : {"malloc_arena_max", "mmap_threshold"}) {
+      if (a.knob(key) == "default" || a.knob(key).empty()) continue;
+      if (!given.count(key)) {
+        a.knobs[key] = "default";
+        continue;
+      }
+      throw InputError(fmt::format(
+          "arm '{}': {}={} is a glibc malloc setting, and this arm runs on allocator={}, "
+          "which ignores it; drop one of the two",
+          name, key, a.knob(key), allocator));
+    }
   return a;
 }
 

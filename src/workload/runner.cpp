@@ -86,6 +86,12 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
       preload = preload.empty() ? lib : lib + ":" + preload;
   }
   if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  for (const char* key : {"malloc_arena_max", "mmap_threshold"})
+    if (kSanitized && arm.knob(key) != "default" && !arm.knob(key).empty())
+      notes.push_back(fmt::format(
+          "arm {}: {}={} not applied: this infermem is a sanitizer build, whose runtime owns "
+          "malloc",
+          arm.name, key, arm.knob(key)));
   if (arm.knob("malloc_arena_max") != "default")
     env.push_back("MALLOC_ARENA_MAX=" + arm.knob("malloc_arena_max"));
   if (arm.knob("mmap_threshold") != "default") {

@@ -11,6 +11,7 @@
 #include <list>
 #include <memory>
 #include <random>
+#include <string_view>
 #include <unordered_map>
 
 #include "infermem/error.h"
@@ -18,6 +19,7 @@
 #include "infermem/sampler.h"
 #include "infermem/soak.h"
 #include "infermem/trace.h"
+#include "infermem/units.h"
 #include "workload/inputs.h"
 #include "workload/ort_env.h"
 #include "workload/session.h"
@@ -77,6 +79,30 @@ void verify_allocator(const Arm& arm) {
         arm.name, wanted, symbol, allocator_library(wanted)));
 }
 
+// glibc's knobs (malloc_arena_max, mmap_threshold) reach the child through its environment, which
+// glibc reads once and ignores silently when a value is out of its range or the variable is not
+// honoured. The worker applies each again through mallopt, glibc's own entry point, which says
+// whether it took; a refusal fails the arm. (A sanitizer build's runtime owns malloc: the parent
+// notes that these knobs were not applied, and there is nothing to check here.)
+void verify_glibc_knobs(const Arm& arm) {
+  if (kSanitized) return;
+  struct Knob {
+    const char* key;
+    int param;
+  };
+  for (const Knob k :
+       {Knob{"malloc_arena_max", M_ARENA_MAX}, Knob{"mmap_threshold", M_MMAP_THRESHOLD}}) {
+    const std::string& value = arm.knob(k.key);
+    if (value.empty() || value == "default") continue;
+    const std::uint64_t n = std::string_view(k.key) == "mmap_threshold"
+                                ? parse_size(value, k.key)
+                                : parse_count(value, k.key, 0, INT32_MAX);
+    if (mallopt(k.param, static_cast<int>(n)) != 1)
+      throw WorkloadError(fmt::format("arm {}: {}={} did not apply: glibc's mallopt refused {}",
+                                      arm.name, k.key, value, n));
+  }
+}
+
 class Worker {
  public:
   Worker(const WorkerSpec& spec, int fd)
@@ -95,6 +121,7 @@ class Worker {
     if (crash_arm && fail_at && spec_.arm.name == crash_arm) fail_at_ = std::atoll(fail_at);
     emit_arm_begin();
     verify_allocator(spec_.arm);
+    verify_glibc_knobs(spec_.arm);
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session

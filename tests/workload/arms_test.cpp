@@ -36,9 +36,24 @@ TEST(Arms, CustomArmStartsFromDefaultsOrABase) {
   EXPECT_EQ(a.knob("trim"), "on");
   EXPECT_EQ(a.knob("load"), "bytes");
   EXPECT_EQ(a.knob("mem_pattern"), "on");
-  Arm b = parse_custom_arm("je2:base=jemalloc,malloc_arena_max=2,mmap_threshold=128KiB");
-  EXPECT_EQ(b.knob("allocator"), "jemalloc");
-  EXPECT_EQ(b.knob("malloc_arena_max"), "2");
+  Arm b = parse_custom_arm("g2:base=lean,malloc_arena_max=4,mmap_threshold=128KiB");
+  EXPECT_EQ(b.knob("trim"), "on");
+  EXPECT_EQ(b.knob("malloc_arena_max"), "4");
+  EXPECT_EQ(b.knob("mmap_threshold"), "128KiB");
+}
+
+// glibc's knobs are ignored by other allocators: given together they are refused; inherited from
+// a base (lean's malloc_arena_max=2), they are dropped when the arm changes the allocator.
+TEST(Arms, GlibcKnobsOnlyWhereGlibcServesMalloc) {
+  EXPECT_THROW(parse_custom_arm("je2:base=jemalloc,malloc_arena_max=2"), InputError);
+  EXPECT_THROW(parse_custom_arm("tc:allocator=tcmalloc,mmap_threshold=1MiB"), InputError);
+  Arm lean_je = parse_custom_arm("lean-je:base=lean,allocator=jemalloc");
+  EXPECT_EQ(lean_je.knob("allocator"), "jemalloc");
+  EXPECT_EQ(lean_je.knob("malloc_arena_max"), "default");
+  EXPECT_EQ(lean_je.knob("trim"), "on");
+  EXPECT_THROW(parse_custom_arm("big:mmap_threshold=33MiB"), InputError);
+  EXPECT_NO_THROW(parse_custom_arm("max:mmap_threshold=32MiB"));
+  EXPECT_THROW(parse_custom_arm("zero:malloc_arena_max=0"), InputError);
 }
 
 TEST(Arms, UnknownKeyNamesItAndListsValidKeys) {
