@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct Row {
   int exit_code = 2;
   std::vector<std::string> says;  // each must be in stderr ("{dir}" replaced)
 };
+
+// gtest prints a parameter it cannot format as raw bytes in every test's name line.
+void PrintTo(const Row& row, std::ostream* os) {
+  *os << row.name;
+}
 
 // Everything under `dir`, each entry with its kind, so a device replaced by a file shows.
 std::map<std::string, std::string> listing(const std::string& dir) {
