@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "infermem/error.h"
+#include "infermem/soak.h"
 #include "infermem/units.h"
 
 namespace infermem {
@@ -30,6 +31,10 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
     return;
   }
   if (value == "default") return;
+  if (spec.key == "cache") {
+    parse_cache_policy(value, fmt::format("arm '{}': cache=", arm));
+    return;
+  }
   if (is_size_knob(spec.key)) {
     parse_size(value, fmt::format("arm '{}': {}", arm, spec.key));
     return;
@@ -107,6 +112,10 @@ const std::vector<KnobSpec>& knob_specs() {
       {"malloc_arena_max", {}, "default", "glibc MALLOC_ARENA_MAX for the child"},
       {"mmap_threshold", {}, "default", "glibc mmap threshold (GLIBC_TUNABLES) for the child"},
       {"trim", kOnOff, "off", "after unload: malloc_trim(0) on glibc, arena purge on jemalloc"},
+      {"cache",
+       {},
+       "default",
+       "--scenario cache: this arm's cache policy, lru:COUNT or budget:SIZE (default: --cache)"},
   };
   return specs;
 }
