@@ -361,17 +361,13 @@ class Worker {
           std::size_t victim = lru.back();
           lru.pop_back();
           cache.erase(victim);
-          trace::Record ev = record(trace::kNote);
-          ev.extra["event"] = "evict";
-          ev.extra["model"] = victim;
-          out_.write(ev);
+          // trim=on: give the freed heap back after every eviction, the incident's first fix.
+          if (spec_.arm.on("trim")) trim_allocator();
+          note_event("evict", victim);
         }
         cache[model] = std::make_unique<ArmSession>(variants[model], spec_.arm);
         lru.push_front(model);
-        trace::Record ev = record(trace::kNote);
-        ev.extra["event"] = "load";
-        ev.extra["model"] = model;
-        out_.write(ev);
+        note_event("load", model);
       } else {
         ++hits;
         lru.remove(model);
