@@ -36,9 +36,9 @@ TEST(CacheE2E, NaiveAndBudgetPoliciesRunSideBySide) {
   std::string out = make_temp_dir("soak-cache-policies");
   // 64 MiB: room for every 2 MiB variant with its runtime overhead, so no request is refused
   // however the shared machine's page cache behaves; eviction order is the unit tests' job.
-  auto r =
-      run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--requests", "30", "--arm",
-               "naive:cache=lru:2", "--arm", "budget:base=lean,cache=budget:64MiB", "--out", out});
+  auto r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--requests", "30",
+                    "--arms", "ort-default", "--arm", "naive:cache=lru:2", "--arm",
+                    "budget:base=lean,cache=budget:64MiB", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto summary = read_json_file(out + "/summary.json");
   const auto* naive = arm_named(summary, "naive");
