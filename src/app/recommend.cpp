@@ -235,8 +235,8 @@ void node_lines(const std::map<std::string, std::string>& c, Lines& out) {
             "shrink");
   if (asked(c, "trim"))
     out.note(
-        "node: Node has no malloc_trim; run the model in a worker process you can end, or "
-        "rely on the environment lines below.");
+        "node: Node has no malloc_trim; to give the freed heap back, run the model in a "
+        "worker process you can end.");
 }
 
 void env_lines(const std::map<std::string, std::string>& c, Lines& out) {
