@@ -67,7 +67,9 @@ TEST(Recommend, EveryLineComesFromASettingTheArmHad) {
           (k == "load" && v == "path") || (k == "allocator" && v == "glibc") ||
           (k == "trim" && v == "off") || (k == "device_alloc_for_initializers" && v == "off") ||
           ((k == "intra" || k == "inter") && v == "0");
-      if (!unasked_value) EXPECT_TRUE(covered.count(k)) << a.name << ": " << k << "=" << v;
+      if (!unasked_value) {
+        EXPECT_TRUE(covered.count(k)) << a.name << ": " << k << "=" << v;
+      }
     }
   }
 }
