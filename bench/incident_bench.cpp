@@ -13,7 +13,8 @@
 // OOM kills, peak and final memory, memory after every N requests, p50/p99, loads, evictions,
 // refusals. Standalone: its own main(), no Google Benchmark; figures, never assertions.
 //   incident_bench [--models 12] [--weights 64MiB] [--requests 300] [--limit 1GiB]
-//                  [--budget 600MiB] [--every 100] [--seed 7] [--out DIR]
+//                  [--budget 600MiB] [--every 100] [--seed 7] [--out DIR] [--reuse]
+// --reuse tabulates DIR/run as it is (a run made earlier with the same options).
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <cmath>
@@ -40,6 +41,7 @@ struct Options {
   std::string models = "12", weights = "64MiB", requests = "300", limit = "1GiB", budget = "600MiB",
               seed = "7", out;
   std::int64_t every = 100;
+  bool reuse = false;  // --reuse: tabulate OUT/run as it is, run nothing
 };
 
 std::string quote(const std::string& s) {
@@ -94,8 +96,18 @@ std::string mib(double bytes) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--reuse") {
+      o.reuse = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fmt::print(stderr, "incident_bench: {} needs a value\n", k);
+      return 2;
+    }
+    const std::string v = argv[i + 1];
     if (k == "--models")
       o.models = v;
     else if (k == "--weights")
@@ -119,21 +131,24 @@ int main(int argc, char** argv) {
   }
   if (o.every <= 0) o.every = 100;
   if (o.out.empty()) o.out = (fs::temp_directory_path() / "infermem-incident").string();
-  fs::remove_all(o.out);
-  fs::create_directories(o.out);
   const std::string model = o.out + "/incident.onnx";
   const std::string bin = quote(INFERMEM_BIN);
-  if (run(fmt::format("{} gen-model --kind transformer --weights {} --seed 1 -o {} > /dev/null",
-                      bin, o.weights, quote(model))) != 0)
-    return 2;
   const std::string run_dir = o.out + "/run";
-  const int rc = run(fmt::format(
-      "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} "
-      "--arm 'lru8-bytes:cache=lru:8,load=bytes' --arm 'lru4-bytes:cache=lru:4,load=bytes' "
-      "--arm 'lru4-path-trim:cache=lru:4,trim=on' --arm 'budget-lean:base=lean,cache=budget:{}' "
-      "--out {} > {} 2>&1",
-      bin, quote(model), o.models, o.requests, o.seed, o.limit, o.budget, quote(run_dir),
-      quote(o.out + "/soak.log")));
+  int rc = 0;
+  if (!o.reuse) {
+    fs::remove_all(o.out);
+    fs::create_directories(o.out);
+    if (run(fmt::format("{} gen-model --kind transformer --weights {} --seed 1 -o {} > /dev/null",
+                        bin, o.weights, quote(model))) != 0)
+      return 2;
+    rc = run(fmt::format(
+        "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} "
+        "--arm 'lru8-bytes:cache=lru:8,load=bytes' --arm 'lru4-bytes:cache=lru:4,load=bytes' "
+        "--arm 'lru4-path-trim:cache=lru:4,trim=on' --arm 'budget-lean:base=lean,cache=budget:{}' "
+        "--out {} > {} 2>&1",
+        bin, quote(model), o.models, o.requests, o.seed, o.limit, o.budget, quote(run_dir),
+        quote(o.out + "/soak.log")));
+  }
   if (!fs::exists(run_dir + "/summary.json")) {
     fmt::print(stderr, "incident_bench: soak exited {} without a summary (see {}/soak.log)\n", rc,
                o.out);
