@@ -142,7 +142,8 @@ int main(int argc, char** argv) {
                         bin, o.weights, quote(model))) != 0)
       return 2;
     rc = run(fmt::format(
-        "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} "
+        "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} --arms "
+        "'' "
         "--arm 'lru8-bytes:cache=lru:8,load=bytes' --arm 'lru4-bytes:cache=lru:4,load=bytes' "
         "--arm 'lru4-path-trim:cache=lru:4,trim=on' --arm 'budget-lean:base=lean,cache=budget:{}' "
         "--out {} > {} 2>&1",
