@@ -57,7 +57,9 @@ TEST(CacheE2E, NaiveAndBudgetPoliciesRunSideBySide) {
   EXPECT_GE(cache["loads"].get<int>(), 1);
   EXPECT_EQ(cache["refusals"], 0);
   // Trimmed after each unload; nothing was unloaded while serving when everything fit.
-  if (cache["evictions"] == 0) EXPECT_EQ(cache["release_method"], "");
+  if (cache["evictions"] == 0) {
+    EXPECT_EQ(cache["release_method"], "");
+  }
   ASSERT_FALSE(cache["models"].empty());
   for (const auto& [file, m] : cache["models"].items()) {
     EXPECT_EQ(file.find('/'), std::string::npos) << "models are named by file";
