@@ -167,7 +167,15 @@ int main(int argc, char** argv) {
   fmt::print("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
   for (const auto& a : s.arms) {
     const auto it = traces.find(a.name);
-    const ArmTrace t = it == traces.end() ? ArmTrace{} : it->second;
+    ArmTrace t = it == traces.end() ? ArmTrace{} : it->second;
+    // ModelCache counts its own loads and evictions (some happen after a request, not as a
+    // trace event): its counters win when the arm has them.
+    for (const auto& ph : a.phases)
+      if (ph.contains("cache")) {
+        t.loads = ph["cache"].value("loads", t.loads);
+        t.evictions = ph["cache"].value("evictions", t.evictions);
+        t.refusals = ph["cache"].value("refusals", t.refusals);
+      }
     std::string series;
     for (const auto& [req, rss] : t.rss_at) series += (series.empty() ? "" : " ") + mib(rss);
     const bool oom = a.status == ArmStatus::oom_killed;

@@ -193,7 +193,27 @@ std::shared_ptr<ModelCache::Entry> ModelCache::entry_for(const std::string& path
 }
 
 std::uint64_t ModelCache::cost_of(const Entry& e) const {
-  return e.measured ? e.cost.total() : std::max(e.estimate_bytes, e.cost.total());
+  if (e.measured) return e.cost.total();
+  // Never loaded: its file's size, or what loaded models cost on average when that is more (a
+  // session holds its weights and more: the first estimate alone let a cache overshoot).
+  const std::uint64_t typical = loads_measured_ ? measured_cost_sum_ / loads_measured_ : 0;
+  return std::max({e.estimate_bytes, e.cost.total(), typical});
+}
+
+void ModelCache::shed_over_budget(std::unique_lock<std::mutex>& lock) {
+  const std::uint64_t budget = options_.budget_bytes;
+  if (budget == 0 || stats_.bytes_resident <= budget) return;
+  std::vector<std::shared_ptr<Entry>> victims;
+  std::uint64_t freed = 0;
+  const std::uint64_t excess = stats_.bytes_resident - budget;
+  for (auto it = lru_.rbegin(); it != lru_.rend() && freed < excess; ++it)
+    if ((*it)->in_flight == 0 && (*it)->state == Entry::State::resident) {
+      victims.push_back(*it);
+      freed += cost_of(**it);
+    }
+  if (victims.empty()) return;
+  stats_.evictions += victims.size();
+  unload_now(lock, std::move(victims));
 }
 
 void ModelCache::touch(const std::shared_ptr<Entry>& e) {
@@ -238,13 +258,19 @@ void ModelCache::make_room(std::unique_lock<std::mutex>& lock, const std::shared
                            std::uint64_t need_bytes, bool loading) {
   const auto deadline = Clock::now() + options_.admission_wait;
   const std::uint64_t budget = options_.budget_bytes;
-  if (loading && budget > 0 && need_bytes > budget) {
+  // A hard refusal rests on evidence (the model's measured cost or its file's size), never on
+  // the average of other models.
+  const std::uint64_t evidence = wanted->measured
+                                     ? wanted->cost.total()
+                                     : std::max(wanted->estimate_bytes, wanted->cost.total());
+  if (loading && budget > 0 && evidence > budget) {
     ++stats_.refusals;
     throw CacheRefused(CacheRefused::Reason::over_budget,
                        fmt::format("model {} costs {} and the cache's budget is {}", wanted->path,
-                                   format_bytes(static_cast<double>(need_bytes)),
+                                   format_bytes(static_cast<double>(evidence)),
                                    format_bytes(static_cast<double>(budget))));
   }
+  if (loading && budget > 0) need_bytes = std::min(need_bytes, budget);
   const std::uint64_t line = sub_floor(limit_bytes_, options_.limit_headroom_bytes);
   for (;;) {
     std::uint64_t over_budget = 0, over_limit = 0;
@@ -351,7 +377,8 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
     counted = true;
     e->state = Entry::State::loading;
     e->in_flight = 1;
-    const std::uint64_t need = cost_of(*e);
+    std::uint64_t need = cost_of(*e);
+    if (options_.budget_bytes > 0) need = std::min(need, options_.budget_bytes);
     try {
       make_room(lock, e, need, true);
     } catch (...) {
@@ -401,9 +428,14 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
     e->state = Entry::State::resident;
     ++e->loads;
     ++stats_.loads;
+    measured_cost_sum_ += e->cost.total();
+    ++loads_measured_;
     stats_.bytes_resident += cost_of(*e);
-    stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
     touch(e);
+    // It may have cost more than its estimate: unload idle models until the budget holds again
+    // (this one is pinned: in_flight is 1).
+    shed_over_budget(lock);
+    stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
     changed_.notify_all();
     const std::uint64_t mark = load_mark();
     lock.unlock();
@@ -434,21 +466,7 @@ void ModelCache::end_lease(const std::shared_ptr<Entry>& e, std::uint64_t reside
   e->last_used = options_.clock();
   // A cost learned above may have pushed the cache over its budget: back under it by unloading
   // the least recently used idle models.
-  const std::uint64_t budget = options_.budget_bytes;
-  if (budget > 0 && stats_.bytes_resident > budget) {
-    std::vector<std::shared_ptr<Entry>> victims;
-    std::uint64_t freed = 0;
-    const std::uint64_t excess = stats_.bytes_resident - budget;
-    for (auto it = lru_.rbegin(); it != lru_.rend() && freed < excess; ++it)
-      if ((*it)->in_flight == 0 && (*it)->state == Entry::State::resident) {
-        victims.push_back(*it);
-        freed += cost_of(**it);
-      }
-    if (!victims.empty()) {
-      stats_.evictions += victims.size();
-      unload_now(lock, std::move(victims));
-    }
-  }
+  shed_over_budget(lock);
   stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
   changed_.notify_all();
 }

@@ -31,7 +31,8 @@ struct FakeProcess {
   int trims = 0;
   int loads_started = 0;
   std::map<std::string, std::uint64_t> sizes;
-  std::map<std::string, int> live;  // models alive, by path
+  std::map<std::string, std::uint64_t> estimates;  // what the file size says, when it lies
+  std::map<std::string, int> live;                 // models alive, by path
   bool gate_open = true;
   std::condition_variable gate;
   std::string fail_path;
@@ -88,6 +89,7 @@ class FakeLoader : public ModelLoader {
   }
   std::uint64_t estimate_bytes(const std::string& path) override {
     std::lock_guard lock(p_.mutex);
+    if (auto it = p_.estimates.find(path); it != p_.estimates.end()) return it->second;
     return p_.sizes.at(path);
   }
 
@@ -237,6 +239,22 @@ TEST(ModelCache, TheLearnedCostDrivesTheNextEviction) {
   use(*cache, "b");  // 150 + 100 = 250 fits
   use(*cache, "c");  // 250 + 100 > 300: a, the least recently used, goes
   EXPECT_EQ(resident(cache->stats()), (std::vector<std::string>{"b", "c"}));
+}
+
+TEST(ModelCache, ANeverLoadedModelIsEstimatedAtWhatLoadedOnesCost) {
+  // Files of 10 that load to 100 (a session holds more than its file): after the first load,
+  // the next model's estimate is the 100 measured, so room is made before it loads and the
+  // process never holds more than the budget.
+  Fixture f({{"a", 100}, {"b", 100}, {"c", 100}});
+  f.process.estimates = {{"a", 10}, {"b", 10}, {"c", 10}};
+  auto cache = f.cache(budget(250));
+  use(*cache, "a");
+  use(*cache, "b");
+  use(*cache, "c");  // 200 + 100 > 250: a goes first
+  auto s = cache->stats();
+  EXPECT_EQ(resident(s), (std::vector<std::string>{"b", "c"}));
+  EXPECT_LE(f.process.peak_rss, 250u);
+  EXPECT_LE(s.peak_bytes_resident, 250u);
 }
 
 TEST(ModelCache, RefusesAModelLargerThanTheWholeBudget) {

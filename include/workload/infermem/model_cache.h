@@ -168,6 +168,7 @@ class ModelCache {
   std::unique_ptr<CachedModel> take_for_unload(Entry& e);
   void unload_now(std::unique_lock<std::mutex>& lock, std::vector<std::shared_ptr<Entry>> victims);
   std::uint64_t cost_of(const Entry& e) const;
+  void shed_over_budget(std::unique_lock<std::mutex>& lock);
   void touch(const std::shared_ptr<Entry>& e);
   void idle_loop();
 
@@ -183,9 +184,11 @@ class ModelCache {
   std::list<std::shared_ptr<Entry>> lru_;  // resident models, most recently used first
   ModelCacheStats stats_;
   std::size_t unloads_running_ = 0;
-  std::uint64_t loading_bytes_ = 0;  // admitted loads not finished yet
-  std::size_t loading_count_ = 0;    // loads in progress
-  std::uint64_t loads_begun_ = 0;    // every load ever admitted
+  std::uint64_t loading_bytes_ = 0;      // admitted loads not finished yet
+  std::size_t loading_count_ = 0;        // loads in progress
+  std::uint64_t measured_cost_sum_ = 0;  // every finished load's cost, summed
+  std::uint64_t loads_measured_ = 0;
+  std::uint64_t loads_begun_ = 0;  // every load ever admitted
   static constexpr std::uint64_t kLoadOverlap = ~std::uint64_t{0};
   std::uint64_t load_mark() const;  // loads_begun_, or kLoadOverlap while one is in progress
 
