@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -439,4 +440,29 @@ TEST(ModelCache, StaysWithinBudgetAndLimitUnderEightThreads) {
   EXPECT_EQ(f.process.resident(), 100 * s.models_resident);  // nothing leaked or double-freed
   cache->clear();
   EXPECT_EQ(f.process.resident(), 0u);
+}
+
+TEST(ModelCache, AZipfStreamWithLearnedCostsStaysWithinTheBudget) {
+  // The incident bench's shape at fake scale: 12 models whose files understate what they load
+  // to, requests that add 10-40 on top, a skewed stream, one budget.
+  std::map<std::string, std::uint64_t> sizes, estimates;
+  for (int i = 0; i < 12; ++i) {
+    sizes["m" + std::to_string(i)] = 120 + 4 * static_cast<std::uint64_t>(i);
+    estimates["m" + std::to_string(i)] = 64;
+  }
+  Fixture f(sizes, /*limit=*/1024);
+  f.process.estimates = estimates;
+  auto cache = f.cache(budget(600));
+  std::vector<double> weights;
+  for (int k = 0; k < 12; ++k) weights.push_back(1.0 / std::pow(k + 1, 1.1));
+  std::discrete_distribution<int> zipf(weights.begin(), weights.end());
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 400; ++i) {
+    const int k = zipf(rng);
+    auto lease = cache->acquire("m" + std::to_string(k));
+    lease.report_peak_bytes(f.process.resident() + 10 + 3 * static_cast<std::uint64_t>(k));
+    ASSERT_LE(cache->stats().bytes_resident, 600u) << "request " << i;
+  }
+  EXPECT_LE(cache->stats().peak_bytes_resident, 600u);
+  EXPECT_EQ(cache->stats().refusals, 0u);
 }
