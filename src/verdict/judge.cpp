@@ -522,8 +522,9 @@ void rule_trim(const SeriesContext& context, const Growth& rep, double meaningfu
   double retained = context.after_unload_bytes - context.baseline_bytes;
   double given_back = context.after_unload_bytes - context.after_trim_bytes;
   double left = context.after_trim_bytes - context.baseline_bytes;
-  if (context.trim_by_arm) {
-    // The arm's trim is its remedy: judge it on what it leaves; say what the trim returned.
+  if (context.trim_by_arm && f.kind() != VerdictKind::leak) {
+    // The arm's trim is its remedy: judge it on what it leaves; say what the trim returned. (A
+    // growth the trim gives back still reads as fragmentation below, never as a leak.)
     if (retained > meaningful && given_back > 0)
       f.add(
           finding::TrimGaveBack{retained, given_back, material, running_level, false, true, left});
