@@ -2,13 +2,14 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 SAN_BUILD ?= build-san
+TSAN_BUILD ?= build-tsan
 ORT_ROOT ?= $(CURDIR)/third_party/onnxruntime
 DEMO_MODEL ?= $(BUILD)/models/demo-transformer.onnx
 # ccache (when installed) reuses objects across clones and build trees of the same sources.
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup build build-san demo test test-normal test-san bench format clean
+.PHONY: setup build build-san build-tsan demo test test-normal test-san test-tsan bench format clean
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +24,11 @@ build-san: setup
 	  -DINFERMEM_SANITIZE=ON -DINFERMEM_FUZZ=ON -DONNXRUNTIME_ROOT=$(ORT_ROOT) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 
+# ThreadSanitizer over the model cache's tests only (one small program, no ONNX Runtime).
+build-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFERMEM_TSAN_ONLY=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+
 demo: build
 	@scripts/demo.sh $(BUILD)
 
@@ -32,8 +38,11 @@ test-normal: build
 test-san: build-san
 	@cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The sanitizer run first, the normal run last, so the closing line is ctest's summary of it.
-test: test-san test-normal
+test-tsan: build-tsan
+	@cd $(TSAN_BUILD) && ctest --output-on-failure
+
+# The sanitizer runs first, the normal run last, so the closing line is ctest's summary of it.
+test: test-tsan test-san test-normal
 
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target benches
@@ -43,4 +52,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)

@@ -166,11 +166,14 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   if (!f.inject_leak.empty()) o.inject_leak_bytes = parse_size(f.inject_leak, "--inject-leak");
   o.models = static_cast<int>(parse_count(f.models, "--models", 1, kMaxModels));
   o.cache = parse_cache_policy(f.cache);
-  if (o.scenario == Scenario::cache && o.cache.kind == CachePolicy::Kind::budget)
-    throw InputError("--cache budget:SIZE is not available yet; use --cache lru:COUNT");
   if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
   if (!f.timeout.empty()) o.arm_timeout_ms = parse_duration_flag(f.timeout, "--timeout");
   v.arms = resolve_arms(f.arms, f.custom_arms);
+  if (o.scenario != Scenario::cache)
+    for (const auto& a : v.arms)
+      if (a.knob("cache") != "default")
+        throw InputError(fmt::format("arm '{}': cache={} applies to --scenario cache only", a.name,
+                                     a.knob("cache")));
   for (const auto& a : v.arms) allocator_library(a.knob("allocator"));
   if (!f.config.empty()) open_regular_input(f.config, "--config");
   v.gate = gate_from(f);
@@ -324,7 +327,9 @@ void attach(CLI::App& app, int& exit_code) {
                   "Leak this much per inference in the child, on purpose");
   sub->add_option("--models", f->models, "cache: model variants on disk, 1..1000")
       ->capture_default_str();
-  sub->add_option("--cache", f->cache, "cache: lru:COUNT")->capture_default_str();
+  sub->add_option("--cache", f->cache,
+                  "cache: lru:COUNT (functools.lru_cache) or budget:SIZE (ModelCache)")
+      ->capture_default_str();
   sub->add_option("--memory-limit", f->memory_limit,
                   fmt::format("Run every child in a memory cgroup with this limit (at least {}; "
                               "'none' for no limit)",

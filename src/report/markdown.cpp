@@ -29,23 +29,16 @@ struct Table {
 
 Table comparison(const RunSummary& s) {
   Table t;
-  t.header = {"arm",
-              "baseline MiB",
-              "loaded MiB",
-              "peak MiB",
-              "after unload MiB",
-              "after trim MiB",
-              "retained MiB",
-              "p50 ms",
-              "p95 ms",
-              "p99 ms",
-              "req/s",
-              "verdict",
-              "status"};
+  t.header = {"arm",          "baseline MiB",     "loaded MiB",
+              "peak MiB",     "after unload MiB", "after trim MiB",
+              "retained MiB", "anon MiB",         "file MiB",
+              "p50 ms",       "p95 ms",           "p99 ms",
+              "req/s",        "verdict",          "status"};
   for (const auto& a : s.arms)
     t.rows.push_back({a.name, mib(a.memory.baseline_bytes), mib(a.memory.loaded_bytes),
                       mib(a.memory.peak_bytes), mib(a.memory.after_unload_bytes),
                       mib(a.memory.after_trim_bytes), mib(a.memory.retained_bytes),
+                      mib(a.memory.retained_anon_bytes), mib(a.memory.retained_file_bytes),
                       ms(a.latency_ms.p50), ms(a.latency_ms.p95), ms(a.latency_ms.p99),
                       rps(a.throughput_rps), std::string(name(a.verdict.kind)),
                       std::string(name(a.status))});
@@ -89,7 +82,9 @@ std::string markdown(const RunSummary& s) {
   for (const auto& n : s.notes) out << "- note: " << n << '\n';
   out << "\nEach arm ran in its own fresh process. Memory is VmRSS read by the child at each "
          "phase end; peak is the highest RSS during warm-up and inference (method per arm "
-         "below); retained = after trim (or after unload) minus baseline. Latency is timed "
+         "below); retained = after trim (or after unload) minus baseline, split into anonymous "
+         "(anon: heap "
+         "and arenas) and file-backed (file: library code, mapped files) pages. Latency is timed "
          "around `Run()` only.\n\n";
   Table t = comparison(s);
   out << '|';

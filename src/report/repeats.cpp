@@ -44,6 +44,8 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   combine("after_unload_bytes", &MemoryFigures::after_unload_bytes);
   combine("after_trim_bytes", &MemoryFigures::after_trim_bytes);
   combine("retained_bytes", &MemoryFigures::retained_bytes);
+  combine("retained_anon_bytes", &MemoryFigures::retained_anon_bytes);
+  combine("retained_file_bytes", &MemoryFigures::retained_file_bytes);
   a.memory.peak_method = repeats.front().memory.peak_method;
   auto med = [&](auto get) {
     std::vector<double> v;

@@ -38,6 +38,8 @@ MemoryFigures memory_from_json(const nlohmann::json& m) {
   f.after_unload_bytes = num_back(m, "after_unload_bytes");
   f.after_trim_bytes = num_back(m, "after_trim_bytes");
   f.retained_bytes = num_back(m, "retained_bytes");
+  f.retained_anon_bytes = num_back(m, "retained_anon_bytes");
+  f.retained_file_bytes = num_back(m, "retained_file_bytes");
   f.peak_method = m.value("peak_method", "");
   return f;
 }
@@ -71,6 +73,8 @@ nlohmann::json RunSummary::to_json() const {
                         {"after_unload_bytes", num(a.memory.after_unload_bytes)},
                         {"after_trim_bytes", num(a.memory.after_trim_bytes)},
                         {"retained_bytes", num(a.memory.retained_bytes)},
+                        {"retained_anon_bytes", num(a.memory.retained_anon_bytes)},
+                        {"retained_file_bytes", num(a.memory.retained_file_bytes)},
                         {"peak_method", a.memory.peak_method}};
     nlohmann::json l = {{"mean", num(a.latency_ms.mean)},
                         {"p50", num(a.latency_ms.p50)},
@@ -102,7 +106,9 @@ nlohmann::json RunSummary::to_json() const {
                           {"peak_bytes", num(r.memory.peak_bytes)},
                           {"after_unload_bytes", num(r.memory.after_unload_bytes)},
                           {"after_trim_bytes", num(r.memory.after_trim_bytes)},
-                          {"retained_bytes", num(r.memory.retained_bytes)}}},
+                          {"retained_bytes", num(r.memory.retained_bytes)},
+                          {"retained_anon_bytes", num(r.memory.retained_anon_bytes)},
+                          {"retained_file_bytes", num(r.memory.retained_file_bytes)}}},
                         {"latency_ms", {{"p50", num(r.latency_ms.p50)}}},
                         {"verdict", name(r.verdict.kind)}});
       arr.back()["repeats"] = reps;

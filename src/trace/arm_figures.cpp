@@ -112,6 +112,8 @@ ArmFigures ArmAccumulator::figures() const {
                           "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
                           "ort_arena_in_use_bytes", "ort_arena_reserved_bytes", "duration_ms"})
       if (auto v = r.value(k)) ph[k] = *v;
+    // The cache scenario's counters (hits, misses, loads, evictions, refusals, per-model cost).
+    if (auto c = r.extra.find("cache"); c != r.extra.end()) ph["cache"] = *c;
     arm.phases.push_back(ph);
     auto rss = r.value("rss_bytes");
     if (!rss) continue;
@@ -141,6 +143,19 @@ ArmFigures ArmAccumulator::figures() const {
                                                           : arm.memory.after_unload_bytes;
   if (!std::isnan(after) && !std::isnan(arm.memory.baseline_bytes))
     arm.memory.retained_bytes = after - arm.memory.baseline_bytes;
+  // Anonymous and file-backed retention: the same phase ends as retained_bytes.
+  auto last_of = [&](const char* phase, const char* key) {
+    std::optional<double> v;
+    for (const auto& r : phase_ends_)
+      if (r.phase == phase)
+        if (auto x = r.value(key)) v = *x;
+    return v;
+  };
+  const char* after_phase = !std::isnan(arm.memory.after_trim_bytes) ? "trim" : "unload";
+  if (auto b = last_of("baseline", "rss_anon_bytes"))
+    if (auto a = last_of(after_phase, "rss_anon_bytes")) arm.memory.retained_anon_bytes = *a - *b;
+  if (auto b = last_of("baseline", "rss_file_bytes"))
+    if (auto a = last_of(after_phase, "rss_file_bytes")) arm.memory.retained_file_bytes = *a - *b;
   if (!latencies_.empty()) {
     double sum = 0;
     for (double l : latencies_) sum += l;
@@ -168,6 +183,8 @@ SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
   c.loaded_bytes = arm.memory.loaded_bytes;
   c.after_unload_bytes = arm.memory.after_unload_bytes;
   c.after_trim_bytes = arm.memory.after_trim_bytes;
+  // soak's trim phase exists only in arms with trim=on: the trim is the arm's own.
+  c.trim_by_arm = !std::isnan(arm.memory.after_trim_bytes);
   for (const auto& r : phase_ends_)
     if (r.phase == "unload" && r.value("cycle"))
       if (auto rss = r.value("rss_bytes")) c.after_unload_per_cycle_bytes.push_back(*rss);

@@ -522,6 +522,14 @@ void rule_trim(const SeriesContext& context, const Growth& rep, double meaningfu
   double retained = context.after_unload_bytes - context.baseline_bytes;
   double given_back = context.after_unload_bytes - context.after_trim_bytes;
   double left = context.after_trim_bytes - context.baseline_bytes;
+  if (context.trim_by_arm && f.kind() != VerdictKind::leak) {
+    // The arm's trim is its remedy: judge it on what it leaves; say what the trim returned. (A
+    // growth the trim gives back still reads as fragmentation below, never as a leak.)
+    if (retained > meaningful && given_back > 0)
+      f.add(
+          finding::TrimGaveBack{retained, given_back, material, running_level, false, true, left});
+    return;
+  }
   VerdictKind kind = f.kind();
   bool trim_explains =
       retained > meaningful && given_back >= 0.5 * retained && given_back > material;
@@ -810,6 +818,13 @@ std::string render_finding(const Finding& finding) {
                 material_basis(h.running_level));
           },
           [](const TrimGaveBack& t) {
+            if (t.by_arm)
+              return fmt::format(
+                  "After unload {} stayed above the baseline; the arm's own malloc_trim gave "
+                  "back {} ({:.0f}%) and it leaves {}: judged on what it leaves, not named for "
+                  "the freed heap its trim returns.",
+                  format_bytes(t.retained), format_bytes(t.given_back),
+                  100.0 * t.given_back / t.retained, format_bytes(t.left));
             if (t.is_material)
               return fmt::format(
                   "After unload {} stayed above the baseline; malloc_trim gave back {} ({:.0f}%): "

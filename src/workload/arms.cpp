@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "infermem/error.h"
+#include "infermem/soak.h"
 #include "infermem/units.h"
 
 namespace infermem {
@@ -31,6 +32,10 @@ void check_value(const KnobSpec& spec, const std::string& value, const std::stri
     return;
   }
   if (value == "default") return;
+  if (spec.key == "cache") {
+    parse_cache_policy(value, fmt::format("arm '{}': cache=", arm));
+    return;
+  }
   if (is_size_knob(spec.key)) {
     const std::uint64_t bytes = parse_size(value, fmt::format("arm '{}': {}", arm, spec.key));
     // glibc ignores a threshold above its maximum (HEAP_MAX_SIZE / 2: 32 MiB on 64-bit) without a
@@ -116,7 +121,12 @@ const std::vector<KnobSpec>& knob_specs() {
        "process allocator (LD_PRELOAD of Debian's library in the child only)"},
       {"malloc_arena_max", {}, "default", "glibc MALLOC_ARENA_MAX for the child"},
       {"mmap_threshold", {}, "default", "glibc mmap threshold (GLIBC_TUNABLES) for the child"},
-      {"trim", kOnOff, "off", "after unload: malloc_trim(0) on glibc, arena purge on jemalloc"},
+      {"trim", kOnOff, "off",
+       "after unload (and each cache eviction): malloc_trim(0) on glibc, arena purge on jemalloc"},
+      {"cache",
+       {},
+       "default",
+       "--scenario cache: this arm's cache policy, lru:COUNT or budget:SIZE (default: --cache)"},
   };
   return specs;
 }

@@ -15,6 +15,8 @@
 #include <unordered_map>
 
 #include "infermem/error.h"
+#include "infermem/model_cache.h"
+#include "infermem/ort_model_cache.h"
 #include "infermem/probe.h"
 #include "infermem/sampler.h"
 #include "infermem/soak.h"
@@ -23,6 +25,7 @@
 #include "workload/inputs.h"
 #include "workload/ort_env.h"
 #include "workload/session.h"
+#include "workload/session_model.h"
 
 namespace infermem {
 namespace {
@@ -43,15 +46,10 @@ void inject_leak(std::uint64_t bytes) {
   injected_leaks().push_back(std::move(block));
 }
 
-// Gives memory back to the OS after unload: glibc's malloc_trim, or jemalloc's purge.
+// Gives memory back to the OS after unload: glibc's malloc_trim, or jemalloc's purge (the same
+// release the model cache does after its unloads).
 std::string trim_allocator() {
-  using mallctl_t = int (*)(const char*, void*, size_t*, void*, size_t);
-  if (auto mallctl = reinterpret_cast<mallctl_t>(dlsym(RTLD_DEFAULT, "mallctl"))) {
-    // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
-    if (mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0) == 0) return "jemalloc purge";
-  }
-  malloc_trim(0);
-  return "malloc_trim(0)";
+  return process_memory_meter()->release_free_memory();
 }
 
 #if defined(INFERMEM_SANITIZED)
@@ -288,16 +286,92 @@ class Worker {
     cycle_ = -1;
   }
 
+  // The arm's cache= key, or --cache.
+  CachePolicy cache_policy() const {
+    const std::string& knob = spec_.arm.knob("cache");
+    if (knob.empty() || knob == "default") return spec_.options.cache;
+    return parse_cache_policy(knob, "cache=");
+  }
+
+  // The request stream of the cache scenario: model k drawn with weight 1/(k+1)^1.1 (Zipf),
+  // seeded, so every arm of a run sees the same stream.
+  static std::discrete_distribution<std::size_t> zipf_over(std::size_t models) {
+    std::vector<double> weights(models);
+    for (std::size_t k = 0; k < models; ++k)
+      weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
+    return {weights.begin(), weights.end()};
+  }
+
+  void note_event(const char* event, std::size_t model, nlohmann::json extra = {}) {
+    trace::Record ev = record(trace::kNote);
+    ev.extra["event"] = event;
+    ev.extra["model"] = model;
+    for (const auto& [k, v] : extra.items()) ev.extra[k] = v;
+    out_.write(ev);
+  }
+
+  void run_cache() {
+    const CachePolicy policy = cache_policy();
+    if (policy.kind == CachePolicy::Kind::budget)
+      run_budget_cache(policy);
+    else
+      run_lru_cache(policy);
+  }
+
+  // ModelCache (infermem/model_cache.h) with a byte budget, against the same stream. A request
+  // the cache refuses (it would not fit under the limit) is recorded and skipped, not served.
+  void run_budget_cache(const CachePolicy& policy) {
+    const auto& variants = spec_.model_variants;
+    auto zipf = zipf_over(variants.size());
+    std::mt19937_64 rng(spec_.options.seed);
+    ModelCacheOptions o;
+    o.budget_bytes = policy.budget_bytes;
+    o.trim_after_unload = true;
+    auto meter = process_memory_meter();
+    // Room under the limit for what the cache does not hold: inputs, outputs, the runtime.
+    o.limit_headroom_bytes = meter->limit_bytes() / 10;
+    ModelCache cache(ort_session_loader(spec_.arm), std::move(meter), o);
+    InputSynth synth = make_synth(0);
+    begin_phase("infer");
+    infer_start_ms_ = now_ms();
+    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i) {
+      const std::size_t model = zipf(rng);
+      const ModelCacheStats before = cache.stats();
+      try {
+        ModelCache::Lease lease = cache.acquire(variants[model]);
+        const ModelCacheStats after = cache.stats();
+        for (std::uint64_t k = before.evictions; k < after.evictions; ++k)
+          note_event("evict", model);
+        if (after.loads > before.loads) note_event("load", model);
+        infer_once(static_cast<ArmSessionModel&>(lease.model()).arm_session(), synth);
+      } catch (const CacheRefused& e) {
+        note_event("refused", model, {{"reason", name(e.reason())}, {"message", e.what()}});
+      }
+    }
+    const ModelCacheStats stats = cache.stats();
+    end_phase(
+        {{"cache_hits", stats.hits}, {"cache_misses", stats.misses}, {"cache", cache_json(stats)}});
+    begin_phase("unload");
+    cache.clear();
+    end_phase();
+  }
+
+  // The cache's counters for the trace, models named by file rather than by path.
+  static nlohmann::json cache_json(const ModelCacheStats& stats) {
+    nlohmann::json j = stats.to_json();
+    nlohmann::json models = nlohmann::json::object();
+    for (const auto& [path, m] : j["models"].items())
+      models[path.substr(path.find_last_of('/') + 1)] = m;
+    j["models"] = models;
+    return j;
+  }
+
   // functools.lru_cache(maxsize=COUNT) over M model variants, fed by a seeded Zipf(1.1) stream.
   // Evicting an entry destroys its session, as dropping the last Python reference would.
-  void run_cache() {
+  void run_lru_cache(const CachePolicy& policy) {
     const auto& variants = spec_.model_variants;
-    const std::size_t m = variants.size();
-    const auto capacity = static_cast<std::size_t>(spec_.options.cache.count);
-    std::vector<double> weights(m);
-    for (std::size_t k = 0; k < m; ++k)
-      weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
-    std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
+    const auto capacity = static_cast<std::size_t>(policy.count);
+    auto zipf = zipf_over(variants.size());
     std::mt19937_64 rng(spec_.options.seed);
     std::list<std::size_t> lru;  // front = most recent
     std::unordered_map<std::size_t, std::unique_ptr<ArmSession>> cache;
@@ -314,17 +388,13 @@ class Worker {
           std::size_t victim = lru.back();
           lru.pop_back();
           cache.erase(victim);
-          trace::Record ev = record(trace::kNote);
-          ev.extra["event"] = "evict";
-          ev.extra["model"] = victim;
-          out_.write(ev);
+          // trim=on: give the freed heap back after every eviction, the incident's first fix.
+          if (spec_.arm.on("trim")) trim_allocator();
+          note_event("evict", victim);
         }
         cache[model] = std::make_unique<ArmSession>(variants[model], spec_.arm);
         lru.push_front(model);
-        trace::Record ev = record(trace::kNote);
-        ev.extra["event"] = "load";
-        ev.extra["model"] = model;
-        out_.write(ev);
+        note_event("load", model);
       } else {
         ++hits;
         lru.remove(model);

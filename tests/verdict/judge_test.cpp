@@ -224,6 +224,30 @@ TEST(Judge, TrimGivingBackTheRetentionIsFragmentation) {
   EXPECT_NE(all_evidence(v).find("malloc_trim gave back"), std::string::npos);
 }
 
+TEST(Judge, AnArmsOwnTrimIsEvidenceNotFragmentation) {
+  // The same figures as above, but the trim is the arm's own (soak's trim=on, as in lean): it
+  // is judged on what it leaves (2 MiB), and the evidence says what its trim gave back.
+  SeriesContext c;
+  c.baseline_bytes = 30 * kMiB;
+  c.after_unload_bytes = 75 * kMiB;
+  c.after_trim_bytes = 32 * kMiB;
+  c.trim_by_arm = true;
+  Verdict v = judge(flat_series(800, 29), c);
+  EXPECT_EQ(v.kind, VerdictKind::stable) << all_evidence(v);
+  EXPECT_NE(all_evidence(v).find("the arm's own malloc_trim gave back 43.0 MiB"), std::string::npos)
+      << all_evidence(v);
+  EXPECT_NE(all_evidence(v).find("it leaves 2.0 MiB"), std::string::npos) << all_evidence(v);
+  // Growth while serving that the arm's own trim gives back is fragmentation, as before: never a
+  // leak (no false leaks on trim arms).
+  Series growing = flat_series(800, 31);
+  for (auto& p : growing.points) p.current_bytes += p.req * 64 * kKiB;
+  EXPECT_EQ(judge(growing, c).kind, VerdictKind::fragmentation) << all_evidence(judge(growing, c));
+  // Growth the trim does not give back stays a leak.
+  SeriesContext kept = c;
+  kept.after_trim_bytes = 73 * kMiB;
+  EXPECT_EQ(judge(growing, kept).kind, VerdictKind::leak);
+}
+
 TEST(Judge, SmallAllocatorHeldStepOnAHealthyRunIsNotFragmentation) {
   // A 70 MiB process whose RSS steps up 3 MiB (arena pages, a bigger shape) while in-use bytes
   // stay flat: literally held by the allocator, but not material (< max(8 MiB, 10%)).

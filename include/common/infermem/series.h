@@ -38,6 +38,9 @@ struct SeriesContext {
   double loaded_bytes = kAbsent;    // session created
   double after_unload_bytes = kAbsent;
   double after_trim_bytes = kAbsent;
+  // The arm trims after unload itself (soak's trim=on): after_trim is what it leaves, and what
+  // the trim gave back is evidence of its remedy working, not a finding of fragmentation.
+  bool trim_by_arm = false;
   std::vector<double> after_unload_per_cycle_bytes;  // churn: one figure per cycle
   bool injected_leak = false;  // soak --inject-leak was used (for evidence text only)
 };

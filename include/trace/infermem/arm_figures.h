@@ -30,6 +30,11 @@ struct MemoryFigures {
   double after_unload_bytes = kAbsent;  // VmRSS at the end of phase unload
   double after_trim_bytes = kAbsent;    // VmRSS at the end of phase trim (arms with trim=on)
   double retained_bytes = kAbsent;      // (after_trim or after_unload) - baseline
+  // The same split by what kind of page stays: anonymous (heap, arenas: what trim can give
+  // back) and file-backed (code and data of the runtime's libraries, a mapped model), from
+  // RssAnon and RssFile at the same phase ends.
+  double retained_anon_bytes = kAbsent;
+  double retained_file_bytes = kAbsent;
   std::string peak_method;  // e.g. "max of: VmHWM after clear_refs reset at phase start; ..."
 };
 

@@ -118,6 +118,8 @@ struct AllocatorHeld {  // current memory rose more than the allocator's in-use 
 struct TrimGaveBack {  // malloc_trim gave back what unload retained
   double retained = 0, given_back = 0, material = 0, running_level = 0;
   bool is_material = false;
+  bool by_arm = false;  // the arm's own trim (SeriesContext::trim_by_arm): evidence, no verdict
+  double left = 0;      // after trim, above the baseline
 };
 struct HwmRising {  // decisive for hwm-artifact on a series that also has current memory
   std::string source;
