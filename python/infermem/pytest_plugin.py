@@ -65,7 +65,7 @@ def _limits(item):
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_pyfuncitem(pyfuncitem):
+def pytest_pyfunc_call(pyfuncitem):
     check = _limits(pyfuncitem)
     if check is None:
         return None

@@ -43,7 +43,9 @@ TEST(RequestScope, GrowthSeesRetainedMemory) {
   EXPECT_LE(f.growth_bytes, 48 * kMiB);
   ASSERT_TRUE(std::isfinite(f.allocator_in_use_growth_bytes));
   EXPECT_GE(f.allocator_in_use_growth_bytes, 32 * kMiB);
-  if (std::isfinite(f.peak_bytes)) EXPECT_GE(f.peak_bytes, f.rss_end_bytes);
+  if (std::isfinite(f.peak_bytes)) {
+    EXPECT_GE(f.peak_bytes, f.rss_end_bytes);
+  }
 }
 
 TEST(RequestScope, CloseTwiceGivesTheSameFigures) {
