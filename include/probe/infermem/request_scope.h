@@ -3,7 +3,7 @@
 //
 //   infermem::RequestScope scope;          // reads /proc/self/statm, resets VmHWM
 //   auto out = session.Run(...);
-//   infermem::RequestFigures f = scope.close();  // statm again, VmHWM from /proc/self/status
+//   infermem::RequestFigures f = scope.close();  // statm again, the mark (getrusage or status)
 //   log("rss {} growth {} peak {}", f.rss_end_bytes, f.growth_bytes, f.peak_bytes);
 //
 // What the figures are (docs/guide.md, "RequestScope"):
@@ -17,7 +17,8 @@
 //   earliest open scope's start (it can be higher than the request's own, never lower), and
 //   `peak_shared` says so. Where clear_refs cannot be written (a read-only /proc, some
 //   sandboxes), the peak is absent (NaN), never the lifetime high-water mark passed off as the
-//   request's.
+//   request's. The mark is read with getrusage(ru_maxrss) when that is the mark (it also keeps
+//   the marks of exited threads, which clear_refs does not reset: then /proc/self/status).
 // - allocator in-use growth (optional, off by default: mallinfo2 walks every arena under its lock).
 //
 // Thread-safe: scopes may open and close on any threads. A scope is closed once; the destructor
@@ -37,7 +38,7 @@ struct RequestFigures {
 };
 
 struct RequestScopeOptions {
-  bool peak = true;        // reset and read VmHWM (two more system calls a scope)
+  bool peak = true;        // reset and read the mark (two or three more system calls a scope)
   bool allocator = false;  // mallinfo2 in-use bytes at open and close
 };
 
@@ -57,6 +58,7 @@ class RequestScope {
   bool closed_ = false;
   bool peak_reset_ = false;  // this scope reset the mark (no other scope was open)
   std::int64_t start_ns_ = 0;
+  double rusage_open_bytes_ = 0;
   RequestFigures figures_;
 };
 
