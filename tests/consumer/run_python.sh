@@ -2,7 +2,8 @@
 # ctest "consumer.python_plugin": install infermem into a prefix under the build tree, pip-install
 # python/ (no registry, no build isolation) into a venv made by Debian's python3 with the system
 # site packages (pybind11, setuptools, pytest), and run pytest on examples/test_python_example.py:
-# the leaking test must fail with the four-line message and the clean one must pass.
+# the leaking test must fail with the four-line message and the clean one must pass; and
+# python/tests (the module's own tests).
 # Usage: run_python.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -21,8 +22,12 @@ PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CXX="${CCACHE:+ccache }c++" \
   "$work/venv/bin/pip" install --no-index --no-build-isolation --quiet "$work/python-src" \
   >"$work/pip.log" 2>&1 || { cat "$work/pip.log"; exit 1; }
 
-# The plugin loads through its pytest11 entry point: no -p flag.
 cd "$work"
+# The module itself: readings, the sampler, RequestScope, judge().
+"$work/venv/bin/python" -m pytest -q -p no:cacheprovider "$src/python/tests" >"$work/module.log" 2>&1 ||
+  { cat "$work/module.log"; echo "python: the module's tests failed" >&2; exit 1; }
+
+# The plugin loads through its pytest11 entry point: no -p flag.
 set +e
 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider "$src/examples/test_python_example.py" \
   >"$work/pytest.log" 2>&1
