@@ -2,7 +2,7 @@
 // asks the verdict engine whether the process is growing. The handler stands in for a model's
 // inference (a real service would run its ONNX Runtime session there).
 //
-//   service_loop [REQUESTS] [--leak]    (--leak keeps 16 KiB of every request)
+//   service_loop [REQUESTS]
 //
 // Each request costs two statm reads, one clear_refs write and one status read on top of the
 // handler (docs/guide.md states the measured cost), so this can stay on in production.
@@ -13,8 +13,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,16 +20,10 @@ namespace {
 
 // Stand-in for inference: a 4 MiB activation buffer for the request, freed when it ends.
 struct Handler {
-  bool leak = false;
-  std::vector<std::unique_ptr<char[]>> kept;
   double handle(int request) {
     std::vector<float> activations((4 << 20) / sizeof(float), static_cast<float>(request % 7));
     double sum = 0;
     for (float a : activations) sum += a;
-    if (leak) {
-      kept.emplace_back(new char[16 << 10]);
-      std::memset(kept.back().get(), 1, 16 << 10);
-    }
     return sum;
   }
 };
@@ -39,15 +31,9 @@ struct Handler {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int requests = 300;
+  int requests = argc > 1 ? std::atoi(argv[1]) : 300;
   Handler handler;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--leak") == 0)
-      handler.leak = true;
-    else
-      requests = std::atoi(argv[i]);
-  }
-  if (requests < 20 || requests > 1000000) {
+  if (argc > 2 || requests < 20 || requests > 1000000) {
     std::fprintf(stderr, "infermem: service_loop: REQUESTS must be in 20..1000000\n");
     return 2;
   }

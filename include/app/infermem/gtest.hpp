@@ -20,7 +20,6 @@
 // reads, one line each: the verdict, the rate with its interval, the peak, the kind.
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 #include <utility>
 
@@ -41,7 +40,7 @@ inline LoopLimits limits(const std::string& max_growth, const std::string& max_p
 // Runs `body` in a loop and judges every iteration's reading (see above).
 template <class Body>
 ::testing::AssertionResult MemoryStaysFlat(Body&& body, const LoopLimits& limits = {}) {
-  LoopReport report = check_loop(std::function<void()>(std::forward<Body>(body)), limits);
+  LoopReport report = check_loop([&body] { body(); }, limits);
   if (report.passed) return ::testing::AssertionSuccess() << report.message;
   return ::testing::AssertionFailure() << "\n" << report.message;
 }
