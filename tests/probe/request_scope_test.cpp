@@ -31,7 +31,9 @@ TEST(RequestScope, PeakSeesATransientBlockThatGrowthDoesNot) {
   ASSERT_TRUE(std::isfinite(f.peak_bytes));
   EXPECT_FALSE(f.peak_shared);
   EXPECT_GE(f.peak_bytes - f.rss_start_bytes, 56 * kMiB);
+#if !defined(INFERMEM_SANITIZED)  // ASan's quarantine keeps the freed block resident
   EXPECT_LT(f.growth_bytes, 8 * kMiB);
+#endif
   EXPECT_GE(f.duration_ms, 0);
 }
 
