@@ -1,0 +1,116 @@
+// A multi-model inference service in miniature: requests for several ONNX models are served from
+// an infermem::ModelCache held to a byte budget (least recently used by measured cost, lazy loads
+// from the file path, trim after unload), and every request is measured with RequestScope.
+//
+//   model_cache_service BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]
+//   e.g. model_cache_service 96MiB 300 a.onnx b.onnx c.onnx
+//
+// Request k asks for model k mod N, so with a budget below the models' total the cache must
+// evict and reload; the service never holds more than the budget. It prints the cache's counters
+// and the verdict on RSS at the end of each request. Models with float inputs only (dynamic
+// dimensions are served as 1), as `infermem gen-model` writes them.
+#include <infermem/arms.h>
+#include <infermem/model_cache.h>
+#include <infermem/ort_model_cache.h>
+#include <infermem/request_scope.h>
+#include <infermem/series.h>
+#include <infermem/units.h>
+#include <infermem/verdict.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+// One request on a cached session: zero-filled float inputs of the model's declared shapes.
+void infer(infermem::SessionModel& model) {
+  Ort::Session& session = model.session();
+  Ort::AllocatorWithDefaultOptions allocator;
+  const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  std::vector<Ort::AllocatedStringPtr> name_holders;
+  std::vector<const char*> names;
+  std::vector<std::vector<float>> buffers;
+  std::vector<Ort::Value> inputs;
+  for (std::size_t i = 0; i < session.GetInputCount(); ++i) {
+    name_holders.push_back(session.GetInputNameAllocated(i, allocator));
+    names.push_back(name_holders.back().get());
+    auto info = session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo();
+    if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      throw std::runtime_error(std::string("input ") + names.back() + " is not float");
+    std::vector<std::int64_t> shape = info.GetShape();
+    std::size_t count = 1;
+    for (auto& d : shape) {
+      if (d < 0) d = 1;
+      count *= static_cast<std::size_t>(d);
+    }
+    buffers.emplace_back(count, 0.5f);
+    inputs.push_back(Ort::Value::CreateTensor<float>(cpu, buffers.back().data(), count,
+                                                     shape.data(), shape.size()));
+  }
+  const auto& outputs = model.output_names();
+  session.Run(model.run_options(), names.data(), inputs.data(), inputs.size(), outputs.data(),
+              outputs.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 4) {
+    std::fprintf(stderr,
+                 "usage: model_cache_service BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]\n");
+    return 2;
+  }
+  const std::uint64_t budget = infermem::parse_size(argv[1], "BUDGET");
+  const auto requests = static_cast<int>(infermem::parse_count(argv[2], "REQUESTS", 20, 1000000));
+  std::vector<std::string> models(argv + 3, argv + argc);
+
+  infermem::ModelCacheOptions options;
+  options.budget_bytes = budget;
+  options.trim_after_unload = true;
+  infermem::ModelCache cache(infermem::ort_session_loader(infermem::builtin_arm("lean")),
+                             infermem::process_memory_meter(), options);
+
+  infermem::Series series;  // RSS at the end of each request: what the verdict engine judges
+  series.name = "model_cache_service";
+  double worst_peak = 0;
+  for (int request = 1; request <= requests; ++request) {
+    infermem::RequestScope scope;
+    {
+      infermem::ModelCache::Lease lease =
+          cache.acquire(models[static_cast<std::size_t>(request) % models.size()]);
+      infer(static_cast<infermem::SessionModel&>(lease.model()));
+    }
+    const infermem::RequestFigures f = scope.close();
+    if (infermem::present(f.peak_bytes) && f.peak_bytes > worst_peak) worst_peak = f.peak_bytes;
+    infermem::SeriesPoint p;
+    p.req = request;
+    p.current_bytes = f.rss_end_bytes;
+    series.points.push_back(p);
+  }
+  const infermem::ModelCacheStats s = cache.stats();
+  std::printf(
+      "cache: %llu loads, %llu hits, %llu evictions, %llu refusals; resident peak %s "
+      "(budget %s)\n",
+      static_cast<unsigned long long>(s.loads), static_cast<unsigned long long>(s.hits),
+      static_cast<unsigned long long>(s.evictions), static_cast<unsigned long long>(s.refusals),
+      infermem::format_bytes(static_cast<double>(s.peak_bytes_resident)).c_str(),
+      infermem::format_bytes(static_cast<double>(budget)).c_str());
+  for (const auto& [path, m] : s.models)
+    std::printf("  %s: cost %s (load %s + inference %s), %llu loads\n", path.c_str(),
+                infermem::format_bytes(static_cast<double>(m.cost.total())).c_str(),
+                infermem::format_bytes(static_cast<double>(m.cost.load_bytes)).c_str(),
+                infermem::format_bytes(static_cast<double>(m.cost.inference_bytes)).c_str(),
+                static_cast<unsigned long long>(m.loads));
+  const infermem::Verdict v = infermem::judge(series);
+  std::printf("worst request peak: %s\n", infermem::format_bytes(worst_peak).c_str());
+  std::printf("verdict over %d requests: %s\n", requests,
+              std::string(infermem::name(v.kind)).c_str());
+  std::printf("budget held: %s\n", s.peak_bytes_resident <= budget ? "yes" : "no");
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "infermem: model_cache_service: %s\n", e.what());
+  return 2;
+}
