@@ -28,6 +28,7 @@ nlohmann::json diff_to_json(const RunDiff& d) {
           {"new", d.new_label},
           {"identity_differences", d.identity_differences},
           {"figures", figures},
+          {"arm_ort_versions", d.arm_ort_versions},
           {"only_in_base", d.only_in_base},
           {"only_in_new", d.only_in_new},
           {"notes", d.notes},
