@@ -1,6 +1,8 @@
 #include "workload/ort_api.h"
 
+#include <dlfcn.h>
 #include <onnxruntime_cxx_api.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,9 +19,30 @@ int minor_of(const char* version) {
 }
 
 int g_api_version = 0;
+const OrtApiBase* g_base = nullptr;
+
+// OrtGetApiBase without a link-time reference: ORT versions its exported symbols
+// (OrtGetApiBase@VERS_1.29.0), so a direct call would tie this binary to the version it was
+// linked against and an older libonnxruntime.so.1 would not even load. dlsym without a version
+// takes whichever library the loader found (LD_LIBRARY_PATH for an ort=VERSION arm).
+const OrtApiBase* api_base() {
+  using GetApiBase = const OrtApiBase* (*)();
+  void* sym = dlsym(RTLD_DEFAULT, "OrtGetApiBase");
+  if (!sym) {
+    if (void* lib = dlopen("libonnxruntime.so.1", RTLD_NOW | RTLD_GLOBAL))
+      sym = dlsym(lib, "OrtGetApiBase");
+  }
+  if (!sym) {
+    std::fprintf(stderr, "infermem: cannot find ONNX Runtime (libonnxruntime.so.1): %s\n",
+                 dlerror());
+    std::abort();
+  }
+  return reinterpret_cast<GetApiBase>(sym)();
+}
 
 int choose_api() {
-  const OrtApiBase* base = OrtGetApiBase();
+  const OrtApiBase* base = api_base();
+  g_base = base;
   int want = minor_of(base->GetVersionString());
   if (want <= 0 || want > ORT_API_VERSION) want = ORT_API_VERSION;
   // Ask for the newest struct the library has; a library that refuses its own minor (never seen)
@@ -48,6 +71,11 @@ int init_ort_api() {
 
 int ort_api_version() {
   return init_ort_api();
+}
+
+std::string loaded_ort_version() {
+  init_ort_api();
+  return g_base->GetVersionString();
 }
 
 }  // namespace infermem

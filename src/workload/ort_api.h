@@ -15,6 +15,9 @@ int init_ort_api();
 // The C API version in use (the loaded library's minor version, capped at the headers').
 int ort_api_version();
 
+// The version string of the library actually loaded ("1.22.0").
+std::string loaded_ort_version();
+
 // C API version that brought a function infermem relies on, for the checks in the worker.
 inline constexpr int kOrtApiAllocatorGetStats = 23;  // Ort::Allocator::GetStats (arena figures)
 

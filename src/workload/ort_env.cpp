@@ -13,7 +13,7 @@ Ort::Env& ort_env() {
 }
 
 std::string ort_version() {
-  return Ort::GetVersionString();
+  return loaded_ort_version();
 }
 
 }  // namespace infermem
