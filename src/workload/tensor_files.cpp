@@ -170,6 +170,8 @@ TensorData parse_npy(std::string_view bytes, const std::string& source) {
     throw bad(fmt::format("format version {}", major));
   }
   if (offset + header_len > bytes.size()) throw bad("truncated header");
+  // NumPy itself refuses headers over 10000 bytes (np.load's max_header_size).
+  if (header_len > 10000) throw bad(fmt::format("a header of {} bytes", header_len));
   const std::string header(bytes.substr(offset, header_len));
   std::smatch m;
   static const std::regex descr_re("'descr'\\s*:\\s*'([<>|=])([a-zA-Z])([0-9]+)'");

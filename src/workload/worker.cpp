@@ -331,24 +331,27 @@ class Worker {
     bool idling = false, failed = false;
     std::exception_ptr error;
     auto loop = [&](int thread, InputSynth& own) {
+      bool counted = false;  // this thread holds a request in flight
+      bool idler = false;    // this thread runs the idle gap
       try {
         for (;;) {
           std::int64_t i = 0;
           {
             std::unique_lock<std::mutex> lock(mu);
-            cv.wait(lock, [&] { return !idling; });
+            cv.wait(lock, [&] { return !idling || failed; });
             i = next++;
             if (i >= to || failed || out_of_time()) return;
             if (every > 0 && i > from && i % every == 0) {
-              idling = true;
+              idling = idler = true;
               cv.wait(lock, [&] { return in_flight == 0; });
               lock.unlock();
               idle_gap();
               lock.lock();
-              idling = false;
+              idling = idler = false;
               cv.notify_all();
             }
             ++in_flight;
+            counted = true;
           }
           double queued = -1;
           if (pacer_.paced()) {
@@ -361,13 +364,15 @@ class Worker {
           infer_once(s, own, thread, queued);
           std::lock_guard<std::mutex> lock(mu);
           --in_flight;
+          counted = false;
           cv.notify_all();
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         if (!error) error = std::current_exception();
         failed = true;
-        --in_flight;
+        if (counted) --in_flight;
+        if (idler) idling = false;
         cv.notify_all();
       }
     };
