@@ -131,8 +131,7 @@ TEST(Arms, OrtVersionKeyTakesDefaultOrAVersion) {
       parse_custom_arm(bad);
       FAIL() << bad;
     } catch (const InputError& e) {
-      EXPECT_THAT(e.what(), HasSubstr("ort takes 'default' or a version MAJOR.MINOR.PATCH"))
-          << bad;
+      EXPECT_THAT(e.what(), HasSubstr("ort takes 'default' or a version MAJOR.MINOR.PATCH")) << bad;
     }
   }
 }
