@@ -83,7 +83,7 @@ std::vector<TensorData> read_tensor_file(const std::string& path) {
     t.name = stem;
     t.name_from_file = true;
   }
-  static const std::regex input_k("input_([0-9]+)");
+  static const std::regex input_k("input_([0-9]{1,6})");
   std::smatch m;
   if (std::regex_match(stem, m, input_k)) t.position = std::stoi(m[1].str());
   return {t};
@@ -174,7 +174,7 @@ TensorData parse_npy(std::string_view bytes, const std::string& source) {
   if (header_len > 10000) throw bad(fmt::format("a header of {} bytes", header_len));
   const std::string header(bytes.substr(offset, header_len));
   std::smatch m;
-  static const std::regex descr_re("'descr'\\s*:\\s*'([<>|=])([a-zA-Z])([0-9]+)'");
+  static const std::regex descr_re("'descr'\\s*:\\s*'([<>|=])([a-zA-Z])([0-9]{1,2})'");
   static const std::regex fortran_re("'fortran_order'\\s*:\\s*(True|False)");
   static const std::regex shape_re("'shape'\\s*:\\s*\\(([^)]*)\\)");
   if (!std::regex_search(header, m, descr_re)) throw bad("no plain 'descr' (structured dtype?)");
@@ -219,8 +219,10 @@ TensorData parse_npy(std::string_view bytes, const std::string& source) {
   const std::string dims = m[1].str();
   static const std::regex num_re("[0-9]+");
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num_re);
-       it != std::sregex_iterator(); ++it)
+       it != std::sregex_iterator(); ++it) {
+    if (it->str().size() > 15) throw bad(fmt::format("a dimension of {} digits", it->str().size()));
     t.shape.push_back(std::stoll(it->str()));
+  }
   const std::uint64_t want = element_count(t.shape, source) * static_cast<std::uint64_t>(size);
   const std::size_t data_at = offset + header_len;
   if (bytes.size() - data_at != want)
