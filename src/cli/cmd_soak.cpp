@@ -44,7 +44,13 @@ struct SoakFlags {
   std::string out;
   bool force = false;
   std::string max_growth, max_growth_rate, max_peak, max_retained, fail_on, config;
+  std::string inputs, inputs_order = "order";
+  std::vector<std::string> input_constants;
+  bool record_outputs = false;
   bool allow_short = false;
+  std::string concurrency = "1", rate, idle, idle_every = "50", shapes, spike_every = "50";
+  std::vector<std::string> feed;
+  std::string streams = "1", stream_length = "0";
 };
 
 // --- input checks: everything a soak is given is checked here, before any child starts and
@@ -135,6 +141,70 @@ std::string create_out_dir(const SoakFlags& f, const std::string& default_dir) {
 GateConfig gate_from(const SoakFlags& f);
 std::string default_out_dir();
 
+// --inputs, --inputs-order, --input NAME=VALUE, --record-outputs (checked against the model by
+// check_user_inputs).
+void apply_input_flags(const SoakFlags& f, SoakOptions& o) {
+  if (!f.inputs.empty()) {
+    std::error_code ec;
+    o.inputs_path = std::filesystem::absolute(f.inputs, ec).string();
+    if (ec) o.inputs_path = f.inputs;
+  }
+  o.inputs_order = f.inputs_order;
+  for (const auto& c : f.input_constants) {
+    auto eq = c.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError(fmt::format("--input {}: expected NAME=VALUE (e.g. --input sr=16000)", c));
+    if (!o.input_constants.emplace(c.substr(0, eq), c.substr(eq + 1)).second)
+      throw InputError(
+          fmt::format("--input {}: '{}' is given twice; give each input once", c, c.substr(0, eq)));
+  }
+  o.record_outputs = f.record_outputs;
+}
+
+// --concurrency, --rate, --idle, --idle-every, --shapes, --spike-every.
+void apply_pacing_flags(const SoakFlags& f, SoakOptions& o) {
+  o.concurrency = static_cast<int>(parse_count(f.concurrency, "--concurrency", 1, 256));
+  if (!f.rate.empty()) {
+    char* end = nullptr;
+    o.rate_rps = std::strtod(f.rate.c_str(), &end);
+    if (*end != '\0' || !(o.rate_rps > 0) || o.rate_rps > 1e6)
+      throw InputError(fmt::format(
+          "--rate: '{}' is not a rate: give requests per second above 0 and at most 1000000",
+          f.rate));
+  }
+  if (!f.idle.empty()) o.idle_ms = parse_duration_flag(f.idle, "--idle");
+  o.idle_every =
+      static_cast<std::int64_t>(parse_count(f.idle_every, "--idle-every", 1, kMaxRequests));
+  o.spike_every =
+      static_cast<std::int64_t>(parse_count(f.spike_every, "--spike-every", 2, kMaxRequests));
+  o.shapes = f.shapes;
+  if (o.shapes == "spike" && o.scenario == Scenario::steady)
+    throw InputError(
+        "--shapes spike: the steady scenario has one shape; spikes need the ranges of "
+        "--scenario mixed (or --dim NAME=LO..HI)");
+  for (const auto& pair : f.feed) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+      throw InputError(
+          fmt::format("--feed {}: expected OUTPUT=INPUT (e.g. --feed state_out=state)", pair));
+    if (!o.feed.emplace(pair.substr(0, eq), pair.substr(eq + 1)).second)
+      throw InputError(
+          fmt::format("--feed {}: output '{}' is fed twice", pair, pair.substr(0, eq)));
+  }
+  o.streams = static_cast<std::int64_t>(parse_count(f.streams, "--streams", 1, 1'000'000));
+  o.stream_length =
+      static_cast<std::int64_t>(parse_count(f.stream_length, "--stream-length", 0, kMaxRequests));
+  if (!o.feed.empty() && o.concurrency > 1)
+    throw InputError(
+        "--feed with --concurrency above 1 is not supported yet: a stream's requests run in order, "
+        "one at a time");
+  if (!o.shapes.empty() && o.shapes != "spike") {
+    std::error_code ec;
+    const std::string abs = std::filesystem::absolute(o.shapes, ec).string();
+    if (!ec) o.shapes = abs;
+  }
+}
+
 struct ValidatedSoak {
   SoakOptions options;
   std::vector<Arm> arms;
@@ -174,7 +244,10 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
       if (a.knob("cache") != "default")
         throw InputError(fmt::format("arm '{}': cache={} applies to --scenario cache only", a.name,
                                      a.knob("cache")));
-  for (const auto& a : v.arms) allocator_library(a.knob("allocator"));
+  for (const auto& a : v.arms) {
+    allocator_library(a.knob("allocator"));
+    check_ort_arm(a);
+  }
   if (!f.config.empty()) open_regular_input(f.config, "--config");
   v.gate = gate_from(f);
   for (const auto& entry : v.gate.per_arm) {
@@ -184,8 +257,11 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
                                    f.config, arm, f.arms));
   }
 
-  // The model-dependent checks (it loads, its inputs fit in memory and under the limit) are the
-  // app's; the run directory is created only once they passed.
+  apply_input_flags(f, o);
+  apply_pacing_flags(f, o);
+  // The model-dependent checks (it loads, the user's inputs and shapes match it, its inputs fit
+  // in memory and under the limit) are the app's; the run directory is created only once they
+  // passed.
   v.facts = plan_soak(o, v.arms);
   o.out_dir = create_out_dir(f, default_out_dir());
   return v;
@@ -323,6 +399,38 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--threads", f->threads,
                   fmt::format("Intra-op threads for every arm, 0..{} (default: the arm's)",
                               max_thread_count()));
+  sub->add_option("--inputs", f->inputs,
+                  "Your own tensors: an ONNX test data set folder (test_data_set_N/input_K.pb), "
+                  ".pb, .npy or .npz files, or a folder of them; requests cycle through them");
+  sub->add_option("--inputs-order", f->inputs_order, "order|random (seeded by --seed)")
+      ->check(CLI::IsMember({"order", "random"}))
+      ->capture_default_str();
+  sub->add_option("--input", f->input_constants,
+                  "A constant fill for one input, NAME=VALUE (e.g. a sample rate)");
+  sub->add_flag("--record-outputs", f->record_outputs,
+                "Record a digest (FNV-1a) of every output of every request in the trace");
+  sub->add_option("--concurrency", f->concurrency,
+                  "Threads calling Run() on one shared session at once, as a server does (1..256)")
+      ->capture_default_str();
+  sub->add_option("--rate", f->rate,
+                  "Open loop: requests arrive at this many per second (seeded Poisson)");
+  sub->add_option("--idle", f->idle,
+                  "An idle gap of this long (e.g. 2s) every --idle-every requests; memory is "
+                  "sampled during it and trim=on arms trim at its start");
+  sub->add_option("--idle-every", f->idle_every, "Requests between idle gaps")
+      ->capture_default_str();
+  sub->add_option("--shapes", f->shapes,
+                  "spike: the smallest shapes with the largest every --spike-every requests; or "
+                  "a FILE of shapes, one request a line (batch=2 sequence=96)");
+  sub->add_option("--spike-every", f->spike_every, "--shapes spike: K")->capture_default_str();
+  sub->add_option("--feed", f->feed,
+                  "Carry an output into the next request's input, OUTPUT=INPUT (recurrent state)");
+  sub->add_option("--streams", f->streams,
+                  "--feed: independent streams, request n to stream n mod N")
+      ->capture_default_str();
+  sub->add_option("--stream-length", f->stream_length,
+                  "--feed: a stream starts afresh after this many requests (0: never)")
+      ->capture_default_str();
   sub->add_option("--inject-leak", f->inject_leak,
                   "Leak this much per inference in the child, on purpose");
   sub->add_option("--models", f->models, "cache: model variants on disk, 1..1000")

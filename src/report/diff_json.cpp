@@ -24,15 +24,18 @@ nlohmann::json diff_to_json(const RunDiff& d) {
     }
     figures.push_back(std::move(j));
   }
-  return {{"base", d.base_label},
-          {"new", d.new_label},
-          {"identity_differences", d.identity_differences},
-          {"figures", figures},
-          {"only_in_base", d.only_in_base},
-          {"only_in_new", d.only_in_new},
-          {"notes", d.notes},
-          {"reasons", d.reasons()},
-          {"regressed", d.regressed()}};
+  nlohmann::json out = {{"base", d.base_label},
+                        {"new", d.new_label},
+                        {"identity_differences", d.identity_differences},
+                        {"figures", figures},
+                        {"only_in_base", d.only_in_base},
+                        {"only_in_new", d.only_in_new},
+                        {"notes", d.notes},
+                        {"reasons", d.reasons()},
+                        {"regressed", d.regressed()}};
+  // Runs recorded before arms named their ONNX Runtime have none: the key is then left out.
+  if (!d.arm_ort_versions.empty()) out["arm_ort_versions"] = d.arm_ort_versions;
+  return out;
 }
 
 std::string render_diff_json(const RunDiff& d) {

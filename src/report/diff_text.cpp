@@ -29,6 +29,8 @@ std::string render_diff_text(const RunDiff& d) {
   std::string out;
   for (const auto& s : d.identity_differences)
     out += fmt::format("different runs (--allow-different-model): {}\n", s);
+  for (const auto& [arm, version] : d.arm_ort_versions)
+    out += fmt::format("arm {}: ONNX Runtime {}\n", arm, version);
   out += fmt::format("{:<16} {:<26} {:>10} {:>10} {:>9} {:>16}\n", "arm", "figure", "base", "new",
                      "change", "allowed");
   for (const auto& f : d.figures) {

@@ -102,6 +102,7 @@ std::string markdown(const RunSummary& s) {
     out << fmt::format("- status: {}{}\n", name(a.status),
                        a.status_detail.empty() ? "" : " (" + a.status_detail + ")");
     out << fmt::format("- pid {}, {} requests\n", a.pid, a.requests_done);
+    if (!a.ort_version.empty()) out << fmt::format("- ONNX Runtime {}\n", a.ort_version);
     std::string cfg;
     for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
     out << "- config: " << cfg << '\n';

@@ -22,6 +22,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   a.name = name;
   a.config = repeats.front().config;
   a.pid = repeats.front().pid;
+  a.ort_version = repeats.front().ort_version;
   a.status = ArmStatus::ok;
   for (std::size_t k = 0; k < repeats.size(); ++k) {
     a.requests_done += repeats[k].requests_done;

@@ -99,6 +99,11 @@ std::vector<std::string> identity_differences(const RunSummary& base, const RunS
   };
   check("model_sha256", base.model_sha256, next.model_sha256);
   check("ort_version", base.ort_version, next.ort_version);
+  // An arm's own ort= version: comparing an upgrade is a deliberate choice, as for the run's.
+  for (const auto& b : next.arms)
+    for (const auto& a : base.arms)
+      if (a.name == b.name)
+        check(("arm " + a.name + " ort_version").c_str(), a.ort_version, b.ort_version);
   return out;
 }
 
@@ -125,6 +130,11 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
 
   for (const auto& b : next.arms) {
     const ArmSummary* a = find_arm(base, b.name);
+    const std::string before = a ? a->ort_version : "";
+    if (!b.ort_version.empty())
+      d.arm_ort_versions[b.name] = before.empty() || before == b.ort_version
+                                       ? b.ort_version
+                                       : before + " -> " + b.ort_version;
     if (!a) {
       d.only_in_new.push_back(b.name);
       d.notes.push_back(fmt::format("arm {}: only in the new run, nothing to compare", b.name));

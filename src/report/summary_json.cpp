@@ -82,6 +82,7 @@ nlohmann::json RunSummary::to_json() const {
                         {"p99", num(a.latency_ms.p99)}};
     arr.push_back({{"name", a.name},
                    {"config", a.config},
+                   {"ort_version", a.ort_version},
                    {"pid", a.pid},
                    {"status", name(a.status)},
                    {"status_detail", a.status_detail},
@@ -143,6 +144,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.name = a.value("name", "");
     r.config = a.value("config", std::map<std::string, std::string>{});
     r.pid = a.value("pid", 0);
+    r.ort_version = a.value("ort_version", "");
     r.status = status_from_json(a, r.name);
     r.status_detail = a.value("status_detail", "");
     r.requests_done = a.value("requests_done", std::int64_t{0});

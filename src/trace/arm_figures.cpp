@@ -55,6 +55,8 @@ void ArmAccumulator::add(const trace::Record& r) {
     return;
   }
   if (r.type == trace::kArm) {
+    if (r.src == "child" && r.extra.value("edge", "") == "begin")
+      ort_version_ = r.extra.value("ort_version", "");
     if (r.src == "child" && r.extra.value("edge", "") == "end") {
       child_reported_end_ = true;
       child_finished_ok_ = r.extra.value("status", "") == "ok";
@@ -105,6 +107,7 @@ ArmFigures ArmAccumulator::figures() const {
   ArmFigures arm;
   arm.requests_done = requests_done_;
   arm.last_rss_bytes = last_outside_rss_;
+  arm.ort_version = ort_version_;
   for (const auto& r : phase_ends_) {
     nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
     if (auto c = r.value("cycle")) ph["cycle"] = *c;

@@ -13,6 +13,7 @@
 #include "infermem/error.h"
 #include "infermem/soak.h"
 #include "infermem/units.h"
+#include "workload/ort_versions.h"
 
 namespace infermem {
 namespace {
@@ -25,6 +26,14 @@ bool is_size_knob(const std::string& key) {
 }
 
 void check_value(const KnobSpec& spec, const std::string& value, const std::string& arm) {
+  if (spec.key == "ort") {
+    if (!valid_ort_version_text(value))
+      throw InputError(fmt::format(
+          "arm '{}': ort={} is not valid; ort takes 'default' or a version MAJOR.MINOR.PATCH "
+          "(e.g. ort=1.22.0)",
+          arm, value));
+    return;
+  }
   if (!spec.values.empty()) {
     if (std::find(spec.values.begin(), spec.values.end(), value) == spec.values.end())
       throw InputError(fmt::format("arm '{}': {}={} is not valid; {} takes one of: {}", arm,
@@ -127,6 +136,11 @@ const std::vector<KnobSpec>& knob_specs() {
        {},
        "default",
        "--scenario cache: this arm's cache policy, lru:COUNT or budget:SIZE (default: --cache)"},
+      {"ort",
+       {},
+       "default",
+       "ONNX Runtime version the child runs on: default (the library infermem is built with) or "
+       "VERSION, fetched by scripts/fetch-ort.sh VERSION"},
   };
   return specs;
 }

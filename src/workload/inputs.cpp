@@ -232,12 +232,28 @@ std::vector<Ort::Value>& InputSynth::next() {
     std::uniform_int_distribution<std::int64_t> dist(lo, hi);
     drawn[key] = dist(rng_) * r.step;
   }
+  if (shape_plan_ && shape_plan_->spike_every > 0) {
+    const bool spike = count_ % shape_plan_->spike_every == shape_plan_->spike_every - 1;
+    for (const auto& [key, r] : dims_) {
+      const std::int64_t lo = (r.lo + r.step - 1) / r.step * r.step;
+      const std::int64_t hi = std::max(lo, r.hi / r.step * r.step);
+      drawn[key] = spike ? hi : lo;
+    }
+  } else if (shape_plan_ && !shape_plan_->lines.empty()) {
+    const auto& line =
+        shape_plan_->lines[static_cast<std::size_t>(count_) % shape_plan_->lines.size()];
+    for (const auto& [key, n] : line) drawn[key] = n;
+  }
+  ++count_;
+  drawn_ = drawn;
   values_.clear();
   static const Ort::MemoryInfo cpu =
       Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  if (user_) user_request_ = user_->next_request();
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     const auto& p = inputs_[i];
     auto& shape = shapes_[i];
+    if (user_ && fill_from_user(i, cpu)) continue;
     shape = p.shape;
     std::size_t count = 1;
     for (std::size_t d = 0; d < shape.size(); ++d) {
@@ -306,6 +322,88 @@ std::string InputSynth::shape_text() const {
     out += ']';
   }
   return out;
+}
+
+}  // namespace infermem
+
+namespace infermem {
+
+namespace {
+template <typename T>
+void fill_all(std::vector<std::uint8_t>& buf, std::size_t count, double value) {
+  const T v = static_cast<T>(value);
+  for (std::size_t k = 0; k < count; ++k) std::memcpy(buf.data() + k * sizeof(T), &v, sizeof(T));
+}
+}  // namespace
+
+bool InputSynth::fill_from_user(std::size_t i, const Ort::MemoryInfo& cpu) {
+  const auto& p = inputs_[i];
+  auto& shape = shapes_[i];
+  auto& buf = buffers_[i];
+  const auto type = static_cast<ONNXTensorElementDataType>(p.element_type);
+  if (const TensorData* t = user_->tensor(user_request_, i)) {
+    // A copy, as a server builds its request tensors; ORT only borrows the buffer.
+    shape = t->shape;
+    buf.assign(t->bytes.begin(), t->bytes.end());
+    buf.push_back(0);  // a valid pointer for a zero-sized tensor
+    values_.push_back(Ort::Value::CreateTensor(cpu, buf.data(), t->bytes.size(), shape.data(),
+                                               shape.size(), type));
+    return true;
+  }
+  std::optional<double> constant = user_->constant(i);
+  if (!constant) return false;
+  // Dynamic dims of a constant input take the drawn sizes of this request (dims_ drawn above).
+  shape = p.shape;
+  std::size_t count = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) shape[d] = drawn_.at(p.dim_keys[d]);
+    count *= static_cast<std::size_t>(shape[d]);
+  }
+  const std::size_t esize = element_size(p.element_type);
+  buf.assign(count * esize + 1, 0);
+  switch (p.element_type) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      fill_all<float>(buf, count, *constant);
+      break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      fill_all<double>(buf, count, *constant);
+      break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: {
+      const Ort::Float16_t h(static_cast<float>(*constant));
+      for (std::size_t k = 0; k < count; ++k) std::memcpy(buf.data() + k * 2, &h, 2);
+      break;
+    }
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      fill_all<std::int64_t>(buf, count, *constant);
+      break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      fill_all<std::int32_t>(buf, count, *constant);
+      break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+      fill_all<std::int8_t>(buf, count, *constant);
+      break;
+    default:  // uint8, bool
+      fill_all<std::uint8_t>(buf, count, *constant);
+  }
+  values_.push_back(
+      Ort::Value::CreateTensor(cpu, buf.data(), count * esize, shape.data(), shape.size(), type));
+  return true;
+}
+
+}  // namespace infermem
+
+namespace infermem {
+
+void InputSynth::override_input(std::size_t i, const std::string& bytes,
+                                const std::vector<std::int64_t>& shape) {
+  static const Ort::MemoryInfo cpu =
+      Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  shapes_[i] = shape;
+  buffers_[i].assign(bytes.begin(), bytes.end());
+  buffers_[i].push_back(0);
+  values_[i] = Ort::Value::CreateTensor(
+      cpu, buffers_[i].data(), bytes.size(), shapes_[i].data(), shapes_[i].size(),
+      static_cast<ONNXTensorElementDataType>(inputs_[i].element_type));
 }
 
 }  // namespace infermem

@@ -355,6 +355,29 @@ void build_conv(GraphBuilder& g, const ModelSpec& spec, int layers, std::int64_t
   g.output("output", onnx::TensorProto::FLOAT, {{0, "batch"}, {last_channels, ""}});
 }
 
+// --- identity: "x" float [batch, 8] and "ids" int64 [batch, sequence] returned unchanged as
+// "x_out" and "ids_out": what soak --inputs feeds must come back byte for byte. No weights.
+void build_identity(GraphBuilder& g) {
+  g.input("x", onnx::TensorProto::FLOAT, {{0, "batch"}, {8, ""}});
+  g.input("ids", onnx::TensorProto::INT64, {{0, "batch"}, {0, "sequence"}});
+  g.op("Identity", {"x"}, "x_out");
+  g.op("Identity", {"ids"}, "ids_out");
+  g.output("x_out", onnx::TensorProto::FLOAT, {{0, "batch"}, {8, ""}});
+  g.output("ids_out", onnx::TensorProto::INT64, {{0, "batch"}, {0, "sequence"}});
+}
+
+// --- stateful: a recurrent cell, "state" float [1, 16] carried request to request with soak
+// --feed state_out=state: state_out = tanh(state + x), "y" = the same. No weights.
+void build_stateful(GraphBuilder& g) {
+  g.input("x", onnx::TensorProto::FLOAT, {{1, ""}, {16, ""}});
+  g.input("state", onnx::TensorProto::FLOAT, {{1, ""}, {16, ""}});
+  auto sum = g.op("Add", {"state", "x"}, "sum");
+  g.op("Tanh", {sum}, "state_out");
+  g.op("Identity", {"state_out"}, "y");
+  g.output("state_out", onnx::TensorProto::FLOAT, {{1, ""}, {16, ""}});
+  g.output("y", onnx::TensorProto::FLOAT, {{1, ""}, {16, ""}});
+}
+
 int default_layers(ModelKind kind) {
   return kind == ModelKind::mlp ? 3 : 4;
 }
@@ -400,6 +423,12 @@ onnx::ModelProto build_model(const ModelSpec& spec) {
     case ModelKind::conv:
       build_conv(builder, spec, layers, budget);
       break;
+    case ModelKind::identity:
+      build_identity(builder);
+      break;
+    case ModelKind::stateful:
+      build_stateful(builder);
+      break;
   }
   return model;
 }
@@ -407,10 +436,12 @@ onnx::ModelProto build_model(const ModelSpec& spec) {
 }  // namespace
 
 ModelKind parse_model_kind(std::string_view text) {
-  for (auto kind : {ModelKind::mlp, ModelKind::transformer, ModelKind::conv})
+  for (auto kind : {ModelKind::mlp, ModelKind::transformer, ModelKind::conv, ModelKind::identity,
+                    ModelKind::stateful})
     if (text == model_kind_name(kind)) return kind;
-  throw InputError(
-      fmt::format("--kind '{}' is not a model kind: valid kinds are mlp, transformer, conv", text));
+  throw InputError(fmt::format(
+      "--kind '{}' is not a model kind: valid kinds are mlp, transformer, conv, identity, stateful",
+      text));
 }
 
 std::string_view model_kind_name(ModelKind kind) {
@@ -421,6 +452,10 @@ std::string_view model_kind_name(ModelKind kind) {
       return "transformer";
     case ModelKind::conv:
       return "conv";
+    case ModelKind::identity:
+      return "identity";
+    case ModelKind::stateful:
+      return "stateful";
   }
   return "unknown";
 }

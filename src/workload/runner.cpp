@@ -24,6 +24,7 @@
 #include "infermem/version.h"
 #include "workload/cgroup_limit.h"
 #include "workload/ort_env.h"
+#include "workload/ort_versions.h"
 #include "workload/sha256.h"
 
 extern char** environ;
@@ -92,6 +93,7 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
           "arm {}: {}={} not applied: this infermem is a sanitizer build, whose runtime owns "
           "malloc",
           arm.name, key, arm.knob(key)));
+  add_ort_library_path(arm, env);
   if (arm.knob("malloc_arena_max") != "default")
     env.push_back("MALLOC_ARENA_MAX=" + arm.knob("malloc_arena_max"));
   if (arm.knob("mmap_threshold") != "default") {
@@ -403,7 +405,11 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
   RunFacts facts;
   facts.inputs = plan_inputs(options.model_path);
   facts.dims = resolve_dims(facts.inputs, options.scenario, options.dim_overrides);
+  check_user_inputs(facts.inputs, options);
+  check_request_shapes(facts.dims, options);
+  check_feed(facts.inputs, options);
   for (const auto& a : arms) allocator_library(a.knob("allocator"));
+  for (const auto& a : arms) check_ort_arm(a);
 
   facts.tool_version = INFERMEM_VERSION;
   facts.ort_version = ort_version();
@@ -423,6 +429,25 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"repeat", options.repeat},
                    {"parent_sample_hz", options.parent_sample_hz},
                    {"child_sample_hz", options.child_sample_hz}};
+  if (!options.inputs_path.empty()) {
+    facts.options["inputs"] = options.inputs_path;
+    facts.options["inputs_order"] = options.inputs_order;
+  }
+  if (!options.input_constants.empty()) facts.options["input"] = options.input_constants;
+  if (options.record_outputs) facts.options["record_outputs"] = true;
+  facts.options["concurrency"] = options.concurrency;
+  if (options.rate_rps > 0) facts.options["rate_rps"] = options.rate_rps;
+  if (options.idle_ms > 0) {
+    facts.options["idle_ms"] = options.idle_ms;
+    facts.options["idle_every"] = options.idle_every;
+  }
+  if (!options.shapes.empty()) facts.options["shapes"] = options.shapes;
+  if (options.shapes == "spike") facts.options["spike_every"] = options.spike_every;
+  if (!options.feed.empty()) {
+    facts.options["feed"] = options.feed;
+    facts.options["streams"] = options.streams;
+    facts.options["stream_length"] = options.stream_length;
+  }
   // Every dynamic dimension as it was resolved (defaults, or --dim): [lo, hi, step].
   nlohmann::json dims_json = nlohmann::json::object();
   for (const auto& [key, range] : facts.dims) dims_json[key] = {range.lo, range.hi, range.step};

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "infermem/error.h"
+#include "workload/ort_api.h"
 #include "workload/ort_env.h"
 
 namespace infermem {
@@ -115,6 +116,8 @@ ArmSession::~ArmSession() {
 
 std::map<std::string, double> ArmSession::arena_stats() {
   std::map<std::string, double> out;
+  // Allocator statistics came with C API 23 (ORT 1.23): an older library has no such entry.
+  if (ort_api_version() < kOrtApiAllocatorGetStats) return out;
   try {
     Ort::MemoryInfo info = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     Ort::Allocator alloc(*session_, info);

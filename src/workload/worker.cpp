@@ -4,14 +4,19 @@
 #include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "infermem/error.h"
@@ -22,10 +27,16 @@
 #include "infermem/soak.h"
 #include "infermem/trace.h"
 #include "infermem/units.h"
+#include "workload/feed.h"
 #include "workload/inputs.h"
+#include "workload/ort_api.h"
 #include "workload/ort_env.h"
+#include "workload/ort_versions.h"
+#include "workload/pacing.h"
 #include "workload/session.h"
 #include "workload/session_model.h"
+#include "workload/tensor_files.h"
+#include "workload/user_inputs.h"
 
 namespace infermem {
 namespace {
@@ -43,6 +54,8 @@ void inject_leak(std::uint64_t bytes) {
   if (bytes == 0) return;
   auto block = std::make_unique<char[]>(bytes);
   std::memset(block.get(), 0x5a, bytes);  // touched: resident, as a real leak would be
+  static std::mutex mu;                   // --concurrency: threads leak at once
+  std::lock_guard<std::mutex> lock(mu);
   injected_leaks().push_back(std::move(block));
 }
 
@@ -101,6 +114,27 @@ void verify_glibc_knobs(const Arm& arm) {
   }
 }
 
+// --record-outputs: FNV-1a of each tensor output's bytes, by output name.
+nlohmann::json output_digests(const std::vector<std::string>& names,
+                              std::vector<Ort::Value>& outputs) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t k = 0; k < outputs.size() && k < names.size(); ++k) {
+    if (!outputs[k].IsTensor()) continue;
+    auto info = outputs[k].GetTensorTypeAndShapeInfo();
+    const std::size_t esize = element_size(info.GetElementType());
+    if (esize == 0) continue;
+    out[names[k]] =
+        fnv1a_hex(outputs[k].GetTensorMutableData<std::uint8_t>(), info.GetElementCount() * esize);
+  }
+  return out;
+}
+
+std::vector<std::string> dim_keys(const std::map<std::string, DimRange>& dims) {
+  std::vector<std::string> keys;
+  for (const auto& [k, _] : dims) keys.push_back(k);
+  return keys;
+}
+
 class Worker {
  public:
   Worker(const WorkerSpec& spec, int fd)
@@ -120,6 +154,19 @@ class Worker {
     emit_arm_begin();
     verify_allocator(spec_.arm);
     verify_glibc_knobs(spec_.arm);
+    verify_ort_library(spec_.arm);
+    if (spec_.options.shapes == "spike")
+      shape_plan_.spike_every = spec_.options.spike_every;
+    else if (!spec_.options.shapes.empty())
+      shape_plan_.lines = load_shapes_file(spec_.options.shapes, dim_keys(spec_.dims));
+    if (!spec_.options.feed.empty())
+      feeder_ = std::make_unique<Feeder>(
+          resolve_feed(spec_.options.model_path, spec_.inputs, spec_.options.feed),
+          spec_.options.streams, spec_.options.stream_length);
+    if (!spec_.options.inputs_path.empty() || !spec_.options.input_constants.empty())
+      user_inputs_ = std::make_unique<UserInputs>(
+          spec_.inputs, spec_.options.inputs_path, spec_.options.inputs_order,
+          spec_.options.input_constants, spec_.options.seed);
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session
@@ -145,7 +192,7 @@ class Worker {
     trace::Record r = record(trace::kArm);
     r.extra["edge"] = "end";
     r.extra["status"] = "ok";
-    out_.write(r);
+    emit(r);
     return 0;
   }
 
@@ -156,13 +203,19 @@ class Worker {
            spec_.run_t0_ms;
   }
 
+  // One writer for the threads of --concurrency and the idle sampler.
+  void emit(const trace::Record& r) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    out_.write(r);
+  }
+
   trace::Record record(std::string_view type) {
     trace::Record r;
     r.type = std::string(type);
     r.t_ms = now_ms();
     r.pid = getpid();
     r.phase = phase_;
-    r.req = req_;
+    r.req = req_.load();
     r.src = "child";
     if (cycle_ >= 0) r.values["cycle"] = cycle_;
     return r;
@@ -173,7 +226,8 @@ class Worker {
     r.extra["edge"] = "begin";
     r.extra["config"] = spec_.arm.knobs;
     r.extra["ort_version"] = ort_version();
-    out_.write(r);
+    r.extra["ort_api_version"] = ort_api_version();
+    emit(r);
   }
 
   void begin_phase(const std::string& name) {
@@ -185,7 +239,7 @@ class Worker {
     trace::Record r = record(trace::kPhase);
     r.extra["edge"] = "begin";
     r.extra["hwm_reset"] = hwm_reset_;
-    out_.write(r);
+    emit(r);
   }
 
   void end_phase(const nlohmann::json& extra = nlohmann::json::object()) {
@@ -206,7 +260,7 @@ class Worker {
     r.extra["sampler_hz"] = spec_.options.child_sample_hz;
     r.extra["samples_count"] = static_cast<double>(sampler_.samples_taken());
     for (const auto& [k, v] : extra.items()) r.extra[k] = v;
-    out_.write(r);
+    emit(r);
   }
 
   void load(const std::string& path) { session_ = std::make_unique<ArmSession>(path, spec_.arm); }
@@ -218,28 +272,61 @@ class Worker {
   }
 
   // One inference: inputs built outside the timed region, Run() timed, then the reading.
-  void infer_once(ArmSession& s, InputSynth& synth) {
-    if (req_ == fail_at_)  // test hook: the workload's own error, reported, not a crash
+  void infer_once(ArmSession& s, InputSynth& synth, int thread = 0, double queued_ms = -1) {
+    if (req_.load() == fail_at_)  // test hook: the workload's own error, reported, not a crash
       throw WorkloadError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : test hook rejected input");
     auto& inputs = synth.next();
+    const std::int64_t n = req_.load();  // this request's index (--feed runs on one thread)
+    nlohmann::json fed = nlohmann::json::object();
+    if (feeder_)
+      for (const auto& p : feeder_->pairs())
+        if (const auto* c = feeder_->carried(n, p.input)) {
+          synth.override_input(p.input_index, c->bytes, c->shape);
+          fed[p.input] = fnv1a_hex(c->bytes.data(), c->bytes.size());
+        }
     const auto& out_names = s.output_name_ptrs();
     auto t = Clock::now();
     auto outputs = s.session().Run(s.run_options(), synth.names().data(), inputs.data(),
                                    inputs.size(), out_names.data(), out_names.size());
     double latency = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    nlohmann::json digests =
+        spec_.options.record_outputs ? output_digests(s.output_names(), outputs) : nlohmann::json();
+    if (feeder_) carry_outputs(s, n, outputs);
     outputs.clear();
     inject_leak(spec_.options.inject_leak_bytes);
-    ++req_;
+    const std::int64_t done = ++req_;
     trace::Record r = record(trace::kRequest);
+    r.req = done;
     r.values["latency_ms"] = latency;
+    if (spec_.options.concurrency > 1) r.values["thread"] = thread;
+    if (queued_ms >= 0) r.values["queued_ms"] = queued_ms;
+    if (feeder_) {
+      r.values["stream"] = static_cast<double>(feeder_->stream_of(n));
+      r.extra["fed"] = fed;  // digests of the carried inputs; empty when the stream starts afresh
+    }
     r.extra["shape"] = synth.shape_text();
-    out_.write(r);
+    if (!digests.is_null()) r.extra["outputs"] = digests;
+    emit(r);
     trace::Record s2 = record(trace::kSample);
+    s2.req = done;
     s2.values = probe::read_self(probe::kStatus | probe::kAllocator).values;
-    if (req_ % 10 == 0)
+    if (done % 10 == 0)
       for (const auto& [k, v] : s.arena_stats()) s2.values[k] = v;
-    out_.write(s2);
-    if (req_ == crash_at_) std::abort();  // test hook: a child that dies mid-run
+    emit(s2);
+    if (done == crash_at_) std::abort();  // test hook: a child that dies mid-run
+  }
+
+  // --feed: keeps each fed output of request n for the next request of its stream.
+  void carry_outputs(ArmSession& s, std::int64_t n, std::vector<Ort::Value>& outputs) {
+    const auto& names = s.output_names();
+    for (const auto& p : feeder_->pairs())
+      for (std::size_t k = 0; k < names.size() && k < outputs.size(); ++k) {
+        if (names[k] != p.output || !outputs[k].IsTensor()) continue;
+        auto info = outputs[k].GetTensorTypeAndShapeInfo();
+        const std::size_t bytes = info.GetElementCount() * element_size(info.GetElementType());
+        const auto* data = outputs[k].GetTensorMutableData<char>();
+        feeder_->keep(n, p.input, Feeder::Carried{std::string(data, bytes), info.GetShape()});
+      }
   }
 
   void infer_phases(std::int64_t count, InputSynth& synth, bool with_warm) {
@@ -247,17 +334,120 @@ class Worker {
     std::int64_t warm = with_warm ? std::min<std::int64_t>(spec_.options.warm_requests, count) : 0;
     if (warm > 0) {
       begin_phase("warm");
-      for (std::int64_t i = 0; i < warm; ++i) infer_once(*session_, synth);
+      run_requests(*session_, 0, warm, synth);
       end_phase();
     }
     begin_phase("infer");
-    for (std::int64_t i = warm; i < count && !out_of_time(); ++i) infer_once(*session_, synth);
+    run_requests(*session_, warm, count, synth);
     end_phase();
   }
 
+  // Requests [from, to) on `concurrency` threads sharing the session (thread 0 uses `synth`, the
+  // others a synthesizer of their own), paced by --rate, with an --idle gap before every K-th.
+  // An idle gap waits for the requests in flight, so it is time without any Run().
+  void run_requests(ArmSession& s, std::int64_t from, std::int64_t to, InputSynth& synth) {
+    const int threads = std::max(1, spec_.options.concurrency);
+    const std::int64_t every = spec_.options.idle_ms > 0 ? spec_.options.idle_every : 0;
+    const double start_ms = now_ms();
+    std::mutex mu;
+    std::condition_variable cv;
+    std::int64_t next = from;
+    int in_flight = 0;
+    bool idling = false, failed = false;
+    std::exception_ptr error;
+    auto loop = [&](int thread, InputSynth& own) {
+      bool counted = false;  // this thread holds a request in flight
+      bool idler = false;    // this thread runs the idle gap
+      try {
+        for (;;) {
+          std::int64_t i = 0;
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            cv.wait(lock, [&] { return !idling || failed; });
+            i = next++;
+            if (i >= to || failed || out_of_time()) return;
+            if (every > 0 && i > from && i % every == 0) {
+              idling = idler = true;
+              cv.wait(lock, [&] { return in_flight == 0; });
+              lock.unlock();
+              idle_gap();
+              lock.lock();
+              idling = idler = false;
+              cv.notify_all();
+            }
+            ++in_flight;
+            counted = true;
+          }
+          double queued = -1;
+          if (pacer_.paced()) {
+            const double arrival = pacer_.arrival_ms(i - from, start_ms);
+            const double wait = arrival - now_ms();
+            if (wait > 0)
+              std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(wait));
+            queued = std::max(0.0, now_ms() - arrival);
+          }
+          infer_once(s, own, thread, queued);
+          std::lock_guard<std::mutex> lock(mu);
+          --in_flight;
+          counted = false;
+          cv.notify_all();
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        failed = true;
+        if (counted) --in_flight;
+        if (idler) idling = false;
+        cv.notify_all();
+      }
+    };
+    std::vector<InputSynth> others;
+    for (int t = 1; t < threads; ++t)
+      others.push_back(make_synth(1000 + static_cast<std::uint64_t>(t)));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+      pool.emplace_back(loop, t, std::ref(others[static_cast<std::size_t>(t - 1)]));
+    loop(0, synth);
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+  }
+
+  // --idle: the process does nothing for a while, as a server between bursts. An arm with
+  // trim=on trims at the start of the gap (an idle-time policy); memory is sampled throughout.
+  void idle_gap() {
+    trace::Record begin = record(trace::kNote);
+    begin.extra["event"] = "idle";
+    begin.extra["edge"] = "begin";
+    const double rss_before = probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
+    begin.values["rss_bytes"] = rss_before;
+    if (spec_.arm.on("trim")) {
+      begin.extra["trim"] = trim_allocator();
+      begin.values["rss_after_trim_bytes"] =
+          probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
+    }
+    emit(begin);
+    const double until = now_ms() + spec_.options.idle_ms;
+    for (;;) {
+      trace::Record r = record(trace::kSample);
+      r.values = probe::read_self(probe::kStatus | probe::kAllocator).values;
+      r.extra["idle"] = true;
+      emit(r);
+      const double left = until - now_ms();
+      if (left <= 0) break;
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(std::min(left, 50.0)));
+    }
+    trace::Record end = record(trace::kNote);
+    end.extra["event"] = "idle";
+    end.extra["edge"] = "end";
+    emit(end);
+  }
+
   InputSynth make_synth(std::uint64_t salt) {
-    return InputSynth(spec_.inputs, spec_.dims, spec_.options.scenario == Scenario::steady,
-                      spec_.options.seed * 1000003ULL + salt);
+    InputSynth synth(spec_.inputs, spec_.dims, spec_.options.scenario == Scenario::steady,
+                     spec_.options.seed * 1000003ULL + salt);
+    if (user_inputs_) synth.use(user_inputs_.get());
+    if (!shape_plan_.empty()) synth.use(&shape_plan_);
+    return synth;
   }
 
   void run_single() {
@@ -307,7 +497,7 @@ class Worker {
     ev.extra["event"] = event;
     ev.extra["model"] = model;
     for (const auto& [k, v] : extra.items()) ev.extra[k] = v;
-    out_.write(ev);
+    emit(ev);
   }
 
   void run_cache() {
@@ -412,8 +602,13 @@ class Worker {
   trace::Writer out_;
   probe::Sampler sampler_;
   std::unique_ptr<ArmSession> session_;
+  std::unique_ptr<UserInputs> user_inputs_;  // --inputs, --input: loaded before the baseline
   std::string phase_;
-  std::int64_t req_ = 0;
+  std::atomic<std::int64_t> req_{0};
+  std::mutex write_mu_;
+  Pacer pacer_{spec_.options.rate_rps, spec_.options.seed * 7919ULL + 17};
+  ShapePlan shape_plan_;
+  std::unique_ptr<Feeder> feeder_;
   int cycle_ = -1;
   std::int64_t crash_at_ = -1;
   std::int64_t fail_at_ = -1;

@@ -31,7 +31,20 @@ nlohmann::json WorkerSpec::to_json() const {
           {"inputs", inputs_j},
           {"dims", dims_j},
           {"model_variants", model_variants},
-          {"run_t0_ms", run_t0_ms}};
+          {"run_t0_ms", run_t0_ms},
+          {"inputs_path", o.inputs_path},
+          {"inputs_order", o.inputs_order},
+          {"input_constants", o.input_constants},
+          {"record_outputs", o.record_outputs},
+          {"concurrency", o.concurrency},
+          {"rate_rps", o.rate_rps},
+          {"idle_ms", o.idle_ms},
+          {"idle_every", o.idle_every},
+          {"shapes", o.shapes},
+          {"spike_every", o.spike_every},
+          {"feed", o.feed},
+          {"streams", o.streams},
+          {"stream_length", o.stream_length}};
 }
 
 WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
@@ -64,6 +77,19 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
                          v.at(2).get<std::int64_t>()};
   s.model_variants = j.at("model_variants").get<std::vector<std::string>>();
   s.run_t0_ms = j.at("run_t0_ms").get<double>();
+  o.inputs_path = j.value("inputs_path", "");
+  o.inputs_order = j.value("inputs_order", "order");
+  o.input_constants = j.value("input_constants", std::map<std::string, std::string>{});
+  o.record_outputs = j.value("record_outputs", false);
+  o.concurrency = j.value("concurrency", 1);
+  o.rate_rps = j.value("rate_rps", 0.0);
+  o.idle_ms = j.value("idle_ms", 0.0);
+  o.idle_every = j.value("idle_every", std::int64_t{0});
+  o.shapes = j.value("shapes", "");
+  o.spike_every = j.value("spike_every", std::int64_t{50});
+  o.feed = j.value("feed", std::map<std::string, std::string>{});
+  o.streams = j.value("streams", std::int64_t{1});
+  o.stream_length = j.value("stream_length", std::int64_t{0});
   return s;
 }
 

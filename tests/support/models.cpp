@@ -64,3 +64,65 @@ void write_all_types_model(const std::string& path) {
 }
 
 }  // namespace infermem::test
+
+namespace infermem::test {
+
+void write_tensor_pb(const std::string& path, const std::string& name, int elem_type,
+                     const std::vector<long long>& shape, const std::string& bytes) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(elem_type);
+  for (auto d : shape) t.add_dims(d);
+  t.set_raw_data(bytes);
+  std::ofstream out(path, std::ios::binary);
+  if (!t.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path);
+}
+
+std::string npy_bytes(const std::string& descr, const std::vector<long long>& shape,
+                      const std::string& data) {
+  std::string dims;
+  for (auto d : shape) dims += std::to_string(d) + ", ";
+  if (shape.size() > 1) dims.resize(dims.size() - 1);  // "(2, 8)"; "(3,)" for one dimension
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
+      (shape.size() > 1 ? dims.substr(0, dims.size() - 1) : dims.substr(0, dims.size() - 1)) +
+      "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header + data;
+}
+
+std::string npz_bytes(const std::vector<std::pair<std::string, std::string>>& members) {
+  auto le16 = [](std::string& s, unsigned v) {
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>((v >> 8) & 0xff);
+  };
+  auto le32 = [&](std::string& s, unsigned v) {
+    le16(s, v & 0xffff);
+    le16(s, v >> 16);
+  };
+  std::string out;
+  for (const auto& [name, data] : members) {
+    const std::string file = name + ".npy";
+    le32(out, 0x04034b50);
+    le16(out, 20);  // version needed
+    le16(out, 0);   // flags
+    le16(out, 0);   // stored
+    le16(out, 0);   // time
+    le16(out, 0);   // date
+    le32(out, 0);   // crc32 (not checked by soak)
+    le32(out, static_cast<unsigned>(data.size()));
+    le32(out, static_cast<unsigned>(data.size()));
+    le16(out, static_cast<unsigned>(file.size()));
+    le16(out, 0);
+    out += file + data;
+  }
+  le32(out, 0x06054b50);  // end of central directory (empty)
+  out += std::string(18, '\0');
+  return out;
+}
+
+}  // namespace infermem::test

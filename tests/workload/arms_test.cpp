@@ -137,3 +137,16 @@ TEST(Arms, ThreadCountsFarBeyondTheMachineAreRefused) {
   }
   EXPECT_THROW(parse_custom_arm("t:inter=99999"), InputError);
 }
+
+TEST(Arms, OrtVersionKeyTakesDefaultOrAVersion) {
+  EXPECT_EQ(builtin_arm("ort-default").knob("ort"), "default");
+  EXPECT_EQ(parse_custom_arm("old:ort=1.22.0").knob("ort"), "1.22.0");
+  for (const char* bad : {"old:ort=1.22", "old:ort=latest", "old:ort=1.22.0-rc1", "old:ort="}) {
+    try {
+      parse_custom_arm(bad);
+      FAIL() << bad;
+    } catch (const InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("ort takes 'default' or a version MAJOR.MINOR.PATCH")) << bad;
+    }
+  }
+}

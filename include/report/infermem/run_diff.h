@@ -11,6 +11,7 @@
 // The tolerance is max(floor_bytes, max_regression_fraction * BASE).
 // Runs of different models or ONNX Runtime versions are refused (InputError) unless
 // allow_different_model; then the differences are listed in `identity_differences`.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ struct RunDiff {
   // "model_sha256 <base> -> <new>", ... when allow_different_model let them through.
   std::vector<std::string> identity_differences;
   std::vector<FigureDiff> figures;
+  // The ONNX Runtime each arm ran on: "1.29.0", or "1.22.0 -> 1.29.0" when the runs differ.
+  std::map<std::string, std::string> arm_ort_versions;
   std::vector<std::string> only_in_base, only_in_new;
   // Why NEW regressed, beyond figures: failed arms, missing arms, no arms, a new leak verdict.
   std::vector<std::string> failures;

@@ -50,6 +50,7 @@ struct ArmFigures {
   double throughput_rps = kAbsent;
   nlohmann::json phases = nlohmann::json::array();  // per-phase figures with their methods
   double last_rss_bytes = kAbsent;  // last sample from outside (useful when the child died)
+  std::string ort_version;          // the ONNX Runtime the child reported running on ("" = unknown)
 };
 
 class ArmAccumulator {
@@ -86,6 +87,7 @@ class ArmAccumulator {
   bool child_reported_end_ = false;
   bool child_finished_ok_ = false;
   std::string child_error_;
+  std::string ort_version_;
 };
 
 // One pass over a whole list of records (a trace read from a file).

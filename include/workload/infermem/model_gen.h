@@ -12,9 +12,12 @@ enum class ModelKind {
   mlp,          // "input" float [batch, F] -> MatMul+Add+Relu stack -> "output" [batch, O]
   transformer,  // "input_ids" int64 [batch, sequence] -> encoder stack -> "hidden" [b, s, d]
   conv,         // "image" float [batch, 3, height, width] -> Conv+Relu stack -> "output" [b, C]
+  identity,     // "x" float [batch, 8], "ids" int64 [batch, sequence] -> unchanged; no weights
+  stateful,     // "x", "state" float [1, 16] -> "state_out" = tanh(state + x), "y"; no weights
 };
 
-// "mlp" | "transformer" | "conv"; InputError naming --kind and listing the valid kinds.
+// "mlp" | "transformer" | "conv" | "identity" | "stateful"; InputError naming --kind and listing
+// the valid kinds.
 ModelKind parse_model_kind(std::string_view text);
 std::string_view model_kind_name(ModelKind kind);
 

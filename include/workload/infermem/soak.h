@@ -35,6 +35,10 @@ CachePolicy parse_cache_policy(std::string_view text, std::string_view flag = "-
 
 // The version string of the ONNX Runtime library actually loaded (not the headers').
 std::string ort_version();
+// The ONNX Runtime version an arm runs on (its ort= knob, or the built-in library's). InputError
+// naming the arm, the version and the command that fetches it when it is not fetched (or its
+// checksum does not match the record, or it is too old to drive).
+std::string check_ort_arm(const Arm& arm);
 
 struct DimRange {
   std::int64_t lo = 1;
@@ -71,7 +75,31 @@ struct SoakOptions {
   double arm_timeout_ms = 0;      // 0 = none
   std::string out_dir;
   std::string worker_exe = "/proc/self/exe";
+  // What requests carry besides synthesized tensors (docs/soak.md, "Your own inputs").
+  std::string inputs_path;                             // --inputs PATH
+  std::string inputs_order = "order";                  // --inputs-order order|random (seeded)
+  std::map<std::string, std::string> input_constants;  // --input NAME=VALUE
+  bool record_outputs = false;  // --record-outputs: a digest of every output in each request
+  // How requests arrive (docs/soak.md, "Concurrency and time").
+  int concurrency = 1;            // --concurrency: threads calling Run() on one session at once
+  double rate_rps = 0;            // --rate: seeded Poisson arrivals (open loop); 0 = closed loop
+  double idle_ms = 0;             // --idle: a gap of this long ...
+  std::int64_t idle_every = 0;    // ... every K requests (--idle-every)
+  std::string shapes;             // --shapes: "" (seeded draw), "spike" or a FILE
+  std::int64_t spike_every = 50;  // --spike-every: spike's K
+  // Stateful models (docs/soak.md, "Stateful models").
+  std::map<std::string, std::string> feed;  // --feed OUTPUT=INPUT
+  std::int64_t streams = 1;                 // --streams N
+  std::int64_t stream_length = 0;           // --stream-length: requests before a reset; 0 never
 };
+
+// InputError when --inputs/--input do not fit the model's inputs (naming the input, its expected
+// and given shape and type, the file or the unknown name); checked before any child starts.
+void check_user_inputs(const std::vector<InputPlan>& inputs, const SoakOptions& options);
+// InputError when a --feed output or input is not the model's or their types differ.
+void check_feed(const std::vector<InputPlan>& inputs, const SoakOptions& options);
+// InputError when --shapes FILE cannot be read or names a dimension the model does not have.
+void check_request_shapes(const std::map<std::string, DimRange>& dims, const SoakOptions& options);
 
 // What the worker is told, written as JSON beside the trace and passed by path.
 struct WorkerSpec {
