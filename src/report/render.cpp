@@ -17,6 +17,8 @@ std::string render(const RunSummary& run, Format format) {
       return report::summary_json(run);
     case Format::junit:
       return report::junit(run);
+    case Format::html:
+      return report::html(run);
   }
   return {};
 }
@@ -29,6 +31,7 @@ std::string render(const report::Analysis& analysis, Format format) {
       return report::analysis_json(analysis).dump(2) + "\n";
     case Format::markdown:
     case Format::junit:
+    case Format::html:
       break;
   }
   throw InputError("analyze renders as a table or JSON only");
@@ -42,6 +45,7 @@ std::string render(const RunDiff& diff, Format format) {
       return render_diff_json(diff);
     case Format::markdown:
     case Format::junit:
+    case Format::html:
       break;
   }
   throw InputError("diff renders as a table or JSON only");

@@ -249,6 +249,14 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
   envp.push_back(nullptr);
   std::string exe = spec.options.worker_exe;
   std::vector<std::string> argv_s{"infermem", "worker", spec_path};
+  if (!spec.options.worker_prefix.empty()) {
+    std::error_code link_error;
+    std::string worker = exe == "/proc/self/exe" ? fs::read_symlink(exe, link_error).string() : exe;
+    if (link_error) throw WorkloadError(fmt::format("{}: {}", exe, link_error.message()));
+    argv_s = spec.options.worker_prefix;
+    argv_s.insert(argv_s.end(), {worker, "worker", spec_path});
+    exe = argv_s.front();
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -416,7 +424,8 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"warm_requests", options.warm_requests},
                    {"repeat", options.repeat},
                    {"parent_sample_hz", options.parent_sample_hz},
-                   {"child_sample_hz", options.child_sample_hz}};
+                   {"child_sample_hz", options.child_sample_hz},
+                   {"command_line", options.command_line}};
   // Every dynamic dimension as it was resolved (defaults, or --dim): [lo, hi, step].
   nlohmann::json dims_json = nlohmann::json::object();
   for (const auto& [key, range] : facts.dims) dims_json[key] = {range.lo, range.hi, range.step};

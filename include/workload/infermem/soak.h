@@ -71,6 +71,11 @@ struct SoakOptions {
   double arm_timeout_ms = 0;      // 0 = none
   std::string out_dir;
   std::string worker_exe = "/proc/self/exe";
+  std::string command_line;  // how infermem was started (a run fact in reports)
+  bool attribute = false;    // --attribute: re-run the worst arm under heaptrack (the app's job)
+  // A command each child runs under, e.g. {"/usr/bin/heaptrack", "-o", FILE}: the worker becomes
+  // its argument (as its real path, since /proc/self/exe would then name the wrapper).
+  std::vector<std::string> worker_prefix;
 };
 
 // What the worker is told, written as JSON beside the trace and passed by path.
