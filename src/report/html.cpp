@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "infermem/numbers.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
 #include "report/html_assets.h"

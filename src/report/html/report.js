@@ -13,7 +13,12 @@
   const charts = [];
   const width = () => Math.max(480, Math.min(1150, document.body.clientWidth - 20));
   const mib = (u, v) => (v == null ? "-" : (v / MiB).toFixed(2) + " MiB");
-  const mibAxis = (u, vals) => vals.map((v) => (v / MiB).toFixed(1));
+  const mibAxis = (u, vals) => vals.map((v) => (v / MiB).toFixed(v % MiB === 0 ? 0 : 1));
+  // Ticks at round MiB figures, and whole numbers on count axes (cycles, repeats).
+  const mibIncrs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1024, 2048, 5120, 10240]
+    .map((m) => m * MiB);
+  const mibY = { label: "MiB", values: mibAxis, incrs: mibIncrs, size: 60 };
+  const countX = (label) => ({ label: label, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] });
   const ms = (u, v) => (v == null ? "-" : v.toFixed(3) + " ms");
 
   function add(id, opts, d) {
@@ -103,7 +108,7 @@
       title: arm.name + ": memory over requests (" + arm.verdict + ")",
       series: series, bands: bands, hooks: overlays(m),
       scales: { x: { time: false } },
-      axes: [{ label: "requests done" }, { label: "MiB", values: mibAxis, size: 60 }],
+      axes: [{ label: "requests done" }, mibY],
     }, d);
   });
 
@@ -125,7 +130,7 @@
     add("overlay", {
       title: "VmRSS over requests, arms overlaid", series: series,
       scales: { x: { time: false } },
-      axes: [{ label: "requests done" }, { label: "MiB", values: mibAxis, size: 60 }],
+      axes: [{ label: "requests done" }, mibY],
     }, uPlot.join(tables));
     box.hidden = !toggle.checked;
     toggle.addEventListener("change", () => {
@@ -174,7 +179,7 @@
     add("churn", {
       title: "VmRSS after unload, per churn cycle", series: series,
       scales: { x: { time: false } },
-      axes: [{ label: "cycle" }, { label: "MiB", values: mibAxis, size: 60 }],
+      axes: [countX("cycle"), mibY],
     }, d);
   })();
 
@@ -199,7 +204,7 @@
       add(div.id, {
         title: arm.name + ": figures of each repeat (fresh process each)", series: series,
         scales: { x: { time: false } },
-        axes: [{ label: "repeat" }, { label: "MiB", values: mibAxis, size: 60 }],
+        axes: [countX("repeat"), mibY],
       }, d);
     });
   })();
