@@ -20,6 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr std::size_t kMaxFrames = 12;
+
 int severity(VerdictKind kind) {
   switch (kind) {
     case VerdictKind::leak:
@@ -156,6 +158,7 @@ Attribution attribute_worst_arm(const SoakOptions& options, const std::vector<Ar
   again.repeat = 1;
   again.attribute = false;
   again.worker_prefix = {heaptrack, "-o", recording};
+  again.worker_log = dir + "/heaptrack.log";
   at.command =
       joined(again.worker_prefix) + " infermem worker " + dir + "/arm-" + arm->name + ".spec.json";
   say(fmt::format("attribute: re-running arm {} (verdict {}) under heaptrack", arm->name,
@@ -207,6 +210,9 @@ Attribution attribute_worst_arm(const SoakOptions& options, const std::vector<Ar
   } catch (const std::exception&) {
   }
   at.sites = parse_heaptrack_print(text);
+  // The frames that say where: past a dozen they are the worker's and the CLI's own callers.
+  for (auto& site : at.sites)
+    if (site.frames.size() > kMaxFrames) site.frames.resize(kMaxFrames);
   if (rc != 0 || at.sites.empty()) {
     at.outcome = "failed";
     at.message = fmt::format("heaptrack_print exited with {} and gave {} allocation sites", rc,

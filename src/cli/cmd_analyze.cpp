@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "infermem/atomic_file.h"
+#include "infermem/charts.h"
 #include "infermem/error.h"
 #include "infermem/gate.h"
 #include "infermem/importers.h"
@@ -20,6 +22,7 @@ struct AnalyzeFlags {
   std::string file;
   ImportOptions import;
   bool json = false;
+  std::string html;
   std::string fail_on;
   bool allow_short = false;
 };
@@ -50,6 +53,7 @@ report::Analysis analyze(const AnalyzeFlags& flags) {
     out.hwm_only = s.figures.hwm_only();
     out.notes = std::move(s.notes);
     out.verdict = judge(s.series, s.context);
+    if (!flags.html.empty()) out.charts = make_arm_charts(s.series, out.verdict, s.context, {});
     if (a.gated) {
       GateSubject subject;
       subject.name = out.name;
@@ -79,6 +83,8 @@ void attach(CLI::App& app, int& exit_code) {
   cmd->add_option("--memory-column", flags->import.memory_column,
                   "CSV: the current-memory column's name");
   cmd->add_flag("--json", flags->json, "machine-readable output");
+  cmd->add_option("--html", flags->html,
+                  "also write a self-contained page with each series' chart to this file");
   cmd->add_option("--fail-on", flags->fail_on,
                   "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
       ->check(CLI::IsMember({"leak", "any"}));
@@ -86,6 +92,7 @@ void attach(CLI::App& app, int& exit_code) {
                 "with --fail-on: accept a series too short to judge instead of failing");
   cmd->callback([flags, &exit_code] {
     const report::Analysis a = analyze(*flags);
+    if (!flags->html.empty()) write_file_atomic(flags->html, render(a, Format::html));
     if (flags->json)
       fmt::print("{}", render(a, Format::json));
     else

@@ -100,7 +100,16 @@ ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
     m.t_s.push_back(points[first].t_ms / 1000.0);
   }
   for (const Figure& f : kFigures) {
-    ChartBand band{f.key, f.label, std::vector<double>(windows, kAbsent),
+    // What the series says it measured, for the figures whose source varies (analyze of a CSV,
+    // psrecord or Lambda REPORT lines): the current figure and the high-water mark.
+    std::string label = f.label;
+    if (f.field == &SeriesPoint::current_bytes && !series.current_source.empty() &&
+        series.current_source.rfind("VmRSS", 0) != 0)
+      label = series.current_source;
+    if (f.field == &SeriesPoint::hwm_bytes && !series.hwm_source.empty() &&
+        series.hwm_source.rfind("VmHWM", 0) != 0)
+      label = series.hwm_source;
+    ChartBand band{f.key, label, std::vector<double>(windows, kAbsent),
                    std::vector<double>(windows, kAbsent)};
     bool any = false;
     for (std::size_t i = 0; i < points.size(); ++i) {

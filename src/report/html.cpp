@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "infermem/analysis.h"
 #include "infermem/numbers.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
@@ -191,54 +192,117 @@ std::string attribution_section(const Attribution& at) {
 
 }  // namespace
 
-namespace report {
+namespace {
 
-std::string html(const RunSummary& s) {
+// The page around a body: uPlot's and the page's style, the error collector first, the data
+// the page script draws, uPlot, the page script.
+std::string page(const std::string& title, const std::string& body, const nlohmann::json& data) {
   std::string out;
-  out.reserve(assets::uplot_js.size() + 64 * 1024);
-  out +=
+  out.reserve(report::assets::uplot_js.size() + body.size() + 64 * 1024);
+  out += fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>infermem soak report</title>\n"
-      // Collects errors from here on (the chart library's own included), for the page's status.
+      "<title>{}</title>\n",
+      esc(title));
+  // Collects errors from here on (the chart library's own included), for the page's status.
+  out +=
       "<script>window.infermemErrors=[];window.addEventListener('error',function(e){"
       "window.infermemErrors.push(String(e.message||e));});(function(){var ce=console.error;"
       "console.error=function(){window.infermemErrors.push(Array.prototype.join.call(arguments,"
       "' '));return ce.apply(console,arguments);};})();</script>\n<style>\n";
-  out += assets::uplot_css;
+  out += report::assets::uplot_css;
   out += '\n';
-  out += assets::page_css;
-  out += "</style></head><body>\n<h1>infermem soak report</h1>\n";
-  out += facts(s);
-  out +=
+  out += report::assets::page_css;
+  out += "</style></head><body>\n";
+  out += body;
+  // The page script writes what it drew here (charts, points, painted pixels, errors, time).
+  out += "<pre id=\"infermem-status\" hidden></pre>\n";
+  out += "<script type=\"application/json\" id=\"infermem-data\">" + script_json(data) +
+         "</script>\n<script>\n";
+  out += report::assets::uplot_js;
+  out += "\n</script>\n<script>\n";
+  out += report::assets::page_js;
+  out += "\n</script>\n</body></html>\n";
+  return out;
+}
+
+const char* kChartsIntro =
+    "<h2>Charts</h2><p class=\"caption\">Drag across a chart to zoom (double-click resets), "
+    "hover for values (the request axis also shows the time since the run began); click a "
+    "legend entry to hide a line.</p>"
+    "<div class=\"controls\"><label><input type=\"checkbox\" id=\"overlay-toggle\"> arms "
+    "overlaid (VmRSS max per window) instead of side by side</label></div>"
+    "<div id=\"overlay\" class=\"chart\" hidden></div>"
+    "<div id=\"latency-block\" hidden><h3>Latency distribution</h3><div class=\"chart\" "
+    "id=\"latency\"></div></div>"
+    "<div id=\"churn-block\" hidden><h3>After unload, per churn cycle</h3><div class=\"chart\" "
+    "id=\"churn\"></div></div>"
+    "<div id=\"repeats-block\" hidden><h3>Spread over repeats</h3><div id=\"repeats\"></div>"
+    "</div>\n";
+
+}  // namespace
+
+namespace report {
+
+std::string html(const RunSummary& s) {
+  std::string body = "<h1>infermem soak report</h1>\n" + facts(s);
+  body +=
       "<p>Each arm ran in its own fresh process. Memory is VmRSS read by the child at each phase "
       "end; peak is the highest RSS during warm-up and inference; retained = after trim (or after "
       "unload) minus baseline. Latency is timed around <code>Run()</code> only.</p>\n";
-  out += "<h2>Comparison</h2>" + comparison_table(s);
-  out +=
-      "<h2>Charts</h2><p class=\"caption\">Drag across a chart to zoom (double-click resets), "
-      "hover for values (the request axis also shows the time since the run began); click a "
-      "legend entry to hide a line.</p>"
-      "<div class=\"controls\"><label><input type=\"checkbox\" id=\"overlay-toggle\"> arms "
-      "overlaid (VmRSS max per window) instead of side by side</label></div>"
-      "<div id=\"overlay\" class=\"chart\" hidden></div>"
-      "<h3>Latency distribution</h3><div class=\"chart\" id=\"latency\"></div>"
-      "<div id=\"churn-block\" hidden><h3>After unload, per churn cycle</h3><div class=\"chart\" "
-      "id=\"churn\"></div></div>"
-      "<div id=\"repeats-block\" hidden><h3>Spread over repeats</h3><div id=\"repeats\"></div>"
-      "</div>\n";
-  out += "<h2>Arms</h2>\n";
-  for (std::size_t i = 0; i < s.arms.size(); ++i) out += arm_section(s.arms[i], i) + "\n";
-  if (s.attribution) out += attribution_section(*s.attribution);
-  // The page script writes what it drew here (charts, points, painted pixels, errors, time).
-  out += "<pre id=\"infermem-status\" hidden></pre>\n";
-  out += "<script type=\"application/json\" id=\"infermem-data\">" + script_json(page_data(s)) +
-         "</script>\n<script>\n";
-  out += assets::uplot_js;
-  out += "\n</script>\n<script>\n";
-  out += assets::page_js;
-  out += "\n</script>\n</body></html>\n";
-  return out;
+  body += "<h2>Comparison</h2>" + comparison_table(s);
+  body += kChartsIntro;
+  body += "<h2>Arms</h2>\n";
+  for (std::size_t i = 0; i < s.arms.size(); ++i) body += arm_section(s.arms[i], i) + "\n";
+  if (s.attribution) body += attribution_section(*s.attribution);
+  return page("infermem soak report", body, page_data(s));
+}
+
+// analyze: one section per series, drawn by the same page script (a series is an "arm" there).
+std::string analysis_html(const Analysis& a) {
+  std::string body = "<h1>infermem analysis</h1>\n<table class=\"facts\">";
+  auto row = [&](const char* k, const std::string& v) {
+    body += fmt::format("<tr><th>{}</th><td>{}</td></tr>", k, esc(v));
+  };
+  row("file", a.file);
+  row("format", a.format);
+  row("lines", fmt::format("{} ({} skipped)", a.lines, a.skipped_lines));
+  body += "</table>";
+  if (a.any_hwm_only()) body += "<p class=\"warn\">" + esc(std::string(kHwmStatement)) + "</p>";
+  if (!a.notes.empty()) {
+    body += "<ul class=\"notes\">";
+    for (const auto& n : a.notes) body += "<li>note: " + esc(n) + "</li>";
+    body += "</ul>";
+  }
+  body += kChartsIntro;
+  body += "<h2>Series</h2>\n";
+  auto series = nlohmann::json::array();
+  for (std::size_t i = 0; i < a.series.size(); ++i) {
+    const auto& s = a.series[i];
+    body += fmt::format("<section class=\"arm\" id=\"arm-{}\"><h3>{}</h3>", i, esc(s.name));
+    body +=
+        fmt::format("<p>{} points; peak {}; current: {}; high-water mark: {}</p>", s.points,
+                    mib_text(s.peak_bytes), esc(s.current_source.empty() ? "-" : s.current_source),
+                    esc(s.hwm_source.empty() ? "-" : s.hwm_source));
+    if (s.charts.memory.windows() > 0)
+      body += fmt::format(
+          "<div class=\"chart\" id=\"memory-{}\"></div><p class=\"caption\">{} points drawn, {} "
+          "per window; each window's min and max are drawn.</p>",
+          i, s.charts.memory.raw_points, s.charts.memory.window_points);
+    body +=
+        fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", s.verdict.kind);
+    list(body, "notes", s.notes);
+    list(body, "evidence", s.verdict.evidence);
+    list(body, "likely causes", s.verdict.causes);
+    list(body, "remediations", s.verdict.remediations);
+    body += "</section>\n";
+    series.push_back({{"name", s.name},
+                      {"verdict", std::string(name(s.verdict.kind))},
+                      {"status", ""},
+                      {"charts", s.charts.to_json()},
+                      {"repeats", nlohmann::json::array()}});
+  }
+  return page("infermem analysis", body, {{"scenario", ""}, {"arms", series}});
 }
 
 }  // namespace report

@@ -29,12 +29,13 @@ std::string render(const report::Analysis& analysis, Format format) {
       return report::analysis_text(analysis);
     case Format::json:
       return report::analysis_json(analysis).dump(2) + "\n";
+    case Format::html:
+      return report::analysis_html(analysis);
     case Format::markdown:
     case Format::junit:
-    case Format::html:
       break;
   }
-  throw InputError("analyze renders as a table or JSON only");
+  throw InputError("analyze renders as a table, JSON or HTML only");
 }
 
 std::string render(const RunDiff& diff, Format format) {

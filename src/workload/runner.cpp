@@ -262,6 +262,13 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
   argv.push_back(nullptr);
   std::string procs = cgroup ? cgroup->procs_file() : "";
 
+  int log_fd = -1;
+  if (!spec.options.worker_log.empty()) {
+    log_fd =
+        ::open(spec.options.worker_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+      throw WriteError(fmt::format("{}: {}", spec.options.worker_log, std::strerror(errno)));
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw WorkloadError("pipe: " + std::string(std::strerror(errno)));
   pid_t pid = fork();
@@ -275,10 +282,15 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
       }
     }
     ::dup2(fds[1], 3);  // dup2 clears O_CLOEXEC on the new descriptor
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
     ::execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   ::close(fds[1]);
+  if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
   // A record the parent writes about this child, on the run's clock.
   auto parent_record = [&](std::string_view type) {

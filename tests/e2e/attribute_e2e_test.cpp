@@ -43,8 +43,13 @@ TEST(AttributeE2E, InjectedLeakSiteComesOutFirst) {
   ASSERT_FALSE(at["sites"].empty());
   const auto& top = at["sites"][0];
   EXPECT_THAT(frames_text(top), HasSubstr("inject_leak")) << at.dump(2);
-  // 60 requests x 64 KiB (and warm-up requests): at least 60 x 65536 bytes never freed.
-  EXPECT_GE(top["leaked_bytes"].get<double>(), 60 * 65536.0);
+  // 60 requests x 64 KiB never freed, over the sites that name it (warm-up and inference reach
+  // inject_leak by different stacks); 1% for heaptrack's three significant digits.
+  double injected = 0;
+  for (const auto& site : at["sites"])
+    if (frames_text(site).find("inject_leak") != std::string::npos)
+      injected += site["leaked_bytes"].get<double>();
+  EXPECT_GE(injected, 0.99 * 60 * 65536.0);
   EXPECT_THAT(read_file(out + "/report.md"), HasSubstr("Growth attributed to call sites"));
   EXPECT_THAT(read_file(out + "/report.md"), HasSubstr("inject_leak"));
   const std::string html = read_file(out + "/report.html");

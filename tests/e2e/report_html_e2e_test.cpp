@@ -152,3 +152,28 @@ TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
   EXPECT_EQ(read_file(out + "/report.html"), written)
       << "report.html re-rendered from summary.json differs from the one soak wrote";
 }
+
+TEST(ReportHtmlE2E, AnalyzeOfExternalRecordingsWritesAPageChromiumDraws) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string data = std::string(INFERMEM_TESTDATA_DIR) + "/analyze/";
+  const std::string dir = make_temp_dir("html-analyze");
+  for (const char* file : {"leak.csv", "lambda_report.txt", "psrecord.log"}) {
+    SCOPED_TRACE(file);
+    const std::string html = dir + "/" + file + ".html";
+    auto r = run_cli({"analyze", data + file, "--json", "--html", html});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto analysis = nlohmann::json::parse(r.out);
+    const auto drawn = load_page(chromium, html);
+    const std::size_t series = analysis["series"].size();
+    ASSERT_GT(series, 0u);
+    for (std::size_t i = 0; i < series; ++i) {
+      auto it = drawn.find("memory-" + std::to_string(i));
+      ASSERT_NE(it, drawn.end()) << "series " << i << " has no chart";
+      // Short recordings are drawn point by point: every point read is on the chart.
+      const auto points = analysis["series"][i]["points"].get<std::size_t>();
+      if (points <= 1000) EXPECT_EQ(it->second.points, points);
+      EXPECT_GT(it->second.painted_pixels, 1000u);
+    }
+  }
+}

@@ -76,6 +76,8 @@ struct SoakOptions {
   // A command each child runs under, e.g. {"/usr/bin/heaptrack", "-o", FILE}: the worker becomes
   // its argument (as its real path, since /proc/self/exe would then name the wrapper).
   std::vector<std::string> worker_prefix;
+  // When set, each child's standard output and error go to this file (the wrapper's chatter).
+  std::string worker_log;
 };
 
 // What the worker is told, written as JSON beside the trace and passed by path.

@@ -144,6 +144,7 @@
     const withLatency = data.arms.filter((a) => a.charts && a.charts.latency_quantiles_ms &&
                                                 a.charts.latency_quantiles_ms.length > 0);
     if (withLatency.length === 0) return;
+    document.getElementById("latency-block").hidden = false;
     const n = withLatency[0].charts.latency_quantiles_ms.length;
     const d = [Array.from({ length: n }, (_, i) => (100 * i) / (n - 1))];
     const series = [{ label: "percentile" }];
