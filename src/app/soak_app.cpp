@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "app/attribute.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/render.h"
@@ -66,6 +67,13 @@ JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool
   j.context.injected_leak = injected_leak;
   j.verdict = judge(j.series, j.context);
   return j;
+}
+
+void write_reports(const RunSummary& summary, const std::string& run_dir) {
+  write_file_atomic(run_dir + "/summary.json", render(summary, Format::json));
+  write_file_atomic(run_dir + "/report.md", render(summary, Format::markdown));
+  write_file_atomic(run_dir + "/report.html", render(summary, Format::html));
+  write_file_atomic(run_dir + "/junit.xml", render(summary, Format::junit));
 }
 
 RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
@@ -131,6 +139,8 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
     a.status = run.status;
     a.status_detail = run.status_detail;
     a.verdict = std::move(j.verdict);
+    a.charts = make_arm_charts(run.records.chart_series(run.name), a.verdict, j.context,
+                               run.records.latency_quantiles_ms());
     progress(SoakProgress{
         run.name,
         fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", run.name,
@@ -153,10 +163,10 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
     summary.arms.push_back(std::move(a));
   }
   summary.interrupted = soak_stop_requested();
+  if (options.attribute && !summary.interrupted)
+    summary.attribution = attribute_worst_arm(options, arms, facts, summary, progress);
 
-  write_file_atomic(options.out_dir + "/summary.json", render(summary, Format::json));
-  write_file_atomic(options.out_dir + "/report.md", render(summary, Format::markdown));
-  write_file_atomic(options.out_dir + "/junit.xml", render(summary, Format::junit));
+  write_reports(summary, options.out_dir);
   return summary;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "infermem/analyze_app.h"
+#include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/render.h"
 
@@ -16,6 +17,7 @@ namespace {
 struct AnalyzeFlags {
   AnalyzeOptions options;
   bool json = false;
+  std::string html;
   std::string fail_on;
 };
 
@@ -37,6 +39,8 @@ void attach(CLI::App& app, int& exit_code) {
   cmd->add_option("--memory-column", flags->options.import.memory_column,
                   "CSV: the current-memory column's name");
   cmd->add_flag("--json", flags->json, "machine-readable output");
+  cmd->add_option("--html", flags->html,
+                  "also write a self-contained page with each series' chart to this file");
   cmd->add_option("--fail-on", flags->fail_on,
                   "exit 1 when a series' verdict is a leak, or anything but stable/plateau")
       ->check(CLI::IsMember({"leak", "any"}));
@@ -44,7 +48,9 @@ void attach(CLI::App& app, int& exit_code) {
                 "with --fail-on: accept a series too short to judge instead of failing");
   cmd->callback([flags, &exit_code] {
     flags->options.fail_on = parse_fail_on(flags->fail_on);
+    flags->options.charts = !flags->html.empty();
     const report::Analysis a = analyze(flags->options);
+    if (!flags->html.empty()) write_file_atomic(flags->html, render(a, Format::html));
     if (flags->json)
       fmt::print("{}", render(a, Format::json));
     else

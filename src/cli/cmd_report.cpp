@@ -14,13 +14,14 @@ namespace {
 void attach(CLI::App& app, int& exit_code) {
   auto run_dir = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
-      "report", "Re-render a soak run's report.md and table from its summary.json");
+      "report", "Re-render a soak run's report.md, report.html and table from its summary.json");
   sub->add_option("run_dir", *run_dir, "A soak --out directory")->required();
   sub->callback([run_dir, &exit_code] {
     RunSummary s = RunSummary::load(*run_dir);
     write_file_atomic(*run_dir + "/report.md", render(s, Format::markdown));
+    write_file_atomic(*run_dir + "/report.html", render(s, Format::html));
     fmt::print("{}", render(s, Format::terminal));
-    fmt::print("\nreport: {}/report.md\n", *run_dir);
+    fmt::print("\nreport: {0}/report.md, {0}/report.html\n", *run_dir);
     exit_code = kExitOk;
   });
 }

@@ -37,6 +37,7 @@ struct SoakFlags {
   std::vector<std::string> dims;
   std::string threads;
   std::string inject_leak;
+  bool attribute = false;
   std::string models = "4";
   std::string cache = "lru:2";
   std::string memory_limit;
@@ -222,6 +223,8 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   o.cycles = static_cast<int>(parse_count(f.cycles, "--cycles", 1, kMaxCycles));
   o.repeat = static_cast<int>(parse_count(f.repeat, "--repeat", 1, kMaxRepeat));
   o.seed = parse_count(f.seed, "--seed", 0, UINT64_MAX);
+  o.attribute = f.attribute;
+  o.command_line = invoked_command_line();
   for (const auto& d : f.dims) {
     auto eq = d.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -356,8 +359,10 @@ int run(const SoakFlags& f) {
   RunSummary s = run_soak(o, facts, arms, gate, ProgressPrinter(isatty(STDERR_FILENO) == 1));
   fmt::print("\n{}", render(s, Format::terminal));
   for (const auto& n : s.notes) fmt::print("note: {}\n", n);
-  fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,
-             o.out_dir, o.out_dir);
+  fmt::print(
+      "\nreport: {0}/report.md, {0}/report.html, summary: {0}/summary.json, trace: "
+      "{0}/trace.jsonl\n",
+      o.out_dir);
   std::vector<std::string> problems;
   const int code = soak_exit_code(s, problems);
   for (const auto& p : problems) fmt::print(stderr, "infermem: {}\n", p);
@@ -433,6 +438,9 @@ void attach(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--inject-leak", f->inject_leak,
                   "Leak this much per inference in the child, on purpose");
+  sub->add_flag("--attribute", f->attribute,
+                "Re-run the arm with the worst verdict under heaptrack over the same requests and "
+                "report its top allocation sites");
   sub->add_option("--models", f->models, "cache: model variants on disk, 1..1000")
       ->capture_default_str();
   sub->add_option("--cache", f->cache,

@@ -19,6 +19,9 @@ struct Command {
 
 std::vector<Command>& registry();
 
+// The command line infermem was started with, as one shell-quoted line (run facts in reports).
+const std::string& invoked_command_line();
+
 struct Registration {
   explicit Registration(Command c) { registry().push_back(std::move(c)); }
 };

@@ -17,10 +17,29 @@ std::vector<Command>& registry() {
   return commands;
 }
 
+namespace {
+std::string g_command_line;
+
+std::string shell_quoted(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_./=:,+@%") == std::string::npos)
+    return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+const std::string& invoked_command_line() {
+  return g_command_line;
+}
+
 }  // namespace infermem::cli
 
 int main(int argc, char** argv) {
   using namespace infermem;
+  for (int i = 0; i < argc; ++i)
+    cli::g_command_line += (i ? " " : "") + cli::shell_quoted(i == 0 ? "infermem" : argv[i]);
   CLI::App app{"infermem: the truth about the memory of ML inference processes (ONNX Runtime)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", [] {

@@ -18,14 +18,16 @@ std::string mib(double v) {
 std::string ms(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.2f}", v);
 }
+std::string mib_text(double v) {
+  return std::isnan(v) ? "-" : format_mib(v) + " MiB";
+}
 std::string rps(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.1f}", v);
 }
 
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
+}  // namespace
+
+namespace report {
 
 Table comparison(const RunSummary& s) {
   Table t;
@@ -44,10 +46,6 @@ Table comparison(const RunSummary& s) {
                       std::string(name(a.status))});
   return t;
 }
-
-}  // namespace
-
-namespace report {
 
 std::string terminal_table(const RunSummary& s) {
   Table t = comparison(s);
@@ -68,6 +66,21 @@ std::string terminal_table(const RunSummary& s) {
   };
   line(t.header);
   for (const auto& r : t.rows) line(r);
+  return out.str();
+}
+
+std::string attribution_markdown(const Attribution& at) {
+  std::ostringstream out;
+  out << fmt::format("\n## Growth attributed to call sites ({})\n\n", at.arm);
+  out << "- " << at.outcome << ": " << at.message << '\n';
+  if (!at.command.empty()) out << "- command: `" << at.command << "`\n";
+  if (!at.data_file.empty()) out << "- heaptrack recording: `" << at.data_file << "`\n";
+  for (std::size_t i = 0; i < at.sites.size(); ++i) {
+    const auto& site = at.sites[i];
+    out << fmt::format("\n{}. leaked {}, peak {}, {} calls\n", i + 1, mib_text(site.leaked_bytes),
+                       mib_text(site.peak_bytes), site.calls);
+    for (const auto& f : site.frames) out << "   - `" << f << "`\n";
+  }
   return out.str();
 }
 
@@ -128,6 +141,7 @@ std::string markdown(const RunSummary& s) {
     for (const auto& c : a.checks)
       out << fmt::format("- check {}: {} — {}\n", c.check, c.passed ? "pass" : "FAIL", c.message);
   }
+  if (s.attribution) out << attribution_markdown(*s.attribution);
   return out.str();
 }
 

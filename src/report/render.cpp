@@ -17,6 +17,8 @@ std::string render(const RunSummary& run, Format format) {
       return report::summary_json(run);
     case Format::junit:
       return report::junit(run);
+    case Format::html:
+      return report::html(run);
   }
   return {};
 }
@@ -27,11 +29,13 @@ std::string render(const report::Analysis& analysis, Format format) {
       return report::analysis_text(analysis);
     case Format::json:
       return report::analysis_json(analysis).dump(2) + "\n";
+    case Format::html:
+      return report::analysis_html(analysis);
     case Format::markdown:
     case Format::junit:
       break;
   }
-  throw InputError("analyze renders as a table or JSON only");
+  throw InputError("analyze renders as a table, JSON or HTML only");
 }
 
 std::string render(const RunDiff& diff, Format format) {
@@ -42,6 +46,7 @@ std::string render(const RunDiff& diff, Format format) {
       return render_diff_json(diff);
     case Format::markdown:
     case Format::junit:
+    case Format::html:
       break;
   }
   throw InputError("diff renders as a table or JSON only");

@@ -1,14 +1,23 @@
 #pragma once
 // The report stage's renderers of a run, one per format; infermem/render.h dispatches to them.
 #include <string>
+#include <vector>
 
 #include "infermem/summary.h"
 
 namespace infermem::report {
 
+// The comparison of arms, one row per arm: the table every format of a run shows.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+Table comparison(const RunSummary& run);
+
 std::string terminal_table(const RunSummary& run);
 std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);
 std::string junit(const RunSummary& run);
+std::string html(const RunSummary& run);
 
 }  // namespace infermem::report

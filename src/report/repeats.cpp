@@ -74,6 +74,7 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
       a.verdict.evidence.begin(),
       fmt::format("Verdicts over {} repeats: {}; shown: the most frequent.", basis.size(), tally));
   a.phases = chosen->phases;
+  a.charts = chosen->charts;
   a.repeats = std::move(repeats);
   return a;
 }

@@ -94,6 +94,7 @@ nlohmann::json RunSummary::to_json() const {
                    {"phases", a.phases},
                    {"checks", checks_json(a.checks)},
                    {"last_rss_bytes", num(a.last_rss_bytes)}});
+    if (!a.charts.empty()) arr.back()["charts"] = a.charts.to_json();
     if (!a.repeats.empty()) {
       auto reps = nlohmann::json::array();
       for (const auto& r : a.repeats)
@@ -117,6 +118,7 @@ nlohmann::json RunSummary::to_json() const {
     }
   }
   j["arms"] = arr;
+  if (attribution) j["attribution"] = attribution->to_json();
   return j;
 }
 
@@ -163,6 +165,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
                           c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     r.memory_spread = a.value("memory_spread", nlohmann::json::object());
+    if (a.contains("charts")) r.charts = ArmCharts::from_json(a["charts"]);
     for (const auto& rep : a.value("repeats", nlohmann::json::array())) {
       ArmSummary k;
       k.name = r.name;
@@ -181,6 +184,8 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     }
     s.arms.push_back(std::move(r));
   }
+  if (j.contains("attribution") && !j["attribution"].is_null())
+    s.attribution = Attribution::from_json(j["attribution"]);
   return s;
 }
 

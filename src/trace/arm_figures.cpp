@@ -86,6 +86,8 @@ void ArmAccumulator::add(const trace::Record& r) {
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.
     p.allocator_in_use_bytes = in_use(r);
     p.anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
+    p.file_bytes = r.value("rss_file_bytes").value_or(kAbsent);
+    point_hwm_.push_back(r.value("hwm_bytes").value_or(kAbsent));
     if (auto c = r.value("cycle")) p.cycle = static_cast<int>(*c);
     points_.push_back(std::move(p));
     return;
@@ -178,6 +180,28 @@ Series ArmAccumulator::series(const std::string& name) const {
   s.current_source = "VmRSS read in the child after each request";
   s.points = points_;
   return s;
+}
+
+Series ArmAccumulator::chart_series(const std::string& name) const {
+  Series s = series(name);
+  s.hwm_source = "VmHWM since the phase began (reset at each phase start)";
+  for (std::size_t i = 0; i < s.points.size() && i < point_hwm_.size(); ++i)
+    s.points[i].hwm_bytes = point_hwm_[i];
+  return s;
+}
+
+std::vector<double> ArmAccumulator::latency_quantiles_ms(int steps) const {
+  std::vector<double> q;
+  if (latencies_.empty() || steps <= 0) return q;
+  std::vector<double> sorted = latencies_;
+  std::sort(sorted.begin(), sorted.end());
+  for (int k = 0; k <= steps; ++k) {
+    // Nearest rank, as percentile_nearest_rank: rank ceil(p/100 * n), at least 1.
+    const double p = 100.0 * k / steps;
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    q.push_back(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]);
+  }
+  return q;
 }
 
 SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {

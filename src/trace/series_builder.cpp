@@ -35,6 +35,7 @@ void SeriesBuilder::merge_into(SeriesPoint& into, const SeriesPoint& later) {
   const double in_use = present(later.allocator_in_use_bytes) ? later.allocator_in_use_bytes
                                                               : into.allocator_in_use_bytes;
   const double anon = present(later.anon_bytes) ? later.anon_bytes : into.anon_bytes;
+  const double file = present(later.file_bytes) ? later.file_bytes : into.file_bytes;
   into.t_ms = later.t_ms;
   into.req = later.req;
   if (into.phase != later.phase) into.phase = later.phase;
@@ -43,6 +44,7 @@ void SeriesBuilder::merge_into(SeriesPoint& into, const SeriesPoint& later) {
   into.hwm_bytes = hwm;
   into.allocator_in_use_bytes = in_use;
   into.anon_bytes = anon;
+  into.file_bytes = file;
 }
 
 void SeriesBuilder::halve() {

@@ -162,6 +162,7 @@ struct Growth {
   double sigma = 0;  // robust residual spread around the Theil-Sen line
   double lag1 = 0;   // lag-1 autocorrelation of the block residuals (interval correction)
   double span = 0, span_minutes = 0;
+  double x_from = 0, x_to = 0;  // the judged window on the fit's axis
   double min_detectable = kAbsent, min_detectable_minutes = kAbsent;
   TrendTest block_max, block_min;
   std::size_t blocks = 0;
@@ -221,6 +222,8 @@ Growth analyse_growth(const Points& pts) {
   g.fit = stats::theil_sen_blocked(x, y, stats::kIntervalBlocks, &g.lag1);
   g.sigma = residual_sigma(x, y, g.fit);
   g.span = x.back() - x.front();
+  g.x_from = x.front();
+  g.x_to = x.back();
   g.min_detectable = detectable(g.sigma, g.span, g.fit);
   if (pts.has_time) {
     g.fit_minutes = stats::theil_sen_blocked(minutes, y);
@@ -392,6 +395,9 @@ void rule_growth(const Points& pts, const Growth& g, const std::string& source, 
     fit.span_minutes = g.span_minutes;
   }
   fit.interval_blocks = std::min(stats::kIntervalBlocks, g.judged / 3);
+  fit.intercept = g.fit.intercept;
+  fit.x_from = g.x_from;
+  fit.x_to = g.x_to;
   if (g.lag1 > 1.96 / std::sqrt(static_cast<double>(std::max<std::size_t>(1, fit.interval_blocks))))
     fit.widened_lag1 = std::min(g.lag1, 0.9);
   f.add(fit);

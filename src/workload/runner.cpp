@@ -257,11 +257,26 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
   envp.push_back(nullptr);
   std::string exe = spec.options.worker_exe;
   std::vector<std::string> argv_s{"infermem", "worker", spec_path};
+  if (!spec.options.worker_prefix.empty()) {
+    std::error_code link_error;
+    std::string worker = exe == "/proc/self/exe" ? fs::read_symlink(exe, link_error).string() : exe;
+    if (link_error) throw WorkloadError(fmt::format("{}: {}", exe, link_error.message()));
+    argv_s = spec.options.worker_prefix;
+    argv_s.insert(argv_s.end(), {worker, "worker", spec_path});
+    exe = argv_s.front();
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::string procs = cgroup ? cgroup->procs_file() : "";
 
+  int log_fd = -1;
+  if (!spec.options.worker_log.empty()) {
+    log_fd =
+        ::open(spec.options.worker_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+      throw WriteError(fmt::format("{}: {}", spec.options.worker_log, std::strerror(errno)));
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw WorkloadError("pipe: " + std::string(std::strerror(errno)));
   pid_t pid = fork();
@@ -275,10 +290,15 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_fil
       }
     }
     ::dup2(fds[1], 3);  // dup2 clears O_CLOEXEC on the new descriptor
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
     ::execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   ::close(fds[1]);
+  if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
   // A record the parent writes about this child, on the run's clock.
   auto parent_record = [&](std::string_view type) {
@@ -428,7 +448,8 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"warm_requests", options.warm_requests},
                    {"repeat", options.repeat},
                    {"parent_sample_hz", options.parent_sample_hz},
-                   {"child_sample_hz", options.child_sample_hz}};
+                   {"child_sample_hz", options.child_sample_hz},
+                   {"command_line", options.command_line}};
   if (!options.inputs_path.empty()) {
     facts.options["inputs"] = options.inputs_path;
     facts.options["inputs_order"] = options.inputs_order;

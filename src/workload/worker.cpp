@@ -249,7 +249,8 @@ class Worker {
     const unsigned sources = spec_.own_memory_cgroup ? probe::kAll : probe::kAll & ~probe::kCgroup;
     probe::Reading now = probe::read_self(sources);
     trace::Record r = record(trace::kPhase);
-    r.values = now.values;
+    // The reading's figures beside the record's own (a churn cycle's `cycle` stays).
+    r.values.insert(now.values.begin(), now.values.end());
     if (auto p = peak.get("rss_bytes")) r.values["peak_sampled_rss_bytes"] = *p;
     if (hwm_reset_)
       if (auto h = now.get("hwm_bytes")) r.values["peak_hwm_since_reset_bytes"] = *h;

@@ -114,3 +114,20 @@ TEST(Junit, InvalidUtf8IsReplaced) {
 }
 
 }  // namespace
+
+TEST(RenderRun, HtmlIsOneSelfContainedPageNamingEveryArm) {
+  RunSummary run = RunSummary::load(kRunDir);
+  run.arms[0].name = "arm </script><b>";  // text from the run never becomes markup
+  const std::string html = render(run, Format::html);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_THAT(html, HasSubstr("arm &lt;/script&gt;&lt;b&gt;"));
+  // Four scripts: the error collector, the data, uPlot, the page's own; nothing loaded from out.
+  EXPECT_EQ(count(html, "</script>"), 4u);
+  EXPECT_EQ(count(html, "<script src"), 0u);
+  EXPECT_EQ(count(html, "<link"), 0u);
+  EXPECT_THAT(html, HasSubstr("uPlot"));
+  EXPECT_THAT(html, HasSubstr(run.model_sha256));
+  for (const auto& a : run.arms) EXPECT_THAT(html, HasSubstr(std::string(name(a.verdict.kind))));
+  // The same model renders the same bytes.
+  EXPECT_EQ(render(run, Format::html), html);
+}

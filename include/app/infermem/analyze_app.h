@@ -15,6 +15,7 @@ struct AnalyzeOptions {
   ImportOptions import;
   std::optional<FailOn> fail_on;  // gate on the verdicts when set
   bool allow_short = false;       // with fail_on: a series too short to judge passes
+  bool charts = false;            // also the chart figures of each series (for the HTML page)
 };
 
 // Imports, judges and gates every series of the file. InputError naming the file or the line

@@ -31,12 +31,17 @@ JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool
 RunFacts plan_soak(const SoakOptions& options, const std::vector<Arm>& arms);
 
 // Runs the arms, judges and gates each (with its [arms.NAME] thresholds when the config has them),
-// writes trace.jsonl, summary.json, report.md and junit.xml into options.out_dir (created here if
-// missing; the caller has planned the run with plan_soak first). WriteError when an output cannot
-// be written.
+// with --attribute re-runs the worst arm under heaptrack (its sites go into the summary), and
+// writes trace.jsonl, summary.json, report.md, report.html and junit.xml into options.out_dir
+// (created here if missing; the caller has planned the run with plan_soak first). WriteError when
+// an output cannot be written.
 RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std::vector<Arm>& arms,
                     const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress);
+
+// Writes summary.json, report.md, report.html and junit.xml of `summary` into run_dir (soak, and
+// `infermem report RUN_DIR` re-rendering them). WriteError naming the file when one fails.
+void write_reports(const RunSummary& summary, const std::string& run_dir);
 
 // The command contract's exit code for a finished run: 130 interrupted, 3 when an arm's workload
 // failed (failed, crashed, timed out), else 1 when a memory check failed (a gate check, or the

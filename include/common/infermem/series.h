@@ -22,6 +22,7 @@ struct SeriesPoint {
   double hwm_bytes = kAbsent;      // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
   double allocator_in_use_bytes = kAbsent;  // bytes the allocator has handed out and not freed
   double anon_bytes = kAbsent;              // anonymous resident memory (RssAnon), when known
+  double file_bytes = kAbsent;              // file-backed resident memory (RssFile), when known
   int cycle = -1;                           // churn: which load/infer/unload cycle, -1 otherwise
 };
 

@@ -1,12 +1,14 @@
 #pragma once
-// The model `infermem analyze` renders, and its two renderings: a table with per-series details
-// (text) and JSON. Pure functions: the same Analysis gives the same bytes.
+// The model `infermem analyze` renders, and its renderings: a table with per-series details
+// (text), JSON, and a page with charts (HTML). Pure functions: the same Analysis gives the same
+// bytes.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/series.h"
 #include "infermem/verdict.h"
@@ -27,6 +29,7 @@ struct AnalyzedSeries {
   std::vector<std::string> notes;
   Verdict verdict;
   std::vector<CheckResult> checks;  // with --fail-on
+  ArmCharts charts;                 // what analyze --html draws (from the points kept)
 };
 
 struct Analysis {
@@ -43,6 +46,7 @@ struct Analysis {
 };
 
 std::string analysis_text(const Analysis& analysis);
+std::string analysis_html(const Analysis& analysis);
 nlohmann::json analysis_json(const Analysis& analysis);
 
 }  // namespace infermem::report

@@ -17,6 +17,7 @@ enum class Format {
   markdown,  // report.md
   json,      // summary.json
   junit,     // junit.xml: one case per arm ("run") and per gate check
+  html,      // report.html: one self-contained page with charts (docs/report.md)
 };
 
 std::string render(const RunSummary& run, Format format);

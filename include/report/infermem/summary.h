@@ -1,15 +1,18 @@
 #pragma once
 // The report model: one run's metadata and, per arm, its figures and verdict. Every renderer
-// (infermem/render.h: terminal, Markdown, JSON, JUnit) renders this and nothing else;
+// (infermem/render.h: terminal, Markdown, HTML, JSON, JUnit) renders this and nothing else;
 // summary.json is its JSON.
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "infermem/arm_figures.h"
+#include "infermem/charts.h"
 #include "infermem/gate.h"
+#include "infermem/heaptrack.h"
 #include "infermem/series.h"
 #include "infermem/verdict.h"
 
@@ -29,6 +32,8 @@ struct ArmSummary : ArmFigures {
   // medians over repeats that ran to the end, and memory_spread the [min, max] of each figure.
   std::vector<ArmSummary> repeats;
   nlohmann::json memory_spread = nlohmann::json::object();
+  // What report.html draws (with --repeat: the repeat whose verdict is shown).
+  ArmCharts charts;
 };
 
 // Combines the repeats of one arm (each a fresh child, interleaved with the other arms) into one
@@ -49,6 +54,8 @@ struct RunSummary {
   std::vector<std::string> notes;  // degradations, warnings
   std::vector<ArmSummary> arms;
   bool interrupted = false;
+  // soak --attribute: the worst arm re-run under heaptrack, its top allocation sites.
+  std::optional<Attribution> attribution;
 
   nlohmann::json to_json() const;
   static RunSummary from_json(const nlohmann::json& j);

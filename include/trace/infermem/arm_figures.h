@@ -60,6 +60,12 @@ class ArmAccumulator {
   ArmFigures figures() const;
   // The child's per-request readings in warm/infer phases, named `name`.
   Series series(const std::string& name) const;
+  // The same points for charts: also the child's VmHWM (reset at each phase start, so the
+  // high-water mark of the phase so far), which the judged series leaves out.
+  Series chart_series(const std::string& name) const;
+  // Latency quantiles around Run(): steps + 1 values, the nearest-rank percentiles 0, 100/steps,
+  // ..., 100 (empty when no request was timed).
+  std::vector<double> latency_quantiles_ms(int steps = 100) const;
   // Baseline, loaded, after unload/trim from `figures`, per-cycle unload figures.
   SeriesContext context(const ArmFigures& figures) const;
 
@@ -84,6 +90,7 @@ class ArmAccumulator {
   Peak peak_;
   std::vector<trace::Record> phase_ends_;
   std::vector<SeriesPoint> points_;
+  std::vector<double> point_hwm_;  // per point of points_: the child's VmHWM since phase start
   bool child_reported_end_ = false;
   bool child_finished_ok_ = false;
   std::string child_error_;

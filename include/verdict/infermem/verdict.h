@@ -62,6 +62,9 @@ struct GrowthFit {  // Theil-Sen slope after warm-up with its interval
   double slope_per_minute = kAbsent, span_minutes = kAbsent;  // when both axes exist
   std::size_t interval_blocks = 0;
   double widened_lag1 = kAbsent;  // the autocorrelation the interval was widened for
+  // The fitted line on the fit's axis (`unit`): y = intercept + slope * x over [x_from, x_to];
+  // x_from is where the warm-up cut fell. Reports draw it over the series.
+  double intercept = kAbsent, x_from = kAbsent, x_to = kAbsent;
 };
 struct Trend {  // Mann-Kendall: on block maxima and minima, or (short windows) on the points
   bool on_points = false;

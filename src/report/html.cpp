@@ -1,0 +1,309 @@
+// report.html: one self-contained page (uPlot, its style, the page's script and the run's chart
+// figures inlined; nothing is fetched when it is opened). It shows what report.md shows, plus the
+// charts of the figures the report model holds (ArmCharts); the page script only draws them.
+#include <fmt/format.h>
+#include <cmath>
+#include <string>
+
+#include "infermem/analysis.h"
+#include "infermem/numbers.h"
+#include "infermem/summary.h"
+#include "infermem/units.h"
+#include "report/html_assets.h"
+#include "report/renderers.h"
+
+namespace infermem {
+namespace {
+
+std::string esc(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string mib_text(double v) {
+  return std::isnan(v) ? "-" : format_mib(v) + " MiB";
+}
+
+// JSON inside <script type="application/json">: no '<' may open a tag or a comment there.
+std::string script_json(const nlohmann::json& j) {
+  const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// What the page script draws: per arm its name, verdict, status, chart figures and repeats.
+nlohmann::json page_data(const RunSummary& run) {
+  auto arms = nlohmann::json::array();
+  for (const auto& a : run.arms) {
+    auto repeats = nlohmann::json::array();
+    for (const auto& r : a.repeats)
+      repeats.push_back({{"loaded_bytes", json_number(r.memory.loaded_bytes)},
+                         {"peak_bytes", json_number(r.memory.peak_bytes)},
+                         {"after_unload_bytes", json_number(r.memory.after_unload_bytes)},
+                         {"retained_bytes", json_number(r.memory.retained_bytes)}});
+    arms.push_back({{"name", a.name},
+                    {"verdict", std::string(name(a.verdict.kind))},
+                    {"status", std::string(name(a.status))},
+                    {"charts", a.charts.to_json()},
+                    {"repeats", repeats}});
+  }
+  return {{"scenario", run.scenario}, {"arms", arms}};
+}
+
+void list(std::string& out, const char* title, const std::vector<std::string>& items) {
+  if (items.empty()) return;
+  out += fmt::format("<h4>{}</h4><ul>", title);
+  for (const auto& i : items) out += "<li>" + esc(i) + "</li>";
+  out += "</ul>";
+}
+
+std::string facts(const RunSummary& s) {
+  std::string out = "<table class=\"facts\">";
+  auto row = [&](const char* k, const std::string& v) {
+    out += fmt::format("<tr><th>{}</th><td>{}</td></tr>", k, esc(v));
+  };
+  row("model", s.model_path);
+  row("model sha256", s.model_sha256);
+  row("ONNX Runtime", s.ort_version);
+  row("infermem", s.tool_version);
+  row("host", s.host);
+  row("started", s.started_at);
+  row("scenario", fmt::format("{} (seed {})", s.scenario, s.seed));
+  if (s.options.contains("command_line") && s.options["command_line"].is_string())
+    row("command line", s.options["command_line"].get<std::string>());
+  out += "</table>";
+  if (s.interrupted)
+    out += "<p class=\"warn\"><b>interrupted</b>: the run was stopped; figures are partial</p>";
+  if (!s.notes.empty()) {
+    out += "<ul class=\"notes\">";
+    for (const auto& n : s.notes) out += "<li>note: " + esc(n) + "</li>";
+    out += "</ul>";
+  }
+  return out;
+}
+
+std::string comparison_table(const RunSummary& s) {
+  const report::Table t = report::comparison(s);
+  std::string out = "<table class=\"comparison\"><thead><tr>";
+  for (const auto& h : t.header) out += "<th>" + esc(h) + "</th>";
+  out += "</tr></thead><tbody>";
+  for (const auto& r : t.rows) {
+    out += "<tr>";
+    for (std::size_t c = 0; c < r.size(); ++c)
+      out += fmt::format("<td{}>{}</td>", c == 0 ? "" : " class=\"num\"", esc(r[c]));
+    out += "</tr>";
+  }
+  return out + "</tbody></table>";
+}
+
+std::string arm_section(const ArmSummary& a, std::size_t index) {
+  std::string out =
+      fmt::format("<section class=\"arm\" id=\"arm-{}\"><h3>{}</h3>", index, esc(a.name));
+  out += fmt::format("<p>status: <b>{}</b>{} — pid {}, {} requests</p>", name(a.status),
+                     a.status_detail.empty() ? "" : " (" + esc(a.status_detail) + ")", a.pid,
+                     a.requests_done);
+  std::string cfg;
+  for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
+  out += "<p class=\"config\">config: " + esc(cfg) + "</p>";
+  if (!a.memory.peak_method.empty())
+    out += "<p class=\"config\">peak method: " + esc(a.memory.peak_method) + "</p>";
+  if (!a.memory_spread.empty()) {
+    std::string spread;
+    for (const auto& [figure, range] : a.memory_spread.items())
+      if (range.is_array() && range.size() == 2)
+        spread += fmt::format(" {} {}..{};", figure, format_mib(range[0].get<double>()),
+                              format_mib(range[1].get<double>()));
+    out += "<p>figures are medians over repeats (each a fresh process); spread min..max MiB:" +
+           esc(spread) + "</p>";
+  }
+  if (a.charts.memory.windows() > 0)
+    out += fmt::format(
+        "<div class=\"chart\" id=\"memory-{}\"></div><p class=\"caption\">{} readings, {} per "
+        "window; each window's min and max are drawn (the band between them), so no spike is "
+        "lost.</p>",
+        index, a.charts.memory.raw_points, a.charts.memory.window_points);
+  out += fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", a.verdict.kind);
+  list(out, "evidence", a.verdict.evidence);
+  list(out, "likely causes", a.verdict.causes);
+  list(out, "remediations", a.verdict.remediations);
+  if (!a.checks.empty()) {
+    out += "<h4>checks</h4><ul>";
+    for (const auto& c : a.checks)
+      out += fmt::format("<li class=\"{}\">{}: {} — {}</li>", c.passed ? "pass" : "fail",
+                         esc(c.check), c.passed ? "pass" : "FAIL", esc(c.message));
+    out += "</ul>";
+  }
+  return out + "</section>";
+}
+
+std::string attribution_section(const Attribution& at) {
+  std::string out = fmt::format(
+      "<section id=\"attribution\"><h2>Growth attributed to call sites ({})</h2><p>{}: {}</p>",
+      esc(at.arm), esc(at.outcome), esc(at.message));
+  if (!at.command.empty()) out += "<p>command: <code>" + esc(at.command) + "</code></p>";
+  if (!at.data_file.empty())
+    out += "<p>heaptrack recording: <code>" + esc(at.data_file) + "</code></p>";
+  if (!at.sites.empty()) {
+    out +=
+        "<table class=\"sites\"><thead><tr><th>#</th><th>leaked</th><th>peak</th><th>calls</th>"
+        "<th>call stack (innermost first)</th></tr></thead><tbody>";
+    for (std::size_t i = 0; i < at.sites.size(); ++i) {
+      const auto& s = at.sites[i];
+      std::string stack;
+      for (const auto& f : s.frames) stack += "<div>" + esc(f) + "</div>";
+      out += fmt::format(
+          "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+          "class=\"num\">{}</td><td class=\"stack\">{}</td></tr>",
+          i + 1, mib_text(s.leaked_bytes), mib_text(s.peak_bytes), s.calls, stack);
+    }
+    out += "</tbody></table>";
+  }
+  return out + "</section>";
+}
+
+}  // namespace
+
+namespace {
+
+// The page around a body: uPlot's and the page's style, the error collector first, the data
+// the page script draws, uPlot, the page script.
+std::string page(const std::string& title, const std::string& body, const nlohmann::json& data) {
+  std::string out;
+  out.reserve(report::assets::uplot_js.size() + body.size() + 64 * 1024);
+  out += fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>{}</title>\n",
+      esc(title));
+  // Collects errors from here on (the chart library's own included), for the page's status.
+  out +=
+      "<script>window.infermemErrors=[];window.addEventListener('error',function(e){"
+      "window.infermemErrors.push(String(e.message||e));});(function(){var ce=console.error;"
+      "console.error=function(){window.infermemErrors.push(Array.prototype.join.call(arguments,"
+      "' '));return ce.apply(console,arguments);};})();</script>\n<style>\n";
+  out += report::assets::uplot_css;
+  out += '\n';
+  out += report::assets::page_css;
+  out += "</style></head><body>\n";
+  out += body;
+  // The page script writes what it drew here (charts, points, painted pixels, errors, time).
+  out += "<pre id=\"infermem-status\" hidden></pre>\n";
+  out += "<script type=\"application/json\" id=\"infermem-data\">" + script_json(data) +
+         "</script>\n<script>\n";
+  out += report::assets::uplot_js;
+  out += "\n</script>\n<script>\n";
+  out += report::assets::page_js;
+  out += "\n</script>\n</body></html>\n";
+  return out;
+}
+
+const char* kChartsIntro =
+    "<h2>Charts</h2><p class=\"caption\">Drag across a chart to zoom (double-click resets), "
+    "hover for values (the request axis also shows the time since the run began); click a "
+    "legend entry to hide a line.</p>"
+    "<div class=\"controls\"><label><input type=\"checkbox\" id=\"overlay-toggle\"> arms "
+    "overlaid (VmRSS max per window) instead of side by side</label></div>"
+    "<div id=\"overlay\" class=\"chart\" hidden></div>"
+    "<div id=\"latency-block\" hidden><h3>Latency distribution</h3><div class=\"chart\" "
+    "id=\"latency\"></div></div>"
+    "<div id=\"churn-block\" hidden><h3>After unload, per churn cycle</h3><div class=\"chart\" "
+    "id=\"churn\"></div></div>"
+    "<div id=\"repeats-block\" hidden><h3>Spread over repeats</h3><div id=\"repeats\"></div>"
+    "</div>\n";
+
+}  // namespace
+
+namespace report {
+
+std::string html(const RunSummary& s) {
+  std::string body = "<h1>infermem soak report</h1>\n" + facts(s);
+  body +=
+      "<p>Each arm ran in its own fresh process. Memory is VmRSS read by the child at each phase "
+      "end; peak is the highest RSS during warm-up and inference; retained = after trim (or after "
+      "unload) minus baseline. Latency is timed around <code>Run()</code> only.</p>\n";
+  body += "<h2>Comparison</h2>" + comparison_table(s);
+  body += kChartsIntro;
+  body += "<h2>Arms</h2>\n";
+  for (std::size_t i = 0; i < s.arms.size(); ++i) body += arm_section(s.arms[i], i) + "\n";
+  if (s.attribution) body += attribution_section(*s.attribution);
+  return page("infermem soak report", body, page_data(s));
+}
+
+// analyze: one section per series, drawn by the same page script (a series is an "arm" there).
+std::string analysis_html(const Analysis& a) {
+  std::string body = "<h1>infermem analysis</h1>\n<table class=\"facts\">";
+  auto row = [&](const char* k, const std::string& v) {
+    body += fmt::format("<tr><th>{}</th><td>{}</td></tr>", k, esc(v));
+  };
+  row("file", a.file);
+  row("format", a.format);
+  row("lines", fmt::format("{} ({} skipped)", a.lines, a.skipped_lines));
+  body += "</table>";
+  if (a.any_hwm_only()) body += "<p class=\"warn\">" + esc(std::string(kHwmStatement)) + "</p>";
+  if (!a.notes.empty()) {
+    body += "<ul class=\"notes\">";
+    for (const auto& n : a.notes) body += "<li>note: " + esc(n) + "</li>";
+    body += "</ul>";
+  }
+  body += kChartsIntro;
+  body += "<h2>Series</h2>\n";
+  auto series = nlohmann::json::array();
+  for (std::size_t i = 0; i < a.series.size(); ++i) {
+    const auto& s = a.series[i];
+    body += fmt::format("<section class=\"arm\" id=\"arm-{}\"><h3>{}</h3>", i, esc(s.name));
+    body +=
+        fmt::format("<p>{} points; peak {}; current: {}; high-water mark: {}</p>", s.points,
+                    mib_text(s.peak_bytes), esc(s.current_source.empty() ? "-" : s.current_source),
+                    esc(s.hwm_source.empty() ? "-" : s.hwm_source));
+    if (s.charts.memory.windows() > 0)
+      body += fmt::format(
+          "<div class=\"chart\" id=\"memory-{}\"></div><p class=\"caption\">{} points drawn, {} "
+          "per window; each window's min and max are drawn.</p>",
+          i, s.charts.memory.raw_points, s.charts.memory.window_points);
+    body +=
+        fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", s.verdict.kind);
+    list(body, "notes", s.notes);
+    list(body, "evidence", s.verdict.evidence);
+    list(body, "likely causes", s.verdict.causes);
+    list(body, "remediations", s.verdict.remediations);
+    body += "</section>\n";
+    series.push_back({{"name", s.name},
+                      {"verdict", std::string(name(s.verdict.kind))},
+                      {"status", ""},
+                      {"charts", s.charts.to_json()},
+                      {"repeats", nlohmann::json::array()}});
+  }
+  return page("infermem analysis", body, {{"scenario", ""}, {"arms", series}});
+}
+
+}  // namespace report
+}  // namespace infermem

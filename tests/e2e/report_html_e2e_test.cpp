@@ -1,0 +1,185 @@
+// report.html of real soaks, loaded in headless Chromium (Debian's `chromium`): the page's script
+// writes what it drew into #infermem-status, the test reads the dumped DOM and checks it against
+// summary.json: no errors, every chart drew (painted pixels on its canvas), each chart's point
+// count is the downsampled data's. A screenshot is saved under the build tree
+// (test-artifacts/). Skipped, saying so, only when chromium is not installed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "support/browser.h"
+#include "support/run_helpers.h"
+
+using namespace infermem::test;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Chromium starts in well under a second on an idle machine; a shared 2-core machine under full
+// load has taken 15 s. The bound only stops a hung browser.
+constexpr double kBrowserTimeoutS = 180;
+
+std::string artifacts_dir() {
+  const fs::path dir = fs::path(INFERMEM_BIN).parent_path() / "test-artifacts";
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+struct Drawn {
+  std::string id;
+  std::size_t points = 0, series = 0, painted_pixels = 0;
+};
+
+// Loads the page, returns what it says it drew; fails the test on errors or a missing status.
+std::map<std::string, Drawn> load_page(const std::string& chromium, const std::string& html) {
+  ProgramResult r = dump_dom(chromium, html, kBrowserTimeoutS);
+  EXPECT_FALSE(r.timed_out) << "chromium did not finish in " << kBrowserTimeoutS << " s";
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string text = element_text(r.out, "infermem-status");
+  EXPECT_FALSE(text.empty()) << "the page wrote no status (its script did not run to the end)";
+  std::map<std::string, Drawn> drawn;
+  if (text.empty()) return drawn;
+  const auto status = nlohmann::json::parse(text);
+  EXPECT_TRUE(status["errors"].empty()) << "errors on the page: " << status["errors"].dump();
+  for (const auto& c : status["charts"])
+    drawn[c["id"]] = {c["id"], c["points"], c["series"], c["painted_pixels"]};
+  return drawn;
+}
+
+// Every chart the summary calls for, with the point count its data has after downsampling.
+std::map<std::string, std::size_t> expected_charts(const nlohmann::json& summary) {
+  std::map<std::string, std::size_t> want;
+  std::set<double> overlay_x;
+  std::size_t cycles = 0;
+  bool latency = false;
+  const auto& arms = summary["arms"];
+  for (std::size_t i = 0; i < arms.size(); ++i) {
+    const auto& c = arms[i]["charts"];
+    const auto& x = c["memory"]["x_request"];
+    if (!x.empty()) want["memory-" + std::to_string(i)] = x.size();
+    for (const auto& v : x) overlay_x.insert(v.get<double>());
+    cycles = std::max(cycles, c["after_unload_per_cycle_bytes"].size());
+    latency = latency || !c["latency_quantiles_ms"].empty();
+    if (arms[i].contains("repeats") && arms[i]["repeats"].size() >= 2)
+      want["repeats-" + std::to_string(i)] = arms[i]["repeats"].size();
+  }
+  if (!overlay_x.empty()) want["overlay"] = overlay_x.size();
+  if (latency) want["latency"] = 101;
+  if (cycles > 0) want["churn"] = cycles;
+  return want;
+}
+
+void check_run(const std::string& chromium, const std::string& out, const std::string& tag) {
+  const auto summary = read_json_file(out + "/summary.json");
+  const std::string html = out + "/report.html";
+  ASSERT_TRUE(fs::exists(html));
+  const std::string page = read_file(html);
+  // Nothing is fetched when it opens: no external script, style, image or import. (uPlot's text
+  // holds the SVG namespace URI, which is a name, not a fetch.)
+  for (const char* fetch : {"src=\"http", "href=\"http", "url(http", "@import", "<link"})
+    EXPECT_EQ(page.find(fetch), std::string::npos) << fetch;
+  for (const auto& a : summary["arms"]) EXPECT_THAT(page, HasSubstr(a["name"].get<std::string>()));
+  EXPECT_THAT(page, HasSubstr(summary["model"]["sha256"].get<std::string>()));
+
+  const auto want = expected_charts(summary);
+  const auto drawn = load_page(chromium, html);
+  ASSERT_FALSE(want.empty());
+  for (const auto& [id, points] : want) {
+    auto it = drawn.find(id);
+    ASSERT_NE(it, drawn.end()) << "chart " << id << " was not drawn";
+    EXPECT_EQ(it->second.points, points) << "chart " << id;
+    EXPECT_GT(it->second.series, 0u) << "chart " << id;
+    // Axes, grid and lines: a drawn 1100x300 chart paints thousands of pixels; an empty canvas
+    // paints none.
+    EXPECT_GT(it->second.painted_pixels, 1000u) << "chart " << id << " is blank";
+  }
+  EXPECT_EQ(drawn.size(), want.size()) << "charts drawn that the summary does not call for";
+  // The memory chart of an arm draws two lines (window max and min) per figure it recorded.
+  for (std::size_t i = 0; i < summary["arms"].size(); ++i) {
+    const auto& bands = summary["arms"][i]["charts"]["memory"]["bands"];
+    auto it = drawn.find("memory-" + std::to_string(i));
+    if (it != drawn.end()) {
+      EXPECT_EQ(it->second.series, 2 * bands.size() + 1);
+    }
+  }
+  const std::string png = artifacts_dir() + "/report-html-" + tag + ".png";
+  fs::remove(png);
+  ProgramResult shot = screenshot(chromium, html, png, 1280, 3200, kBrowserTimeoutS);
+  EXPECT_EQ(shot.exit_code, 0) << shot.err;
+  ASSERT_TRUE(fs::exists(png)) << shot.err;
+  EXPECT_GT(fs::file_size(png), 10000u) << "a screenshot of the charts is more than a blank page";
+}
+
+}  // namespace
+
+TEST(ReportHtmlE2E, MixedSoakWithRepeatsDrawsEveryChartInChromium) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string model = generated_model("transformer", "2MiB");
+  const std::string out = make_temp_dir("html-mixed");
+  auto r =
+      run_cli({"soak", model, "--scenario", "mixed", "--requests", "40", "--repeat", "2", "--arms",
+               "ort-default,no-arena-trim", "--dim", "sequence=16..64", "--out", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  check_run(chromium, out, "mixed");
+}
+
+TEST(ReportHtmlE2E, ChurnSoakDrawsAfterUnloadPerCycleInChromium) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string model = generated_model("mlp", "4MiB");
+  const std::string out = make_temp_dir("html-churn");
+  auto r = run_cli({"soak", model, "--scenario", "churn", "--cycles", "4", "--requests", "15",
+                    "--arms", "ort-default,no-arena,no-arena-trim", "--out", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = read_json_file(out + "/summary.json");
+  for (const auto& a : summary["arms"])
+    EXPECT_EQ(a["charts"]["after_unload_per_cycle_bytes"].size(), 4u);
+  check_run(chromium, out, "churn");
+}
+
+TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
+  const std::string model = generated_model("mlp", "1MiB");
+  const std::string out = make_temp_dir("html-rerender");
+  auto r = run_cli({"soak", model, "--scenario", "steady", "--requests", "30", "--arms",
+                    "ort-default", "--out", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string written = read_file(out + "/report.html");
+  ASSERT_FALSE(written.empty());
+  fs::remove(out + "/report.html");
+  r = run_cli({"report", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("report.html"));
+  EXPECT_EQ(read_file(out + "/report.html"), written)
+      << "report.html re-rendered from summary.json differs from the one soak wrote";
+}
+
+TEST(ReportHtmlE2E, AnalyzeOfExternalRecordingsWritesAPageChromiumDraws) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string data = std::string(INFERMEM_TESTDATA_DIR) + "/analyze/";
+  const std::string dir = make_temp_dir("html-analyze");
+  for (const char* file : {"leak.csv", "lambda_report.txt", "psrecord.log"}) {
+    SCOPED_TRACE(file);
+    const std::string html = dir + "/" + file + ".html";
+    auto r = run_cli({"analyze", data + file, "--json", "--html", html});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto analysis = nlohmann::json::parse(r.out);
+    const auto drawn = load_page(chromium, html);
+    const std::size_t series = analysis["series"].size();
+    ASSERT_GT(series, 0u);
+    for (std::size_t i = 0; i < series; ++i) {
+      auto it = drawn.find("memory-" + std::to_string(i));
+      ASSERT_NE(it, drawn.end()) << "series " << i << " has no chart";
+      // Short recordings are drawn point by point: every point read is on the chart.
+      const auto points = analysis["series"][i]["points"].get<std::size_t>();
+      if (points <= 1000) {
+        EXPECT_EQ(it->second.points, points);
+      }
+      EXPECT_GT(it->second.painted_pixels, 1000u);
+    }
+  }
+}
