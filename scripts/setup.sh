@@ -12,7 +12,7 @@ MODEL_DIR=third_party/models
 
 APT_PKGS=(cmake make g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libonnx-dev libprotobuf-dev libcpp-httplib-dev
-  libssl-dev libtomlplusplus-dev ccache libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 npm ca-certificates)
+  libssl-dev libtomlplusplus-dev prometheus-cpp-dev prometheus ccache libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 npm ca-certificates)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem::report {
 
@@ -10,5 +11,9 @@ std::string terminal_table(const RunSummary& run);
 std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);
 std::string junit(const RunSummary& run);
+
+std::string watch_text(const WatchSummary& watch);
+std::string watch_markdown(const WatchSummary& watch);
+std::string watch_junit(const WatchSummary& watch);
 
 }  // namespace infermem::report

@@ -22,7 +22,7 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
-#include "workload/cgroup_limit.h"
+#include "infermem/cgroup_limit.h"
 #include "workload/ort_env.h"
 #include "workload/sha256.h"
 
