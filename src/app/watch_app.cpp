@@ -202,8 +202,12 @@ class PreparedWatch {
   }
 };
 
-std::unique_ptr<PreparedWatch> prepare_watch(const WatchOptions& options) {
-  auto w = std::make_unique<PreparedWatch>();
+void PreparedWatchDeleter::operator()(PreparedWatch* watch) const {
+  delete watch;
+}
+
+WatchHandle prepare_watch(const WatchOptions& options) {
+  WatchHandle w(new PreparedWatch);
   w->options = options;
   const bool command_mode = options.pid == 0;
   // The metrics port first: a port in use must fail before a command is started.
@@ -218,9 +222,10 @@ std::unique_ptr<PreparedWatch> prepare_watch(const WatchOptions& options) {
   if (command_mode) {
     if (options.memory_limit_bytes > 0) {
       std::string why;
-      w->cgroup = MemoryCgroup::create(fmt::format("infermem-watch-{}", ::getpid()),
-                                       options.memory_limit_bytes, &why);
-      if (!w->cgroup)
+      auto created = MemoryCgroup::create(fmt::format("infermem-watch-{}", ::getpid()),
+                                          options.memory_limit_bytes, &why);
+      if (created) w->cgroup.emplace(std::move(*created));
+      else
         w->cgroup_note = fmt::format(
             "--memory-limit was not applied: no memory cgroup could be created here ({}); the "
             "command ran without a limit",
@@ -530,7 +535,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
     const int st = w.wait_status;
     if (stopped_by_us) {
       s.status = s.interrupted ? ArmStatus::interrupted : ArmStatus::ok;
-      s.status_detail = fmt::format("stopped by infermem at the end of the watch ({})", s.ended);
+      s.status_detail = fmt::format("stopped by infermem when the watch ended: {}", s.ended);
     } else if (WIFEXITED(st)) {
       s.exit_code = WEXITSTATUS(st);
       s.status = *s.exit_code == 0 ? ArmStatus::ok : ArmStatus::failed;

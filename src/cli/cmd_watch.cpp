@@ -132,7 +132,7 @@ int run(const WatchFlags& f) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  std::unique_ptr<PreparedWatch> watch;
+  WatchHandle watch;
   try {
     watch = prepare_watch(o);
   } catch (...) {

@@ -36,12 +36,16 @@ struct WatchProgress {
 };
 
 class PreparedWatch;
+struct PreparedWatchDeleter {
+  void operator()(PreparedWatch* watch) const;  // stops a command still running, then frees
+};
+using WatchHandle = std::unique_ptr<PreparedWatch, PreparedWatchDeleter>;
 
 // Attaches to the pid or starts the command, and binds the metrics port. InputError naming the
 // pid, the command or the port when one of them cannot be used (a command that cannot be
 // executed, a pid that does not exist or cannot be read, a port in use); nothing is written and
 // no process is left behind then.
-std::unique_ptr<PreparedWatch> prepare_watch(const WatchOptions& options);
+WatchHandle prepare_watch(const WatchOptions& options);
 
 // Samples until --duration, the process's end or request_watch_stop(); then judges, gates and
 // writes trace.jsonl (streamed all along), summary.json, report.md and junit.xml into
