@@ -212,9 +212,7 @@ WatchHandle prepare_watch(const WatchOptions& options) {
   const bool command_mode = options.pid == 0;
   // The metrics port first: a port in use must fail before a command is started.
   if (options.metrics_port >= 0)
-    w->metrics = std::make_unique<WatchMetrics>(
-        options.metrics_bind, options.metrics_port, options.pid,
-        command_mode ? joined(options.command) : joined(cmdline_of(options.pid)));
+    w->metrics = std::make_unique<WatchMetrics>(options.metrics_bind, options.metrics_port);
   const double interval = std::max(options.interval_ms, 0.001);
   probe::TreeOptions tree;
   tree.detail_every = static_cast<std::uint64_t>(std::max(1.0, kDetailEveryMs / interval));
@@ -250,8 +248,12 @@ WatchHandle prepare_watch(const WatchOptions& options) {
     }
     w->command = cmdline_of(options.pid);
   }
-  if (w->metrics && w->metrics->port() < 0)
-    throw InputError(fmt::format("--metrics-port {}: no port is listening", options.metrics_port));
+  if (w->metrics) {
+    if (w->metrics->port() < 0)
+      throw InputError(
+          fmt::format("--metrics-port {}: no port is listening", options.metrics_port));
+    w->metrics->describe(w->pid, joined(w->command));
+  }
   return w;
 }
 
@@ -369,6 +371,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
   Verdict running;
   running.kind = VerdictKind::too_short;
   double last_judged_ms = 0, last_plain_ms = 0, last_live_ms = -1e9, last_sample_ms = 0;
+  std::size_t last_processes = 0;
   WatchWindow window;
   window.start_ms = 0;
   double hwm_now = kAbsent, anon_now = kAbsent, cgroup_peak = kAbsent, oom_kills = kAbsent;
@@ -431,6 +434,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
     }
     ++s.samples;
     last_sample_ms = t_ms;
+    last_processes = sample.processes.size();
     // The tree's total at every sample (statm), the split and VmHWM on detail samples.
     trace::Record r = record(trace::kSample, t_ms, "tree", w.pid);
     r.values[key::kRssBytes] = sample.rss_bytes;
@@ -595,7 +599,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
   WatchProgress last;
   last.final = true;
   last.line = live_line(s, s.elapsed_ms, s.last_anon_bytes, s.hwm_bytes, s.verdict,
-                        sample.processes.size());
+                        last_processes);
   progress(last);
   if (w.metrics) w.metrics->set_verdict(s.verdict.kind);
 

@@ -32,8 +32,7 @@ void set(prometheus::Gauge* g, double v) {
 
 }  // namespace
 
-WatchMetrics::WatchMetrics(const std::string& bind_address, int port, int pid,
-                           const std::string& command)
+WatchMetrics::WatchMetrics(const std::string& bind_address, int port)
     : state_(std::make_unique<State>()) {
   const std::string address = bind_address.find(':') != std::string::npos
                                   ? fmt::format("[{}]:{}", bind_address, port)
@@ -46,6 +45,10 @@ WatchMetrics::WatchMetrics(const std::string& bind_address, int port, int pid,
         "one of this machine's ({})",
         port, address, e.what()));
   }
+}
+
+void WatchMetrics::describe(int pid, const std::string& command) {
+  if (state_->samples) return;
   const prometheus::Labels labels = {{"pid", std::to_string(pid)}, {"command", command}};
   auto& r = *state_->registry;
   auto& memory = prometheus::BuildGauge()
@@ -115,6 +118,7 @@ int WatchMetrics::port() const {
 }
 
 void WatchMetrics::update(const WatchMetricsValues& v) {
+  if (!state_->samples) return;
   const double memory[] = {v.rss_bytes, v.anon_bytes, v.file_bytes, v.shmem_bytes, v.pss_bytes};
   for (int i = 0; i < 5; ++i) set(state_->memory[i], memory[i]);
   set(state_->hwm, v.hwm_bytes);
@@ -127,10 +131,12 @@ void WatchMetrics::update(const WatchMetricsValues& v) {
 }
 
 void WatchMetrics::add_samples(double n) {
+  if (!state_->samples) return;
   state_->samples->Increment(n);
 }
 
 void WatchMetrics::set_verdict(VerdictKind kind) {
+  if (!state_->verdict[0]) return;
   for (std::size_t i = 0; i < std::size(kVerdictKinds); ++i)
     state_->verdict[i]->Set(kVerdictKinds[i] == kind ? 1 : 0);
 }

@@ -20,11 +20,14 @@ struct WatchMetricsValues {
 
 class WatchMetrics {
  public:
-  // Binds bind_address:port (port 0: any free one). InputError naming the address when it cannot
-  // be bound (in use, not an address of this machine).
-  WatchMetrics(const std::string& bind_address, int port, int pid, const std::string& command);
+  // Binds bind_address:port (port 0: any free one), before any process is started. InputError
+  // naming the address when it cannot be bound (in use, not an address of this machine).
+  WatchMetrics(const std::string& bind_address, int port);
   ~WatchMetrics();
   int port() const;
+  // Creates the metrics, labelled with the watched pid and command, and starts serving them.
+  // Until then the other calls do nothing.
+  void describe(int pid, const std::string& command);
   void update(const WatchMetricsValues& values);
   void add_samples(double n);
   void set_verdict(VerdictKind kind);

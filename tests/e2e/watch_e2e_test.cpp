@@ -165,10 +165,11 @@ TEST(WatchE2e, AMemoryLimitGetsTheCommandOomKilled) {
   EXPECT_EQ(s["status"], "oom-killed") << r.out;
   EXPECT_EQ(s["signal"], "SIGKILL");
   EXPECT_GT(s["oom"]["at_ms"].get<double>(), 0);
-  // The last sample before the kill: below the limit, and well on its way to it (sampled every
-  // 10 ms while 4 MiB arrive every 20 ms, so at most a few steps below).
+  // The last sample before the kill: near the limit (sampled every 10 ms while 4 MiB arrive every
+  // 20 ms, so a few steps below at most on a busy machine). VmRSS also counts the program's file
+  // pages, which the page cache may have charged to another cgroup: up to 10 MiB above is fine.
   const double last = s["oom"]["last_rss_bytes"].get<double>();
-  EXPECT_LE(last, 100 * kMiB);
+  EXPECT_LE(last, 110 * kMiB);
   EXPECT_GE(last, 60 * kMiB);
   EXPECT_THAT(r.err, HasSubstr("OOM-killed"));
   EXPECT_THAT(read_file(out + "/report.md"), HasSubstr("OOM-killed"));
