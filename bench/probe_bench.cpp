@@ -106,11 +106,13 @@ void BM_ReadStatus(benchmark::State& s) {
 void BM_ReadStatm(benchmark::State& s) {
   reading_bench(s, kStatm);
 }
-// watch's ProcessTree on one process: statm at every sample; status + smaps_rollup and the
-// search for children every Nth sample (Arg: N; 100 is watch's rate at a 1 ms interval).
+// watch's ProcessTree on one process: statm at every sample; status and the search for children
+// every Nth sample, smaps_rollup every Mth (Args: N, M; 100, 1000 are watch's rates at a 1 ms
+// interval).
 void BM_TreeSample(benchmark::State& state) {
-  ProcessTree tree(TreeOptions{getpid(), static_cast<std::uint64_t>(state.range(0)),
-                               static_cast<std::uint64_t>(state.range(0)), false});
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  const auto m = static_cast<std::uint64_t>(state.range(1));
+  ProcessTree tree(TreeOptions{getpid(), n, m, n, false});
   TreeSample sample;
   for (auto _ : state) {
     tree.sample(sample);
@@ -142,7 +144,12 @@ void BM_Snapshot(benchmark::State& state) {
   BENCHMARK(fn)->Unit(benchmark::kMicrosecond)->Repetitions(5)->ReportAggregatesOnly(true)
 PROBE_BENCH(BM_ReadStatus);
 PROBE_BENCH(BM_ReadStatm);
-PROBE_BENCH(BM_TreeSample)->Arg(1000000)->Arg(100)->Arg(1);
+PROBE_BENCH(BM_TreeSample)
+    ->Args({1000000, 1000000})
+    ->Args({100, 1000})
+    ->Args({100, 100})
+    ->Args({1, 1000000})
+    ->Args({1, 1});
 PROBE_BENCH(BM_ReadSmapsRollup);
 PROBE_BENCH(BM_ReadCgroup);
 PROBE_BENCH(BM_ReadAllocator);

@@ -35,9 +35,11 @@ std::atomic<bool> g_stop{false};
 
 // The running verdict is judged again this often (the engine is fast on the bounded series).
 constexpr double kJudgeEveryMs = 2000;
-// Status and smaps_rollup (the split by kind, VmHWM, PSS) and the search for new children are read
-// about this often, however short the interval: statm alone is read at every sample.
+// Status (the split by kind, VmHWM) and the search for new children are read about this often,
+// smaps_rollup (PSS: milliseconds of CPU on a large process) about every second, however short the
+// interval: statm alone is read at every sample (docs/measurement.md has the costs).
 constexpr double kDetailEveryMs = 100;
+constexpr double kRollupEveryMs = 1000;
 // Without a terminal, one plain progress line this often.
 constexpr double kPlainEveryMs = 5000;
 
@@ -217,6 +219,7 @@ WatchHandle prepare_watch(const WatchOptions& options) {
   probe::TreeOptions tree;
   tree.detail_every = static_cast<std::uint64_t>(std::max(1.0, kDetailEveryMs / interval));
   tree.rescan_every = tree.detail_every;
+  tree.rollup_every = static_cast<std::uint64_t>(std::max(1.0, kRollupEveryMs / interval));
   if (command_mode) {
     if (options.memory_limit_bytes > 0) {
       std::string why;
@@ -447,7 +450,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
       hwm_now = value_or(sample.total, key::kHwmBytes);
       metrics.file_bytes = value_or(sample.total, key::kRssFileBytes);
       metrics.shmem_bytes = value_or(sample.total, key::kRssShmemBytes);
-      metrics.pss_bytes = value_or(sample.total, key::kPssBytes);
+      if (sample.rollup) metrics.pss_bytes = value_or(sample.total, key::kPssBytes);
       metrics.cgroup_usage_bytes = value_or(sample.total, key::kCgroupCurrentBytes);
       metrics.cgroup_limit_bytes = value_or(sample.total, key::kCgroupLimitBytes);
       cgroup_peak = value_or(sample.total, key::kCgroupPeakBytes, cgroup_peak);

@@ -90,7 +90,8 @@ std::vector<int> child_pids(int pid) {
 
 struct ProcessTree::Process {
   Process(int pid_, int ppid_, unsigned detail_sources)
-      : pid(pid_), ppid(ppid_), fast(pid_, kStatm), detail(pid_, detail_sources) {
+      : pid(pid_), ppid(ppid_), fast(pid_, kStatm), detail(pid_, detail_sources),
+        rollup(pid_, kSmapsRollup) {
     if (auto comm = read_text_file(fmt::format("/proc/{}/comm", pid)))
       name = comm->substr(0, comm->find('\n'));
   }
@@ -99,6 +100,7 @@ struct ProcessTree::Process {
   std::string name;
   ProcReader fast;
   ProcReader detail;
+  ProcReader rollup;  // smaps_rollup alone: its own, lower rate
   Values values;
 };
 
@@ -106,6 +108,7 @@ ProcessTree::ProcessTree(TreeOptions options) : options_(options) {
   if (options_.root_pid <= 0) throw InputError(fmt::format("invalid pid {}", options_.root_pid));
   options_.detail_every = std::max<std::uint64_t>(options_.detail_every, 1);
   options_.rescan_every = std::max<std::uint64_t>(options_.rescan_every, 1);
+  options_.rollup_every = std::max<std::uint64_t>(options_.rollup_every, 1);
   options_.cgroup = options_.cgroup && own_memory_cgroup(options_.root_pid);
   add_process(options_.root_pid, parent_of(options_.root_pid));  // throws for the root
 }
@@ -119,7 +122,7 @@ const std::string& ProcessTree::cgroup_dir() const {
 
 void ProcessTree::add_process(int pid, int ppid) {
   const bool root = processes_.empty();
-  const unsigned detail = kStatus | kSmapsRollup | (root && options_.cgroup ? kCgroup : 0u);
+  const unsigned detail = kStatus | (root && options_.cgroup ? kCgroup : 0u);
   try {
     processes_.push_back(std::make_unique<Process>(pid, ppid, detail));
   } catch (const InputError&) {
@@ -140,9 +143,11 @@ void ProcessTree::rescan() {
 
 void ProcessTree::sample(TreeSample& out) {
   const bool detail = samples_ % options_.detail_every == 0;
+  const bool rollup = samples_ % options_.rollup_every == 0;
   if (samples_ % options_.rescan_every == 0 && !processes_.empty()) rescan();
   ++samples_;
-  out.detail = detail;
+  out.detail = detail || rollup;
+  out.rollup = rollup;
   out.rss_bytes = 0;
   out.anon_bytes = 0;
   out.total.values.clear();
@@ -153,7 +158,8 @@ void ProcessTree::sample(TreeSample& out) {
     Process& p = **it;
     p.values.clear();
     bool ok = p.fast.read(p.values);
-    if (ok && detail) ok = p.detail.read(p.values);
+    if (ok && (detail || rollup)) ok = p.detail.read(p.values);
+    if (ok && rollup) ok = p.rollup.read(p.values);
     if (!ok) {
       if (p.pid == options_.root_pid) out.root_alive = false;
       it = processes_.erase(it);
@@ -169,7 +175,7 @@ void ProcessTree::sample(TreeSample& out) {
     out.rss_bytes += s.rss_bytes;
     out.anon_bytes += s.anon_bytes;
     s.detail.values.clear();
-    if (detail) {
+    if (out.detail) {
       s.detail = p.values.to_reading();
       for (int k = 0; k < kKeyCount; ++k) {
         const Key key = static_cast<Key>(k);
@@ -182,7 +188,7 @@ void ProcessTree::sample(TreeSample& out) {
     ++it;
   }
   out.processes.resize(n);
-  if (detail) out.total = sum.to_reading();
+  if (out.detail) out.total = sum.to_reading();
 }
 
 }  // namespace infermem::probe

@@ -70,7 +70,7 @@ TEST(LiveProbe, StatmGivesTheSameResidentSetAsStatus) {
 
 TEST(LiveProbe, AProcessTreeSumsItsProcessesAndFindsChildrenAsTheyCome) {
   // This test process is the root; the controlled child comes after the tree is made.
-  ProcessTree tree(TreeOptions{static_cast<int>(::getpid()), 1, 1, false});
+  ProcessTree tree(TreeOptions{static_cast<int>(::getpid()), 1, 1, 1, false});
   TreeSample first;
   tree.sample(first);
   ASSERT_TRUE(first.root_alive);
