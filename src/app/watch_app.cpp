@@ -100,7 +100,8 @@ void sleep_until(Clock::time_point until) {
     if (g_stop.load()) return;
     auto now = Clock::now();
     if (now >= until) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(until - now, std::chrono::milliseconds(50)));
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(until - now, std::chrono::milliseconds(50)));
   }
 }
 
@@ -225,7 +226,8 @@ WatchHandle prepare_watch(const WatchOptions& options) {
       std::string why;
       auto created = MemoryCgroup::create(fmt::format("infermem-watch-{}", ::getpid()),
                                           options.memory_limit_bytes, &why);
-      if (created) w->cgroup.emplace(std::move(*created));
+      if (created)
+        w->cgroup.emplace(std::move(*created));
       else
         w->cgroup_note = fmt::format(
             "--memory-limit was not applied: no memory cgroup could be created here ({}); the "
@@ -295,8 +297,8 @@ class TraceOut {
   }
   void finish() {
     if (failed_ || ::fsync(fd_) != 0)
-      throw WriteError(fmt::format("{}: a record could not be written: {}", path_,
-                                   std::strerror(errno)));
+      throw WriteError(
+          fmt::format("{}: a record could not be written: {}", path_, std::strerror(errno)));
   }
 
  private:
@@ -336,7 +338,8 @@ std::string live_line(const WatchSummary& s, double elapsed_ms, double anon, dou
 
 }  // namespace
 
-WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchProgress&)>& progress) {
+WatchSummary run_watch(PreparedWatch& w,
+                       const std::function<void(const WatchProgress&)>& progress) {
   const WatchOptions& o = w.options;
   WatchSummary s;
   s.tool_version = INFERMEM_VERSION;
@@ -349,8 +352,10 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
   s.window_ms = o.window_ms;
   if (o.memory_limit_bytes > 0 && w.cgroup)
     s.memory_limit_bytes = static_cast<double>(o.memory_limit_bytes);
-  if (w.cgroup) s.cgroup_dir = w.cgroup->path();
-  else if (w.tree) s.cgroup_dir = w.tree->cgroup_dir();
+  if (w.cgroup)
+    s.cgroup_dir = w.cgroup->path();
+  else if (w.tree)
+    s.cgroup_dir = w.tree->cgroup_dir();
   if (!w.cgroup_note.empty()) s.notes.push_back(w.cgroup_note);
 
   TraceOut out(o.out_dir + "/trace.jsonl");
@@ -358,10 +363,10 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
   {
     trace::Record h = record(trace::kHeader, 0, "", w.pid);
     h.src.clear();
-    h.extra = {{key::kTool, "infermem"},     {key::kToolVersion, s.tool_version},
-               {key::kCommand, "watch"},     {key::kHost, s.host},
-               {key::kStartedAt, s.started_at}, {"mode", s.mode},
-               {"argv", s.command}};
+    h.extra = {
+        {key::kTool, "infermem"}, {key::kToolVersion, s.tool_version}, {key::kCommand, "watch"},
+        {key::kHost, s.host},     {key::kStartedAt, s.started_at},     {"mode", s.mode},
+        {"argv", s.command}};
     h.values[key::kIntervalMs] = o.interval_ms;
     if (present(s.memory_limit_bytes)) h.values[key::kCgroupLimitBytes] = s.memory_limit_bytes;
     out.write(h);
@@ -471,8 +476,8 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
       WatchedProcess& wp = s.processes[it->second];
       wp.last_seen_ms = t_ms;
       wp.last_rss_bytes = p.rss_bytes;
-      wp.peak_rss_bytes = present(wp.peak_rss_bytes) ? std::max(wp.peak_rss_bytes, p.rss_bytes)
-                                                     : p.rss_bytes;
+      wp.peak_rss_bytes =
+          present(wp.peak_rss_bytes) ? std::max(wp.peak_rss_bytes, p.rss_bytes) : p.rss_bytes;
       if (sample.detail) {
         wp.hwm_bytes = value_or(p.detail, key::kHwmBytes, wp.hwm_bytes);
         trace::Record pr = record(trace::kSample, t_ms, fmt::format("pid {}", p.pid), p.pid);
@@ -483,8 +488,8 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
     }
     s.last_rss_bytes = sample.rss_bytes;
     s.last_anon_bytes = sample.anon_bytes;
-    s.peak_rss_bytes = present(s.peak_rss_bytes) ? std::max(s.peak_rss_bytes, sample.rss_bytes)
-                                                 : sample.rss_bytes;
+    s.peak_rss_bytes =
+        present(s.peak_rss_bytes) ? std::max(s.peak_rss_bytes, sample.rss_bytes) : sample.rss_bytes;
     if (present(hwm_now)) s.hwm_bytes = hwm_now;
     SeriesPoint point;
     point.t_ms = t_ms;
@@ -555,7 +560,8 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
         s.status = ArmStatus::oom_killed;
         s.oom_at_ms = s.elapsed_ms;
         s.oom_last_rss_bytes = s.last_rss_bytes;
-        if (auto peak = w.cgroup->max_usage_bytes()) s.oom_cgroup_peak_bytes = static_cast<double>(*peak);
+        if (auto peak = w.cgroup->max_usage_bytes())
+          s.oom_cgroup_peak_bytes = static_cast<double>(*peak);
         s.status_detail = fmt::format(
             "killed by the kernel's OOM killer at {:.2f} s under --memory-limit {} (cgroup v{}, "
             "oom_kill count {}); last tree memory sampled {}",
@@ -571,17 +577,18 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
       s.status_detail =
           "the process exited (it is not a child of infermem: its exit status cannot be read)";
     } else {
-      s.status_detail = fmt::format("still running when the watch ended ({}); left running", s.ended);
+      s.status_detail =
+          fmt::format("still running when the watch ended ({}); left running", s.ended);
       if (s.interrupted) s.status = ArmStatus::interrupted;
     }
   }
-  if (present(cgroup_peak) && !present(s.oom_cgroup_peak_bytes) && s.status == ArmStatus::oom_killed)
+  if (present(cgroup_peak) && !present(s.oom_cgroup_peak_bytes) &&
+      s.status == ArmStatus::oom_killed)
     s.oom_cgroup_peak_bytes = cgroup_peak;
   if (present(oom_kills) && oom_kills > 0 && s.status != ArmStatus::oom_killed)
     s.notes.push_back(fmt::format(
         "the memory cgroup counted {} OOM kill(s) of processes in the tree", oom_kills));
-  for (auto& p : s.processes)
-    p.exited = p.last_seen_ms < last_sample_ms || s.ended == "exited";
+  for (auto& p : s.processes) p.exited = p.last_seen_ms < last_sample_ms || s.ended == "exited";
 
   s.verdict = judge_now();
   GateSubject subject{"tree", s.peak_rss_bytes, kAbsent, kAbsent, s.verdict};
@@ -601,8 +608,7 @@ WatchSummary run_watch(PreparedWatch& w, const std::function<void(const WatchPro
 
   WatchProgress last;
   last.final = true;
-  last.line = live_line(s, s.elapsed_ms, s.last_anon_bytes, s.hwm_bytes, s.verdict,
-                        last_processes);
+  last.line = live_line(s, s.elapsed_ms, s.last_anon_bytes, s.hwm_bytes, s.verdict, last_processes);
   progress(last);
   if (w.metrics) w.metrics->set_verdict(s.verdict.kind);
 

@@ -53,16 +53,18 @@ void WatchMetrics::describe(int pid, const std::string& command) {
   auto& r = *state_->registry;
   auto& memory = prometheus::BuildGauge()
                      .Name("infermem_watch_memory_bytes")
-                     .Help("Resident memory of the watched process tree by kind (rss: VmRSS; "
-                           "anon, file, shmem: its split; pss: proportional set size)")
+                     .Help(
+                         "Resident memory of the watched process tree by kind (rss: VmRSS; "
+                         "anon, file, shmem: its split; pss: proportional set size)")
                      .Labels(labels)
                      .Register(r);
   const char* kinds[] = {"rss", "anon", "file", "shmem", "pss"};
   for (int i = 0; i < 5; ++i) state_->memory[i] = &memory.Add({{"kind", kinds[i]}});
   state_->hwm = &prometheus::BuildGauge()
                      .Name("infermem_watch_hwm_bytes")
-                     .Help("VmHWM: the kernel's high-water mark of resident memory over the "
-                           "process lifetime (summed over the tree)")
+                     .Help(
+                         "VmHWM: the kernel's high-water mark of resident memory over the "
+                         "process lifetime (summed over the tree)")
                      .Labels(labels)
                      .Register(r)
                      .Add({});
@@ -80,8 +82,9 @@ void WatchMetrics::describe(int pid, const std::string& command) {
                               .Add({});
   auto& growth = prometheus::BuildGauge()
                      .Name("infermem_watch_growth_bytes_per_second")
-                     .Help("Growth rate of the tree's resident memory so far (Theil-Sen slope "
-                           "after warm-up) with its confidence interval bounds")
+                     .Help(
+                         "Growth rate of the tree's resident memory so far (Theil-Sen slope "
+                         "after warm-up) with its confidence interval bounds")
                      .Labels(labels)
                      .Register(r);
   const char* bounds[] = {"estimate", "low", "high"};

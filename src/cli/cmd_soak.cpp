@@ -247,7 +247,6 @@ class ProgressPrinter {
   int last_tenth_ = 0;
 };
 
-
 // Thresholds from --config (defaults and [arms.NAME] tables), then the flags, which apply to
 // every arm and win over the file.
 void apply_flags(const SoakFlags& f, Thresholds& t) {

@@ -40,11 +40,11 @@ constexpr std::uint64_t kMinMemoryLimitBytes = 4ull << 20;
 double duration_flag(const std::string& text, const char* flag, double lo, double hi) {
   const double ms = parse_duration_ms(text, flag);
   if (!(ms >= lo) || ms > hi)
-    throw InputError(fmt::format("{}: '{}' is out of range: give {} to {}", flag, text,
-                                 lo >= 1000 ? fmt::format("{:g}s", lo / 1000)
-                                            : fmt::format("{:g}ms", lo),
-                                 hi >= 86400000 ? fmt::format("{:g} days", hi / 86400000)
-                                                : fmt::format("{:g}h", hi / 3600000)));
+    throw InputError(
+        fmt::format("{}: '{}' is out of range: give {} to {}", flag, text,
+                    lo >= 1000 ? fmt::format("{:g}s", lo / 1000) : fmt::format("{:g}ms", lo),
+                    hi >= 86400000 ? fmt::format("{:g} days", hi / 86400000)
+                                   : fmt::format("{:g}h", hi / 3600000)));
   return ms;
 }
 

@@ -1,8 +1,8 @@
 #include "infermem/process_tree.h"
 
 #include <dirent.h>
-#include <unistd.h>
 #include <fmt/format.h>
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -90,7 +90,10 @@ std::vector<int> child_pids(int pid) {
 
 struct ProcessTree::Process {
   Process(int pid_, int ppid_, unsigned detail_sources)
-      : pid(pid_), ppid(ppid_), fast(pid_, kStatm), detail(pid_, detail_sources),
+      : pid(pid_),
+        ppid(ppid_),
+        fast(pid_, kStatm),
+        detail(pid_, detail_sources),
         rollup(pid_, kSmapsRollup) {
     if (auto comm = read_text_file(fmt::format("/proc/{}/comm", pid)))
       name = comm->substr(0, comm->find('\n'));

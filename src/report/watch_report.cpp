@@ -107,9 +107,8 @@ namespace report {
 
 std::string watch_text(const WatchSummary& w) {
   std::ostringstream out;
-  out << fmt::format("watched pid {} ({}) for {:.1f} s, {} samples every {} ms; ended: {}\n",
-                     w.pid, command_line(w), w.elapsed_ms / 1000.0, w.samples, w.interval_ms,
-                     w.ended);
+  out << fmt::format("watched pid {} ({}) for {:.1f} s, {} samples every {} ms; ended: {}\n", w.pid,
+                     command_line(w), w.elapsed_ms / 1000.0, w.samples, w.interval_ms, w.ended);
   out << fmt::format("status: {}\n", status_line(w));
   if (present(w.oom_at_ms))
     out << fmt::format("OOM-killed at {:.2f} s, last tree memory sampled {}{}\n",
@@ -149,13 +148,15 @@ std::string watch_markdown(const WatchSummary& w) {
   out << fmt::format("- status: {}\n", status_line(w));
   if (present(w.memory_limit_bytes))
     out << fmt::format("- memory limit: {} (a fresh memory cgroup{})\n",
-                       bytes(w.memory_limit_bytes), w.cgroup_dir.empty() ? "" : ": " + w.cgroup_dir);
+                       bytes(w.memory_limit_bytes),
+                       w.cgroup_dir.empty() ? "" : ": " + w.cgroup_dir);
   if (present(w.oom_at_ms))
-    out << fmt::format("- **OOM-killed** at {:.2f} s; the last tree total sampled before it was {}{}\n",
-                       w.oom_at_ms / 1000.0, bytes(w.oom_last_rss_bytes),
-                       present(w.oom_cgroup_peak_bytes)
-                           ? fmt::format(" and the cgroup's peak {}", bytes(w.oom_cgroup_peak_bytes))
-                           : "");
+    out << fmt::format(
+        "- **OOM-killed** at {:.2f} s; the last tree total sampled before it was {}{}\n",
+        w.oom_at_ms / 1000.0, bytes(w.oom_last_rss_bytes),
+        present(w.oom_cgroup_peak_bytes)
+            ? fmt::format(" and the cgroup's peak {}", bytes(w.oom_cgroup_peak_bytes))
+            : "");
   if (w.interrupted) out << "- **interrupted**: the watch was stopped; figures are partial\n";
   for (const auto& n : w.notes) out << "- note: " << n << '\n';
   out << "\nMemory is the process tree's total: every sample sums VmRSS (from /proc/PID/statm) "

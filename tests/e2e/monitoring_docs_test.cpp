@@ -1,9 +1,9 @@
 // docs/monitoring/: the Prometheus config and alert rules pass promtool (check config, check
 // rules, and the rules' unit tests), the Grafana dashboard parses, and every infermem metric the
 // three name is one `infermem watch --metrics-port` really serves.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -86,8 +86,10 @@ TEST(MonitoringDocs, TheDashboardParsesAndEveryMetricNamedIsServed) {
   client.set_connection_timeout(1);
   std::string served;
   for (int i = 0; i < 80 && served.empty(); ++i) {
-    if (auto res = client.Get("/metrics"); res && res->status == 200) served = res->body;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (auto res = client.Get("/metrics"); res && res->status == 200)
+      served = res->body;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   kill(watch.pid, SIGINT);
   wait_cli(watch);

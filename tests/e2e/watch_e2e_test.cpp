@@ -1,13 +1,13 @@
 // End-to-end: `infermem watch` on small programs whose memory follows a known pattern
 // (tests/helpers/memory_pattern.cpp), in command mode and attached with --pid.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 #include <chrono>
 #include <filesystem>
@@ -104,8 +104,8 @@ TEST(WatchE2e, ASteadyLeakIsALeakWithItsRate) {
   // 1 MiB every 50 ms on absolute times: exactly 1200 MiB a minute on average, however late a
   // wake-up on a busy machine (it catches up).
   const std::string out = make_temp_dir("watch-leak") + "/run";
-  auto r = run_cli({"watch", "--interval", "20ms", "--duration", "6s", "--out", out,
-                    "--fail-on", "leak", "--", kPattern, "leak", "1048576", "50"});
+  auto r = run_cli({"watch", "--interval", "20ms", "--duration", "6s", "--out", out, "--fail-on",
+                    "leak", "--", kPattern, "leak", "1048576", "50"});
   EXPECT_EQ(r.exit_code, 1) << "--fail-on leak fails the gate\n" << r.out << r.err;
   auto s = read_json_file(out + "/summary.json");
   EXPECT_EQ(s["verdict"]["kind"], "leak") << r.out;
@@ -203,7 +203,8 @@ TEST(WatchE2e, APreForkTreeIsSummedOverItsProcesses) {
   auto s = read_json_file(out + "/summary.json");
   EXPECT_EQ(s["processes"].size(), 4u);
   EXPECT_TRUE(alive(server.pid)) << "--pid leaves the process running";
-  for (int c : children) EXPECT_FALSE(samples_of(out + "/trace.jsonl", "pid " + std::to_string(c)).empty());
+  for (int c : children)
+    EXPECT_FALSE(samples_of(out + "/trace.jsonl", "pid " + std::to_string(c)).empty());
 }
 
 TEST(WatchE2e, CtrlCLeavesAWatchedPidRunningAndStopsACommand) {

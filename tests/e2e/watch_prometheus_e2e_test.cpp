@@ -1,10 +1,10 @@
 // End-to-end: a real Prometheus server (Debian's `prometheus`, started here on a free local port
 // with a 1 s scrape interval) scrapes `infermem watch --metrics-port`; the test asks its HTTP API
 // for the series. `promtool check metrics` checks the raw exposition. Every wait is bounded.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -111,16 +111,15 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
 
   const int metrics_port = free_port();
   auto watch = start_cli({"watch", "--pid", std::to_string(held.pid), "--interval", "100ms",
-                          "--metrics-port", std::to_string(metrics_port), "--out",
-                          dir + "/run"});
+                          "--metrics-port", std::to_string(metrics_port), "--out", dir + "/run"});
   httplib::Client exporter("127.0.0.1", metrics_port);
   exporter.set_connection_timeout(2);
   exporter.set_read_timeout(5);
   std::string exposition;
   ASSERT_TRUE(eventually(30, [&] {
     auto res = exporter.Get("/metrics");
-    if (!res || res->status != 200 || res->body.find("infermem_watch_samples_total") ==
-                                          std::string::npos)
+    if (!res || res->status != 200 ||
+        res->body.find("infermem_watch_samples_total") == std::string::npos)
       return false;
     exposition = res->body;
     return true;
@@ -133,7 +132,8 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
     const int rc = std::system(
         ("promtool check metrics < " + dir + "/exposition.txt > " + dir + "/promtool.log 2>&1")
             .c_str());
-    EXPECT_EQ(rc, 0) << "promtool check metrics: " << infermem::test::read_file(dir + "/promtool.log");
+    EXPECT_EQ(rc, 0) << "promtool check metrics: "
+                     << infermem::test::read_file(dir + "/promtool.log");
   }
 
   const int prom_port = free_port();

@@ -31,8 +31,8 @@ WatchSummary oom_killed_watch() {
   w.oom_last_rss_bytes = 99.0 * 1024 * 1024;
   w.last_rss_bytes = 99.0 * 1024 * 1024;
   w.peak_rss_bytes = 99.0 * 1024 * 1024;
-  w.processes.push_back({42, 1, "grower", 0, 550, 99.0 * 1024 * 1024, 99.0 * 1024 * 1024,
-                         kAbsent, true});
+  w.processes.push_back(
+      {42, 1, "grower", 0, 550, 99.0 * 1024 * 1024, 99.0 * 1024 * 1024, kAbsent, true});
   w.windows.push_back({0, 560, 99.0 * 1024 * 1024, 94.0 * 1024 * 1024});
   w.windows_total = 1;
   w.verdict.kind = VerdictKind::leak;

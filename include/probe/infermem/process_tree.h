@@ -29,10 +29,10 @@ struct TreeOptions {
 struct ProcessSample {
   int pid = 0;
   int ppid = 0;
-  std::string name;        // /proc/PID/comm
-  double rss_bytes = 0;    // statm resident
-  double anon_bytes = 0;   // statm resident - shared
-  Reading detail;          // status (+ smaps_rollup) keys, on detail samples only
+  std::string name;       // /proc/PID/comm
+  double rss_bytes = 0;   // statm resident
+  double anon_bytes = 0;  // statm resident - shared
+  Reading detail;         // status (+ smaps_rollup) keys, on detail samples only
 };
 
 struct TreeSample {
@@ -41,9 +41,10 @@ struct TreeSample {
   bool rollup = false;     // smaps_rollup was read in this sample
   double rss_bytes = 0;    // sum over the tree (statm)
   double anon_bytes = 0;   // sum over the tree (statm)
-  // Detail samples: every numeric status (and on rollup samples smaps_rollup) key summed over the tree (hwm_bytes is then
-  // the sum of each process's own VmHWM: exact for one process, an upper bound on the tree's
-  // peak otherwise), plus the root's cgroup keys (not summed: the cgroup is one figure).
+  // Detail samples: every numeric status (and on rollup samples smaps_rollup) key summed over the
+  // tree (hwm_bytes is then the sum of each process's own VmHWM: exact for one process, an upper
+  // bound on the tree's peak otherwise), plus the root's cgroup keys (not summed: the cgroup is one
+  // figure).
   Reading total;
   std::vector<ProcessSample> processes;  // root first, then in the order they were found
 };

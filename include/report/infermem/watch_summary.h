@@ -19,8 +19,8 @@ namespace infermem {
 struct WatchedProcess {
   int pid = 0;
   int ppid = 0;
-  std::string name;                 // /proc/PID/comm
-  double first_seen_ms = kAbsent;   // since the watch began
+  std::string name;                // /proc/PID/comm
+  double first_seen_ms = kAbsent;  // since the watch began
   double last_seen_ms = kAbsent;
   double last_rss_bytes = kAbsent;  // VmRSS at its last sample
   double peak_rss_bytes = kAbsent;  // highest VmRSS sampled
@@ -41,9 +41,9 @@ struct WatchWindow {
 struct WatchSummary {
   std::string tool_version;
   std::string host;
-  std::string started_at;  // ISO-8601 UTC
-  std::string mode;        // "pid" or "command"
-  int pid = 0;             // the watched process (the tree's root)
+  std::string started_at;            // ISO-8601 UTC
+  std::string mode;                  // "pid" or "command"
+  int pid = 0;                       // the watched process (the tree's root)
   std::vector<std::string> command;  // argv: as given (command mode) or /proc/PID/cmdline
   double interval_ms = 0;
   double window_ms = 0;
@@ -57,10 +57,10 @@ struct WatchSummary {
   // ok (exited 0, or still running when the watch ended), failed (exited non-zero), crashed
   // (killed by a signal), oom-killed, interrupted.
   ArmStatus status = ArmStatus::ok;
-  std::string status_detail;   // "exited with status 3", "killed by SIGSEGV", ...
+  std::string status_detail;  // "exited with status 3", "killed by SIGSEGV", ...
   std::optional<int> exit_code;
-  std::string signal;          // "SIGKILL" when killed by a signal
-  double oom_at_ms = kAbsent;  // when the OOM kill was seen, since the watch began
+  std::string signal;                      // "SIGKILL" when killed by a signal
+  double oom_at_ms = kAbsent;              // when the OOM kill was seen, since the watch began
   double oom_last_rss_bytes = kAbsent;     // the last tree total sampled before it
   double oom_cgroup_peak_bytes = kAbsent;  // the cgroup's own peak, when readable
 
