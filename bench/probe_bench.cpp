@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "infermem/probe.h"
+#include "infermem/process_tree.h"
 #include "infermem/sampler.h"
 #include "probe/proc_reader.h"
 
@@ -101,6 +102,23 @@ void reading_bench(benchmark::State& state, unsigned sources) {
 void BM_ReadStatus(benchmark::State& s) {
   reading_bench(s, kStatus);
 }
+// watch's per-sample reading: /proc/PID/statm (resident and anonymous pages only).
+void BM_ReadStatm(benchmark::State& s) {
+  reading_bench(s, kStatm);
+}
+// watch's ProcessTree on one process: statm at every sample; status and the search for children
+// every Nth sample, smaps_rollup every Mth (Args: N, M; 100, 1000 are watch's rates at a 1 ms
+// interval).
+void BM_TreeSample(benchmark::State& state) {
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  const auto m = static_cast<std::uint64_t>(state.range(1));
+  ProcessTree tree(TreeOptions{getpid(), n, m, n, false});
+  TreeSample sample;
+  for (auto _ : state) {
+    tree.sample(sample);
+    benchmark::DoNotOptimize(sample.rss_bytes);
+  }
+}
 void BM_ReadSmapsRollup(benchmark::State& s) {
   reading_bench(s, kSmapsRollup);
 }
@@ -125,6 +143,13 @@ void BM_Snapshot(benchmark::State& state) {
 #define PROBE_BENCH(fn) \
   BENCHMARK(fn)->Unit(benchmark::kMicrosecond)->Repetitions(5)->ReportAggregatesOnly(true)
 PROBE_BENCH(BM_ReadStatus);
+PROBE_BENCH(BM_ReadStatm);
+PROBE_BENCH(BM_TreeSample)
+    ->Args({1000000, 1000000})
+    ->Args({100, 1000})
+    ->Args({100, 100})
+    ->Args({1, 1000000})
+    ->Args({1, 1});
 PROBE_BENCH(BM_ReadSmapsRollup);
 PROBE_BENCH(BM_ReadCgroup);
 PROBE_BENCH(BM_ReadAllocator);
@@ -134,10 +159,12 @@ PROBE_BENCH(BM_Snapshot);
 
 // CPU the sampler thread costs per second of sampling at 1 kHz (reads plus wake-ups), measured
 // as this process's CPU time while the main thread sleeps.
+// Arg: 0 reads status (soak's sampler), 1 statm (watch's per-sample reading).
 void BM_SamplerCpuPerSecond(benchmark::State& state) {
   double cpu = 0, samples = 0, seconds = 0;
+  const unsigned source = state.range(0) ? kStatm : kStatus;
   for (auto _ : state) {
-    Sampler sampler(SamplerOptions{0, 1000, kStatus, 4096});
+    Sampler sampler(SamplerOptions{0, 1000, source, 4096});
     double cpu0 = process_cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     sampler.start();
@@ -151,11 +178,12 @@ void BM_SamplerCpuPerSecond(benchmark::State& state) {
   state.counters["cpu_us_per_sample"] = 1e6 * cpu / samples;
   state.counters["sampler_hz"] = samples / seconds;
 }
-BENCHMARK(BM_SamplerCpuPerSecond)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SamplerCpuPerSecond)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 // Inference throughput with the sampler at 1 kHz over without: rounds of kBatch requests
 // alternate off/on so drift on the shared machine hits both sides; the counter is the median
-// of the per-round ratios (1.0 = free). Arg: ORT intra-op threads (2 = every core busy).
+// of the per-round ratios (1.0 = free). Args: ORT intra-op threads (2 = every core busy), and
+// what the sampler reads (0: status, soak's; 1: statm, watch's).
 void BM_SamplerThroughputRatio(benchmark::State& state) {
   if (!g_model) {
     state.SkipWithError("no generated model (gen-model unavailable)");
@@ -178,7 +206,7 @@ void BM_SamplerThroughputRatio(benchmark::State& state) {
   std::uint64_t samples = 0;
   bool off_first = true;
   for (auto _ : state) {
-    Sampler sampler(SamplerOptions{0, 1000, kStatus, 4096});
+    Sampler sampler(SamplerOptions{0, 1000, state.range(1) ? kStatm : kStatus, 4096});
     auto sampled_batch = [&] {
       sampler.start();
       double t = time_batch();
@@ -211,7 +239,13 @@ void BM_SamplerThroughputRatio(benchmark::State& state) {
   state.counters["rps_on"] = static_cast<double>(kBatch * ratios.size()) / seconds_on;
   state.counters["sampler_hz"] = static_cast<double>(samples) / seconds_on;
 }
-BENCHMARK(BM_SamplerThroughputRatio)->Arg(1)->Arg(2)->Iterations(41)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SamplerThroughputRatio)
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Iterations(41)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

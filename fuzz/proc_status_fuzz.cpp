@@ -1,4 +1,4 @@
-// Fuzz target: any bytes as /proc/PID/status or smaps_rollup give only finite, non-negative
+// Fuzz target: any bytes as /proc/PID/status, statm or smaps_rollup give only finite, non-negative
 // values (absent when unreadable), never a crash.
 #include <cmath>
 #include <cstddef>
@@ -13,6 +13,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   infermem::probe::Values values;
   infermem::probe::parse_status(text, values);
   infermem::probe::parse_smaps_rollup(text, values);
+  infermem::probe::Values statm;
+  infermem::probe::parse_statm(text, 4096, statm);
+  for (const auto& [key, v] : statm.to_reading().values)
+    if (!std::isfinite(v) || v < 0) std::abort();
   for (const auto& [key, v] : values.to_reading().values)
     if (!std::isfinite(v) || v < 0) std::abort();
   return 0;

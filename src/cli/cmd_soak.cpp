@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/out_dir.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/input_file.h"
@@ -93,54 +94,7 @@ std::uint64_t parse_memory_limit(const std::string& text) {
   return bytes;
 }
 
-// Creates the run directory as the very last step: a default one gets a suffix when its name is
-// taken (two runs in the same second); an explicit one must be new or empty unless --force.
-std::string create_out_dir(const SoakFlags& f, const std::string& default_dir) {
-  namespace fs = std::filesystem;
-  auto make_parent = [](const std::string& dir) {
-    fs::path parent = fs::path(dir).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    if (ec)
-      throw InputError(
-          fmt::format("--out {}: cannot create {}: {}", dir, parent.string(), ec.message()));
-  };
-  if (f.out.empty()) {
-    make_parent(default_dir);
-    for (int k = 1; k < 10000; ++k) {
-      std::string dir = k == 1 ? default_dir : fmt::format("{}-{}", default_dir, k);
-      if (::mkdir(dir.c_str(), 0755) == 0) return dir;
-      if (errno != EEXIST)
-        throw InputError(fmt::format("--out {}: cannot create it: {}", dir, std::strerror(errno)));
-    }
-    throw InputError(fmt::format("--out: {} and 9998 suffixed names are taken", default_dir));
-  }
-  struct stat st {};
-  if (::stat(f.out.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode))
-      throw InputError(fmt::format("--out {}: it exists and is not a directory", f.out));
-    std::error_code ec;
-    const bool empty = fs::is_empty(f.out, ec);
-    if (ec) throw InputError(fmt::format("--out {}: cannot read it: {}", f.out, ec.message()));
-    if (!empty && !f.force)
-      throw InputError(
-          fmt::format("--out {}: the directory exists and is not empty; a run "
-                      "there would mix with what it holds: choose a new one, or "
-                      "give --force to write into it anyway",
-                      f.out));
-    for (const char* name : {"trace.jsonl", "summary.json", "report.md", "junit.xml"})
-      check_writable_target(f.out + "/" + name);
-    return f.out;
-  }
-  make_parent(f.out);
-  if (::mkdir(f.out.c_str(), 0755) != 0)
-    throw InputError(fmt::format("--out {}: cannot create it: {}{}", f.out, std::strerror(errno),
-                                 errno == EEXIST ? " (another run just took it)" : ""));
-  return f.out;
-}
-
 GateConfig gate_from(const SoakFlags& f);
-std::string default_out_dir();
 
 // --inputs, --inputs-order, --input NAME=VALUE, --record-outputs (checked against the model by
 // check_user_inputs).
@@ -266,7 +220,7 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   // in memory and under the limit) are the app's; the run directory is created only once they
   // passed.
   v.facts = plan_soak(o, v.arms);
-  o.out_dir = create_out_dir(f, default_out_dir());
+  o.out_dir = create_out_dir(f.out, f.force, default_out_dir()).path;
   return v;
 }
 
@@ -313,15 +267,6 @@ class ProgressPrinter {
   bool bar_shown_ = false;
   int last_tenth_ = 0;
 };
-
-std::string default_out_dir() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return std::string("infermem-runs/") + buf;
-}
 
 // Thresholds from --config (defaults and [arms.NAME] tables), then the flags, which apply to
 // every arm and win over the file.

@@ -162,6 +162,22 @@ void parse_status(std::string_view text, Values& out) {
   parse_fields(text, kStatusFields, out);
 }
 
+void parse_statm(std::string_view text, double page_bytes, Values& out) {
+  std::uint64_t fields[3] = {0, 0, 0};  // size, resident, shared
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (auto& field : fields) {
+    while (p < end && *p == ' ') ++p;
+    auto [next, ec] = std::from_chars(p, end, field);
+    if (ec != std::errc()) return;
+    p = next;
+  }
+  const auto [size, resident, shared] = fields;
+  if (size == 0 || shared > resident || !(page_bytes > 0)) return;
+  out.set(Key::kRss, static_cast<double>(resident) * page_bytes);
+  out.set(Key::kRssAnon, static_cast<double>(resident - shared) * page_bytes);
+}
+
 void parse_smaps_rollup(std::string_view text, Values& out) {
   parse_fields(text, kRollupFields, out);
 }

@@ -71,6 +71,12 @@ struct Values {
 // old kernels (RssAnon before 4.5) leave their keys absent.
 void parse_status(std::string_view text, Values& out);
 
+// /proc/PID/statm ("size resident shared text lib data dt", in pages): rss_bytes (resident, the
+// same counters as VmRSS) and rss_anon_bytes (resident - shared: shared counts file and shmem
+// pages, as RssFile + RssShmem do). A process without memory (a zombie, a kernel thread) reads
+// all zeros: nothing is set then, and neither for text that is not statm.
+void parse_statm(std::string_view text, double page_bytes, Values& out);
+
 // /proc/PID/smaps_rollup: Pss, Pss_Anon, Pss_File, Private_Dirty, Shared_Clean, Swap.
 void parse_smaps_rollup(std::string_view text, Values& out);
 

@@ -177,6 +177,10 @@ ProcReader::ProcReader(int pid, unsigned sources)
     throw InputError(fmt::format("cannot read {}/status: {} (is pid {} running and readable?)", dir,
                                  std::strerror(status_.is_open() ? errno : status_.open_errno()),
                                  pid_));
+  if (sources_ & kStatm) {
+    statm_ = ProcFile(dir + "/statm");
+    page_bytes_ = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  }
   if (sources_ & kSmapsRollup) {
     rollup_ = ProcFile(dir + "/smaps_rollup");
     if (!rollup_.is_open() && rollup_.open_errno() == ENOENT) smaps_path_ = dir + "/smaps";
@@ -194,6 +198,11 @@ const std::string& ProcReader::cgroup_dir() const {
 }
 
 bool ProcReader::read(Values& out) {
+  if (sources_ & kStatm) {
+    auto text = statm_.read(buffer_);
+    if (text) parse_statm(*text, page_bytes_, out);
+    if (!(sources_ & kStatus) && !out.has(Key::kRss)) return false;
+  }
   if (sources_ & kStatus) {
     auto text = status_.read(buffer_);
     if (!text) return false;

@@ -61,7 +61,8 @@ class ProcReader {
   // pid 0 = this process. Throws InputError naming the pid and file when /proc/PID/status
   // cannot be opened (no such process, or not ours to read).
   ProcReader(int pid, unsigned sources);
-  // False when /proc/PID/status could no longer be read (the process exited).
+  // False when /proc/PID/status (or statm, when read without status) could no longer be read,
+  // or statm says the process has no memory left (the process exited).
   bool read(Values& out);
   int pid() const { return pid_; }
   const std::string& cgroup_dir() const;
@@ -70,7 +71,8 @@ class ProcReader {
   int pid_;
   unsigned sources_;
   std::vector<char> buffer_;
-  ProcFile status_, rollup_;
+  ProcFile status_, rollup_, statm_;
+  double page_bytes_ = 0;
   std::string smaps_path_;  // fallback when smaps_rollup is missing (kernels before 4.14)
   std::unique_ptr<CgroupReader> cgroup_;
 };

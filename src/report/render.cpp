@@ -23,6 +23,20 @@ std::string render(const RunSummary& run, Format format) {
   return {};
 }
 
+std::string render(const WatchSummary& watch, Format format) {
+  switch (format) {
+    case Format::terminal:
+      return report::watch_text(watch);
+    case Format::markdown:
+      return report::watch_markdown(watch);
+    case Format::json:
+      return watch.to_json().dump(2) + "\n";
+    case Format::junit:
+      return report::watch_junit(watch);
+  }
+  return {};
+}
+
 std::string render(const report::Analysis& analysis, Format format) {
   switch (format) {
     case Format::terminal:

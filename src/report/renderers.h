@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem::report {
 
@@ -19,5 +20,9 @@ std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);
 std::string junit(const RunSummary& run);
 std::string html(const RunSummary& run);
+
+std::string watch_text(const WatchSummary& watch);
+std::string watch_markdown(const WatchSummary& watch);
+std::string watch_junit(const WatchSummary& watch);
 
 }  // namespace infermem::report

@@ -1,4 +1,4 @@
-#include "workload/cgroup_limit.h"
+#include "infermem/cgroup_limit.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>

@@ -16,13 +16,13 @@
 #include <thread>
 
 #include "infermem/atomic_file.h"
+#include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
 #include "infermem/probe.h"
 #include "infermem/soak.h"
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
-#include "workload/cgroup_limit.h"
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/sha256.h"

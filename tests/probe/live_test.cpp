@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,7 @@
 
 #include "infermem/error.h"
 #include "infermem/probe.h"
+#include "infermem/process_tree.h"
 #include "infermem/sampler.h"
 #include "probe/controlled_child.h"
 
@@ -54,6 +56,40 @@ TEST(LiveProbe, TouchedAnonymousBlockShowsInRssAnonAndTheAnonymousCategory) {
   EXPECT_NEAR(value(after, "pss_anon_bytes") - value(before, "pss_anon_bytes"), kBlock,
               kMarginBytes);
   EXPECT_NEAR(anonymous_rss(snap_after) - anonymous_rss(snap_before), kBlock, kMarginBytes);
+}
+
+TEST(LiveProbe, StatmGivesTheSameResidentSetAsStatus) {
+  ControlledChild child;
+  child.allocate_block();
+  Reading status = read_process(child.pid(), kStatus);
+  Reading statm = read_process(child.pid(), kStatm);
+  // The same kernel counters read a moment apart by a child that does nothing in between.
+  EXPECT_NEAR(value(statm, "rss_bytes"), value(status, "rss_bytes"), 64 * 1024.0);
+  EXPECT_NEAR(value(statm, "rss_anon_bytes"), value(status, "rss_anon_bytes"), 64 * 1024.0);
+}
+
+TEST(LiveProbe, AProcessTreeSumsItsProcessesAndFindsChildrenAsTheyCome) {
+  // This test process is the root; the controlled child comes after the tree is made.
+  ProcessTree tree(TreeOptions{static_cast<int>(::getpid()), 1, 1, 1, false});
+  TreeSample first;
+  tree.sample(first);
+  ASSERT_TRUE(first.root_alive);
+  const std::size_t before = first.processes.size();
+  ControlledChild child;
+  child.allocate_block();
+  TreeSample second;
+  tree.sample(second);
+  ASSERT_EQ(second.processes.size(), before + 1) << "the new child is found";
+  double sum = 0;
+  for (const auto& p : second.processes) sum += p.rss_bytes;
+  EXPECT_DOUBLE_EQ(second.rss_bytes, sum);
+  EXPECT_TRUE(second.detail);
+  EXPECT_TRUE(second.total.get("hwm_bytes").has_value());
+  auto it = std::find_if(second.processes.begin(), second.processes.end(),
+                         [&](const ProcessSample& p) { return p.pid == child.pid(); });
+  ASSERT_NE(it, second.processes.end());
+  EXPECT_NEAR(it->rss_bytes, value(read_process(child.pid(), kStatus), "rss_bytes"), kMarginBytes);
+  EXPECT_GE(it->rss_bytes, kBlock - kMarginBytes);
 }
 
 TEST(LiveProbe, SnapshotCategoriesAddUpToVmRssWithinAPagePerMapping) {

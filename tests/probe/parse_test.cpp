@@ -205,5 +205,22 @@ TEST(CgroupFiles, NoMemoryCgroupMeansNoCgroupKeys) {
   EXPECT_TRUE(v.to_reading().values.empty());
 }
 
+TEST(ParseStatm, ResidentAndAnonymousPagesInBytes) {
+  // "size resident shared text lib data dt" in pages; anon = resident - shared (file + shmem).
+  Values v;
+  parse_statm("6270 495 403 195 0 107 0\n", 4096, v);
+  EXPECT_EQ(v.get(Key::kRss), 495 * 4096.0);
+  EXPECT_EQ(v.get(Key::kRssAnon), (495 - 403) * 4096.0);
+  EXPECT_FALSE(v.has(Key::kHwm)) << "statm has no high-water mark";
+}
+
+TEST(ParseStatm, AProcessWithoutMemoryOrTextThatIsNotStatmSetsNothing) {
+  for (const char* text : {"0 0 0 0 0 0 0\n", "", "Name: x\n", "12 abc", "5 3 4 0 0 0 0"}) {
+    Values v;
+    parse_statm(text, 4096, v);
+    EXPECT_TRUE(v.to_reading().values.empty()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace infermem::probe

@@ -18,7 +18,16 @@ struct Reading {
 };
 
 // Which sources to read (cheap status-only for high-rate sampling; everything for phase ends).
-enum Source : unsigned { kStatus = 1, kSmapsRollup = 2, kCgroup = 4, kAllocator = 8, kAll = 15 };
+// kStatm is the cheapest reading of all (/proc/PID/statm: rss_bytes and rss_anon_bytes only, no
+// high-water mark); it is not part of kAll, whose kStatus gives the same figures and more.
+enum Source : unsigned {
+  kStatus = 1,
+  kSmapsRollup = 2,
+  kCgroup = 4,
+  kAllocator = 8,
+  kAll = 15,
+  kStatm = 16,
+};
 
 // Reads another (or this) process from outside. kAllocator is ignored: an allocator can only be
 // read from inside. Throws InputError naming the pid and the file if /proc/PID/status cannot be

@@ -9,6 +9,7 @@
 #include "infermem/gate.h"
 #include "infermem/run_diff.h"
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem {
 
@@ -21,6 +22,9 @@ enum class Format {
 };
 
 std::string render(const RunSummary& run, Format format);
+// `infermem watch`: terminal (the closing summary), markdown (report.md), json (summary.json),
+// junit (one case for the watched process, one per gate check).
+std::string render(const WatchSummary& watch, Format format);
 // `infermem analyze`: terminal (a table with per-series details) or json.
 std::string render(const report::Analysis& analysis, Format format);
 // `infermem diff`: terminal (the comparison table, reasons, a result line) or json.

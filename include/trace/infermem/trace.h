@@ -124,6 +124,11 @@ inline constexpr char kCycle[] = "cycle";
 inline constexpr char kCacheHits[] = "cache_hits";
 inline constexpr char kCacheMisses[] = "cache_misses";
 inline constexpr char kInjectLeakBytes[] = "inject_leak_bytes";
+// watch: the sampling interval (header), processes in the tree (a tree sample), a window's
+// honest peak (a window note).
+inline constexpr char kIntervalMs[] = "interval_ms";
+inline constexpr char kProcessesCount[] = "processes_count";
+inline constexpr char kWindowPeakRssBytes[] = "window_peak_rss_bytes";
 
 // Every figure a memory reading (a sample, a phase end) may carry, as the probe names them.
 inline constexpr std::string_view kReadingKeys[] = {kRssBytes,
@@ -174,6 +179,7 @@ inline constexpr char kResult[] = "result";  // the parent's verdict on an arm
 namespace src {
 inline constexpr char kChild[] = "child";
 inline constexpr char kParent[] = "parent";
+inline constexpr char kWatch[] = "watch";  // infermem watch, from outside the watched process
 }  // namespace src
 
 struct Record {

@@ -1,0 +1,40 @@
+#pragma once
+// Prometheus metrics of a running watch, served by prometheus-cpp's exposer (base units, HELP and
+// TYPE written by the library). docs/monitoring.md lists every metric and its labels.
+#include <memory>
+#include <string>
+
+#include "infermem/verdict.h"
+
+namespace infermem {
+
+struct WatchMetricsValues {
+  double rss_bytes = kAbsent, anon_bytes = kAbsent, file_bytes = kAbsent, shmem_bytes = kAbsent,
+         pss_bytes = kAbsent;
+  double hwm_bytes = kAbsent;
+  double cgroup_usage_bytes = kAbsent, cgroup_limit_bytes = kAbsent;
+  double growth_bytes_per_second = kAbsent, growth_low_bytes_per_second = kAbsent,
+         growth_high_bytes_per_second = kAbsent;
+  double processes = kAbsent;
+};
+
+class WatchMetrics {
+ public:
+  // Binds bind_address:port (port 0: any free one), before any process is started. InputError
+  // naming the address when it cannot be bound (in use, not an address of this machine).
+  WatchMetrics(const std::string& bind_address, int port);
+  ~WatchMetrics();
+  int port() const;
+  // Creates the metrics, labelled with the watched pid and command, and starts serving them.
+  // Until then the other calls do nothing.
+  void describe(int pid, const std::string& command);
+  void update(const WatchMetricsValues& values);
+  void add_samples(double n);
+  void set_verdict(VerdictKind kind);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace infermem

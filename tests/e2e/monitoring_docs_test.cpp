@@ -1,0 +1,102 @@
+// docs/monitoring/: the Prometheus config and alert rules pass promtool (check config, check
+// rules, and the rules' unit tests), the Grafana dashboard parses, and every infermem metric the
+// three name is one `infermem watch --metrics-port` really serves.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "support/run_helpers.h"
+
+using infermem::test::make_temp_dir;
+using infermem::test::read_file;
+using infermem::test::start_cli;
+using infermem::test::wait_cli;
+
+namespace {
+
+const std::string kDocs = std::string(INFERMEM_SOURCE_DIR) + "/docs/monitoring";
+
+// Runs a shell command line (fixed text, no user input); its output goes to `log`.
+int run(const std::string& command, const std::string& log) {
+  return std::system((command + " > " + log + " 2>&1").c_str());
+}
+
+std::set<std::string> metric_names(const std::string& text) {
+  std::set<std::string> names;
+  std::regex re("infermem_watch_[a-z_]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it)
+    names.insert(it->str());
+  return names;
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST(MonitoringDocs, PromtoolAcceptsTheConfigAndTheRulesAndTheirTests) {
+  ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0)
+      << "Debian's prometheus package is needed (scripts/setup.sh installs it)";
+  const std::string log = make_temp_dir("monitoring-docs") + "/promtool.log";
+  EXPECT_EQ(run("cd " + kDocs + " && promtool check config prometheus.yml", log), 0)
+      << read_file(log);
+  EXPECT_EQ(run("cd " + kDocs + " && promtool check rules alerts.yml", log), 0) << read_file(log);
+  EXPECT_EQ(run("cd " + kDocs + " && promtool test rules alerts_test.yml", log), 0)
+      << read_file(log);
+}
+
+TEST(MonitoringDocs, TheDashboardParsesAndEveryMetricNamedIsServed) {
+  auto dashboard = nlohmann::json::parse(read_file(kDocs + "/grafana-dashboard.json"));
+  ASSERT_TRUE(dashboard["panels"].is_array());
+  std::string exprs;
+  for (const auto& panel : dashboard["panels"]) {
+    ASSERT_TRUE(panel["targets"].is_array()) << panel.dump();
+    for (const auto& t : panel["targets"]) exprs += t["expr"].get<std::string>() + "\n";
+  }
+  std::set<std::string> named = metric_names(exprs + read_file(kDocs + "/alerts.yml") +
+                                             read_file(kDocs + "/../monitoring.md"));
+  ASSERT_GE(named.size(), 6u);
+
+  // What a real watch serves (of itself: `sleep`, for a few seconds).
+  const int port = free_port();
+  const std::string dir = make_temp_dir("monitoring-served");
+  auto watch = start_cli({"watch", "--metrics-port", std::to_string(port), "--out", dir + "/run",
+                          "--duration", "20s", "--", "sleep", "30"});
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  std::string served;
+  for (int i = 0; i < 80 && served.empty(); ++i) {
+    if (auto res = client.Get("/metrics"); res && res->status == 200)
+      served = res->body;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  kill(watch.pid, SIGINT);
+  wait_cli(watch);
+  ASSERT_FALSE(served.empty()) << "the exporter answered within 20 s";
+  const std::set<std::string> exported = metric_names(served);
+  for (const auto& name : named) {
+    // A counter's family is named without _total in HELP/TYPE lines; samples carry it.
+    EXPECT_TRUE(exported.count(name)) << name << " is named in docs/monitoring but not served";
+  }
+}
