@@ -98,7 +98,9 @@ TEST(Charts, TheFittedLineComesFromTheVerdictsGrowthFit) {
 TEST(Charts, JsonRoundTripsAndRejectsRaggedBands) {
   Series s = flat_series(5000);
   s.points[10].anon_bytes = kAbsent;
-  const ArmCharts c = make_arm_charts(s, Verdict{}, SeriesContext{{}, {}, {}, {}, {7e6}}, {0.5});
+  SeriesContext ctx;
+  ctx.after_unload_per_cycle_bytes = {7e6};
+  const ArmCharts c = make_arm_charts(s, Verdict{}, ctx, {0.5});
   const auto j = c.to_json();
   EXPECT_EQ(ArmCharts::from_json(j).to_json(), j);
   auto ragged = j;
