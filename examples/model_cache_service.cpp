@@ -3,7 +3,7 @@
 // from the file path, trim after unload), and every request is measured with RequestScope.
 //
 //   model_cache_service BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]
-//   e.g. model_cache_service 96MiB 300 a.onnx b.onnx c.onnx
+//   e.g. model_cache_service 96MiB 40 a.onnx b.onnx c.onnx d.onnx
 //
 // Request k asks for model k mod N, so with a budget below the models' total the cache must
 // evict and reload; the service never holds more than the budget. It prints the cache's counters
@@ -37,7 +37,9 @@ void infer(infermem::SessionModel& model) {
   for (std::size_t i = 0; i < session.GetInputCount(); ++i) {
     name_holders.push_back(session.GetInputNameAllocated(i, allocator));
     names.push_back(name_holders.back().get());
-    auto info = session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo();
+    // The shape info is a view into the type info: keep the type info alive while it is read.
+    const Ort::TypeInfo type_info = session.GetInputTypeInfo(i);
+    auto info = type_info.GetTensorTypeAndShapeInfo();
     if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
       throw std::runtime_error(std::string("input ") + names.back() + " is not float");
     std::vector<std::int64_t> shape = info.GetShape();

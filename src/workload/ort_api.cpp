@@ -29,8 +29,11 @@ const OrtApiBase* api_base() {
   using GetApiBase = const OrtApiBase* (*)();
   void* sym = dlsym(RTLD_DEFAULT, "OrtGetApiBase");
   if (!sym) {
-    if (void* lib = dlopen("libonnxruntime.so.1", RTLD_NOW | RTLD_GLOBAL))
-      sym = dlsym(lib, "OrtGetApiBase");
+    void* lib = dlopen("libonnxruntime.so.1", RTLD_NOW | RTLD_GLOBAL);
+    // An interposed dlopen (heaptrack's preload, under soak --attribute) searches from its own
+    // library, without this binary's RUNPATH: try the built-in library's folder by name.
+    if (!lib) lib = dlopen(INFERMEM_ORT_LIBDIR "/libonnxruntime.so.1", RTLD_NOW | RTLD_GLOBAL);
+    if (lib) sym = dlsym(lib, "OrtGetApiBase");
   }
   if (!sym) {
     std::fprintf(stderr, "infermem: cannot find ONNX Runtime (libonnxruntime.so.1): %s\n",
