@@ -61,7 +61,10 @@ bool parse_head(std::string_view line, std::string_view what, Block& b) {
   if (at == std::string_view::npos || !line.ends_with(" calls from")) return false;
   auto size = parse_size(line.substr(0, at));
   std::string_view calls = line.substr(at + middle.size());
-  calls.remove_suffix(std::string_view(" calls from").size());
+  constexpr std::string_view kSuffix = " calls from";
+  // The suffix may overlap the middle (" leaked over calls from"): nothing is left for a count.
+  if (calls.size() < kSuffix.size()) return false;
+  calls.remove_suffix(kSuffix.size());
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(calls.data(), calls.data() + calls.size(), n);
   if (!size || ec != std::errc() || end != calls.data() + calls.size()) return false;

@@ -270,12 +270,19 @@ TEST(ProductionE2E, IdleGapsAreSampledAndTrimActsDuringThem) {
     if (n.value("event", "") != "idle" || n.value("edge", "") != "begin") continue;
     ++begins;
     EXPECT_EQ(n["trim"], "malloc_trim(0)");
+    if (n["rss_after_trim_bytes"].get<double>() < n["rss_bytes"].get<double>()) ++released;
+#if !defined( \
+    INFERMEM_SANITIZED)  // the sanitizer's allocator owns malloc: glibc's trim frees nothing
     // malloc_trim gives free heap pages back: RSS right after it is at most what it was.
     EXPECT_LE(n["rss_after_trim_bytes"].get<double>(), n["rss_bytes"].get<double>());
-    if (n["rss_after_trim_bytes"].get<double>() < n["rss_bytes"].get<double>()) ++released;
+#endif
   }
   EXPECT_EQ(begins, 2);  // before request 10 and 20 (the last 10 end the run)
+#if !defined(INFERMEM_SANITIZED)
   EXPECT_GE(released, 1);
+#else
+  (void)released;
+#endif
   int idle_samples = 0;
   for (const auto& s : records(dir + "/run/trace.jsonl", "sample", "no-arena-trim"))
     if (s.value("idle", false)) ++idle_samples;

@@ -84,8 +84,10 @@ TEST(RequestScope, AnInnerScopeIsMarkedSharedAndItsPeakCoversTheOuterWindow) {
   auto out = outer.close();
   EXPECT_TRUE(in.peak_shared);
   EXPECT_FALSE(out.peak_shared);
+#if !defined(INFERMEM_SANITIZED)  // ASan's quarantine keeps the freed block resident at the start
   // Never lower than the request's own: the inner peak still holds the outer window's block.
   EXPECT_GE(in.peak_bytes - in.rss_start_bytes, 56 * kMiB);
+#endif
 }
 
 TEST(RequestScope, WithoutPeakNoMarkIsRead) {
