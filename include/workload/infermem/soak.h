@@ -91,8 +91,8 @@ struct SoakOptions {
   std::map<std::string, std::string> feed;  // --feed OUTPUT=INPUT
   std::int64_t streams = 1;                 // --streams N
   std::int64_t stream_length = 0;           // --stream-length: requests before a reset; 0 never
-  std::string command_line;  // how infermem was started (a run fact in reports)
-  bool attribute = false;    // --attribute: re-run the worst arm under heaptrack (the app's job)
+  std::string command_line;                 // how infermem was started (a run fact in reports)
+  bool attribute = false;  // --attribute: re-run the worst arm under heaptrack (the app's job)
   // A command each child runs under, e.g. {"/usr/bin/heaptrack", "-o", FILE}: the worker becomes
   // its argument (as its real path, since /proc/self/exe would then name the wrapper).
   std::vector<std::string> worker_prefix;
