@@ -18,6 +18,7 @@
 #include "infermem/atomic_file.h"
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
+#include "infermem/host.h"
 #include "infermem/process_tree.h"
 #include "infermem/render.h"
 #include "infermem/series_builder.h"
@@ -45,21 +46,6 @@ constexpr double kPlainEveryMs = 5000;
 
 double since_ms(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
 }
 
 std::string signal_name(int sig) {
@@ -344,7 +330,7 @@ WatchSummary run_watch(PreparedWatch& w,
   WatchSummary s;
   s.tool_version = INFERMEM_VERSION;
   s.host = host_name();
-  s.started_at = iso_now();
+  s.started_at = utc_now();
   s.mode = o.pid == 0 ? "command" : "pid";
   s.pid = w.pid;
   s.command = w.command;

@@ -18,6 +18,7 @@
 #include "infermem/atomic_file.h"
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
+#include "infermem/host.h"
 #include "infermem/probe.h"
 #include "infermem/soak.h"
 #include "infermem/trace.h"
@@ -39,20 +40,6 @@ std::atomic<bool> g_stop{false};
 
 double mono_ms() {
   return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string host_name() {
-  utsname u{};
-  return uname(&u) == 0 ? std::string(u.nodename) : "";
 }
 
 #if defined(INFERMEM_SANITIZED)
