@@ -9,7 +9,7 @@ DEMO_MODEL ?= $(BUILD)/models/demo-transformer.onnx
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup build build-san build-tsan demo test test-normal test-san test-tsan bench format clean
+.PHONY: setup build build-san build-tsan demo test test-normal test-san test-tsan bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -47,6 +47,17 @@ test: test-tsan test-san test-normal
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target benches
 	@scripts/bench.sh $(BUILD)
+
+# Exploratory fuzzing: fresh seeds, FUZZ_SECONDS per target (make test replays a fixed seed).
+FUZZ_SECONDS ?= 300
+fuzz: build-san
+	@cd $(SAN_BUILD) && for f in *_fuzz; do \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p fuzz-corpus/$$f; \
+	  seeds=$(CURDIR)/fuzz/corpus/$$f; [ -d $$seeds ] || seeds=; \
+	  ./$$f -seed=0 -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	    fuzz-corpus/$$f $$seeds >fuzz-$$f.log 2>&1 || { tail -40 fuzz-$$f.log; exit 1; }; \
+	  tail -1 fuzz-$$f.log; \
+	done
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -25,18 +25,28 @@ std::string Record::text(std::string_view key) const {
   return it != extra.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+namespace {
+bool is_envelope_key(std::string_view k) {
+  return k == key::kVersion || k == key::kType || k == key::kTime || k == key::kArm ||
+         k == key::kPid || k == key::kPhase || k == key::kReq || k == key::kSrc;
+}
+}  // namespace
+
 std::string to_line(const Record& r) {
   nlohmann::json j = nlohmann::json::object();
   j[key::kVersion] = kFormatVersion;
   j[key::kType] = r.type;
-  j[key::kTime] = std::round(r.t_ms * 1000.0) / 1000.0;
+  // Microsecond rounding, unless scaling would overflow (a huge time stays as it is).
+  double us = r.t_ms * 1000.0;
+  j[key::kTime] = std::isfinite(us) ? std::round(us) / 1000.0 : r.t_ms;
   if (!r.arm.empty()) j[key::kArm] = r.arm;
   if (r.pid != 0) j[key::kPid] = r.pid;
   if (!r.phase.empty()) j[key::kPhase] = r.phase;
   if (r.req >= 0) j[key::kReq] = r.req;
   if (!r.src.empty()) j[key::kSrc] = r.src;
   for (const auto& [k, v] : r.values) {
-    if (!std::isfinite(v)) continue;  // JSON has no NaN; an unreadable value is absent
+    if (!std::isfinite(v)) continue;   // JSON has no NaN; an unreadable value is absent
+    if (is_envelope_key(k)) continue;  // never shadows the typed fields above
     if (v == std::floor(v) && std::fabs(v) < 9.0e15)
       j[k] = static_cast<std::int64_t>(v);
     else
@@ -44,7 +54,7 @@ std::string to_line(const Record& r) {
   }
   if (r.extra.is_object())
     for (const auto& [k, v] : r.extra.items())
-      if (!j.contains(k)) j[k] = v;
+      if (!j.contains(k) && !is_envelope_key(k)) j[k] = v;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -71,18 +81,20 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
     if (k == key::kTime) {
       if (!val.is_number()) return fail("\"t_ms\" is not a number");
       r.t_ms = val.get<double>();
-    } else if (k == key::kArm && val.is_string()) {
-      r.arm = std::move(val.get_ref<std::string&>());
-    } else if (k == key::kPid && val.is_number_integer()) {
+    } else if (k == key::kArm || k == key::kPhase || k == key::kSrc) {
+      // The envelope's keys are typed: a mistyped one makes the line malformed rather than a
+      // value that the writer would emit under the same name with another meaning.
+      if (!val.is_string()) return fail("\"arm\", \"phase\" or \"src\" is not a string");
+      std::string& field = k == key::kArm ? r.arm : k == key::kPhase ? r.phase : r.src;
+      field = std::move(val.get_ref<std::string&>());
+    } else if (k == key::kPid) {
+      if (!val.is_number_integer()) return fail("\"pid\" is not an integer");
       auto p = val.get<std::int64_t>();
       if (p < 0 || p > 0x7fffffff) return fail("\"pid\" out of range");
       r.pid = static_cast<int>(p);
-    } else if (k == key::kPhase && val.is_string()) {
-      r.phase = std::move(val.get_ref<std::string&>());
-    } else if (k == key::kReq && val.is_number_integer()) {
+    } else if (k == key::kReq) {
+      if (!val.is_number_integer()) return fail("\"req\" is not an integer");
       r.req = val.get<std::int64_t>();
-    } else if (k == key::kSrc && val.is_string()) {
-      r.src = std::move(val.get_ref<std::string&>());
     } else if (val.is_number()) {
       double d = val.get<double>();
       if (std::isfinite(d)) r.values.emplace_hint(r.values.end(), k, d);

@@ -56,6 +56,35 @@ TEST(Trace, RejectsMalformedLinesWithAReason) {
   EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","t_ms":"soon"})", &why));
 }
 
+// Found by the fuzzer: a float "pid" used to land among the values, and the writer then emitted it
+// as an integer "pid" that the parser refused, so a line read back did not read again.
+TEST(Trace, AMistypedEnvelopeKeyMakesTheLineMalformed) {
+  std::string why;
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","pid":429000e010})", &why));
+  EXPECT_EQ(why, "\"pid\" is not an integer");
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","req":1.5})", &why));
+  EXPECT_EQ(why, "\"req\" is not an integer");
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","arm":7})", &why));
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sample","phase":null})", &why));
+}
+
+TEST(Trace, ValuesNeverShadowTheEnvelope) {
+  Record r;
+  r.type = std::string(kSample);
+  r.pid = 12;
+  r.values["pid"] = 4.29e15;  // only a caller can put these here; the writer ignores them
+  r.values["v"] = 9;
+  r.extra["type"] = "other";
+  r.t_ms = 1e306;  // scaling to microseconds would overflow
+  auto back = parse_line(to_line(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, "sample");
+  EXPECT_EQ(back->pid, 12);
+  EXPECT_DOUBLE_EQ(back->t_ms, 1e306);
+  EXPECT_FALSE(back->value("pid"));
+  EXPECT_EQ(to_line(*back), to_line(r));
+}
+
 TEST(Trace, ReaderSkipsAndCountsBadLines) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
