@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace infermem {
 namespace {
@@ -212,9 +213,14 @@ SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
   c.after_trim_bytes = arm.memory.after_trim_bytes;
   // soak's trim phase exists only in arms with trim=on: the trim is the arm's own.
   c.trim_by_arm = !std::isnan(arm.memory.after_trim_bytes);
+  // Per cycle, what the unload left, or what the arm's trim right after it left.
+  std::map<double, double> per_cycle;
   for (const auto& r : phase_ends_)
-    if (r.phase == "unload" && r.value("cycle"))
-      if (auto rss = r.value("rss_bytes")) c.after_unload_per_cycle_bytes.push_back(*rss);
+    if (r.phase == "unload" || r.phase == "trim")
+      if (auto cycle = r.value("cycle"))
+        if (auto rss = r.value("rss_bytes"))
+          if (r.phase == "trim" || !per_cycle.count(*cycle)) per_cycle[*cycle] = *rss;
+  for (const auto& [cycle, rss] : per_cycle) c.after_unload_per_cycle_bytes.push_back(rss);
   return c;
 }
 

@@ -41,7 +41,11 @@ bool is_soak_sample(const trace::Record& r) {
 class ContextBuilder {
  public:
   void reading(const std::string& phase, double rss) {
-    if (last_phase_ == "unload" && phase != "unload") end_unload();
+    // A cycle ends at the first phase after its unload (and after the arm's trim that follows
+    // the unload, whose reading then stands for the cycle).
+    if (phase == "trim" && present(last_unload_bytes_) && present(rss)) last_unload_bytes_ = rss;
+    if ((last_phase_ == "unload" || last_phase_ == "trim") && phase != "unload" && phase != "trim")
+      end_unload();
     if (last_phase_ != phase) last_phase_ = phase;
     if (!present(rss)) return;
     if (phase == "baseline") context_.baseline_bytes = rss;

@@ -1,7 +1,9 @@
 #include "infermem/trace.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -121,6 +123,41 @@ bool Writer::write_raw_line(std::string_view line) {
     left -= static_cast<std::size_t>(n);
   }
   return true;
+}
+
+FileWriter::FileWriter(const std::string& path) : path_(path) {
+  auto open_new = [&] {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  };
+  fd_ = open_new();
+  struct stat st {};
+  if (fd_ < 0 && errno == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      ::unlink(path.c_str()) == 0)
+    fd_ = open_new();  // an earlier run's trace in a directory reused on purpose
+  if (fd_ < 0) throw WriteError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  writer_ = std::make_unique<Writer>(fd_);
+}
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileWriter::write(const Record& r) {
+  if (failed_.load()) return;
+  if (!writer_->write(r)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!failed_.exchange(true)) error_ = std::strerror(errno);
+  }
+}
+
+void FileWriter::check(bool sync) {
+  if (sync && !failed_.load() && ::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!failed_.exchange(true)) error_ = std::strerror(errno);
+  }
+  if (!failed_.load()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  throw WriteError(fmt::format("cannot write {}: {}; the trace is incomplete", path_, error_));
 }
 
 bool Writer::write(const Record& record) {

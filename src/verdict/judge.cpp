@@ -328,7 +328,8 @@ std::optional<ChurnAnalysis> analyse_churn(const Series& series, const SeriesCon
     if (std::isfinite(v)) unloads.push_back(v);
   if (unloads.size() >= 2) {
     c.per_cycle = unloads;
-    c.what = "RSS after unload, per cycle";
+    c.what = context.trim_by_arm ? "RSS after unload and the arm's own trim, per cycle"
+                                 : "RSS after unload, per cycle";
   } else {
     std::map<int, std::vector<double>> by_cycle;
     for (const auto& p : series.points)

@@ -100,41 +100,6 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
   return env;
 }
 
-// trace.jsonl, shared by the reader thread and the sampling loop. A failed write (full disk,
-// I/O error) is kept and raised as a WriteError by check(): a trace cut short never passes as
-// complete.
-class TraceFile {
- public:
-  explicit TraceFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw WriteError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    writer_ = std::make_unique<trace::Writer>(fd_);
-  }
-  ~TraceFile() { ::close(fd_); }
-  TraceFile(const TraceFile&) = delete;
-  TraceFile& operator=(const TraceFile&) = delete;
-  void write(const trace::Record& r) {
-    if (failed_.load()) return;
-    if (!writer_->write(r)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!failed_.exchange(true)) error_ = std::strerror(errno);
-    }
-  }
-  void check() {
-    if (!failed_.load()) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    throw WriteError(fmt::format("cannot write {}: {}; the trace is incomplete", path_, error_));
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::unique_ptr<trace::Writer> writer_;
-  std::atomic<bool> failed_{false};
-  std::mutex mu_;
-  std::string error_;
-};
-
 // Shared between the thread that reads the child's pipe and the sampling loop.
 struct LiveArm {
   ArmAccumulator records;  // compact: what the figures and the verdict need
@@ -211,7 +176,7 @@ void classify_end(int status, bool timed_out, bool interrupted, const ArmRun& ru
   }
 }
 
-ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, TraceFile& trace_file,
+ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace_file,
                std::vector<std::string>& notes,
                const std::function<void(const SoakProgress&)>& report_progress,
                const ArmEnded& on_arm_end) {
@@ -467,7 +432,7 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
                                           const RunFacts& facts, std::vector<std::string>& notes,
                                           const std::function<void(const SoakProgress&)>& progress,
                                           const ArmEnded& on_arm_end) {
-  TraceFile trace_file(options.out_dir + "/trace.jsonl");
+  trace::FileWriter trace_file(options.out_dir + "/trace.jsonl");
   const double t0 = mono_ms();
   {
     trace::Record h;
@@ -508,6 +473,7 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
           run_arm(std::move(spec), options.out_dir, trace_file, notes, progress, on_arm_end));
     }
   }
+  trace_file.check(/*sync=*/true);  // a full disk shows at fsync under delayed allocation
   std::error_code ec;
   if (!variants.empty()) fs::remove_all(options.out_dir + "/models", ec);
   return runs;

@@ -8,10 +8,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <ostream>
 #include <string>
@@ -270,6 +272,18 @@ TEST(HostileInputAccepted, ForceWritesIntoANonEmptyRunDirectory) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::is_regular_file(out + "/summary.json")) << r.err;
   EXPECT_TRUE(fs::is_regular_file(out + "/notes.txt")) << "--force replaces only a run's files";
+  // Again into the same run directory: the earlier run's trace is replaced, not appended to.
+  auto lines = [&] {
+    std::ifstream in(out + "/trace.jsonl");
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  const auto first = lines();
+  auto again =
+      run_cli({"soak", generated_model("mlp", "64KiB"), "--arms", "ort-default", "--scenario",
+               "steady", "--requests", "5", "--memory-limit", "none", "--out", out, "--force"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_GT(first, 0);
+  EXPECT_LT(lines(), first * 3 / 2) << "the second run's trace replaced the first";
 }
 
 }  // namespace

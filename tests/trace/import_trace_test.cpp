@@ -82,6 +82,24 @@ TEST(ImportTrace, ChurnCyclesGiveOneAfterUnloadFigurePerCycle) {
   EXPECT_DOUBLE_EQ(per_cycle[2], 23e6);
 }
 
+// A trim=on arm trims after every unload: the cycle leaves what its trim left.
+TEST(ImportTrace, AChurnCycleWithTheArmsTrimIsJudgedOnWhatTheTrimLeft) {
+  std::string text;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    const double t = cycle * 100.0;
+    text += sample("", t, "load", -1, 50e6, 60e6);
+    text += sample("", t + 10, "infer", cycle, 55e6, 60e6);
+    text += sample("", t + 20, "unload", cycle, 30e6 + cycle * 5e6, 60e6);
+    text += sample("", t + 30, "trim", cycle, 20e6 + cycle * 0.1e6, 60e6);
+  }
+  auto imported = trace_text(text);
+  ASSERT_EQ(imported.series.size(), 1u);
+  const auto& per_cycle = imported.series[0].context.after_unload_per_cycle_bytes;
+  ASSERT_EQ(per_cycle.size(), 3u);
+  EXPECT_DOUBLE_EQ(per_cycle[0], 20e6);
+  EXPECT_DOUBLE_EQ(per_cycle[2], 20.2e6);
+}
+
 TEST(ImportTrace, ASoakArmIsReadAsSoakJudgedIt) {
   // Child samples after each request in warm/infer are the series; parent samples from outside
   // are not; phase ends give the context.

@@ -2,9 +2,14 @@
 
 #include "infermem/probe.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <cstdio>
+#include <fstream>
+
+#include "infermem/error.h"
+#include "support/run_helpers.h"
 
 using namespace infermem::trace;
 
@@ -123,5 +128,34 @@ TEST(Trace, EveryFigureTheProbeWritesIsANamedKey) {
     bool known = false;
     for (auto k : key::kReadingKeys) known = known || k == name;
     EXPECT_TRUE(known) << name << " is not in trace::key::kReadingKeys";
+  }
+}
+
+// --force reuses a run directory: its trace.jsonl is replaced; anything but a regular file at the
+// path is refused by name, never followed or truncated.
+TEST(TraceFileWriter, ReplacesAnEarlierTraceButNeverALinkOrADevice) {
+  std::string dir = infermem::test::make_temp_dir("trace-file-writer");
+  std::string path = dir + "/trace.jsonl";
+  { std::ofstream(path) << "an earlier run's line\n"; }
+  {
+    FileWriter w(path);
+    Record r;
+    r.type = std::string(kNote);
+    w.write(r);
+    w.check(/*sync=*/true);
+  }
+  std::ifstream in(path);
+  std::string first;
+  std::getline(in, first);
+  ASSERT_TRUE(parse_line(first)) << first;
+  EXPECT_EQ(parse_line(first)->type, "note");
+
+  std::string link = dir + "/link.jsonl";
+  ASSERT_EQ(::symlink("/dev/null", link.c_str()), 0);
+  try {
+    FileWriter w(link);
+    FAIL() << "a symlink was opened";
+  } catch (const infermem::WriteError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(link));
   }
 }

@@ -42,7 +42,9 @@ struct SeriesContext {
   // The arm trims after unload itself (soak's trim=on): after_trim is what it leaves, and what
   // the trim gave back is evidence of its remedy working, not a finding of fragmentation.
   bool trim_by_arm = false;
-  std::vector<double> after_unload_per_cycle_bytes;  // churn: one figure per cycle
+  // churn: one figure per cycle, VmRSS after the unload, or after the arm's own trim that follows
+  // it when the arm trims (trim_by_arm): what the cycle leaves to the next one.
+  std::vector<double> after_unload_per_cycle_bytes;
   bool injected_leak = false;  // soak --inject-leak was used (for evidence text only)
 };
 

@@ -13,6 +13,7 @@
 // Reading: a Source yields lines from a file, standard input, a pipe or a string in bounded
 // memory (a read buffer, lines up to kMaxLineBytes); a Reader turns a Source's lines into
 // Records. soak reads its children's pipes with it, analyze its input files.
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -217,6 +218,30 @@ class Writer {
  private:
   int fd_;
   std::mutex mu_;
+};
+
+// A run's trace.jsonl, written by several threads. It creates the file, or replaces a regular
+// file left by an earlier run in a directory given with --force (never a device, FIFO or link).
+// A failed write (full disk, I/O error) is kept and raised as a WriteError by check(): a trace
+// cut short never passes as complete.
+class FileWriter {
+ public:
+  explicit FileWriter(const std::string& path);
+  ~FileWriter();
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+  void write(const Record& r);
+  // Throws WriteError naming the path and the OS reason if any write failed; with sync, also
+  // flushes to disk first (delayed allocation reports a full disk only there).
+  void check(bool sync = false);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::unique_ptr<Writer> writer_;
+  std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  std::string error_;
 };
 
 // A line a Source yields: its text without "\n" or "\r\n" (valid until the next call) and its
