@@ -14,9 +14,11 @@
 // refusals. Standalone: its own main(), no Google Benchmark; figures, never assertions.
 //   incident_bench [--models 12] [--weights 64MiB] [--requests 300] [--limit 1GiB]
 //                  [--budget 600MiB] [--every 100] [--seed 7] [--out DIR] [--reuse]
+//                  [--arms lru8-bytes,lru4-bytes,lru4-path-trim,budget-lean]
 // --reuse tabulates DIR/run as it is (a run made earlier with the same options).
 #include <fmt/format.h>
 #include <sys/wait.h>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +42,9 @@ namespace {
 struct Options {
   std::string models = "12", weights = "64MiB", requests = "300", limit = "1GiB", budget = "600MiB",
               seed = "7", out;
+  // --arms: which of the four arms to run (all by default), e.g. to find the limit at which one
+  // of them dies without paying for the others.
+  std::string arms = "lru8-bytes,lru4-bytes,lru4-path-trim,budget-lean";
   std::int64_t every = 100;
   bool reuse = false;  // --reuse: tabulate OUT/run as it is, run nothing
 };
@@ -124,6 +129,8 @@ int main(int argc, char** argv) {
       o.every = std::atoll(v.c_str());
     else if (k == "--out")
       o.out = v;
+    else if (k == "--arms")
+      o.arms = v;
     else {
       fmt::print(stderr, "incident_bench: unknown option {}\n", k);
       return 2;
@@ -141,13 +148,31 @@ int main(int argc, char** argv) {
     if (run(fmt::format("{} gen-model --kind transformer --weights {} --seed 1 -o {} > /dev/null",
                         bin, o.weights, quote(model))) != 0)
       return 2;
+    const std::map<std::string, std::string> known = {
+        {"lru8-bytes", "cache=lru:8,load=bytes"},
+        {"lru4-bytes", "cache=lru:4,load=bytes"},
+        {"lru4-path-trim", "cache=lru:4,trim=on"},
+        {"budget-lean", fmt::format("base=lean,cache=budget:{}", o.budget)}};
+    std::string arm_flags;
+    for (std::size_t at = 0; at <= o.arms.size();) {
+      std::size_t comma = std::min(o.arms.find(',', at), o.arms.size());
+      const std::string name = o.arms.substr(at, comma - at);
+      at = comma + 1;
+      if (name.empty()) continue;
+      const auto it = known.find(name);
+      if (it == known.end()) {
+        fmt::print(stderr,
+                   "incident_bench: unknown arm {} (lru8-bytes, lru4-bytes, "
+                   "lru4-path-trim, budget-lean)\n",
+                   name);
+        return 2;
+      }
+      arm_flags += fmt::format(" --arm '{}:{}'", name, it->second);
+    }
     rc = run(fmt::format(
         "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} --arms "
-        "'' "
-        "--arm 'lru8-bytes:cache=lru:8,load=bytes' --arm 'lru4-bytes:cache=lru:4,load=bytes' "
-        "--arm 'lru4-path-trim:cache=lru:4,trim=on' --arm 'budget-lean:base=lean,cache=budget:{}' "
-        "--out {} > {} 2>&1",
-        bin, quote(model), o.models, o.requests, o.seed, o.limit, o.budget, quote(run_dir),
+        "''{} --out {} > {} 2>&1",
+        bin, quote(model), o.models, o.requests, o.seed, o.limit, arm_flags, quote(run_dir),
         quote(o.out + "/soak.log")));
   }
   if (!fs::exists(run_dir + "/summary.json")) {
