@@ -14,6 +14,7 @@
 #include "support/run_helpers.h"
 #include "workload/tensor_files.h"
 
+using infermem::test::arm_named;
 using infermem::test::generated_model;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
@@ -23,12 +24,6 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
-
-const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name) {
-  for (const auto& a : summary["arms"])
-    if (a["name"] == name) return a;
-  throw std::runtime_error("no arm " + name);
-}
 
 std::vector<nlohmann::json> records(const std::string& trace, const std::string& type,
                                     const std::string& arm) {

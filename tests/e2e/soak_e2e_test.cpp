@@ -11,6 +11,7 @@
 #include "support/models.h"
 #include "support/run_helpers.h"
 
+using infermem::test::arm_named;
 using infermem::test::generated_model;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
@@ -20,12 +21,6 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
-
-const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name) {
-  for (const auto& a : summary["arms"])
-    if (a["name"] == name) return a;
-  throw std::runtime_error("no arm " + name);
-}
 
 // Phase-end records of one arm in trace.jsonl.
 std::vector<nlohmann::json> phase_ends(const std::string& trace_path, const std::string& arm) {

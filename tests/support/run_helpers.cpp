@@ -92,6 +92,12 @@ nlohmann::json read_json_file(const std::string& path) {
   return nlohmann::json::parse(read_file(path));
 }
 
+const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name) {
+  for (const auto& a : summary["arms"])
+    if (a["name"] == name) return a;
+  throw std::runtime_error("no arm " + name + " in summary.json");
+}
+
 namespace {
 
 // Temp dirs made by tests are removed when the test program exits, so repeated `make test`

@@ -31,6 +31,9 @@ std::string make_temp_dir(const std::string& tag);
 std::string read_file(const std::string& path);
 nlohmann::json read_json_file(const std::string& path);
 
+// The arm of summary.json with that name; throws std::runtime_error naming it when there is none.
+const nlohmann::json& arm_named(const nlohmann::json& summary, const std::string& name);
+
 // Path of a generated model, created once per test program (cached by kind and size).
 std::string generated_model(const std::string& kind, const std::string& weights);
 
