@@ -345,7 +345,7 @@ void ModelCache::publish_loop() {
   std::uint64_t written = ~std::uint64_t{0};
   std::unique_lock lock(publish_mutex_);
   for (;;) {
-    publish_wake_.wait_for(lock, period, [this] { return publish_urgent_ || publish_stop_; });
+    // The first write at once (the counters at zero, the budget), then as changes come.
     const bool stop = publish_stop_;
     publish_urgent_ = false;
     lock.unlock();
@@ -356,6 +356,7 @@ void ModelCache::publish_loop() {
     }
     lock.lock();
     if (stop) return;
+    publish_wake_.wait_for(lock, period, [this] { return publish_urgent_ || publish_stop_; });
   }
 }
 
