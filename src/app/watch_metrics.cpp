@@ -33,6 +33,11 @@ struct WatchMetrics::State {
     prometheus::Labels labels;
     prometheus::Counter* counter = nullptr;
     double last = 0;
+    void reset() {
+      if (counter) family->Remove(counter);
+      counter = nullptr;
+      last = 0;
+    }
     void set(double v) {
       if (!counter || v < last) {
         if (counter) family->Remove(counter);
@@ -44,6 +49,7 @@ struct WatchMetrics::State {
     }
   };
   bool cache_described = false;
+  int cache_pid = 0;                             // the process whose counters are mirrored
   std::map<std::string, Mirror> cache_counters;  // by metric name (and reason)
   prometheus::Family<prometheus::Counter>* refusals = nullptr;
   std::map<std::string, Mirror> refusals_by_reason;

@@ -25,20 +25,25 @@ std::string cache_stats_text(const CacheStatsFile& file) {
 CacheStatsFile parse_cache_stats(std::string_view text) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw InputError("not a JSON object");
-  if (j.value("format", "") != kCacheStatsFormat)
+  if (!j.contains("format") || !j["format"].is_string() || j["format"] != kCacheStatsFormat)
     throw InputError(fmt::format("\"format\" is not \"{}\"", kCacheStatsFormat));
-  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"].get<int>() != 1)
+  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"] != 1)
     throw InputError("\"v\" is not 1");
   CacheStatsFile f;
+  if (!j.contains("pid") || !j["pid"].is_number_unsigned() || j["pid"] == 0 ||
+      j["pid"].get<std::uint64_t>() > 4194304)
+    throw InputError("\"pid\" is not a process id");
+  if (!j.contains("seq") || !j["seq"].is_number_unsigned())
+    throw InputError("\"seq\" is not a count");
+  f.pid = j["pid"].get<int>();
+  f.seq = j["seq"].get<std::uint64_t>();
   try {
-    f.pid = j.at("pid").get<int>();
-    f.seq = j.at("seq").get<std::uint64_t>();
-    if (!j.at("cache").is_object()) throw InputError("\"cache\" is not an object");
     f.stats = ModelCacheStats::from_json(j.at("cache"));
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("a key is missing or of the wrong type ({})", e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
   }
-  if (f.pid <= 0) throw InputError("\"pid\" is not a process id");
   return f;
 }
 

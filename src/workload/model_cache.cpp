@@ -121,8 +121,19 @@ nlohmann::json ModelCacheStats::to_json() const {
 }
 
 ModelCacheStats ModelCacheStats::from_json(const nlohmann::json& j) {
+  // Counts are non-negative integers: a negative or fractional one is refused, not wrapped.
+  auto count = [](const nlohmann::json& v, const std::string& key) {
+    if (!v.is_number_unsigned())
+      throw std::invalid_argument(fmt::format("\"{}\" is not a count", key));
+    return v.get<std::uint64_t>();
+  };
+  auto object = [](const nlohmann::json& v, const std::string& key) -> const nlohmann::json& {
+    if (!v.is_object()) throw std::invalid_argument(fmt::format("\"{}\" is not an object", key));
+    return v;
+  };
+  object(j, "cache");
   ModelCacheStats s;
-  auto u64 = [&](const char* key) { return j.at(key).get<std::uint64_t>(); };
+  auto u64 = [&](const char* key) { return count(j.at(key), key); };
   s.hits = u64("hits");
   s.misses = u64("misses");
   s.loads = u64("loads");
@@ -137,17 +148,21 @@ ModelCacheStats ModelCacheStats::from_json(const nlohmann::json& j) {
   s.models_resident = u64("models_resident");
   s.budget_bytes = u64("budget_bytes");
   s.limit_bytes = u64("limit_bytes");
-  s.refusals_by_reason = j.at("refusals_by_reason").get<std::map<std::string, std::uint64_t>>();
+  for (const auto& [reason, n] : object(j.at("refusals_by_reason"), "refusals_by_reason").items())
+    s.refusals_by_reason[reason] = count(n, reason);
   s.stats_write_failures = u64("stats_write_failures");
   s.release_method = j.at("release_method").get<std::string>();
-  for (const auto& [path, m] : j.at("models").items()) {
+  for (const auto& [path, m] : object(j.at("models"), "models").items()) {
+    object(m, path);
     PerModel& pm = s.models[path];
-    pm.cost.load_bytes = m.at("load_bytes").get<std::uint64_t>();
-    pm.cost.inference_bytes = m.at("inference_bytes").get<std::uint64_t>();
+    pm.cost.load_bytes = count(m.at("load_bytes"), "load_bytes");
+    pm.cost.inference_bytes = count(m.at("inference_bytes"), "inference_bytes");
+    if (!m.at("resident").is_boolean())
+      throw std::invalid_argument("\"resident\" is not true or false");
     pm.resident = m.at("resident").get<bool>();
-    pm.loads = m.at("loads").get<std::uint64_t>();
-    pm.hits = m.at("hits").get<std::uint64_t>();
-    pm.requests = m.at("requests").get<std::uint64_t>();
+    pm.loads = count(m.at("loads"), "loads");
+    pm.hits = count(m.at("hits"), "hits");
+    pm.requests = count(m.at("requests"), "requests");
   }
   return s;
 }

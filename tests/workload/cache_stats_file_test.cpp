@@ -133,11 +133,24 @@ TEST(CacheStatsFile, MalformedContentIsRefusedCountedAndTheLastGoodSnapshotKept)
       R"({"format":"infermem-cache-stats","v":1,"pid":1,"seq":1,"cache":{"hits":1}})",
       R"({"format":"infermem-cache-stats","v":1,"pid":-3,"seq":1,"cache":{}})",
   };
-  // A value of the wrong type inside a valid document.
-  nlohmann::json wrong_type = nlohmann::json::parse(cache_stats_text(sample_file(5)));
-  wrong_type["cache"]["loads"] = "many";
+  // Values of the wrong kind inside an otherwise valid document.
   std::vector<std::string> all = bad;
-  all.push_back(wrong_type.dump());
+  const nlohmann::json good = nlohmann::json::parse(cache_stats_text(sample_file(5)));
+  for (const auto& [pointer, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"/cache/loads", "many"},
+           {"/cache/hits", -1},        // a count is never negative (not wrapped to 2^64 - 1)
+           {"/cache/evictions", 1.5},  // nor fractional
+           {"/cache/models", nlohmann::json::array()},
+           {"/cache/refusals_by_reason/over-budget", -2},
+           {"/cache/models/~1models~1m0.onnx/resident", 1},
+           {"/pid", "4242"},
+           {"/pid", 0},
+           {"/seq", -1},
+           {"/format", 7}}) {
+    nlohmann::json doc = good;
+    doc[nlohmann::json::json_pointer(pointer)] = value;
+    all.push_back(doc.dump());
+  }
   for (const auto& text : all) {
     write_text(path, text);
     EXPECT_FALSE(reader.poll()) << text;

@@ -121,7 +121,8 @@ struct ModelCacheStats {
   };
   std::map<std::string, PerModel> models;  // by path
   nlohmann::json to_json() const;
-  // The inverse of to_json; throws nlohmann::json::exception on a missing key or a wrong type.
+  // The inverse of to_json; throws nlohmann::json::exception on a missing key and
+  // std::invalid_argument on a value of the wrong kind (a negative count, a list for an object).
   static ModelCacheStats from_json(const nlohmann::json& j);
 };
 
