@@ -2,8 +2,13 @@
 // an infermem::ModelCache held to a byte budget (least recently used by measured cost, lazy loads
 // from the file path, trim after unload), and every request is measured with RequestScope.
 //
-//   model_cache_service BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]
+//   model_cache_service [--pause-ms MS] BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]
 //   e.g. model_cache_service 96MiB 40 a.onnx b.onnx c.onnx d.onnx
+//
+// --pause-ms waits between requests, as a service between its clients' calls. Run under
+// `infermem watch -- model_cache_service ...`, the cache publishes its counters to the file
+// INFERMEM_CACHE_STATS names (watch sets it), and watch serves them as Prometheus metrics
+// (infermem_cache_*): the cache does that by itself, the service needs no code for it.
 //
 // Request k asks for model k mod N, so with a budget below the models' total the cache must
 // evict and reload; the service never holds more than the budget. It prints the cache's counters
@@ -17,10 +22,13 @@
 #include <infermem/units.h>
 #include <infermem/verdict.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -60,9 +68,16 @@ void infer(infermem::SessionModel& model) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  long pause_ms = 0;
+  if (argc >= 3 && std::strcmp(argv[1], "--pause-ms") == 0) {
+    pause_ms = static_cast<long>(infermem::parse_count(argv[2], "--pause-ms", 0, 60000));
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 4) {
     std::fprintf(stderr,
-                 "usage: model_cache_service BUDGET REQUESTS MODEL.onnx [MODEL.onnx ...]\n");
+                 "usage: model_cache_service [--pause-ms MS] BUDGET REQUESTS MODEL.onnx "
+                 "[MODEL.onnx ...]\n");
     return 2;
   }
   const std::uint64_t budget = infermem::parse_size(argv[1], "BUDGET");
@@ -87,6 +102,7 @@ int main(int argc, char** argv) try {
     }
     const infermem::RequestFigures f = scope.close();
     if (infermem::present(f.peak_bytes) && f.peak_bytes > worst_peak) worst_peak = f.peak_bytes;
+    if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
     infermem::SeriesPoint p;
     p.req = request;
     p.current_bytes = f.rss_end_bytes;

@@ -11,11 +11,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
 #include "app/watch_metrics.h"
 #include "infermem/atomic_file.h"
+#include "infermem/cache_stats_file.h"
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
 #include "infermem/host.h"
@@ -96,13 +98,29 @@ struct Spawned {
 };
 
 // fork/exec of argv (PATH searched, no shell) in a process group of its own (Ctrl-C reaches
-// infermem, which stops the command and its children), joining `procs_file` first when given.
+// infermem, which stops the command and its children), joining `procs_file` first when given,
+// with infermem's environment plus `env` (NAME=VALUE, replacing a variable of that name).
 // An exec that fails is reported through a close-on-exec pipe: InputError naming the command.
-pid_t spawn(const std::vector<std::string>& command, const std::string& procs_file) {
+pid_t spawn(const std::vector<std::string>& command, const std::string& procs_file,
+            const std::vector<std::string>& env) {
   std::vector<std::string> args = command;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Built before fork: the child only calls async-signal-safe functions.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view var(*e);
+    bool replaced = false;
+    for (const auto& add : env)
+      if (var.substr(0, var.find('=') + 1) == std::string_view(add).substr(0, add.find('=') + 1))
+        replaced = true;
+    if (!replaced) env_strings.emplace_back(var);
+  }
+  for (const auto& add : env) env_strings.push_back(add);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw WorkloadError(fmt::format("pipe: {}", std::strerror(errno)));
@@ -122,7 +140,7 @@ pid_t spawn(const std::vector<std::string>& command, const std::string& procs_fi
         ::close(cg);
       }
     }
-    ::execvp(argv[0], argv.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
     (void)!::write(fds[1], &e, sizeof e);
     ::_exit(127);
@@ -220,7 +238,11 @@ WatchHandle prepare_watch(const WatchOptions& options) {
             "command ran without a limit",
             why);
     }
-    w->pid = spawn(options.command, w->cgroup ? w->cgroup->procs_file() : "");
+    if (w->options.cache_stats_path.empty())
+      w->options.cache_stats_path =
+          std::filesystem::absolute(options.out_dir + "/cache-stats.json").string();
+    w->pid = spawn(options.command, w->cgroup ? w->cgroup->procs_file() : "",
+                   {fmt::format("{}={}", kCacheStatsEnv, w->options.cache_stats_path)});
     w->started = true;
     w->command = options.command;
     try {
@@ -386,6 +408,37 @@ WatchSummary run_watch(PreparedWatch& w,
     window.start_ms = end_ms;
   };
 
+  // The service's ModelCache counters, from its stats file: a `note` (event "cache") for each new
+  // snapshot, another (event "cache-stats-refused") when the file starts being refused or for a
+  // new reason; metrics; summary.json's "cache".
+  std::optional<CacheStatsReader> cache_stats;
+  if (!o.cache_stats_path.empty()) cache_stats.emplace(o.cache_stats_path);
+  CacheStatsProblem last_cache_problem = CacheStatsProblem::missing;
+  auto read_cache_stats = [&](double t_ms) {
+    if (!cache_stats) return;
+    const bool fresh = cache_stats->poll();
+    const CacheStatsProblem problem = cache_stats->problem();
+    if (fresh) {
+      const CacheStatsFile& f = *cache_stats->last();
+      trace::Record n = record(trace::kNote, t_ms, "tree", f.pid);
+      n.extra[key::kEvent] = "cache";
+      n.extra["cache"] = f.stats.to_json();
+      out.write(n);
+      if (w.metrics) w.metrics->update_cache(f);
+    } else if (problem != CacheStatsProblem::none && problem != CacheStatsProblem::missing) {
+      if (w.metrics) w.metrics->count_cache_read_error(name(problem));
+      if (problem != last_cache_problem) {
+        trace::Record n = record(trace::kNote, t_ms, "tree", w.pid);
+        n.extra[key::kEvent] = "cache-stats-refused";
+        n.extra["reason"] = name(problem);
+        n.extra["message"] = fmt::format("cache stats file {} refused: {}", cache_stats->path(),
+                                         cache_stats->problem_detail());
+        out.write(n);
+      }
+    }
+    if (problem != CacheStatsProblem::missing) last_cache_problem = problem;
+  };
+
   auto judge_now = [&]() {
     Series judged;
     judged.name = "tree";
@@ -448,6 +501,7 @@ WatchSummary run_watch(PreparedWatch& w,
       oom_kills = value_or(sample.total, key::kCgroupOomKillCount, oom_kills);
     }
     out.write(r);
+    if (sample.detail) read_cache_stats(t_ms);
     // Each process: its own record on detail samples (status, smaps_rollup), its figures always.
     for (const auto& p : sample.processes) {
       auto [it, inserted] = process_index.try_emplace(p.pid, s.processes.size());
@@ -568,6 +622,10 @@ WatchSummary run_watch(PreparedWatch& w,
       if (s.interrupted) s.status = ArmStatus::interrupted;
     }
   }
+  // The service's last counters: it publishes them once more as its cache is destroyed.
+  read_cache_stats(s.elapsed_ms);
+  if (cache_stats && (cache_stats->last() || !cache_stats->errors().empty()))
+    s.cache = cache_stats->to_json();
   if (present(cgroup_peak) && !present(s.oom_cgroup_peak_bytes) &&
       s.status == ArmStatus::oom_killed)
     s.oom_cgroup_peak_bytes = cgroup_peak;
@@ -598,7 +656,12 @@ WatchSummary run_watch(PreparedWatch& w,
   progress(last);
   if (w.metrics) w.metrics->set_verdict(s.verdict.kind);
 
-  write_file_atomic(o.out_dir + "/summary.json", render(s, Format::json));
+  {
+    // summary.json is the report model's JSON plus the cache's counters when there were any.
+    nlohmann::json j = nlohmann::json::parse(render(s, Format::json));
+    if (!s.cache.is_null()) j["cache"] = s.cache;
+    write_file_atomic(o.out_dir + "/summary.json", j.dump(2) + "\n");
+  }
   write_file_atomic(o.out_dir + "/report.md", render(s, Format::markdown));
   write_file_atomic(o.out_dir + "/junit.xml", render(s, Format::junit));
   return s;

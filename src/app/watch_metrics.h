@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "infermem/cache_stats_file.h"
 #include "infermem/verdict.h"
 
 namespace infermem {
@@ -31,9 +32,16 @@ class WatchMetrics {
   void update(const WatchMetricsValues& values);
   void add_samples(double n);
   void set_verdict(VerdictKind kind);
+  // The watched service's ModelCache counters, from its stats file (infermem_cache_*). The
+  // families appear with the first snapshot; when the writing pid changes or a count goes down
+  // (the service restarted) the counters start again from zero: a counter reset to Prometheus.
+  void update_cache(const CacheStatsFile& file);
+  // A stats file refused (infermem_cache_stats_read_errors_total{reason}).
+  void count_cache_read_error(const std::string& reason);
+
+  struct State;
 
  private:
-  struct State;
   std::unique_ptr<State> state_;
 };
 

@@ -1,6 +1,7 @@
 // infermem watch --pid N | infermem watch [options] -- CMD ARGS...: follows a live process tree,
 // then judges it. Parses and checks flags; the pipeline is in the app (infermem/watch_app.h).
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <csignal>
 #include <memory>
@@ -27,6 +28,7 @@ struct WatchFlags {
   bool force = false;
   std::string metrics_port;
   std::string metrics_bind = "127.0.0.1";
+  std::string cache_stats;
   std::string max_growth_rate, max_peak, fail_on, config;
   bool allow_short = false;
 };
@@ -100,6 +102,14 @@ WatchOptions validated(const WatchFlags& f) {
   if (!f.metrics_port.empty())
     o.metrics_port = static_cast<int>(parse_count(f.metrics_port, "--metrics-port", 0, 65535));
   o.metrics_bind = f.metrics_bind;
+  if (!f.cache_stats.empty()) {
+    // It may not exist yet (the service writes it when its cache changes); what is there must
+    // be a regular file.
+    struct stat st {};
+    if (::stat(f.cache_stats.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw InputError(fmt::format("--cache-stats {}: not a regular file", f.cache_stats));
+    o.cache_stats_path = f.cache_stats;
+  }
   o.gate = gate_from(f);
   return o;
 }
@@ -178,6 +188,9 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--metrics-bind", f->metrics_bind,
                   "Address the metrics are served on (default 127.0.0.1: this machine only)")
       ->capture_default_str();
+  sub->add_option("--cache-stats", f->cache_stats,
+                  "The stats file the service's ModelCache writes (its INFERMEM_CACHE_STATS); "
+                  "default in command mode: cache-stats.json in the output directory");
   sub->add_option("--max-growth-rate", f->max_growth_rate, "Gate: growth per minute");
   sub->add_option("--max-peak", f->max_peak, "Gate: peak of the tree's total RSS");
   sub->add_option("--fail-on", f->fail_on, "Gate: fail on a verdict: leak|any")

@@ -8,11 +8,14 @@
 #include <fmt/format.h>
 #include <malloc.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <utility>
 #include <vector>
 
+#include "infermem/cache_stats_file.h"
 #include "infermem/probe.h"
 #include "infermem/units.h"
 
@@ -109,8 +112,59 @@ nlohmann::json ModelCacheStats::to_json() const {
           {"bytes_resident", bytes_resident},
           {"peak_bytes_resident", peak_bytes_resident},
           {"models_resident", models_resident},
+          {"budget_bytes", budget_bytes},
+          {"limit_bytes", limit_bytes},
+          {"refusals_by_reason", nlohmann::json(refusals_by_reason)},
+          {"stats_write_failures", stats_write_failures},
           {"release_method", release_method},
           {"models", per_model}};
+}
+
+ModelCacheStats ModelCacheStats::from_json(const nlohmann::json& j) {
+  // Counts are non-negative integers: a negative or fractional one is refused, not wrapped.
+  auto count = [](const nlohmann::json& v, const std::string& key) {
+    if (!v.is_number_unsigned())
+      throw std::invalid_argument(fmt::format("\"{}\" is not a count", key));
+    return v.get<std::uint64_t>();
+  };
+  auto object = [](const nlohmann::json& v, const std::string& key) -> const nlohmann::json& {
+    if (!v.is_object()) throw std::invalid_argument(fmt::format("\"{}\" is not an object", key));
+    return v;
+  };
+  object(j, "cache");
+  ModelCacheStats s;
+  auto u64 = [&](const char* key) { return count(j.at(key), key); };
+  s.hits = u64("hits");
+  s.misses = u64("misses");
+  s.loads = u64("loads");
+  s.load_failures = u64("load_failures");
+  s.coalesced_loads = u64("coalesced_loads");
+  s.evictions = u64("evictions");
+  s.idle_unloads = u64("idle_unloads");
+  s.refusals = u64("refusals");
+  s.waits = u64("waits");
+  s.bytes_resident = u64("bytes_resident");
+  s.peak_bytes_resident = u64("peak_bytes_resident");
+  s.models_resident = u64("models_resident");
+  s.budget_bytes = u64("budget_bytes");
+  s.limit_bytes = u64("limit_bytes");
+  for (const auto& [reason, n] : object(j.at("refusals_by_reason"), "refusals_by_reason").items())
+    s.refusals_by_reason[reason] = count(n, reason);
+  s.stats_write_failures = u64("stats_write_failures");
+  s.release_method = j.at("release_method").get<std::string>();
+  for (const auto& [path, m] : object(j.at("models"), "models").items()) {
+    object(m, path);
+    PerModel& pm = s.models[path];
+    pm.cost.load_bytes = count(m.at("load_bytes"), "load_bytes");
+    pm.cost.inference_bytes = count(m.at("inference_bytes"), "inference_bytes");
+    if (!m.at("resident").is_boolean())
+      throw std::invalid_argument("\"resident\" is not true or false");
+    pm.resident = m.at("resident").get<bool>();
+    pm.loads = count(m.at("loads"), "loads");
+    pm.hits = count(m.at("hits"), "hits");
+    pm.requests = count(m.at("requests"), "requests");
+  }
+  return s;
 }
 
 // ---- Lease -------------------------------------------------------------------------------------
@@ -165,8 +219,16 @@ ModelCache::ModelCache(std::unique_ptr<ModelLoader> loader, std::unique_ptr<Memo
   const std::uint64_t measured = meter_->limit_bytes();
   limit_bytes_ = options_.limit_cap_bytes;
   if (measured > 0 && (limit_bytes_ == 0 || measured < limit_bytes_)) limit_bytes_ = measured;
+  stats_.budget_bytes = options_.budget_bytes;
+  stats_.limit_bytes = limit_bytes_;
+  if (options_.stats_path) {
+    stats_path_ = *options_.stats_path;
+  } else if (const char* env = std::getenv(kCacheStatsEnv); env && *env) {
+    stats_path_ = env;
+  }
   if (options_.idle_thread && options_.idle_ttl.count() > 0)
     idle_thread_ = std::thread([this] { idle_loop(); });
+  if (!stats_path_.empty()) publish_thread_ = std::thread([this] { publish_loop(); });
 }
 
 ModelCache::~ModelCache() {
@@ -176,6 +238,13 @@ ModelCache::~ModelCache() {
   }
   idle_wake_.notify_all();
   if (idle_thread_.joinable()) idle_thread_.join();
+  // The last counters are published before the models go (the service's final figures).
+  {
+    std::lock_guard lock(publish_mutex_);
+    publish_stop_ = true;
+  }
+  publish_wake_.notify_all();
+  if (publish_thread_.joinable()) publish_thread_.join();
   // Every lease has ended (the contract): unload in LRU order, oldest first.
   std::vector<std::unique_ptr<CachedModel>> models;
   for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) models.push_back(std::move((*it)->model));
@@ -248,7 +317,62 @@ void ModelCache::unload_now(std::unique_lock<std::mutex>& lock,
   for (auto& v : victims) v->state = Entry::State::absent;
   unloads_running_ -= victims.size();
   if (!method.empty()) stats_.release_method = method;
+  stats_changed(true);
   changed_.notify_all();
+}
+
+void ModelCache::refuse(CacheRefused::Reason reason, const std::string& message) {
+  ++stats_.refusals;
+  ++stats_.refusals_by_reason[name(reason)];
+  stats_changed(true);
+  throw CacheRefused(reason, message);
+}
+
+void ModelCache::stats_changed(bool urgent) {
+  stats_version_.fetch_add(1, std::memory_order_relaxed);
+  if (!urgent || stats_path_.empty()) return;
+  {
+    std::lock_guard lock(publish_mutex_);
+    publish_urgent_ = true;
+  }
+  publish_wake_.notify_one();
+}
+
+void ModelCache::publish_once() {
+  CacheStatsFile file;
+  file.pid = static_cast<int>(::getpid());
+  file.seq = ++publish_seq_;
+  file.stats = stats();
+  try {
+    write_cache_stats(stats_path_, file);
+  } catch (const std::exception&) {
+    // Counted, never thrown into the service; the next period tries again.
+    std::lock_guard lock(mutex_);
+    ++stats_.stats_write_failures;
+    stats_version_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// Writes the stats file at once on an urgent change, else at most every stats_every when
+// something changed; once more when the cache is destroyed.
+void ModelCache::publish_loop() {
+  const auto period = std::max(options_.stats_every, std::chrono::milliseconds(1));
+  std::uint64_t written = ~std::uint64_t{0};
+  std::unique_lock lock(publish_mutex_);
+  for (;;) {
+    // The first write at once (the counters at zero, the budget), then as changes come.
+    const bool stop = publish_stop_;
+    publish_urgent_ = false;
+    lock.unlock();
+    const std::uint64_t version = stats_version_.load(std::memory_order_relaxed);
+    if (version != written) {
+      written = version;
+      publish_once();
+    }
+    lock.lock();
+    if (stop) return;
+    publish_wake_.wait_for(lock, period, [this] { return publish_urgent_ || publish_stop_; });
+  }
 }
 
 // Returns when `need_bytes` more fit under the budget (loads only) and the limit, unloading
@@ -264,11 +388,10 @@ void ModelCache::make_room(std::unique_lock<std::mutex>& lock, const std::shared
                                      ? wanted->cost.total()
                                      : std::max(wanted->estimate_bytes, wanted->cost.total());
   if (loading && budget > 0 && evidence > budget) {
-    ++stats_.refusals;
-    throw CacheRefused(CacheRefused::Reason::over_budget,
-                       fmt::format("model {} costs {} and the cache's budget is {}", wanted->path,
-                                   format_bytes(static_cast<double>(evidence)),
-                                   format_bytes(static_cast<double>(budget))));
+    refuse(CacheRefused::Reason::over_budget,
+           fmt::format("model {} costs {} and the cache's budget is {}", wanted->path,
+                       format_bytes(static_cast<double>(evidence)),
+                       format_bytes(static_cast<double>(budget))));
   }
   if (loading && budget > 0) need_bytes = std::min(need_bytes, budget);
   const std::uint64_t line = sub_floor(limit_bytes_, options_.limit_headroom_bytes);
@@ -306,30 +429,28 @@ void ModelCache::make_room(std::unique_lock<std::mutex>& lock, const std::shared
       changed_.wait_until(lock, deadline);
       continue;
     }
-    ++stats_.refusals;
     const std::string what =
         fmt::format("{} {}", loading ? "loading" : "a request on", wanted->path);
     if (over_limit > 0) {
       const auto reason =
           others_busy ? CacheRefused::Reason::wait_timeout : CacheRefused::Reason::over_limit;
-      throw CacheRefused(
-          reason,
-          fmt::format("{} needs {} more and the process holds {} of its {} limit{}{}", what,
-                      format_bytes(static_cast<double>(need_bytes)),
-                      format_bytes(static_cast<double>(resident)),
-                      format_bytes(static_cast<double>(limit_bytes_)),
-                      options_.limit_headroom_bytes
-                          ? fmt::format(" (less {} headroom)", format_bytes(static_cast<double>(
-                                                                   options_.limit_headroom_bytes)))
-                          : std::string(),
-                      others_busy ? "; in-flight requests did not end in time" : ""));
+      refuse(reason,
+             fmt::format(
+                 "{} needs {} more and the process holds {} of its {} limit{}{}", what,
+                 format_bytes(static_cast<double>(need_bytes)),
+                 format_bytes(static_cast<double>(resident)),
+                 format_bytes(static_cast<double>(limit_bytes_)),
+                 options_.limit_headroom_bytes
+                     ? fmt::format(" (less {} headroom)",
+                                   format_bytes(static_cast<double>(options_.limit_headroom_bytes)))
+                     : std::string(),
+                 others_busy ? "; in-flight requests did not end in time" : ""));
     }
-    throw CacheRefused(
-        others_busy ? CacheRefused::Reason::wait_timeout : CacheRefused::Reason::over_budget,
-        fmt::format("{} needs {} and {} of the {} budget is held by models in use", what,
-                    format_bytes(static_cast<double>(need_bytes)),
-                    format_bytes(static_cast<double>(stats_.bytes_resident)),
-                    format_bytes(static_cast<double>(budget))));
+    refuse(others_busy ? CacheRefused::Reason::wait_timeout : CacheRefused::Reason::over_budget,
+           fmt::format("{} needs {} and {} of the {} budget is held by models in use", what,
+                       format_bytes(static_cast<double>(need_bytes)),
+                       format_bytes(static_cast<double>(stats_.bytes_resident)),
+                       format_bytes(static_cast<double>(budget))));
   }
 }
 
@@ -342,6 +463,7 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
       if (!counted) {
         ++stats_.hits;
         ++e->hits;
+        stats_changed(false);
       }
       ++e->in_flight;  // pinned before make_room can let go of the lock
       touch(e);
@@ -375,6 +497,7 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
     // Absent: this caller loads it; others asking meanwhile wait for this load.
     if (!counted) ++stats_.misses;
     counted = true;
+    stats_changed(false);
     e->state = Entry::State::loading;
     e->in_flight = 1;
     std::uint64_t need = cost_of(*e);
@@ -414,6 +537,7 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
     ++e->generation;
     if (error || !model) {
       ++stats_.load_failures;
+      stats_changed(true);
       e->state = Entry::State::absent;
       e->in_flight = 0;
       e->load_error = error;
@@ -436,6 +560,7 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
     // (this one is pinned: in_flight is 1).
     shed_over_budget(lock);
     stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
+    stats_changed(true);
     changed_.notify_all();
     const std::uint64_t mark = load_mark();
     lock.unlock();
@@ -468,6 +593,7 @@ void ModelCache::end_lease(const std::shared_ptr<Entry>& e, std::uint64_t reside
   // the least recently used idle models.
   shed_over_budget(lock);
   stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
+  stats_changed(false);
   changed_.notify_all();
 }
 

@@ -1,12 +1,9 @@
 // docs/monitoring/: the Prometheus config and alert rules pass promtool (check config, check
 // rules, and the rules' unit tests), the Grafana dashboard parses, and every infermem metric the
 // three name is one `infermem watch --metrics-port` really serves.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <chrono>
 #include <cstdlib>
@@ -15,8 +12,11 @@
 #include <set>
 #include <thread>
 
+#include "infermem/cache_stats_file.h"
+#include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
+using infermem::test::free_port;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
 using infermem::test::start_cli;
@@ -33,23 +33,11 @@ int run(const std::string& command, const std::string& log) {
 
 std::set<std::string> metric_names(const std::string& text) {
   std::set<std::string> names;
-  std::regex re("infermem_watch_[a-z_]+");
+  std::regex re("infermem_(watch|cache)_[a-z_]+");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
        ++it)
     names.insert(it->str());
   return names;
-}
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 }  // namespace
@@ -77,23 +65,39 @@ TEST(MonitoringDocs, TheDashboardParsesAndEveryMetricNamedIsServed) {
                                              read_file(kDocs + "/../monitoring.md"));
   ASSERT_GE(named.size(), 6u);
 
-  // What a real watch serves (of itself: `sleep`, for a few seconds).
+  // What a real watch serves, of a command that publishes a model cache's counters as a service's
+  // ModelCache would (the stats file INFERMEM_CACHE_STATS names; any language can write it),
+  // then sleeps.
+  infermem::CacheStatsFile stats;
+  stats.pid = 1;
+  stats.seq = 1;
+  stats.stats.loads = 1;
+  stats.stats.misses = 1;
+  stats.stats.bytes_resident = 64 << 20;
+  stats.stats.models_resident = 1;
+  stats.stats.budget_bytes = 96 << 20;
+  stats.stats.models["/models/a.onnx"].cost.load_bytes = 64 << 20;
+  stats.stats.models["/models/a.onnx"].resident = true;
   const int port = free_port();
   const std::string dir = make_temp_dir("monitoring-served");
   auto watch = start_cli({"watch", "--metrics-port", std::to_string(port), "--out", dir + "/run",
-                          "--duration", "20s", "--", "sleep", "30"});
+                          "--duration", "20s", "--", "sh", "-c",
+                          "printf %s \"$0\" > \"$INFERMEM_CACHE_STATS\"; exec sleep 30",
+                          infermem::cache_stats_text(stats)});
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1);
   std::string served;
-  for (int i = 0; i < 80 && served.empty(); ++i) {
-    if (auto res = client.Get("/metrics"); res && res->status == 200)
+  for (int i = 0; i < 80; ++i) {
+    if (auto res = client.Get("/metrics");
+        res && res->status == 200 && res->body.find("infermem_cache_") != std::string::npos) {
       served = res->body;
-    else
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   kill(watch.pid, SIGINT);
   wait_cli(watch);
-  ASSERT_FALSE(served.empty()) << "the exporter answered within 20 s";
+  ASSERT_FALSE(served.empty()) << "the exporter served the cache's metrics within 20 s";
   const std::set<std::string> exported = metric_names(served);
   for (const auto& name : named) {
     // A counter's family is named without _total in HELP/TYPE lines; samples carry it.

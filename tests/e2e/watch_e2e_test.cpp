@@ -15,8 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
+using infermem::test::free_port;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
 using infermem::test::read_json_file;
@@ -83,19 +85,6 @@ std::vector<int> children_of(int pid) {
 
 bool alive(int pid) {
   return kill(pid, 0) == 0;
-}
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 }  // namespace

@@ -5,18 +5,25 @@
 #include "infermem/model_cache.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "infermem/cache_stats_file.h"
 
 using namespace infermem;
 using namespace std::chrono_literals;
@@ -269,6 +276,7 @@ TEST(ModelCache, RefusesAModelLargerThanTheWholeBudget) {
     EXPECT_NE(std::string(e.what()).find("huge"), std::string::npos);
   }
   EXPECT_EQ(cache->stats().refusals, 1u);
+  EXPECT_EQ(cache->stats().refusals_by_reason.at("over-budget"), 1u);
   EXPECT_EQ(f.process.loads_started, 0);  // refused before anything was loaded
 }
 
@@ -465,4 +473,109 @@ TEST(ModelCache, AZipfStreamWithLearnedCostsStaysWithinTheBudget) {
   }
   EXPECT_LE(cache->stats().peak_bytes_resident, 600u);
   EXPECT_EQ(cache->stats().refusals, 0u);
+}
+
+namespace {
+
+// A fresh directory for a stats file (removed by the test).
+std::string temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "infermem-cache-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+// The stats file's snapshot, or nullopt while it is missing or unreadable.
+std::optional<CacheStatsFile> read_stats(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return parse_cache_stats(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Polls until pred holds of the file's snapshot; the bound is for a machine that stalls, the
+// publisher writes within milliseconds.
+template <class Pred>
+bool stats_file_shows(const std::string& path, Pred pred) {
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (auto f = read_stats(path); f && pred(*f)) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(ModelCacheStatsFile, LoadsEvictionsAndRefusalsArePublishedAtOnce) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/stats.json";
+  Fixture f({{"a", 100}, {"b", 100}, {"c", 100}, {"huge", 500}});
+  ModelCacheOptions o = budget(250);
+  o.stats_path = path;
+  o.stats_every = std::chrono::hours(1);  // only the urgent writes can show these in time
+  auto cache = f.cache(o);
+  // The first write: the counters at zero, with the budget.
+  EXPECT_TRUE(stats_file_shows(path, [](const CacheStatsFile& s) {
+    return s.stats.budget_bytes == 250 && s.stats.loads == 0;
+  }));
+  use(*cache, "a");
+  EXPECT_TRUE(stats_file_shows(path, [](const CacheStatsFile& s) { return s.stats.loads == 1; }));
+  use(*cache, "b");
+  use(*cache, "c");  // evicts a
+  EXPECT_TRUE(
+      stats_file_shows(path, [](const CacheStatsFile& s) { return s.stats.evictions == 1; }));
+  EXPECT_THROW(cache->acquire("huge"), CacheRefused);
+  EXPECT_TRUE(stats_file_shows(path, [](const CacheStatsFile& s) {
+    return s.stats.refusals == 1 && s.stats.refusals_by_reason.count("over-budget") == 1;
+  }));
+  const ModelCacheStats last = cache->stats();
+  cache.reset();  // publishes once more as it goes
+  auto final_file = read_stats(path);
+  ASSERT_TRUE(final_file);
+  EXPECT_EQ(final_file->pid, static_cast<int>(::getpid()));
+  EXPECT_EQ(final_file->stats.to_json(), last.to_json());
+  EXPECT_EQ(final_file->stats.models.size(), 4u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ModelCacheStatsFile, AFailedWriteIsCountedNeverThrown) {
+  Fixture f({{"a", 100}});
+  ModelCacheOptions o = budget(1000);
+  o.stats_path = "/proc/infermem-no-such-dir/stats.json";  // cannot be created
+  o.stats_every = 1ms;
+  auto cache = f.cache(o);
+  for (int i = 0; i < 3; ++i) use(*cache, "a");  // requests are served all the same
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (cache->stats().stats_write_failures == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_GE(cache->stats().stats_write_failures, 1u);
+  EXPECT_EQ(cache->stats().hits, 2u);
+}
+
+TEST(ModelCacheStatsFile, TheEnvironmentNamesTheFileUnlessTheOptionsSayOtherwise) {
+  const std::string dir = temp_dir();
+  const std::string from_env = dir + "/from-env.json";
+  ::setenv(kCacheStatsEnv, from_env.c_str(), 1);
+  Fixture f({{"a", 100}});
+  {
+    auto cache = f.cache(budget(1000));
+    use(*cache, "a");
+  }
+  {
+    ModelCacheOptions o = budget(1000);
+    o.stats_path = "";  // never published
+    auto cache = f.cache(o);
+    use(*cache, "a");
+    use(*cache, "a");
+  }
+  ::unsetenv(kCacheStatsEnv);
+  auto published = read_stats(from_env);
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->stats.loads, 1u);
+  EXPECT_EQ(published->stats.hits, 0u);  // the second cache did not write there
+  std::filesystem::remove_all(dir);
 }

@@ -25,6 +25,10 @@ struct WatchOptions {
   std::string out_dir;                   // checked (new or empty) by the caller
   int metrics_port = -1;                 // -1: no metrics; 0: any free port
   std::string metrics_bind = "127.0.0.1";
+  // The stats file of the service's ModelCache (infermem/cache_stats_file.h), read at every
+  // detail sample. --cache-stats in pid mode; in command mode "" means <out_dir>/cache-stats.json,
+  // and the command is started with INFERMEM_CACHE_STATS naming it.
+  std::string cache_stats_path;
   GateConfig gate;
 };
 

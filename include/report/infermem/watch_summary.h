@@ -78,6 +78,10 @@ struct WatchSummary {
   std::vector<CheckResult> checks;
   std::vector<std::string> notes;
   bool interrupted = false;
+  // The watched service's ModelCache counters as last read from its stats file
+  // (CacheStatsReader::to_json: path, reads_ok, read_errors, pid, seq, cache); null when watch
+  // read none. watch_app writes it into summary.json as "cache".
+  nlohmann::json cache;
 
   nlohmann::json to_json() const;
 };

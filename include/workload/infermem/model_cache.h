@@ -8,6 +8,7 @@
 // configured cap) waits for in-flight requests to finish, or fails with CacheRefused: never an
 // OOM kill. How models are loaded and how memory is read are interfaces (ModelLoader,
 // MemoryMeter), so the cache runs with ONNX Runtime sessions in a service and with fakes in tests.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -85,6 +86,13 @@ struct ModelCacheOptions {
   std::chrono::milliseconds admission_wait{0};  // how long a request waits for room
   // The cache's clock (tests move it by hand).
   std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
+  // Where the counters are published for `infermem watch` (infermem/cache_stats_file.h): unset,
+  // the INFERMEM_CACHE_STATS environment variable when it names a file; "" never. A background
+  // thread rewrites the file (temp file + rename) on every load, eviction, unload and refusal,
+  // and on other changes at most every `stats_every`; a request never waits for it, and a write
+  // that fails is counted (ModelCacheStats::stats_write_failures), never thrown.
+  std::optional<std::string> stats_path;
+  std::chrono::milliseconds stats_every{250};
 };
 
 // What one model has cost, as measured.
@@ -100,7 +108,12 @@ struct ModelCacheStats {
   std::uint64_t bytes_resident = 0;  // sum of the resident models' costs
   std::uint64_t peak_bytes_resident = 0;
   std::uint64_t models_resident = 0;
-  std::string release_method;  // how the last unload gave memory back ("" = never)
+  std::uint64_t budget_bytes = 0;  // the configured budget (0 = none)
+  std::uint64_t limit_bytes = 0;   // the limit admission checks against (0 = none)
+  // Refusals by reason (name(CacheRefused::Reason)); they sum to `refusals`.
+  std::map<std::string, std::uint64_t> refusals_by_reason;
+  std::uint64_t stats_write_failures = 0;  // publishing to the stats file failed (never thrown)
+  std::string release_method;              // how the last unload gave memory back ("" = never)
   struct PerModel {
     ModelCost cost;
     bool resident = false;
@@ -108,6 +121,9 @@ struct ModelCacheStats {
   };
   std::map<std::string, PerModel> models;  // by path
   nlohmann::json to_json() const;
+  // The inverse of to_json; throws nlohmann::json::exception on a missing key and
+  // std::invalid_argument on a value of the wrong kind (a negative count, a list for an object).
+  static ModelCacheStats from_json(const nlohmann::json& j);
 };
 
 class ModelCache {
@@ -170,7 +186,12 @@ class ModelCache {
   std::uint64_t cost_of(const Entry& e) const;
   void shed_over_budget(std::unique_lock<std::mutex>& lock);
   void touch(const std::shared_ptr<Entry>& e);
+  [[noreturn]] void refuse(CacheRefused::Reason reason, const std::string& message);
   void idle_loop();
+  // The stats file: a change to publish (`urgent`: now, else at the next period), the thread.
+  void stats_changed(bool urgent);
+  void publish_loop();
+  void publish_once();
 
   std::unique_ptr<ModelLoader> loader_;
   std::unique_ptr<MemoryMeter> meter_;
@@ -195,6 +216,14 @@ class ModelCache {
   bool stopping_ = false;
   std::condition_variable idle_wake_;
   std::thread idle_thread_;
+
+  std::string stats_path_;  // "" = not published
+  std::mutex publish_mutex_;
+  std::condition_variable publish_wake_;
+  bool publish_urgent_ = false, publish_stop_ = false;
+  std::atomic<std::uint64_t> stats_version_{0};
+  std::uint64_t publish_seq_ = 0;  // the publisher thread's alone
+  std::thread publish_thread_;
 };
 
 }  // namespace infermem

@@ -1,0 +1,171 @@
+// End-to-end: `infermem watch --metrics-port P -- example_model_cache_service ...` serves the
+// service's ModelCache counters (published through the stats file watch names in
+// INFERMEM_CACHE_STATS) as Prometheus metrics on 127.0.0.1, writes them into its trace and puts the
+// last ones in summary.json, equal to what the service itself prints. Every wait is bounded.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/metrics_helpers.h"
+#include "support/run_helpers.h"
+
+using infermem::test::eventually;
+using infermem::test::free_port;
+using infermem::test::make_temp_dir;
+using infermem::test::read_file;
+using infermem::test::read_json_file;
+using infermem::test::run_cli;
+using infermem::test::start_cli;
+using infermem::test::wait_cli;
+using ::testing::HasSubstr;
+
+namespace {
+
+// The example service, built beside the infermem binary.
+std::string example_service() {
+  return (std::filesystem::path(INFERMEM_BIN).parent_path() / "example_model_cache_service")
+      .string();
+}
+
+// The samples of one metric in an exposition: "name{labels} value" or "name value" lines.
+std::vector<std::pair<std::string, double>> samples(const std::string& exposition,
+                                                    const std::string& name) {
+  std::vector<std::pair<std::string, double>> out;
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    const char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;
+    const auto space = line.rfind(' ');
+    out.emplace_back(line.substr(0, space), std::stod(line.substr(space + 1)));
+  }
+  return out;
+}
+
+double value(const std::string& exposition, const std::string& name) {
+  auto s = samples(exposition, name);
+  return s.empty() ? std::numeric_limits<double>::quiet_NaN() : s.front().second;
+}
+
+}  // namespace
+
+TEST(WatchCacheMetrics, TheServiceCacheCountersAreServedTracedAndSummarised) {
+  ASSERT_TRUE(infermem::test::on_path("promtool"))
+      << "Debian's prometheus package is needed (scripts/setup.sh installs it)";
+  const std::string dir = make_temp_dir("watch-cache");
+  std::vector<std::string> models;
+  for (int seed = 1; seed <= 4; ++seed) {
+    models.push_back(dir + "/m" + std::to_string(seed) + ".onnx");
+    auto g = run_cli({"gen-model", "--kind", "mlp", "--weights", "24MiB", "--seed",
+                      std::to_string(seed), "-o", models.back()});
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+  }
+  const int port = free_port();
+  // 4 models of 24 MiB weights under a 96 MiB budget, asked in turn: the cache loads, evicts
+  // and reloads. The pause between requests keeps the service alive for a few seconds, so the
+  // metrics are scraped while it serves; --duration bounds the watch on a stalled machine.
+  std::vector<std::string> args = {
+      "watch",           "--interval",         "50ms",  "--duration", "600s",
+      "--metrics-port",  std::to_string(port), "--out", dir + "/run", "--",
+      example_service(), "--pause-ms",         "100",   "96MiB",      "60"};
+  args.insert(args.end(), models.begin(), models.end());
+  // In the sanitizer build ASan's quarantine holds freed memory, which the cache would measure as
+  // the models' cost (over the budget: a refusal); the examples' ctest runs it the same way.
+  auto watch = start_cli(
+      args, {"ASAN_OPTIONS=quarantine_size_mb=0:detect_leaks=1:allocator_may_return_null=1"});
+
+  std::string exposition;
+  const bool served = eventually(120, [&] {
+    exposition = infermem::test::scrape_metrics(port);
+    return value(exposition, "infermem_cache_loads_total") >= 1 &&
+           value(exposition, "infermem_cache_resident_bytes") > 0;
+  });
+  auto r = wait_cli(watch);
+  ASSERT_TRUE(served) << "no cache metrics were served; last exposition:\n"
+                      << exposition << "\nwatch: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // What was served: HELP and TYPE, base units, figures a 4-model 96 MiB cache can have.
+  EXPECT_THAT(exposition, HasSubstr("# HELP infermem_cache_hits_total"));
+  EXPECT_THAT(exposition, HasSubstr("# TYPE infermem_cache_loads_total counter"));
+  EXPECT_THAT(exposition, HasSubstr("# TYPE infermem_cache_evictions_total counter"));
+  EXPECT_THAT(exposition, HasSubstr("# TYPE infermem_cache_resident_bytes gauge"));
+  EXPECT_THAT(exposition, HasSubstr("reason=\"over-budget\""));
+  const double budget = 96.0 * 1024 * 1024;
+  EXPECT_EQ(value(exposition, "infermem_cache_budget_bytes"), budget);
+  EXPECT_LE(value(exposition, "infermem_cache_resident_bytes"), budget);
+  EXPECT_GE(value(exposition, "infermem_cache_resident_models"), 1);
+  EXPECT_LE(value(exposition, "infermem_cache_resident_models"), 4);
+  const auto costs = samples(exposition, "infermem_cache_model_cost_bytes");
+  ASSERT_FALSE(costs.empty());
+  for (const auto& [labels, cost] : costs) {
+    EXPECT_THAT(labels, HasSubstr("model=\"" + dir + "/m"));
+    EXPECT_GT(cost, 0) << labels;
+  }
+  {
+    std::string log;
+    EXPECT_EQ(infermem::test::promtool_check_metrics(exposition, dir, &log), 0)
+        << "promtool check metrics: " << log;
+  }
+
+  // The service's own counters, as it printed them at its end...
+  unsigned long long loads = 0, hits = 0, evictions = 0, refusals = 0;
+  const auto at = r.out.find("cache: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  ASSERT_EQ(std::sscanf(r.out.c_str() + at, "cache: %llu loads, %llu hits, %llu evictions, %llu",
+                        &loads, &hits, &evictions, &refusals),
+            4)
+      << r.out;
+  // ... are at least what was scraped earlier (counters only grow) ...
+  EXPECT_LE(value(exposition, "infermem_cache_loads_total"), static_cast<double>(loads));
+  EXPECT_LE(value(exposition, "infermem_cache_hits_total"), static_cast<double>(hits));
+  // ... and exactly the last counters in summary.json (the cache publishes once more as it is
+  // destroyed, and watch reads the file after the service ended).
+  const auto summary = read_json_file(dir + "/run/summary.json");
+  ASSERT_TRUE(summary.contains("cache")) << summary.dump(2);
+  const auto& cache = summary["cache"]["cache"];
+  EXPECT_EQ(cache["loads"], loads);
+  EXPECT_EQ(cache["hits"], hits);
+  EXPECT_EQ(cache["evictions"], evictions);
+  EXPECT_EQ(cache["refusals"], refusals);
+  EXPECT_EQ(cache["hits"].get<unsigned long long>() + cache["misses"].get<unsigned long long>(),
+            60u);  // every request counted once
+  EXPECT_EQ(cache["budget_bytes"], 96ull << 20);
+  EXPECT_EQ(cache["models"].size(), 4u);
+  EXPECT_EQ(summary["cache"]["read_errors"], nlohmann::json::object());
+  EXPECT_GE(summary["cache"]["reads_ok"].get<int>(), 1);
+  EXPECT_EQ(summary["cache"]["path"],
+            std::filesystem::absolute(dir + "/run/cache-stats.json").string());
+
+  // The trace has the counters as `note` records (event "cache"), the last one equal to those.
+  nlohmann::json last_note;
+  std::istringstream trace(read_file(dir + "/run/trace.jsonl"));
+  std::string line;
+  while (std::getline(trace, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "note" && j.value("event", "") == "cache") last_note = j;
+  }
+  ASSERT_FALSE(last_note.is_null());
+  EXPECT_EQ(last_note["src"], "watch");
+  EXPECT_EQ(last_note["cache"]["loads"], loads);
+
+  // analyze reads the watch's trace back, cache notes included.
+  auto a = run_cli({"analyze", dir + "/run/trace.jsonl"});
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+}
+
+TEST(WatchCacheMetrics, ACacheStatsPathThatIsNotARegularFileIsAnInputError) {
+  const std::string dir = make_temp_dir("watch-cache-bad");
+  auto r = run_cli({"watch", "--pid", std::to_string(getpid()), "--cache-stats", dir, "--duration",
+                    "1s", "--out", dir + "/run"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--cache-stats " + dir + ": not a regular file"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run"));
+}
