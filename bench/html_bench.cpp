@@ -67,8 +67,7 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
   static_cast<ArmFigures&>(a) = j.figures;
   a.name = name;
   a.verdict = j.verdict;
-  a.charts =
-      make_arm_charts(acc.chart_series(name), a.verdict, j.context, acc.latency_quantiles_ms());
+  a.charts = make_arm_charts(acc, name, a.verdict, j.context);
   return a;
 }
 

@@ -15,6 +15,10 @@ struct Table {
 };
 Table comparison(const RunSummary& run);
 
+// The cache scenario's totals of an arm in words (its charts' model; "" for other scenarios):
+// report.md and report.html say the same.
+std::string cache_totals(const ArmSummary& arm);
+
 std::string terminal_table(const RunSummary& run);
 std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <filesystem>
 #include <set>
 
@@ -33,9 +34,11 @@ struct Drawn {
   std::size_t points = 0, series = 0, painted_pixels = 0;
 };
 
-// Loads the page, returns what it says it drew; fails the test on errors or a missing status.
-std::map<std::string, Drawn> load_page(const std::string& chromium, const std::string& html) {
-  ProgramResult r = dump_dom(chromium, html, kBrowserTimeoutS);
+// Loads the page (on its time axis with fragment "x=time"), returns what it says it drew; fails
+// the test on errors or a missing status.
+std::map<std::string, Drawn> load_page(const std::string& chromium, const std::string& html,
+                                       const std::string& fragment = "") {
+  ProgramResult r = dump_dom(chromium, html, kBrowserTimeoutS, fragment);
   EXPECT_FALSE(r.timed_out) << "chromium did not finish in " << kBrowserTimeoutS << " s";
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string text = element_text(r.out, "infermem-status");
@@ -44,13 +47,16 @@ std::map<std::string, Drawn> load_page(const std::string& chromium, const std::s
   if (text.empty()) return drawn;
   const auto status = nlohmann::json::parse(text);
   EXPECT_TRUE(status["errors"].empty()) << "errors on the page: " << status["errors"].dump();
+  EXPECT_EQ(status.value("x_axis", ""), fragment == "x=time" ? "time" : "request");
   for (const auto& c : status["charts"])
     drawn[c["id"]] = {c["id"], c["points"], c["series"], c["painted_pixels"]};
   return drawn;
 }
 
-// Every chart the summary calls for, with the point count its data has after downsampling.
-std::map<std::string, std::size_t> expected_charts(const nlohmann::json& summary) {
+// Every chart the summary calls for, with the point count its data has after downsampling (the
+// overlay joins the arms' windows on the axis drawn: requests, or seconds since the arm began).
+std::map<std::string, std::size_t> expected_charts(const nlohmann::json& summary,
+                                                   bool time_axis = false) {
   std::map<std::string, std::size_t> want;
   std::set<double> overlay_x;
   std::size_t cycles = 0;
@@ -60,7 +66,11 @@ std::map<std::string, std::size_t> expected_charts(const nlohmann::json& summary
     const auto& c = arms[i]["charts"];
     const auto& x = c["memory"]["x_request"];
     if (!x.empty()) want["memory-" + std::to_string(i)] = x.size();
-    for (const auto& v : x) overlay_x.insert(v.get<double>());
+    if (!x.empty() && c["memory"]["bands"].size() > 0 && c["memory"]["bands"][0]["key"] == "rss")
+      for (const auto& v : c["memory"][time_axis ? "t_arm_s" : "x_request"])
+        overlay_x.insert(v.get<double>());
+    if (c.contains("cache") && !c["cache"]["x_request"].empty())
+      want["cache-" + std::to_string(i)] = c["cache"]["x_request"].size();
     cycles = std::max(cycles, c["after_unload_per_cycle_bytes"].size());
     latency = latency || !c["latency_quantiles_ms"].empty();
     if (arms[i].contains("repeats") && arms[i]["repeats"].size() >= 2)
@@ -72,7 +82,8 @@ std::map<std::string, std::size_t> expected_charts(const nlohmann::json& summary
   return want;
 }
 
-void check_run(const std::string& chromium, const std::string& out, const std::string& tag) {
+void check_run(const std::string& chromium, const std::string& out, const std::string& tag,
+               const std::string& fragment = "") {
   const auto summary = read_json_file(out + "/summary.json");
   const std::string html = out + "/report.html";
   ASSERT_TRUE(fs::exists(html));
@@ -84,8 +95,8 @@ void check_run(const std::string& chromium, const std::string& out, const std::s
   for (const auto& a : summary["arms"]) EXPECT_THAT(page, HasSubstr(a["name"].get<std::string>()));
   EXPECT_THAT(page, HasSubstr(summary["model"]["sha256"].get<std::string>()));
 
-  const auto want = expected_charts(summary);
-  const auto drawn = load_page(chromium, html);
+  const auto want = expected_charts(summary, fragment == "x=time");
+  const auto drawn = load_page(chromium, html, fragment);
   ASSERT_FALSE(want.empty());
   for (const auto& [id, points] : want) {
     auto it = drawn.find(id);
@@ -104,10 +115,15 @@ void check_run(const std::string& chromium, const std::string& out, const std::s
     if (it != drawn.end()) {
       EXPECT_EQ(it->second.series, 2 * bands.size() + 1);
     }
+    // The cache chart: resident models (max and min), loads, evictions, refusals.
+    it = drawn.find("cache-" + std::to_string(i));
+    if (it != drawn.end()) {
+      EXPECT_EQ(it->second.series, 5u);
+    }
   }
   const std::string png = artifacts_dir() + "/report-html-" + tag + ".png";
   fs::remove(png);
-  ProgramResult shot = screenshot(chromium, html, png, 1280, 3200, kBrowserTimeoutS);
+  ProgramResult shot = screenshot(chromium, html, png, 1280, 3200, kBrowserTimeoutS, fragment);
   EXPECT_EQ(shot.exit_code, 0) << shot.err;
   ASSERT_TRUE(fs::exists(png)) << shot.err;
   EXPECT_GT(fs::file_size(png), 10000u) << "a screenshot of the charts is more than a blank page";
@@ -139,6 +155,60 @@ TEST(ReportHtmlE2E, ChurnSoakDrawsAfterUnloadPerCycleInChromium) {
   for (const auto& a : summary["arms"])
     EXPECT_EQ(a["charts"]["after_unload_per_cycle_bytes"].size(), 4u);
   check_run(chromium, out, "churn");
+}
+
+TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChromium) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string model = generated_model("mlp", "2MiB");
+  const std::string out = make_temp_dir("html-cache");
+  // lru:2 over four variants evicts; the budget of 64 MiB holds every 2 MiB variant with its
+  // runtime overhead, so it loads without refusing whatever the shared machine's page cache does.
+  auto r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--requests", "40",
+                    "--arm", "naive:cache=lru:2", "--arm", "budget:base=lean,cache=budget:64MiB",
+                    "--out", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = read_json_file(out + "/summary.json");
+  const std::string md = read_file(out + "/report.md");
+  for (const auto& a : summary["arms"]) {
+    SCOPED_TRACE(a["name"].get<std::string>());
+    ASSERT_TRUE(a["charts"].contains("cache")) << a["charts"].dump();
+    const auto& k = a["charts"]["cache"];
+    // One point per served request: the same 40 as the memory chart, drawn point by point.
+    EXPECT_EQ(k["raw_points"], 40);
+    EXPECT_EQ(k["x_request"].size(), 40u);
+    EXPECT_EQ(k["t_arm_s"].size(), 40u);
+    EXPECT_GE(k["total_loads"].get<int>(), 1);
+    EXPECT_EQ(k["loads"].back(), k["total_loads"]);
+    EXPECT_EQ(k["evictions"].back(), k["total_evictions"]);
+    EXPECT_EQ(a["charts"]["memory"]["t_arm_s"].size(), a["charts"]["memory"]["x_request"].size());
+    // report.md says the same totals in words.
+    EXPECT_THAT(md, HasSubstr(fmt::format("cache: at most {} model", k["max_resident"].get<int>())));
+    EXPECT_THAT(md, HasSubstr(fmt::format("{} load", k["total_loads"].get<int>())));
+  }
+  // The trace's events agree with the chart model: lru:2 holds at most two models; the budget
+  // arm's own counters (ModelCache's stats on its infer phase) give the same loads and evictions.
+  ASSERT_EQ(summary["arms"].size(), 2u);
+  const auto& first = summary["arms"][0];
+  const auto& second = summary["arms"][1];
+  ASSERT_EQ(first["name"], "naive");
+  ASSERT_EQ(second["name"], "budget");
+  const auto& naive = first["charts"]["cache"];
+  EXPECT_LE(naive["max_resident"].get<int>(), 2);
+  EXPECT_EQ(naive["total_loads"].get<int>() - naive["total_evictions"].get<int>(),
+            naive["resident_max"].back().get<int>());
+  bool budget_counters = false;
+  for (const auto& p : second["phases"])
+    if (p["phase"] == "infer" && p.contains("cache")) {
+      budget_counters = true;
+      const auto& k = second["charts"]["cache"];
+      EXPECT_EQ(k["total_loads"], p["cache"]["loads"]);
+      EXPECT_EQ(k["total_evictions"], p["cache"]["evictions"]);
+      EXPECT_EQ(k["total_refusals"], p["cache"]["refusals"]);
+    }
+  EXPECT_TRUE(budget_counters) << second["phases"].dump();
+  check_run(chromium, out, "cache");
+  check_run(chromium, out, "cache-time", "x=time");
 }
 
 TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
