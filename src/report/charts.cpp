@@ -119,14 +119,17 @@ double seconds_since(double t_ms, double origin_ms) {
 }
 
 ArmCharts build_charts(const Series& series, const Verdict& verdict, const SeriesContext& context,
-                       std::vector<double> latency_quantiles_ms, const std::vector<CacheEvent>& events,
-                       double arm_begin_ms, std::size_t max_windows) {
+                       std::vector<double> latency_quantiles_ms,
+                       const std::vector<CacheEvent>& events, double arm_begin_ms,
+                       std::size_t max_windows) {
   ArmCharts c;
   c.after_unload_per_cycle_bytes = context.after_unload_per_cycle_bytes;
   c.latency_quantiles_ms = std::move(latency_quantiles_ms);
   const auto& points = series.points;
   if (!present(arm_begin_ms))
-    arm_begin_ms = !points.empty() ? points.front().t_ms : !events.empty() ? events.front().t_ms : 0;
+    arm_begin_ms = !points.empty()   ? points.front().t_ms
+                   : !events.empty() ? events.front().t_ms
+                                     : 0;
   c.cache = make_cache_chart(points, events, arm_begin_ms, max_windows);
   MemoryChart& m = c.memory;
   m.raw_points = points.size();
@@ -236,12 +239,19 @@ ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
                       max_windows);
 }
 
+ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
+                          const SeriesContext& context, std::vector<double> latency_quantiles_ms,
+                          const std::vector<CacheEvent>& cache_events, double arm_begin_ms,
+                          std::size_t max_windows) {
+  return build_charts(series, verdict, context, std::move(latency_quantiles_ms), cache_events,
+                      arm_begin_ms, max_windows);
+}
+
 ArmCharts make_arm_charts(const ArmAccumulator& records, const std::string& name,
                           const Verdict& verdict, const SeriesContext& context,
                           std::size_t max_windows) {
-  return build_charts(records.chart_series(name), verdict, context,
-                      records.latency_quantiles_ms(), records.cache_events(),
-                      records.arm_begin_ms(), max_windows);
+  return build_charts(records.chart_series(name), verdict, context, records.latency_quantiles_ms(),
+                      records.cache_events(), records.arm_begin_ms(), max_windows);
 }
 
 nlohmann::json ArmCharts::to_json() const {
@@ -343,8 +353,8 @@ ArmCharts ArmCharts::from_json(const nlohmann::json& j) {
     cc.loads = numbers_at(k, "loads");
     cc.evictions = numbers_at(k, "evictions");
     cc.refusals = numbers_at(k, "refusals");
-    for (const auto* v : {&cc.t_arm_s, &cc.resident_min, &cc.resident_max, &cc.loads,
-                          &cc.evictions, &cc.refusals})
+    for (const auto* v :
+         {&cc.t_arm_s, &cc.resident_min, &cc.resident_max, &cc.loads, &cc.evictions, &cc.refusals})
       if (v->size() != cc.x_request.size())
         throw InputError("charts: the cache chart has not one value per window in every list");
     cc.total_loads = k.value("total_loads", std::uint64_t{0});

@@ -125,6 +125,20 @@ std::string comparison_table(const RunSummary& s) {
   return out + "</tbody></table>";
 }
 
+// The cache scenario's chart of an arm and its totals in words (nothing in other scenarios).
+std::string cache_block(const ArmCharts& charts, std::size_t index, bool of_a_repeat) {
+  std::string out;
+  if (const auto& c = charts.cache; c && c->windows() > 0)
+    out += fmt::format(
+        "<div class=\"chart\" id=\"cache-{}\"></div><p class=\"caption\">{} points (one per "
+        "reading after a request), {} per window; resident models as each window's min and max, "
+        "loads, evictions and refusals counted from the start of the arm.</p>",
+        index, c->raw_points, c->window_points);
+  if (const std::string totals = report::cache_totals(charts, of_a_repeat); !totals.empty())
+    out += "<p>" + esc(totals) + "</p>";
+  return out;
+}
+
 std::string arm_section(const ArmSummary& a, std::size_t index) {
   std::string out =
       fmt::format("<section class=\"arm\" id=\"arm-{}\"><h3>{}</h3>", index, esc(a.name));
@@ -151,14 +165,7 @@ std::string arm_section(const ArmSummary& a, std::size_t index) {
         "window; each window's min and max are drawn (the band between them), so no spike is "
         "lost.</p>",
         index, a.charts.memory.raw_points, a.charts.memory.window_points);
-  if (const auto& c = a.charts.cache; c && c->windows() > 0)
-    out += fmt::format(
-        "<div class=\"chart\" id=\"cache-{}\"></div><p class=\"caption\">{} points (one per "
-        "reading after a request), {} per window; resident models as each window's min and max, "
-        "loads, evictions and refusals counted from the start of the arm.</p>",
-        index, c->raw_points, c->window_points);
-  if (const std::string cache = report::cache_totals(a); !cache.empty())
-    out += "<p>" + esc(cache) + "</p>";
+  out += cache_block(a.charts, index, a.repeats.size() > 1);
   out += fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", a.verdict.kind);
   list(out, "evidence", a.verdict.evidence);
   list(out, "likely causes", a.verdict.causes);
@@ -300,6 +307,7 @@ std::string analysis_html(const Analysis& a) {
           "<div class=\"chart\" id=\"memory-{}\"></div><p class=\"caption\">{} points drawn, {} "
           "per window; each window's min and max are drawn.</p>",
           i, s.charts.memory.raw_points, s.charts.memory.window_points);
+    body += cache_block(s.charts, i, false);
     body +=
         fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", s.verdict.kind);
     list(body, "notes", s.notes);

@@ -104,6 +104,8 @@ struct ArmState {
       imported.series = accumulator.series(name);
       imported.context = accumulator.context(figures);
       imported.figures = figures_of(imported.series.points);
+      imported.cache_events = accumulator.cache_events();
+      imported.arm_begin_ms = accumulator.arm_begin_ms();
       return imported;
     }
     Series& s = imported.series;

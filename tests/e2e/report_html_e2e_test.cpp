@@ -183,7 +183,8 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
     EXPECT_EQ(k["evictions"].back(), k["total_evictions"]);
     EXPECT_EQ(a["charts"]["memory"]["t_arm_s"].size(), a["charts"]["memory"]["x_request"].size());
     // report.md says the same totals in words.
-    EXPECT_THAT(md, HasSubstr(fmt::format("cache: at most {} model", k["max_resident"].get<int>())));
+    EXPECT_THAT(md,
+                HasSubstr(fmt::format("cache: at most {} model", k["max_resident"].get<int>())));
     EXPECT_THAT(md, HasSubstr(fmt::format("{} load", k["total_loads"].get<int>())));
   }
   // The trace's events agree with the chart model: lru:2 holds at most two models; the budget

@@ -129,13 +129,13 @@ ArmAccumulator cache_arm(std::vector<std::string> extra_lines = {}) {
     bool served;
   };
   const std::vector<Step> steps = {
-      {{"load"}, true},            // 1 resident
-      {{"load"}, true},            // 2
-      {{}, true},                  // hit
-      {{"evict", "load"}, true},   // 2 (a third model in)
-      {{"refused"}, false},        // refused: nothing served
-      {{"evict", "load"}, true},   // 2
-      {{}, true},                  // hit
+      {{"load"}, true},           // 1 resident
+      {{"load"}, true},           // 2
+      {{}, true},                 // hit
+      {{"evict", "load"}, true},  // 2 (a third model in)
+      {{"refused"}, false},       // refused: nothing served
+      {{"evict", "load"}, true},  // 2
+      {{}, true},                 // hit
   };
   int req = 0;
   double t = 200;

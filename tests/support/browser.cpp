@@ -140,8 +140,8 @@ ProgramResult run_program(const std::vector<std::string>& argv_in, double timeou
   return r;
 }
 
-ProgramResult dump_dom(const std::string& chromium, const std::string& html_path,
-                       double timeout_s, const std::string& fragment) {
+ProgramResult dump_dom(const std::string& chromium, const std::string& html_path, double timeout_s,
+                       const std::string& fragment) {
   return run_headless(chromium, {"--window-size=1280,2000", "--dump-dom"}, html_path, timeout_s,
                       fragment);
 }

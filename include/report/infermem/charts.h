@@ -92,6 +92,13 @@ ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
                           const SeriesContext& context, std::vector<double> latency_quantiles_ms,
                           std::size_t max_windows = kDefaultChartWindows);
 
+// The same with a soak arm's cache events (analyze of an infermem trace); seconds count from
+// arm_begin_ms (the first point or event when absent).
+ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
+                          const SeriesContext& context, std::vector<double> latency_quantiles_ms,
+                          const std::vector<CacheEvent>& cache_events, double arm_begin_ms,
+                          std::size_t max_windows = kDefaultChartWindows);
+
 // The charts of one soak arm from its records: its chart series (ArmAccumulator::chart_series),
 // its latency quantiles, its cache events, seconds counted from the child's arm begin record.
 ArmCharts make_arm_charts(const ArmAccumulator& records, const std::string& name,
