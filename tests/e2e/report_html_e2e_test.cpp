@@ -164,8 +164,9 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
   const std::string out = make_temp_dir("html-cache");
   // lru:2 over four variants evicts; the budget of 64 MiB holds every 2 MiB variant with its
   // runtime overhead, so it loads without refusing whatever the shared machine's page cache does.
+  // (--arm adds to --arms: ort-default runs the default policy, --cache's.)
   auto r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--requests", "40",
-                    "--arm", "naive:cache=lru:2", "--arm", "budget:base=lean,cache=budget:64MiB",
+                    "--arms", "ort-default", "--arm", "naive:cache=lru:2", "--arm", "budget:base=lean,cache=budget:64MiB",
                     "--out", out, "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = read_json_file(out + "/summary.json");
@@ -189,9 +190,9 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
   }
   // The trace's events agree with the chart model: lru:2 holds at most two models; the budget
   // arm's own counters (ModelCache's stats on its infer phase) give the same loads and evictions.
-  ASSERT_EQ(summary["arms"].size(), 2u);
-  const auto& first = summary["arms"][0];
-  const auto& second = summary["arms"][1];
+  ASSERT_EQ(summary["arms"].size(), 3u);
+  const auto& first = summary["arms"][1];
+  const auto& second = summary["arms"][2];
   ASSERT_EQ(first["name"], "naive");
   ASSERT_EQ(second["name"], "budget");
   const auto& naive = first["charts"]["cache"];
