@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "support/browser.h"
@@ -129,6 +130,70 @@ void check_run(const std::string& chromium, const std::string& out, const std::s
   EXPECT_GT(fs::file_size(png), 10000u) << "a screenshot of the charts is more than a blank page";
 }
 
+// Clicks the page's time-axis checkbox twice in Chromium (a copy of the page with a script added
+// after the page's own: on load it clicks, lets the charts redraw, reads them, clicks back, reads
+// them again) and checks the memory and cache charts were redrawn on each axis, every canvas
+// painted, no error.
+void check_time_toggle(const std::string& chromium, const std::string& html) {
+  std::string page = read_file(html);
+  const std::string end = "</body></html>";
+  const auto at = page.rfind(end);
+  ASSERT_NE(at, std::string::npos);
+  page.insert(at, R"(<script>
+window.addEventListener("load", function () {
+  function read() {
+    var charts = [];
+    document.querySelectorAll(".uplot").forEach(function (u) {
+      var c = u.querySelector("canvas"), px = c.getContext("2d").getImageData(0, 0, c.width,
+          c.height).data, n = 0;
+      for (var i = 3; i < px.length; i += 4) if (px[i] !== 0) n++;
+      charts.push({ id: u.parentNode.id, title: u.querySelector(".u-title").textContent,
+                    painted_pixels: n });
+    });
+    return charts;
+  }
+  var toggle = document.getElementById("time-toggle"), states = [];
+  toggle.click();
+  Promise.resolve().then(function () {}).then(function () {
+    states.push(read());
+    toggle.click();
+    return Promise.resolve().then(function () {});
+  }).then(function () {
+    states.push(read());
+    var el = document.createElement("pre");
+    el.id = "toggle-status";
+    el.textContent = JSON.stringify({ states: states, errors: window.infermemErrors });
+    document.body.appendChild(el);
+  });
+});
+</script>
+)");
+  const std::string copy = fs::path(html).replace_filename("report-toggle.html").string();
+  std::ofstream(copy, std::ios::binary) << page;
+  ProgramResult r = dump_dom(chromium, copy, kBrowserTimeoutS);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string text = element_text(r.out, "toggle-status");
+  ASSERT_FALSE(text.empty()) << "the added script did not finish";
+  const auto status = nlohmann::json::parse(text);
+  EXPECT_TRUE(status["errors"].empty()) << status["errors"].dump();
+  ASSERT_EQ(status["states"].size(), 2u);
+  const char* want[] = {"over time", "over requests"};
+  for (std::size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(want[k]);
+    std::size_t axis_charts = 0;
+    for (const auto& c : status["states"][k]) {
+      const std::string id = c["id"];
+      EXPECT_GT(c["painted_pixels"].get<std::size_t>(), 1000u) << id;
+      if (id.rfind("memory-", 0) == 0 || id.rfind("cache-", 0) == 0) {
+        ++axis_charts;
+        EXPECT_THAT(c["title"].get<std::string>(), HasSubstr(want[k])) << id;
+      }
+    }
+    EXPECT_GT(axis_charts, 0u);
+  }
+  EXPECT_EQ(status["states"][0].size(), status["states"][1].size());
+}
+
 }  // namespace
 
 TEST(ReportHtmlE2E, MixedSoakWithRepeatsDrawsEveryChartInChromium) {
@@ -166,8 +231,8 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
   // runtime overhead, so it loads without refusing whatever the shared machine's page cache does.
   // (--arm adds to --arms: ort-default runs the default policy, --cache's.)
   auto r = run_cli({"soak", model, "--scenario", "cache", "--models", "4", "--requests", "40",
-                    "--arms", "ort-default", "--arm", "naive:cache=lru:2", "--arm", "budget:base=lean,cache=budget:64MiB",
-                    "--out", out, "--force"});
+                    "--arms", "ort-default", "--arm", "naive:cache=lru:2", "--arm",
+                    "budget:base=lean,cache=budget:64MiB", "--out", out, "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = read_json_file(out + "/summary.json");
   const std::string md = read_file(out + "/report.md");
@@ -211,6 +276,7 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
   EXPECT_TRUE(budget_counters) << second["phases"].dump();
   check_run(chromium, out, "cache");
   check_run(chromium, out, "cache-time", "x=time");
+  check_time_toggle(chromium, out + "/report.html");
 }
 
 TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
