@@ -277,6 +277,20 @@ TEST(ReportHtmlE2E, CacheSoakDrawsResidentModelsLoadsAndEvictionsOnBothAxesInChr
   check_run(chromium, out, "cache");
   check_run(chromium, out, "cache-time", "x=time");
   check_time_toggle(chromium, out + "/report.html");
+
+  // analyze of the run's trace draws the same cache charts (the same events, the same model).
+  const std::string page = out + "/analyze.html";
+  auto a = run_cli({"analyze", out + "/trace.jsonl", "--html", page});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_THAT(a.out,
+              HasSubstr(fmt::format("cache: at most {} model", naive["max_resident"].get<int>())));
+  const auto drawn = load_page(chromium, page);
+  for (std::size_t i = 0; i < summary["arms"].size(); ++i) {
+    auto it = drawn.find("cache-" + std::to_string(i));
+    ASSERT_NE(it, drawn.end()) << "series " << i << " has no cache chart";
+    EXPECT_EQ(it->second.points, 40u);
+    EXPECT_GT(it->second.painted_pixels, 1000u);
+  }
 }
 
 TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
