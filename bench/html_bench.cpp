@@ -1,7 +1,8 @@
 // report.html of a 100k-request run: how big the page is and how long headless Chromium takes to
 // draw it (docs/report.md). Records of a synthetic 100,000-request arm (a child's per-request
 // samples with RSS, anon, file, VmHWM and malloc in-use figures, a slow leak and noise) go
-// through the same accumulator, verdict and chart model as soak's; the run has 1 or 4 such arms.
+// through the same accumulator, verdict and chart model as soak's; the run has 1 or 4 such arms,
+// plain or of the cache scenario (load and evict events too, so a cache chart per arm).
 // Figures, not assertions: render_ms is the page's own performance.now() when every chart has
 // painted (navigation start to the load handler), wall_ms the whole chromium process.
 #include <benchmark/benchmark.h>
@@ -21,7 +22,10 @@ using namespace infermem;
 
 namespace {
 
-ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::uint64_t seed) {
+// cache: the arm is a cache-scenario arm (lru:4 over 8 models): before 4 in 10 requests a model
+// is loaded, evicting the oldest once 4 are resident, as `note` records like the worker's.
+ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::uint64_t seed,
+                         bool cache = false) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0, 256 * 1024);
   ArmAccumulator acc;
@@ -37,8 +41,28 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
   };
   phase_end("baseline", 0, 40e6);
   phase_end("load", 50, 120e6);
+  int resident = 0;
+  auto note = [&](const char* event, double t, std::int64_t req) {
+    trace::Record n;
+    n.type = "note";
+    n.t_ms = t;
+    n.req = req;
+    n.phase = "infer";
+    n.src = "child";
+    n.extra["event"] = event;
+    n.extra["model"] = 0;
+    acc.add(n);
+  };
   for (std::int64_t i = 1; i <= requests; ++i) {
     const double t = 50 + 2.0 * static_cast<double>(i);
+    if (cache && rng() % 10 < 4) {
+      if (resident == 4) {
+        note("evict", t - 1, i - 1);
+        --resident;
+      }
+      note("load", t - 1, i - 1);
+      ++resident;
+    }
     trace::Record req;
     req.type = "request";
     req.t_ms = t;
@@ -67,19 +91,19 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
   static_cast<ArmFigures&>(a) = j.figures;
   a.name = name;
   a.verdict = j.verdict;
-  a.charts =
-      make_arm_charts(acc.chart_series(name), a.verdict, j.context, acc.latency_quantiles_ms());
+  a.charts = make_arm_charts(acc, name, a.verdict, j.context);
   return a;
 }
 
 void BM_Report100kInChromium(benchmark::State& state) {
   const int arms = static_cast<int>(state.range(0));
+  const bool cache = state.range(1) != 0;
   RunSummary run;
   run.tool_version = "bench";
-  run.scenario = "mixed";
+  run.scenario = cache ? "cache" : "mixed";
   run.model_sha256 = std::string(64, '0');
   for (int k = 0; k < arms; ++k)
-    run.arms.push_back(synthetic_arm("arm-" + std::to_string(k), 100000, 7 + k));
+    run.arms.push_back(synthetic_arm("arm-" + std::to_string(k), 100000, 7 + k, cache));
   const std::string html = render(run, Format::html);
   const std::string summary = render(run, Format::json);
   const std::string dir = test::make_temp_dir("html-bench");
@@ -108,9 +132,12 @@ void BM_Report100kInChromium(benchmark::State& state) {
   state.counters["chromium_wall_ms"] = wall_ms;
   state.counters["windows_per_arm"] = static_cast<double>(run.arms[0].charts.memory.windows());
 }
+// Args: arms, and 1 for cache-scenario arms (a cache chart each beside the memory chart).
 BENCHMARK(BM_Report100kInChromium)
-    ->Arg(1)
-    ->Arg(4)
+    ->Args({1, 0})
+    ->Args({4, 0})
+    ->Args({1, 1})
+    ->Args({4, 1})
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

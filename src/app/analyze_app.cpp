@@ -33,7 +33,9 @@ report::Analysis analyze(const AnalyzeOptions& options) {
     out.hwm_only = s.figures.hwm_only();
     out.notes = std::move(s.notes);
     out.verdict = judge(s.series, s.context);
-    if (options.charts) out.charts = make_arm_charts(s.series, out.verdict, s.context, {});
+    if (options.charts)
+      out.charts =
+          make_arm_charts(s.series, out.verdict, s.context, {}, s.cache_events, s.arm_begin_ms);
     if (a.gated) {
       GateSubject subject;
       subject.name = out.name;

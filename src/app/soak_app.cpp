@@ -139,8 +139,7 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
     a.status = run.status;
     a.status_detail = run.status_detail;
     a.verdict = std::move(j.verdict);
-    a.charts = make_arm_charts(run.records.chart_series(run.name), a.verdict, j.context,
-                               run.records.latency_quantiles_ms());
+    a.charts = make_arm_charts(run.records, run.name, a.verdict, j.context);
     progress(SoakProgress{
         run.name,
         fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", run.name,

@@ -6,6 +6,7 @@
 
 #include "infermem/analysis.h"
 #include "infermem/units.h"
+#include "report/renderers.h"
 
 namespace infermem::report {
 
@@ -102,6 +103,8 @@ std::string analysis_text(const Analysis& a) {
   for (const auto& s : a.series) {
     fmt::format_to(put, "\n{}: {}\n", s.name, s.verdict.kind);
     for (const auto& note : s.notes) fmt::format_to(put, "  {}\n", note);
+    if (const std::string cache = cache_totals(s.charts); !cache.empty())
+      fmt::format_to(put, "  {}\n", cache);
     list(out, "evidence", s.verdict.evidence, s.verdict.evidence.size());
     if (s.verdict.kind != VerdictKind::stable) {
       list(out, "likely causes", s.verdict.causes, 3);

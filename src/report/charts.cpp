@@ -80,25 +80,71 @@ std::vector<double> numbers_at(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
-                          const SeriesContext& context, std::vector<double> latency_quantiles_ms,
-                          std::size_t max_windows) {
+namespace {
+
+// At most max_windows windows of equal point count over n points (the last may hold fewer).
+std::size_t points_per_window(std::size_t n, std::size_t max_windows) {
+  max_windows = std::max<std::size_t>(1, max_windows);
+  return std::max<std::size_t>(1, (n + max_windows - 1) / max_windows);
+}
+
+// Each window's min and max of `values` (NaN where the window had none); false when no value
+// was present at all.
+bool downsample(const std::vector<double>& values, std::size_t window_points,
+                std::vector<double>& min, std::vector<double>& max) {
+  const std::size_t windows = (values.size() + window_points - 1) / window_points;
+  min.assign(windows, kAbsent);
+  max.assign(windows, kAbsent);
+  bool any = false;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    if (!present(v)) continue;
+    any = true;
+    const std::size_t w = i / window_points;
+    min[w] = present(min[w]) ? std::min(min[w], v) : v;
+    max[w] = present(max[w]) ? std::max(max[w], v) : v;
+  }
+  return any;
+}
+
+// Each window's first value.
+std::vector<double> firsts(const std::vector<double>& values, std::size_t window_points) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < values.size(); i += window_points) out.push_back(values[i]);
+  return out;
+}
+
+double seconds_since(double t_ms, double origin_ms) {
+  return (t_ms - origin_ms) / 1000.0;
+}
+
+ArmCharts build_charts(const Series& series, const Verdict& verdict, const SeriesContext& context,
+                       std::vector<double> latency_quantiles_ms,
+                       const std::vector<CacheEvent>& events, double arm_begin_ms,
+                       std::size_t max_windows) {
   ArmCharts c;
   c.after_unload_per_cycle_bytes = context.after_unload_per_cycle_bytes;
   c.latency_quantiles_ms = std::move(latency_quantiles_ms);
-  MemoryChart& m = c.memory;
   const auto& points = series.points;
+  if (!present(arm_begin_ms))
+    arm_begin_ms = !points.empty()   ? points.front().t_ms
+                   : !events.empty() ? events.front().t_ms
+                                     : 0;
+  c.cache = make_cache_chart(points, events, arm_begin_ms, max_windows);
+  MemoryChart& m = c.memory;
   m.raw_points = points.size();
   if (points.empty()) return c;
   const std::vector<double> x = request_axis(points);
-  max_windows = std::max<std::size_t>(1, max_windows);
-  m.window_points = (points.size() + max_windows - 1) / max_windows;
-  const std::size_t windows = (points.size() + m.window_points - 1) / m.window_points;
-  for (std::size_t w = 0; w < windows; ++w) {
-    const std::size_t first = w * m.window_points;
-    m.x_request.push_back(x[first]);
-    m.t_s.push_back(points[first].t_ms / 1000.0);
+  std::vector<double> t(points.size()), t_arm(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    t[i] = points[i].t_ms / 1000.0;
+    t_arm[i] = seconds_since(points[i].t_ms, arm_begin_ms);
   }
+  m.window_points = points_per_window(points.size(), max_windows);
+  m.x_request = firsts(x, m.window_points);
+  m.t_s = firsts(t, m.window_points);
+  m.t_arm_s = firsts(t_arm, m.window_points);
+  std::vector<double> values(points.size());
   for (const Figure& f : kFigures) {
     // What the series says it measured, for the figures whose source varies (analyze of a CSV,
     // psrecord or Lambda REPORT lines): the current figure and the high-water mark.
@@ -109,26 +155,18 @@ ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
     if (f.field == &SeriesPoint::hwm_bytes && !series.hwm_source.empty() &&
         series.hwm_source.rfind("VmHWM", 0) != 0)
       label = series.hwm_source;
-    ChartBand band{f.key, label, std::vector<double>(windows, kAbsent),
-                   std::vector<double>(windows, kAbsent)};
-    bool any = false;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      const double v = points[i].*f.field;
-      if (!present(v)) continue;
-      any = true;
-      const std::size_t w = i / m.window_points;
-      band.min[w] = present(band.min[w]) ? std::min(band.min[w], v) : v;
-      band.max[w] = present(band.max[w]) ? std::max(band.max[w], v) : v;
-    }
-    if (any) m.bands.push_back(std::move(band));
+    for (std::size_t i = 0; i < points.size(); ++i) values[i] = points[i].*f.field;
+    ChartBand band{f.key, label, {}, {}};
+    if (downsample(values, m.window_points, band.min, band.max)) m.bands.push_back(std::move(band));
   }
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (!m.spans.empty() && m.spans.back().phase == points[i].phase &&
         m.spans.back().cycle == points[i].cycle) {
       m.spans.back().x_to = x[i];
+      m.spans.back().t_to = t_arm[i];
       continue;
     }
-    m.spans.push_back({points[i].phase, points[i].cycle, x[i], x[i]});
+    m.spans.push_back({points[i].phase, points[i].cycle, x[i], x[i], t_arm[i], t_arm[i]});
   }
   for (const auto& f : verdict.findings)
     if (const auto* fit = std::get_if<finding::GrowthFit>(&f.detail))
@@ -141,6 +179,81 @@ ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
   return c;
 }
 
+}  // namespace
+
+std::optional<CacheChart> make_cache_chart(const std::vector<SeriesPoint>& points,
+                                           const std::vector<CacheEvent>& events,
+                                           double arm_begin_ms, std::size_t max_windows) {
+  if (events.empty()) return std::nullopt;
+  CacheChart c;
+  const std::vector<double> x = request_axis(points);
+  const std::size_t n = points.size();
+  // Events after the last reading (a refusal at the end, or an arm that served nothing) add
+  // one point at the last event.
+  const bool extra = events.back().before_point >= n;
+  const std::size_t total = n + (extra ? 1 : 0);
+  std::vector<double> xs(total), ts(total), resident(total), loads(total), evictions(total),
+      refusals(total);
+  std::uint64_t l = 0, e = 0, r = 0, most = 0;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    while (next < events.size() && (events[next].before_point <= i || i == n)) {
+      const CacheEvent& ev = events[next++];
+      if (ev.kind == CacheEvent::Kind::load) ++l;
+      if (ev.kind == CacheEvent::Kind::evict) ++e;
+      if (ev.kind == CacheEvent::Kind::refused) ++r;
+      most = std::max<std::uint64_t>(most, l > e ? l - e : 0);
+    }
+    if (i < n) {
+      xs[i] = x[i];
+      ts[i] = seconds_since(points[i].t_ms, arm_begin_ms);
+    } else {
+      xs[i] = n > 0 ? x[n - 1] : static_cast<double>(events.back().req);
+      ts[i] = seconds_since(events.back().t_ms, arm_begin_ms);
+    }
+    resident[i] = static_cast<double>(l > e ? l - e : 0);
+    loads[i] = static_cast<double>(l);
+    evictions[i] = static_cast<double>(e);
+    refusals[i] = static_cast<double>(r);
+  }
+  c.raw_points = total;
+  c.total_loads = l;
+  c.total_evictions = e;
+  c.total_refusals = r;
+  c.max_resident = most;
+  c.window_points = points_per_window(total, max_windows);
+  c.x_request = firsts(xs, c.window_points);
+  c.t_arm_s = firsts(ts, c.window_points);
+  downsample(resident, c.window_points, c.resident_min, c.resident_max);
+  std::vector<double> unused;
+  downsample(loads, c.window_points, unused, c.loads);
+  downsample(evictions, c.window_points, unused, c.evictions);
+  downsample(refusals, c.window_points, unused, c.refusals);
+  return c;
+}
+
+ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
+                          const SeriesContext& context, std::vector<double> latency_quantiles_ms,
+                          std::size_t max_windows) {
+  return build_charts(series, verdict, context, std::move(latency_quantiles_ms), {}, kAbsent,
+                      max_windows);
+}
+
+ArmCharts make_arm_charts(const Series& series, const Verdict& verdict,
+                          const SeriesContext& context, std::vector<double> latency_quantiles_ms,
+                          const std::vector<CacheEvent>& cache_events, double arm_begin_ms,
+                          std::size_t max_windows) {
+  return build_charts(series, verdict, context, std::move(latency_quantiles_ms), cache_events,
+                      arm_begin_ms, max_windows);
+}
+
+ArmCharts make_arm_charts(const ArmAccumulator& records, const std::string& name,
+                          const Verdict& verdict, const SeriesContext& context,
+                          std::size_t max_windows) {
+  return build_charts(records.chart_series(name), verdict, context, records.latency_quantiles_ms(),
+                      records.cache_events(), records.arm_begin_ms(), max_windows);
+}
+
 nlohmann::json ArmCharts::to_json() const {
   auto bands = nlohmann::json::array();
   for (const auto& b : memory.bands)
@@ -150,24 +263,45 @@ nlohmann::json ArmCharts::to_json() const {
                      {"max", array_of(b.max, put_whole)}});
   auto spans = nlohmann::json::array();
   for (const auto& s : memory.spans)
-    spans.push_back(
-        {{"phase", s.phase}, {"cycle", s.cycle}, {"x_from", s.x_from}, {"x_to", s.x_to}});
+    spans.push_back({{"phase", s.phase},
+                     {"cycle", s.cycle},
+                     {"x_from", s.x_from},
+                     {"x_to", s.x_to},
+                     {"t_from", put_ms(s.t_from)},
+                     {"t_to", put_ms(s.t_to)}});
   nlohmann::json fit;  // null without a line
   if (present(memory.fit_x_from))
     fit = {{"x_from", memory.fit_x_from},
            {"x_to", memory.fit_x_to},
            {"y_from", whole(memory.fit_y_from)},
            {"y_to", whole(memory.fit_y_to)}};
-  return {{"memory",
-           {{"raw_points", memory.raw_points},
-            {"window_points", memory.window_points},
-            {"x_request", memory.x_request},
-            {"t_s", array_of(memory.t_s, put_ms)},
-            {"bands", bands},
-            {"spans", spans},
-            {"fit", fit}}},
-          {"after_unload_per_cycle_bytes", array_of(after_unload_per_cycle_bytes, put_whole)},
-          {"latency_quantiles_ms", array_of(latency_quantiles_ms, put_ms)}};
+  nlohmann::json j = {
+      {"memory",
+       {{"raw_points", memory.raw_points},
+        {"window_points", memory.window_points},
+        {"x_request", memory.x_request},
+        {"t_s", array_of(memory.t_s, put_ms)},
+        {"t_arm_s", array_of(memory.t_arm_s, put_ms)},
+        {"bands", bands},
+        {"spans", spans},
+        {"fit", fit}}},
+      {"after_unload_per_cycle_bytes", array_of(after_unload_per_cycle_bytes, put_whole)},
+      {"latency_quantiles_ms", array_of(latency_quantiles_ms, put_ms)}};
+  if (cache)
+    j["cache"] = {{"raw_points", cache->raw_points},
+                  {"window_points", cache->window_points},
+                  {"x_request", cache->x_request},
+                  {"t_arm_s", array_of(cache->t_arm_s, put_ms)},
+                  {"resident_min", array_of(cache->resident_min, put_whole)},
+                  {"resident_max", array_of(cache->resident_max, put_whole)},
+                  {"loads", array_of(cache->loads, put_whole)},
+                  {"evictions", array_of(cache->evictions, put_whole)},
+                  {"refusals", array_of(cache->refusals, put_whole)},
+                  {"total_loads", cache->total_loads},
+                  {"total_evictions", cache->total_evictions},
+                  {"total_refusals", cache->total_refusals},
+                  {"max_resident", cache->max_resident}};
+  return j;
 }
 
 ArmCharts ArmCharts::from_json(const nlohmann::json& j) {
@@ -184,6 +318,10 @@ ArmCharts ArmCharts::from_json(const nlohmann::json& j) {
   mc.t_s = numbers_at(m, "t_s");
   const std::size_t windows = mc.x_request.size();
   if (mc.t_s.size() != windows) throw InputError("charts: 't_s' and 'x_request' differ in length");
+  // Absent from summaries written before the time axis.
+  mc.t_arm_s = numbers_at(m, "t_arm_s");
+  if (!mc.t_arm_s.empty() && mc.t_arm_s.size() != windows)
+    throw InputError("charts: 't_arm_s' and 'x_request' differ in length");
   for (const auto& b : m.value("bands", nlohmann::json::array())) {
     ChartBand band{b.value("key", ""), b.value("label", ""), numbers_at(b, "min"),
                    numbers_at(b, "max")};
@@ -193,13 +331,37 @@ ArmCharts ArmCharts::from_json(const nlohmann::json& j) {
   }
   for (const auto& s : m.value("spans", nlohmann::json::array()))
     mc.spans.push_back({s.value("phase", ""), s.value("cycle", -1), json_number_at(s, "x_from"),
-                        json_number_at(s, "x_to")});
+                        json_number_at(s, "x_to"), json_number_at(s, "t_from"),
+                        json_number_at(s, "t_to")});
   if (m.contains("fit") && m["fit"].is_object()) {
     const auto& f = m["fit"];
     mc.fit_x_from = json_number_at(f, "x_from");
     mc.fit_x_to = json_number_at(f, "x_to");
     mc.fit_y_from = json_number_at(f, "y_from");
     mc.fit_y_to = json_number_at(f, "y_to");
+  }
+  if (j.contains("cache") && !j["cache"].is_null()) {
+    const auto& k = j["cache"];
+    if (!k.is_object()) throw InputError("charts: 'cache' is not an object");
+    CacheChart cc;
+    cc.raw_points = k.value("raw_points", std::uint64_t{0});
+    cc.window_points = k.value("window_points", std::uint64_t{1});
+    cc.x_request = numbers_at(k, "x_request");
+    cc.t_arm_s = numbers_at(k, "t_arm_s");
+    cc.resident_min = numbers_at(k, "resident_min");
+    cc.resident_max = numbers_at(k, "resident_max");
+    cc.loads = numbers_at(k, "loads");
+    cc.evictions = numbers_at(k, "evictions");
+    cc.refusals = numbers_at(k, "refusals");
+    for (const auto* v :
+         {&cc.t_arm_s, &cc.resident_min, &cc.resident_max, &cc.loads, &cc.evictions, &cc.refusals})
+      if (v->size() != cc.x_request.size())
+        throw InputError("charts: the cache chart has not one value per window in every list");
+    cc.total_loads = k.value("total_loads", std::uint64_t{0});
+    cc.total_evictions = k.value("total_evictions", std::uint64_t{0});
+    cc.total_refusals = k.value("total_refusals", std::uint64_t{0});
+    cc.max_resident = k.value("max_resident", std::uint64_t{0});
+    c.cache = std::move(cc);
   }
   return c;
 }

@@ -125,6 +125,20 @@ std::string comparison_table(const RunSummary& s) {
   return out + "</tbody></table>";
 }
 
+// The cache scenario's chart of an arm and its totals in words (nothing in other scenarios).
+std::string cache_block(const ArmCharts& charts, std::size_t index, bool of_a_repeat) {
+  std::string out;
+  if (const auto& c = charts.cache; c && c->windows() > 0)
+    out += fmt::format(
+        "<div class=\"chart\" id=\"cache-{}\"></div><p class=\"caption\">{} points (one per "
+        "reading after a request), {} per window; resident models as each window's min and max, "
+        "loads, evictions and refusals counted from the start of the arm.</p>",
+        index, c->raw_points, c->window_points);
+  if (const std::string totals = report::cache_totals(charts, of_a_repeat); !totals.empty())
+    out += "<p>" + esc(totals) + "</p>";
+  return out;
+}
+
 std::string arm_section(const ArmSummary& a, std::size_t index) {
   std::string out =
       fmt::format("<section class=\"arm\" id=\"arm-{}\"><h3>{}</h3>", index, esc(a.name));
@@ -151,6 +165,7 @@ std::string arm_section(const ArmSummary& a, std::size_t index) {
         "window; each window's min and max are drawn (the band between them), so no spike is "
         "lost.</p>",
         index, a.charts.memory.raw_points, a.charts.memory.window_points);
+  out += cache_block(a.charts, index, a.repeats.size() > 1);
   out += fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", a.verdict.kind);
   list(out, "evidence", a.verdict.evidence);
   list(out, "likely causes", a.verdict.causes);
@@ -228,10 +243,13 @@ std::string page(const std::string& title, const std::string& body, const nlohma
 
 const char* kChartsIntro =
     "<h2>Charts</h2><p class=\"caption\">Drag across a chart to zoom (double-click resets), "
-    "hover for values (the request axis also shows the time since the run began); click a "
-    "legend entry to hide a line.</p>"
+    "hover for values (the request axis also shows the seconds since the arm began, the time "
+    "axis the request); click a legend entry to hide a line. The fitted growth line is per "
+    "request: it is drawn on the request axis only.</p>"
     "<div class=\"controls\"><label><input type=\"checkbox\" id=\"overlay-toggle\"> arms "
-    "overlaid (VmRSS max per window) instead of side by side</label></div>"
+    "overlaid (VmRSS max per window) instead of side by side</label> <label><input "
+    "type=\"checkbox\" id=\"time-toggle\"> time axis (seconds since the arm began) instead of "
+    "requests</label></div>"
     "<div id=\"overlay\" class=\"chart\" hidden></div>"
     "<div id=\"latency-block\" hidden><h3>Latency distribution</h3><div class=\"chart\" "
     "id=\"latency\"></div></div>"
@@ -289,6 +307,7 @@ std::string analysis_html(const Analysis& a) {
           "<div class=\"chart\" id=\"memory-{}\"></div><p class=\"caption\">{} points drawn, {} "
           "per window; each window's min and max are drawn.</p>",
           i, s.charts.memory.raw_points, s.charts.memory.window_points);
+    body += cache_block(s.charts, i, false);
     body +=
         fmt::format("<h4>verdict: <span class=\"verdict v-{0}\">{0}</span></h4>", s.verdict.kind);
     list(body, "notes", s.notes);

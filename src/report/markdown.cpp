@@ -47,6 +47,17 @@ Table comparison(const RunSummary& s) {
   return t;
 }
 
+std::string cache_totals(const ArmCharts& charts, bool of_a_repeat) {
+  if (!charts.cache) return "";
+  const CacheChart& c = *charts.cache;
+  return fmt::format(
+      "cache: at most {} model{} resident, {} load{}, {} eviction{}, {} refusal{} (the trace's "
+      "load, evict and refused events{})",
+      c.max_resident, c.max_resident == 1 ? "" : "s", c.total_loads, c.total_loads == 1 ? "" : "s",
+      c.total_evictions, c.total_evictions == 1 ? "" : "s", c.total_refusals,
+      c.total_refusals == 1 ? "" : "s", of_a_repeat ? "; the repeat the charts show" : "");
+}
+
 std::string terminal_table(const RunSummary& s) {
   Table t = comparison(s);
   std::vector<std::size_t> width(t.header.size());
@@ -120,6 +131,8 @@ std::string markdown(const RunSummary& s) {
     for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
     out << "- config: " << cfg << '\n';
     if (!a.memory.peak_method.empty()) out << "- peak method: " << a.memory.peak_method << '\n';
+    if (const std::string cache = cache_totals(a.charts, a.repeats.size() > 1); !cache.empty())
+      out << "- " << cache << '\n';
     if (!a.memory_spread.empty()) {
       out << "- figures are medians over repeats (each a fresh process); spread min..max MiB:";
       for (const auto& [figure, range] : a.memory_spread.items())

@@ -15,6 +15,11 @@ struct Table {
 };
 Table comparison(const RunSummary& run);
 
+// The cache scenario's totals of an arm in words (its charts' model; "" for other scenarios):
+// report.md and report.html say the same, as analyze's text and page do. of_a_repeat: the charts
+// are of one of the arm's repeats.
+std::string cache_totals(const ArmCharts& charts, bool of_a_repeat = false);
+
 std::string terminal_table(const RunSummary& run);
 std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);

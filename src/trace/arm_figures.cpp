@@ -30,6 +30,13 @@ constexpr std::pair<ArmStatus, std::string_view> kStatusNames[] = {
 
 }  // namespace
 
+std::optional<CacheEvent::Kind> parse_cache_event(std::string_view event) {
+  if (event == "load") return CacheEvent::Kind::load;
+  if (event == "evict") return CacheEvent::Kind::evict;
+  if (event == "refused") return CacheEvent::Kind::refused;
+  return std::nullopt;
+}
+
 std::string_view name(ArmStatus status) {
   for (const auto& [s, n] : kStatusNames)
     if (s == status) return n;
@@ -55,9 +62,18 @@ void ArmAccumulator::add(const trace::Record& r) {
     requests_done_ = std::max(requests_done_, r.req);
     return;
   }
+  if (r.type == trace::kNote) {
+    const auto event = r.extra.find("event");
+    if (event == r.extra.end() || !event->is_string()) return;
+    if (auto kind = parse_cache_event(event->get<std::string>()))
+      cache_events_.push_back({*kind, points_.size(), r.t_ms, std::max<std::int64_t>(0, r.req)});
+    return;
+  }
   if (r.type == trace::kArm) {
-    if (r.src == "child" && r.extra.value("edge", "") == "begin")
+    if (r.src == "child" && r.extra.value("edge", "") == "begin") {
       ort_version_ = r.extra.value("ort_version", "");
+      if (!present(arm_begin_ms_)) arm_begin_ms_ = r.t_ms;
+    }
     if (r.src == "child" && r.extra.value("edge", "") == "end") {
       child_reported_end_ = true;
       child_finished_ok_ = r.extra.value("status", "") == "ok";

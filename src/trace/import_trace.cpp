@@ -108,6 +108,8 @@ struct ArmState {
       imported.series = accumulator.series(name);
       imported.context = accumulator.context(figures);
       imported.figures = figures_of(imported.series.points);
+      imported.cache_events = accumulator.cache_events();
+      imported.arm_begin_ms = accumulator.arm_begin_ms();
       return imported;
     }
     Series& s = imported.series;
@@ -147,7 +149,8 @@ Imported import_trace(trace::Source& source, const ImportOptions& options) {
       for (auto k : {kText, kMessage})
         if (auto text = record->text(k); !text.empty() && trace_notes.size() < 10)
           trace_notes.push_back("trace note: " + text);
-      continue;
+      // An arm's notes also go to its reading: the cache scenario's load/evict/refused events.
+      if (record->arm.empty()) continue;
     }
     if (record->type == trace::kHeader) continue;
     auto [it, inserted] = arms.try_emplace(record->arm);

@@ -54,7 +54,8 @@ std::string find_chromium() {
 }
 
 ProgramResult run_headless(const std::string& chromium, const std::vector<std::string>& args,
-                           const std::string& html_path, double timeout_s) {
+                           const std::string& html_path, double timeout_s,
+                           const std::string& fragment) {
   const std::string profile = make_temp_dir("chromium-profile");
   // --no-sandbox: tests run as root here, where Chromium refuses its sandbox.
   std::vector<std::string> argv_s = {chromium,
@@ -69,7 +70,8 @@ ProgramResult run_headless(const std::string& chromium, const std::vector<std::s
                                      "--disable-sync",
                                      "--user-data-dir=" + profile};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  argv_s.push_back("file://" + std::filesystem::absolute(html_path).string());
+  argv_s.push_back("file://" + std::filesystem::absolute(html_path).string() +
+                   (fragment.empty() ? "" : "#" + fragment));
   return run_program(argv_s, timeout_s);
 }
 
@@ -138,17 +140,19 @@ ProgramResult run_program(const std::vector<std::string>& argv_in, double timeou
   return r;
 }
 
-ProgramResult dump_dom(const std::string& chromium, const std::string& html_path,
-                       double timeout_s) {
-  return run_headless(chromium, {"--window-size=1280,2000", "--dump-dom"}, html_path, timeout_s);
+ProgramResult dump_dom(const std::string& chromium, const std::string& html_path, double timeout_s,
+                       const std::string& fragment) {
+  return run_headless(chromium, {"--window-size=1280,2000", "--dump-dom"}, html_path, timeout_s,
+                      fragment);
 }
 
 ProgramResult screenshot(const std::string& chromium, const std::string& html_path,
-                         const std::string& png_path, int width, int height, double timeout_s) {
+                         const std::string& png_path, int width, int height, double timeout_s,
+                         const std::string& fragment) {
   return run_headless(chromium,
                       {"--window-size=" + std::to_string(width) + "," + std::to_string(height),
                        "--hide-scrollbars", "--screenshot=" + png_path},
-                      html_path, timeout_s);
+                      html_path, timeout_s, fragment);
 }
 
 std::string element_text(const std::string& dom, const std::string& id) {

@@ -25,16 +25,20 @@ ProgramResult run_program(const std::vector<std::string>& argv, double timeout_s
 // The program's path on PATH ("" when it is not there).
 std::string find_program(const std::string& name);
 
-// chromium --headless with a throw-away profile, then `args`, the page's file:// URL last.
+// chromium --headless with a throw-away profile, then `args`, the page's file:// URL last (with
+// `#fragment` when one is given: report.html starts on its time axis with `x=time`).
 ProgramResult run_headless(const std::string& chromium, const std::vector<std::string>& args,
-                           const std::string& html_path, double timeout_s);
+                           const std::string& html_path, double timeout_s,
+                           const std::string& fragment = "");
 
 // The DOM after the page's load event and its handlers ("--dump-dom").
-ProgramResult dump_dom(const std::string& chromium, const std::string& html_path, double timeout_s);
+ProgramResult dump_dom(const std::string& chromium, const std::string& html_path, double timeout_s,
+                       const std::string& fragment = "");
 
 // A PNG of the page at width x height pixels.
 ProgramResult screenshot(const std::string& chromium, const std::string& html_path,
-                         const std::string& png_path, int width, int height, double timeout_s);
+                         const std::string& png_path, int width, int height, double timeout_s,
+                         const std::string& fragment = "");
 
 // The text of the element with this id in a dumped DOM, HTML entities decoded ("" when absent).
 std::string element_text(const std::string& dom, const std::string& id);

@@ -53,6 +53,18 @@ struct ArmFigures {
   std::string ort_version;          // the ONNX Runtime the child reported running on ("" = unknown)
 };
 
+// One event of the cache scenario's trace (`note` records with `event: load|evict|refused`), kept
+// where it happened among the arm's per-request points: the point index `before_point` is the
+// first reading taken after it (points().size() when none followed).
+struct CacheEvent {
+  enum class Kind { load, evict, refused };
+  Kind kind = Kind::load;
+  std::size_t before_point = 0;
+  double t_ms = 0;
+  std::int64_t req = 0;  // requests done in the arm when it happened
+};
+std::optional<CacheEvent::Kind> parse_cache_event(std::string_view event);
+
 class ArmAccumulator {
  public:
   void add(const trace::Record& record);
@@ -66,6 +78,10 @@ class ArmAccumulator {
   // Latency quantiles around Run(): steps + 1 values, the nearest-rank percentiles 0, 100/steps,
   // ..., 100 (empty when no request was timed).
   std::vector<double> latency_quantiles_ms(int steps = 100) const;
+  // The cache scenario's load, evict and refused events in trace order (empty in other scenarios).
+  const std::vector<CacheEvent>& cache_events() const { return cache_events_; }
+  // When the arm's child began (its `arm` begin record; kAbsent when none was seen).
+  double arm_begin_ms() const { return arm_begin_ms_; }
   // Baseline, loaded, after unload/trim from `figures`, per-cycle unload figures.
   SeriesContext context(const ArmFigures& figures) const;
 
@@ -91,6 +107,8 @@ class ArmAccumulator {
   std::vector<trace::Record> phase_ends_;
   std::vector<SeriesPoint> points_;
   std::vector<double> point_hwm_;  // per point of points_: the child's VmHWM since phase start
+  std::vector<CacheEvent> cache_events_;
+  double arm_begin_ms_ = kAbsent;
   bool child_reported_end_ = false;
   bool child_finished_ok_ = false;
   std::string child_error_;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "infermem/arm_figures.h"
 #include "infermem/series.h"
 #include "infermem/series_builder.h"
 #include "infermem/trace.h"
@@ -32,6 +33,9 @@ struct ImportedSeries {
   SeriesContext context;
   double limit_bytes = kAbsent;    // a memory limit recorded with the series (Lambda Memory Size)
   std::vector<std::string> notes;  // facts about this series a reader should see
+  // A soak arm of an infermem trace: its cache scenario events and when its child began.
+  std::vector<CacheEvent> cache_events;
+  double arm_begin_ms = kAbsent;
 };
 
 struct Imported {

@@ -21,22 +21,41 @@
   const countX = (label) => ({ label: label, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] });
   const ms = (u, v) => (v == null ? "-" : v.toFixed(3) + " ms");
 
-  function add(id, opts, d) {
+  // The x axis of the memory, cache and overlay charts: "request" (requests done) or "time"
+  // (seconds since the arm began); the checkbox switches it, `#x=time` in the address starts on it.
+  const timeToggle = document.getElementById("time-toggle");
+  if (timeToggle && /(^|[#&])x=time(&|$)/.test(location.hash)) timeToggle.checked = true;
+  let axis = timeToggle && timeToggle.checked ? "time" : "request";
+
+  function add(id, opts, d, onAxis) {
     const el = document.getElementById(id);
     if (!el) return;
     const u = new uPlot(Object.assign({ width: width(), height: 300 }, opts), d, el);
-    charts.push({ id: id, u: u });
+    charts.push({ id: id, u: u, axis: onAxis ? axis : null });
   }
 
-  // Phases shaded, churn cycles marked, the verdict's fitted line and warm-up cut drawn.
+  // A chart's x values and their label on the current axis. Seconds since the arm began; since
+  // the run began for a summary written before the time axis.
+  function xOf(m) {
+    if (axis === "request") return { x: m.x_request, label: "requests done", what: "requests" };
+    if (m.t_arm_s && m.t_arm_s.length === m.x_request.length)
+      return { x: m.t_arm_s, label: "seconds since the arm began", what: "time" };
+    return { x: m.t_s, label: "seconds since the run began", what: "time" };
+  }
+
+  // Phases shaded, churn cycles marked, the verdict's fitted line and warm-up cut drawn (the line
+  // is fitted per request: it is drawn on the request axis only).
   function overlays(m) {
+    const onTime = axis === "time";
     return {
       drawClear: [(u) => {
         const ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
         ctx.save();
         let cycle = null;
         for (const s of m.spans) {
-          const x0 = u.valToPos(s.x_from, "x", true), x1 = u.valToPos(s.x_to, "x", true);
+          const from = onTime ? s.t_from : s.x_from, to = onTime ? s.t_to : s.x_to;
+          if (from == null || to == null) continue;
+          const x0 = u.valToPos(from, "x", true), x1 = u.valToPos(to, "x", true);
           if (phaseFill[s.phase]) {
             ctx.fillStyle = phaseFill[s.phase];
             ctx.fillRect(x0, top, Math.max(1, x1 - x0), h);
@@ -53,7 +72,7 @@
       }],
       draw: [(u) => {
         const f = m.fit;
-        if (!f) return;
+        if (!f || onTime) return;
         const ctx = u.ctx;
         ctx.save();
         ctx.strokeStyle = "#000";
@@ -78,48 +97,96 @@
     };
   }
 
-  function requestSeries(m) {
+  // The x series: on the request axis the hover also shows the time, on the time axis the request.
+  function xSeries(m) {
+    const t = xOf(m);
+    const arm = m.t_arm_s && m.t_arm_s.length === m.x_request.length;
+    const when = (i) => (arm ? " (" + m.t_arm_s[i].toFixed(1) + " s into the arm)"
+                         : m.t_s ? " (t " + m.t_s[i].toFixed(1) + " s)" : "");
+    if (t.what === "requests")
+      return {
+        label: "request",
+        value: (u, v, si, i) => (v == null ? "-" : i == null ? String(v) : v + when(i)),
+      };
     return {
-      label: "request",
-      value: (u, v, si, i) => (v == null ? "-" : i == null ? String(v)
-                                  : v + " (t " + m.t_s[i].toFixed(1) + " s)"),
+      label: "seconds",
+      value: (u, v, si, i) => (v == null ? "-" : i == null ? v.toFixed(3)
+                                  : v.toFixed(3) + " s (request " + m.x_request[i] + ")"),
     };
   }
 
-  // Memory over requests, one chart per arm: each figure's window max and min, band between.
-  data.arms.forEach((arm, a) => {
-    const m = arm.charts && arm.charts.memory;
-    if (!m || !m.x_request || m.x_request.length === 0) return;
-    const d = [m.x_request];
-    const series = [requestSeries(m)];
-    const bands = [];
-    for (const b of m.bands) {
-      const c = bandColor[b.key] || "#333";
-      d.push(b.max);
-      series.push({ label: b.label + " max", stroke: c, width: 1.5, value: mib });
-      d.push(b.min);
-      series.push({ label: b.label + " min", stroke: c, width: 1, dash: [3, 3], value: mib });
-      bands.push({ series: [d.length - 2, d.length - 1], fill: c + "22" });
-    }
-    series.push({ label: "fitted growth (black), warm-up cut (dashed)", stroke: "#000",
-                  value: () => "" });
-    d.push(m.x_request.map(() => null));
-    add("memory-" + a, {
-      title: arm.name + ": memory over requests (" + arm.verdict + ")",
-      series: series, bands: bands, hooks: overlays(m),
-      scales: { x: { time: false } },
-      axes: [{ label: "requests done" }, mibY],
-    }, d);
+  const count = (u, v) => (v == null ? "-" : String(v));
+  const countY = (label, scale, side) => ({
+    label: label, scale: scale, side: side, size: 50,
+    incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000],
+    values: (u, vals) => vals.map((v) => String(v)), grid: { show: side !== 1 },
   });
 
-  // Arms overlaid: each arm's VmRSS window max on one request axis (uPlot.join aligns them).
-  (function () {
-    const tables = [], series = [{ label: "request" }];
+  function drawAxisCharts() {
+    // Memory over requests (or time), one chart per arm: each figure's window max and min, band
+    // between.
+    data.arms.forEach((arm, a) => {
+      const m = arm.charts && arm.charts.memory;
+      if (!m || !m.x_request || m.x_request.length === 0) return;
+      const t = xOf(m);
+      const d = [t.x];
+      const series = [xSeries(m)];
+      const bands = [];
+      for (const b of m.bands) {
+        const c = bandColor[b.key] || "#333";
+        d.push(b.max);
+        series.push({ label: b.label + " max", stroke: c, width: 1.5, value: mib });
+        d.push(b.min);
+        series.push({ label: b.label + " min", stroke: c, width: 1, dash: [3, 3], value: mib });
+        bands.push({ series: [d.length - 2, d.length - 1], fill: c + "22" });
+      }
+      series.push({ label: "fitted growth (black), warm-up cut (dashed)" +
+                           (t.what === "time" ? ": on the request axis only" : ""),
+                    stroke: "#000", value: () => "" });
+      d.push(t.x.map(() => null));
+      add("memory-" + a, {
+        title: arm.name + ": memory over " + t.what + " (" + arm.verdict + ")",
+        series: series, bands: bands, hooks: overlays(m),
+        scales: { x: { time: false } },
+        axes: [{ label: t.label }, mibY],
+      }, d, true);
+    });
+
+    // Cache scenario: models resident (each window's min and max, stepped) and the loads,
+    // evictions and refusals so far, on a second axis.
+    data.arms.forEach((arm, a) => {
+      const k = arm.charts && arm.charts.cache;
+      if (!k || !k.x_request || k.x_request.length === 0) return;
+      const t = xOf(k);
+      const step = uPlot.paths.stepped({ align: 1 });
+      const d = [t.x, k.resident_max, k.resident_min, k.loads, k.evictions, k.refusals];
+      const series = [
+        xSeries(k),
+        { label: "models resident (max)", stroke: "#1f77b4", width: 2, scale: "n", paths: step,
+          value: count },
+        { label: "models resident (min)", stroke: "#1f77b4", width: 1, dash: [3, 3], scale: "n",
+          paths: step, value: count },
+        { label: "loads so far", stroke: "#2ca02c", scale: "events", value: count },
+        { label: "evictions so far", stroke: "#d62728", scale: "events", value: count },
+        { label: "refusals so far", stroke: "#ff7f0e", scale: "events", value: count },
+      ];
+      add("cache-" + a, {
+        title: arm.name + ": models resident, loads and evictions over " + t.what,
+        series: series, bands: [{ series: [1, 2], fill: "#1f77b422" }],
+        scales: { x: { time: false }, n: { range: (u, lo, hi) => [0, Math.max(1, hi)] },
+                  events: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+        axes: [{ label: t.label }, countY("models resident", "n", 3),
+               countY("events so far", "events", 1)],
+      }, d, true);
+    });
+
+    // Arms overlaid: each arm's VmRSS window max on one axis (uPlot.join aligns them).
+    const tables = [], series = [{ label: axis === "time" ? "seconds" : "request" }];
     data.arms.forEach((arm, a) => {
       const m = arm.charts && arm.charts.memory;
       const rss = m && m.bands.find((b) => b.key === "rss");
       if (!rss) return;
-      tables.push([m.x_request, rss.max]);
+      tables.push([xOf(m).x, rss.max]);
       series.push({ label: arm.name + " VmRSS max", stroke: palette[a % palette.length],
                     value: mib, spanGaps: true });
     });
@@ -127,16 +194,35 @@
     const toggle = document.getElementById("overlay-toggle");
     const box = document.getElementById("overlay");
     box.hidden = false;
+    const first = data.arms.find((arm) => arm.charts && arm.charts.memory &&
+                                          arm.charts.memory.x_request.length > 0);
     add("overlay", {
-      title: "VmRSS over requests, arms overlaid", series: series,
+      title: "VmRSS over " + (axis === "time" ? "time" : "requests") + ", arms overlaid",
+      series: series,
       scales: { x: { time: false } },
-      axes: [{ label: "requests done" }, mibY],
-    }, uPlot.join(tables));
+      axes: [{ label: xOf(first.charts.memory).label }, mibY],
+    }, uPlot.join(tables), true);
     box.hidden = !toggle.checked;
-    toggle.addEventListener("change", () => {
-      box.hidden = !toggle.checked;
-      document.querySelectorAll("[id^=memory-]").forEach((el) => { el.hidden = toggle.checked; });
-    });
+  }
+  drawAxisCharts();
+
+  (function () {
+    const toggle = document.getElementById("overlay-toggle");
+    if (toggle)
+      toggle.addEventListener("change", () => {
+        document.getElementById("overlay").hidden = !toggle.checked;
+        document.querySelectorAll("[id^=memory-]").forEach((el) => { el.hidden = toggle.checked; });
+      });
+    if (timeToggle)
+      timeToggle.addEventListener("change", () => {
+        axis = timeToggle.checked ? "time" : "request";
+        for (let i = charts.length - 1; i >= 0; i--)
+          if (charts[i].axis) {
+            charts[i].u.destroy();
+            charts.splice(i, 1);
+          }
+        drawAxisCharts();
+      });
   })();
 
   // Latency distribution: each arm's nearest-rank percentiles 0..100.
@@ -219,6 +305,7 @@
   }
   function report() {
     const status = {
+      x_axis: axis,
       charts: charts.map((c) => ({
         id: c.id,
         points: c.u.data[0].length,
