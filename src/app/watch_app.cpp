@@ -439,17 +439,18 @@ WatchSummary run_watch(PreparedWatch& w,
     if (problem != CacheStatsProblem::missing) last_cache_problem = problem;
   };
 
-  auto judge_now = [&]() {
+  auto judged_series = [&]() {
     Series judged;
     judged.name = "tree";
     judged.current_source = fmt::format(
         "the process tree's total VmRSS (/proc/PID/statm of each process) sampled every {} ms",
         o.interval_ms);
-    judged.hwm_source = "VmHWM (process-lifetime high-water mark, summed over the tree)";
+    judged.hwm_source = "summed VmHWM (the processes' lifetime high-water marks)";
     judged.points = series.points();
     s.series_source = judged.current_source;
-    return judge(judged);
+    return judged;
   };
+  auto judge_now = [&]() { return judge(judged_series()); };
 
   Clock::time_point next = t0;
   const auto interval = std::chrono::duration_cast<Clock::duration>(
@@ -634,7 +635,11 @@ WatchSummary run_watch(PreparedWatch& w,
         "the memory cgroup counted {} OOM kill(s) of processes in the tree", oom_kills));
   for (auto& p : s.processes) p.exited = p.last_seen_ms < last_sample_ms || s.ended == "exited";
 
-  s.verdict = judge_now();
+  {
+    const Series judged = judged_series();
+    s.verdict = judge(judged);
+    s.charts = make_arm_charts(judged, s.verdict, SeriesContext{}, {});
+  }
   GateSubject subject{"tree", s.peak_rss_bytes, kAbsent, kAbsent, s.verdict};
   s.checks = evaluate_gate(o.gate.for_subject("tree"), subject);
   if (series.merged())
@@ -656,13 +661,9 @@ WatchSummary run_watch(PreparedWatch& w,
   progress(last);
   if (w.metrics) w.metrics->set_verdict(s.verdict.kind);
 
-  {
-    // summary.json is the report model's JSON plus the cache's counters when there were any.
-    nlohmann::json j = nlohmann::json::parse(render(s, Format::json));
-    if (!s.cache.is_null()) j["cache"] = s.cache;
-    write_file_atomic(o.out_dir + "/summary.json", j.dump(2) + "\n");
-  }
+  write_file_atomic(o.out_dir + "/summary.json", render(s, Format::json));
   write_file_atomic(o.out_dir + "/report.md", render(s, Format::markdown));
+  write_file_atomic(o.out_dir + "/report.html", render(s, Format::html));
   write_file_atomic(o.out_dir + "/junit.xml", render(s, Format::junit));
   return s;
 }

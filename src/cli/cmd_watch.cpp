@@ -156,8 +156,10 @@ int run(const WatchFlags& f) {
                metrics_port(*watch));
   WatchSummary s = run_watch(*watch, LivePrinter(isatty(STDERR_FILENO) == 1));
   fmt::print("\n{}", render(s, Format::terminal));
-  fmt::print("\nreport: {}/report.md, summary: {}/summary.json, trace: {}/trace.jsonl\n", o.out_dir,
-             o.out_dir, o.out_dir);
+  fmt::print(
+      "\nreport: {0}/report.md, {0}/report.html, summary: {0}/summary.json, trace: "
+      "{0}/trace.jsonl\n",
+      o.out_dir);
   std::vector<std::string> problems;
   const int code = watch_exit_code(s, problems);
   for (const auto& p : problems) fmt::print(stderr, "infermem: {}\n", p);

@@ -9,6 +9,7 @@
 #include "infermem/numbers.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
+#include "infermem/watch_summary.h"
 #include "report/html_assets.h"
 #include "report/renderers.h"
 
@@ -258,6 +259,12 @@ const char* kChartsIntro =
     "<div id=\"repeats-block\" hidden><h3>Spread over repeats</h3><div id=\"repeats\"></div>"
     "</div>\n";
 
+std::string watch_command_line(const WatchSummary& w) {
+  std::string out;
+  for (const auto& a : w.command) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 }  // namespace
 
 namespace report {
@@ -322,6 +329,109 @@ std::string analysis_html(const Analysis& a) {
                       {"repeats", nlohmann::json::array()}});
   }
   return page("infermem analysis", body, {{"scenario", ""}, {"arms", series}});
+}
+
+// watch: one process tree, drawn on the time axis (its samples have no request index).
+std::string watch_html(const WatchSummary& w) {
+  std::string body = "<h1>infermem watch report</h1>\n<table class=\"facts\">";
+  auto row = [&](const char* k, const std::string& v) {
+    body += fmt::format("<tr><th>{}</th><td>{}</td></tr>", k, esc(v));
+  };
+  row("watched", fmt::format("pid {} ({} mode)", w.pid, w.mode));
+  row("command", watch_command_line(w));
+  row("infermem", w.tool_version);
+  row("host", w.host);
+  row("started", w.started_at);
+  row("samples", fmt::format("{} every {} ms over {:.1f} s; ended: {}", w.samples, w.interval_ms,
+                             w.elapsed_ms / 1000.0, w.ended));
+  row("status",
+      std::string(name(w.status)) + (w.status_detail.empty() ? "" : " (" + w.status_detail + ")"));
+  if (present(w.memory_limit_bytes))
+    row("memory limit", format_bytes(w.memory_limit_bytes) + " (a fresh memory cgroup" +
+                            (w.cgroup_dir.empty() ? "" : ": " + w.cgroup_dir) + ")");
+  body += "</table>";
+  if (present(w.oom_at_ms))
+    body += fmt::format(
+        "<p class=\"warn\"><b>OOM-killed</b> at {:.2f} s; the last tree total sampled before it "
+        "was {}{}</p>",
+        w.oom_at_ms / 1000.0, esc(mib_text(w.oom_last_rss_bytes)),
+        present(w.oom_cgroup_peak_bytes)
+            ? " and the cgroup's peak " + esc(mib_text(w.oom_cgroup_peak_bytes))
+            : "");
+  if (w.interrupted)
+    body +=
+        "<p class=\"warn\"><b>interrupted</b>: the watch was stopped; figures are "
+        "partial</p>";
+  if (!w.notes.empty()) {
+    body += "<ul class=\"notes\">";
+    for (const auto& n : w.notes) body += "<li>note: " + esc(n) + "</li>";
+    body += "</ul>";
+  }
+  body += fmt::format(
+      "<p>Memory is the process tree's total: every sample sums VmRSS (from /proc/PID/statm) over "
+      "the watched process and each descendant alive at that moment. Last {}, peak sampled {}, "
+      "anonymous (last) {}; VmHWM of the watched process (its lifetime high-water mark) {}.</p>\n",
+      esc(mib_text(w.last_rss_bytes)), esc(mib_text(w.peak_rss_bytes)),
+      esc(mib_text(w.last_anon_bytes)), esc(mib_text(w.hwm_bytes)));
+  body +=
+      "<h2>Memory over time</h2><p class=\"caption\">Drag across the chart to zoom (double-click "
+      "resets), hover for values, click a legend entry to hide a line.</p>";
+  if (w.charts.memory.windows() > 0)
+    body += fmt::format(
+        "<div class=\"chart\" id=\"memory-0\"></div><p class=\"caption\">The judged series: {} "
+        "points, {} per window; each window's min and max are drawn.</p>",
+        w.charts.memory.raw_points, w.charts.memory.window_points);
+  body +=
+      "<h2>Processes</h2><table class=\"comparison\"><thead><tr><th>pid</th><th>ppid</th>"
+      "<th>name</th><th>last MiB</th><th>peak MiB</th><th>VmHWM MiB</th><th>seen s</th>"
+      "</tr></thead><tbody>";
+  for (const auto& p : w.processes)
+    body += fmt::format(
+        "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{}</td><td class=\"num\">{}</td><td>{:.2f}..{:.2f}{}</td></tr>",
+        p.pid, p.ppid, esc(p.name), esc(mib_text(p.last_rss_bytes)),
+        esc(mib_text(p.peak_rss_bytes)), esc(mib_text(p.hwm_bytes)), p.first_seen_ms / 1000.0,
+        p.last_seen_ms / 1000.0, p.exited ? " (exited)" : "");
+  body += "</tbody></table>";
+  body += fmt::format(
+      "<h2>Windows of {} ms</h2><p>Each window's honest peak (the highest tree total sampled in "
+      "it) beside the watched process's lifetime high-water mark at the window's end: what a "
+      "Lambda REPORT line's Max Memory Used would have said for that invocation. {} windows in "
+      "all{}.</p>",
+      w.window_ms, w.windows_total,
+      w.windows_total > w.windows.size()
+          ? fmt::format(" (summary.json keeps the last {})", w.windows.size())
+          : std::string());
+  body +=
+      "<table class=\"comparison\"><thead><tr><th>window s</th><th>peak in window</th>"
+      "<th>lifetime VmHWM</th></tr></thead><tbody>";
+  for (const WatchWindow* win : report::shown_windows(w))
+    body += fmt::format(
+        "<tr><td>{:.2f}..{:.2f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+        win->start_ms / 1000.0, win->end_ms / 1000.0, esc(mib_text(win->peak_rss_bytes)),
+        esc(mib_text(win->lifetime_hwm_bytes)));
+  body += "</tbody></table>";
+  if (const auto cache = report::watch_cache_lines(w); !cache.empty()) {
+    body += "<h2>Model cache</h2><ul>";
+    for (const auto& line : cache) body += "<li>" + esc(line) + "</li>";
+    body += "</ul>";
+  }
+  body += fmt::format("<h2>Verdict: <span class=\"verdict v-{0}\">{0}</span></h2>", w.verdict.kind);
+  if (!w.series_source.empty()) body += "<p>Judged: " + esc(w.series_source) + ".</p>";
+  list(body, "evidence", w.verdict.evidence);
+  list(body, "likely causes", w.verdict.causes);
+  list(body, "remediations", w.verdict.remediations);
+  std::vector<std::string> checks;
+  for (const auto& c : w.checks)
+    checks.push_back(fmt::format("{}: {} — {}", c.check, c.passed ? "pass" : "FAIL", c.message));
+  list(body, "checks", checks);
+  nlohmann::json tree = {{"name", "process tree"},
+                         {"verdict", std::string(name(w.verdict.kind))},
+                         {"status", std::string(name(w.status))},
+                         {"charts", w.charts.to_json()},
+                         {"repeats", nlohmann::json::array()}};
+  return page("infermem watch report", body,
+              {{"scenario", "watch"}, {"x_axis", "time"}, {"arms", nlohmann::json::array({tree})}});
 }
 
 }  // namespace report

@@ -33,6 +33,8 @@ std::string render(const WatchSummary& watch, Format format) {
       return watch.to_json().dump(2) + "\n";
     case Format::junit:
       return report::watch_junit(watch);
+    case Format::html:
+      return report::watch_html(watch);
   }
   return {};
 }

@@ -29,5 +29,11 @@ std::string html(const RunSummary& run);
 std::string watch_text(const WatchSummary& watch);
 std::string watch_markdown(const WatchSummary& watch);
 std::string watch_junit(const WatchSummary& watch);
+std::string watch_html(const WatchSummary& watch);
+// The windows report.md and report.html list: the first ten and the last.
+std::vector<const WatchWindow*> shown_windows(const WatchSummary& watch);
+// The watched service's ModelCache counters as report.md and report.html state them (empty when
+// watch read none): one line each.
+std::vector<std::string> watch_cache_lines(const WatchSummary& watch);
 
 }  // namespace infermem::report

@@ -31,16 +31,6 @@ std::string status_line(const WatchSummary& w) {
   return s;
 }
 
-// The worst window: the one whose honest peak is lowest against the lifetime high-water mark
-// would mislead the most; the report shows the first few and that one.
-std::vector<const WatchWindow*> shown_windows(const WatchSummary& w) {
-  std::vector<const WatchWindow*> out;
-  for (std::size_t i = 0; i < w.windows.size() && out.size() < 10; ++i)
-    out.push_back(&w.windows[i]);
-  if (w.windows.size() > 10) out.push_back(&w.windows.back());
-  return out;
-}
-
 }  // namespace
 
 nlohmann::json WatchSummary::to_json() const {
@@ -100,10 +90,61 @@ nlohmann::json WatchSummary::to_json() const {
   j["checks"] = checks_json;
   j["notes"] = notes;
   j["interrupted"] = interrupted;
+  if (!cache.is_null()) j["cache"] = cache;
+  if (!charts.empty()) j["charts"] = charts.to_json();
   return j;
 }
 
 namespace report {
+
+// The first ten windows and the last: enough to see the honest per-window peak against the
+// lifetime high-water mark without listing up to a thousand rows.
+std::vector<const WatchWindow*> shown_windows(const WatchSummary& w) {
+  std::vector<const WatchWindow*> out;
+  for (std::size_t i = 0; i < w.windows.size() && out.size() < 10; ++i)
+    out.push_back(&w.windows[i]);
+  if (w.windows.size() > 10) out.push_back(&w.windows.back());
+  return out;
+}
+
+std::vector<std::string> watch_cache_lines(const WatchSummary& w) {
+  std::vector<std::string> lines;
+  if (!w.cache.is_object()) return lines;
+  auto count = [](const nlohmann::json& j, const char* k) -> std::string {
+    auto it = j.find(k);
+    return it != j.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : "-";
+  };
+  auto size = [](const nlohmann::json& j, const char* k) -> std::string {
+    auto it = j.find(k);
+    return it != j.end() && it->is_number() && it->get<double>() > 0
+               ? format_bytes(it->get<double>())
+               : "-";
+  };
+  const std::string path = w.cache.value("path", std::string());
+  const auto& c = w.cache.contains("cache") ? w.cache["cache"] : nlohmann::json();
+  if (c.is_object()) {
+    lines.push_back(fmt::format(
+        "ModelCache of pid {} (from {}): {} hits, {} misses, {} loads, {} evictions, {} idle "
+        "unloads, {} refusals",
+        count(w.cache, "pid"), path, count(c, "hits"), count(c, "misses"), count(c, "loads"),
+        count(c, "evictions"), count(c, "idle_unloads"), count(c, "refusals")));
+    lines.push_back(fmt::format("resident at the end: {} models, {} (peak {}); budget {}, limit {}",
+                                count(c, "models_resident"), size(c, "bytes_resident"),
+                                size(c, "peak_bytes_resident"), size(c, "budget_bytes"),
+                                size(c, "limit_bytes")));
+    if (auto m = c.find("models"); m != c.end() && m->is_object())
+      for (const auto& [model, f] : m->items())
+        lines.push_back(fmt::format("model {}: cost {}, {} loads, {} hits of {} requests{}", model,
+                                    size(f, "cost_bytes"), count(f, "loads"), count(f, "hits"),
+                                    count(f, "requests"),
+                                    f.value("resident", false) ? ", resident" : ""));
+  } else {
+    lines.push_back(fmt::format("ModelCache stats file {}: no snapshot could be read", path));
+  }
+  if (auto e = w.cache.find("read_errors"); e != w.cache.end() && e->is_object() && !e->empty())
+    lines.push_back(fmt::format("the stats file was refused: {}", e->dump()));
+  return lines;
+}
 
 std::string watch_text(const WatchSummary& w) {
   std::ostringstream out;
@@ -185,6 +226,10 @@ std::string watch_markdown(const WatchSummary& w) {
     out << fmt::format("| {:.2f}..{:.2f} | {} | {} |\n", win->start_ms / 1000.0,
                        win->end_ms / 1000.0, mib(win->peak_rss_bytes),
                        mib(win->lifetime_hwm_bytes));
+  if (const auto cache = watch_cache_lines(w); !cache.empty()) {
+    out << "\n## Model cache\n\n";
+    for (const auto& line : cache) out << "- " << line << '\n';
+  }
   out << fmt::format("\n## Verdict: **{}**\n\n", w.verdict.kind);
   if (!w.series_source.empty()) out << "Judged: " << w.series_source << ".\n\n";
   for (const auto& e : w.verdict.evidence) out << "- " << e << '\n';

@@ -309,6 +309,31 @@ TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
       << "report.html re-rendered from summary.json differs from the one soak wrote";
 }
 
+// watch writes report.html too: the process tree's total over time (its samples have no request
+// index, so the page draws on the time axis only), with the same windows and verdict as report.md.
+TEST(ReportHtmlE2E, WatchWritesAPageChromiumDrawsOnTheTimeAxis) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string out = make_temp_dir("html-watch") + "/run";
+  auto r = run_cli({"watch", "--interval", "20ms", "--duration", "3s", "--out", out, "--",
+                    std::string(INFERMEM_HELPER_DIR) + "/memory_pattern", "leak", "1048576", "50"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto summary = read_json_file(out + "/summary.json");
+  const std::string html = out + "/report.html";
+  ASSERT_TRUE(fs::exists(html)) << r.out;
+  const std::string page = read_file(html);
+  EXPECT_THAT(page, HasSubstr("infermem watch report"));
+  EXPECT_THAT(page, HasSubstr("Windows of"));
+  EXPECT_THAT(page, HasSubstr(summary["verdict"]["kind"].get<std::string>()));
+  const auto& t = summary["charts"]["memory"]["t_s"];
+  ASSERT_GT(t.size(), 10u) << "the judged series is in summary.json's charts";
+  const auto drawn = load_page(chromium, html, "x=time");
+  ASSERT_EQ(drawn.count("memory-0"), 1u) << "the tree's memory chart was not drawn";
+  EXPECT_EQ(drawn.at("memory-0").points, t.size());
+  EXPECT_GT(drawn.at("memory-0").painted_pixels, 1000u);
+  EXPECT_EQ(drawn.size(), 1u) << "one series: no overlay";
+}
+
 TEST(ReportHtmlE2E, AnalyzeOfExternalRecordingsWritesAPageChromiumDraws) {
   const std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";

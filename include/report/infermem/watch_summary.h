@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infermem/arm_figures.h"
+#include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/series.h"
 #include "infermem/verdict.h"
@@ -80,8 +81,11 @@ struct WatchSummary {
   bool interrupted = false;
   // The watched service's ModelCache counters as last read from its stats file
   // (CacheStatsReader::to_json: path, reads_ok, read_errors, pid, seq, cache); null when watch
-  // read none. watch_app writes it into summary.json as "cache".
+  // read none. summary.json has it as "cache".
   nlohmann::json cache;
+  // What report.html draws: the tree total over time (the judged series, each window's min and
+  // max) with the verdict's fit.
+  ArmCharts charts;
 
   nlohmann::json to_json() const;
 };

@@ -25,7 +25,8 @@
   // (seconds since the arm began); the checkbox switches it, `#x=time` in the address starts on it.
   const timeToggle = document.getElementById("time-toggle");
   if (timeToggle && /(^|[#&])x=time(&|$)/.test(location.hash)) timeToggle.checked = true;
-  let axis = timeToggle && timeToggle.checked ? "time" : "request";
+  // watch's page: its samples have no request index, so it draws on the time axis only.
+  let axis = data.x_axis === "time" || (timeToggle && timeToggle.checked) ? "time" : "request";
 
   function add(id, opts, d, onAxis) {
     const el = document.getElementById(id);
@@ -38,6 +39,7 @@
   // the run began for a summary written before the time axis.
   function xOf(m) {
     if (axis === "request") return { x: m.x_request, label: "requests done", what: "requests" };
+    if (data.scenario === "watch") return { x: m.t_s, label: "seconds since the watch began", what: "time" };
     if (m.t_arm_s && m.t_arm_s.length === m.x_request.length)
       return { x: m.t_arm_s, label: "seconds since the arm began", what: "time" };
     return { x: m.t_s, label: "seconds since the run began", what: "time" };
@@ -110,7 +112,8 @@
       };
     return {
       label: "seconds",
-      value: (u, v, si, i) => (v == null ? "-" : i == null ? v.toFixed(3)
+      value: (u, v, si, i) => (v == null ? "-" : i == null || data.scenario === "watch"
+                                  ? v.toFixed(3)
                                   : v.toFixed(3) + " s (request " + m.x_request[i] + ")"),
     };
   }
@@ -135,9 +138,11 @@
       for (const b of m.bands) {
         const c = bandColor[b.key] || "#333";
         d.push(b.max);
-        series.push({ label: b.label + " max", stroke: c, width: 1.5, value: mib });
+        // Lines join readings across windows without one (watch reads VmHWM every ~100 ms only).
+        series.push({ label: b.label + " max", stroke: c, width: 1.5, value: mib, spanGaps: true });
         d.push(b.min);
-        series.push({ label: b.label + " min", stroke: c, width: 1, dash: [3, 3], value: mib });
+        series.push({ label: b.label + " min", stroke: c, width: 1, dash: [3, 3], value: mib,
+                      spanGaps: true });
         bands.push({ series: [d.length - 2, d.length - 1], fill: c + "22" });
       }
       series.push({ label: "fitted growth (black), warm-up cut (dashed)" +
@@ -190,9 +195,9 @@
       series.push({ label: arm.name + " VmRSS max", stroke: palette[a % palette.length],
                     value: mib, spanGaps: true });
     });
-    if (tables.length === 0) return;
     const toggle = document.getElementById("overlay-toggle");
     const box = document.getElementById("overlay");
+    if (tables.length === 0 || !box || !toggle) return;  // watch's page has one series
     box.hidden = false;
     const first = data.arms.find((arm) => arm.charts && arm.charts.memory &&
                                           arm.charts.memory.x_request.length > 0);
