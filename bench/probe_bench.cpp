@@ -19,6 +19,7 @@
 #include "infermem/process_tree.h"
 #include "infermem/sampler.h"
 #include "probe/proc_reader.h"
+#include "workload/ort_api.h"
 
 namespace {
 
@@ -258,6 +259,9 @@ BENCHMARK(BM_SamplerThroughputRatio)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The wrapper is built with ORT_API_MANUAL_INIT; nothing else here pulls in the library's
+  // initializer, so the bench initialises it before its first Ort:: object.
+  infermem::init_ort_api();
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / fmt::format("infermem-probe-bench-{}", getpid());
   std::filesystem::create_directories(dir);
