@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -99,4 +100,32 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
   kill(watch.pid, SIGINT);
   auto r = wait_cli(watch);
   EXPECT_EQ(r.exit_code, 130) << r.err;
+}
+
+// --metrics-bind widens the listener on purpose: bound to every address, the metrics answer on
+// 127.0.0.1 too (the test connects nowhere else); an address that is not one is exit 2 with
+// nothing written.
+TEST(WatchPrometheus, MetricsBindWidensTheListenerOnPurpose) {
+  const std::string dir = make_temp_dir("watch-bind");
+  const int port = free_port();
+  auto watch = start_cli({"watch", "--interval", "50ms", "--duration", "30s", "--metrics-port",
+                          std::to_string(port), "--metrics-bind", "0.0.0.0", "--out", dir + "/run",
+                          "--", kPattern, "plateau", "1048576", "4", "50"});
+  std::string exposition;
+  const bool served = eventually(60, [&] {
+    exposition = infermem::test::scrape_metrics(port);
+    return exposition.find("infermem_watch_memory_bytes") != std::string::npos;
+  });
+  kill(watch.pid, SIGINT);
+  auto r = wait_cli(watch);
+  ASSERT_TRUE(served) << "nothing served on 127.0.0.1:" << port << " with --metrics-bind 0.0.0.0\n"
+                      << r.err;
+  EXPECT_THAT(r.err, HasSubstr("metrics on http://0.0.0.0:" + std::to_string(port)));
+
+  auto bad = infermem::test::run_cli({"watch", "--duration", "1s", "--metrics-port",
+                                      std::to_string(free_port()), "--metrics-bind",
+                                      "not-an-address", "--out", dir + "/bad", "--", "true"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("not-an-address"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad")) << "nothing half-written";
 }
