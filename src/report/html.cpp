@@ -16,31 +16,9 @@
 namespace infermem {
 namespace {
 
+// The same escaping as junit.xml: markup characters, and text made valid UTF-8.
 std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return report::markup_escape(s);
 }
 
 std::string mib_text(double v) {

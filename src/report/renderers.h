@@ -1,6 +1,7 @@
 #pragma once
 // The report stage's renderers of a run, one per format; infermem/render.h dispatches to them.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "infermem/summary.h"
@@ -30,6 +31,9 @@ std::string watch_text(const WatchSummary& watch);
 std::string watch_markdown(const WatchSummary& watch);
 std::string watch_junit(const WatchSummary& watch);
 std::string watch_html(const WatchSummary& watch);
+// Text for XML and HTML: &, <, >, " and ' escaped, invalid UTF-8 and the control characters XML
+// 1.0 forbids replaced by U+FFFD (markup.cpp).
+std::string markup_escape(std::string_view s);
 // The windows report.md and report.html list: the first ten and the last.
 std::vector<const WatchWindow*> shown_windows(const WatchSummary& watch);
 // The watched service's ModelCache counters as report.md and report.html state them (empty when
