@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "infermem/host.h"
 #include "infermem/input_file.h"
 #include "infermem/units.h"
 
@@ -40,21 +41,6 @@ int severity(VerdictKind kind) {
       return 6;
   }
   return 7;
-}
-
-// The program's path on PATH, or "" when it is not there.
-std::string on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  std::size_t from = 0;
-  while (from <= dirs.size()) {
-    std::size_t to = dirs.find(':', from);
-    if (to == std::string::npos) to = dirs.size();
-    std::string candidate = dirs.substr(from, to - from) + "/" + program;
-    if (to > from && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    from = to + 1;
-  }
-  return {};
 }
 
 // Runs argv with its standard output into out_path; the exit status (-1 when it did not start).
@@ -123,8 +109,8 @@ Attribution attribute_worst_arm(const SoakOptions& options, const std::vector<Ar
     if (::access(heaptrack.c_str(), X_OK) != 0 || ::access(heaptrack_print.c_str(), X_OK) != 0)
       heaptrack.clear();
   } else {
-    heaptrack = on_path("heaptrack");
-    heaptrack_print = on_path("heaptrack_print");
+    heaptrack = find_on_path("heaptrack");
+    heaptrack_print = find_on_path("heaptrack_print");
   }
   if (heaptrack.empty() || heaptrack_print.empty()) {
     at.outcome = "unavailable";

@@ -1,6 +1,8 @@
 #include "infermem/host.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
+#include <cstdlib>
 #include <ctime>
 
 namespace infermem {
@@ -17,6 +19,20 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string find_on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path ? path : "/usr/bin:/bin";
+  std::size_t from = 0;
+  while (from <= dirs.size()) {
+    std::size_t to = dirs.find(':', from);
+    if (to == std::string::npos) to = dirs.size();
+    const std::string candidate = dirs.substr(from, to - from) + "/" + program;
+    if (to > from && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    from = to + 1;
+  }
+  return {};
 }
 
 }  // namespace infermem

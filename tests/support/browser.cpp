@@ -1,5 +1,7 @@
 #include "support/browser.h"
 
+#include "infermem/host.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,17 +36,7 @@ void drain(int fd, std::string& into) {
 }  // namespace
 
 std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  std::size_t from = 0;
-  while (from <= dirs.size()) {
-    std::size_t to = dirs.find(':', from);
-    if (to == std::string::npos) to = dirs.size();
-    std::string candidate = dirs.substr(from, to - from) + "/" + name;
-    if (to > from && access(candidate.c_str(), X_OK) == 0) return candidate;
-    from = to + 1;
-  }
-  return {};
+  return find_on_path(name);
 }
 
 std::string find_chromium() {

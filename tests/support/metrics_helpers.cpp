@@ -1,5 +1,7 @@
 #include "support/metrics_helpers.h"
 
+#include "infermem/host.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
@@ -32,7 +34,7 @@ int free_port() {
 }
 
 bool on_path(const std::string& program) {
-  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+  return !find_on_path(program).empty();
 }
 
 std::string scrape_metrics(int port) {
