@@ -237,12 +237,6 @@ const char* kChartsIntro =
     "<div id=\"repeats-block\" hidden><h3>Spread over repeats</h3><div id=\"repeats\"></div>"
     "</div>\n";
 
-std::string watch_command_line(const WatchSummary& w) {
-  std::string out;
-  for (const auto& a : w.command) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 }  // namespace
 
 namespace report {
@@ -316,7 +310,7 @@ std::string watch_html(const WatchSummary& w) {
     body += fmt::format("<tr><th>{}</th><td>{}</td></tr>", k, esc(v));
   };
   row("watched", fmt::format("pid {} ({} mode)", w.pid, w.mode));
-  row("command", watch_command_line(w));
+  row("command", report::watch_command_line(w));
   row("infermem", w.tool_version);
   row("host", w.host);
   row("started", w.started_at);

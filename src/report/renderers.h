@@ -34,6 +34,8 @@ std::string watch_html(const WatchSummary& watch);
 // Text for XML and HTML: &, <, >, " and ' escaped, invalid UTF-8 and the control characters XML
 // 1.0 forbids replaced by U+FFFD (markup.cpp).
 std::string markup_escape(std::string_view s);
+// The watched command as one line: its argv joined by spaces.
+std::string watch_command_line(const WatchSummary& watch);
 // The windows report.md and report.html list: the first ten and the last.
 std::vector<const WatchWindow*> shown_windows(const WatchSummary& watch);
 // The watched service's ModelCache counters as report.md and report.html state them (empty when

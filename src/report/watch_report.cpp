@@ -19,12 +19,6 @@ std::string mib(double v) {
   return present(v) ? format_mib(v) : "-";
 }
 
-std::string command_line(const WatchSummary& w) {
-  std::string out;
-  for (const auto& a : w.command) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 std::string status_line(const WatchSummary& w) {
   std::string s(name(w.status));
   if (!w.status_detail.empty()) s += " (" + w.status_detail + ")";
@@ -97,6 +91,12 @@ nlohmann::json WatchSummary::to_json() const {
 
 namespace report {
 
+std::string watch_command_line(const WatchSummary& w) {
+  std::string out;
+  for (const auto& a : w.command) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 // The first ten windows and the last: enough to see the honest per-window peak against the
 // lifetime high-water mark without listing up to a thousand rows.
 std::vector<const WatchWindow*> shown_windows(const WatchSummary& w) {
@@ -149,7 +149,8 @@ std::vector<std::string> watch_cache_lines(const WatchSummary& w) {
 std::string watch_text(const WatchSummary& w) {
   std::ostringstream out;
   out << fmt::format("watched pid {} ({}) for {:.1f} s, {} samples every {} ms; ended: {}\n", w.pid,
-                     command_line(w), w.elapsed_ms / 1000.0, w.samples, w.interval_ms, w.ended);
+                     watch_command_line(w), w.elapsed_ms / 1000.0, w.samples, w.interval_ms,
+                     w.ended);
   out << fmt::format("status: {}\n", status_line(w));
   if (present(w.oom_at_ms))
     out << fmt::format("OOM-killed at {:.2f} s, last tree memory sampled {}{}\n",
@@ -182,7 +183,7 @@ std::string watch_text(const WatchSummary& w) {
 std::string watch_markdown(const WatchSummary& w) {
   std::ostringstream out;
   out << "# infermem watch report\n\n";
-  out << fmt::format("- watched: pid {} (`{}`), {} mode\n", w.pid, command_line(w), w.mode);
+  out << fmt::format("- watched: pid {} (`{}`), {} mode\n", w.pid, watch_command_line(w), w.mode);
   out << fmt::format("- infermem {}, host {}, started {}\n", w.tool_version, w.host, w.started_at);
   out << fmt::format("- {} samples every {} ms over {:.1f} s; ended: {}\n", w.samples,
                      w.interval_ms, w.elapsed_ms / 1000.0, w.ended);
