@@ -9,7 +9,8 @@ DEMO_MODEL ?= $(BUILD)/models/demo-transformer.onnx
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup build build-san build-tsan demo test test-normal test-san test-tsan bench fuzz format clean
+.PHONY: setup build build-san build-tsan demo test test-normal test-san test-tsan run-test-normal \
+  run-test-san run-test-tsan bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -32,31 +33,48 @@ build-tsan: setup
 demo: build
 	@scripts/demo.sh $(BUILD)
 
-test-normal: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+# Labels (CMakeLists.txt): unit, fuzz (sanitizer build only), e2e (the short end-to-end smoke set)
+# and e2e-long (the other end-to-end cases). The sanitizer build runs unit, fuzz and e2e; the
+# normal build runs everything, so each long end-to-end case runs once.
+SAN_LABELS = ^(unit|fuzz|e2e)$$
+CTEST = ctest --output-on-failure --no-tests=error -j $(JOBS)
 
-test-san: build-san
-	@cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+test-normal: build run-test-normal
+test-san: build-san run-test-san
+test-tsan: build-tsan run-test-tsan
 
-test-tsan: build-tsan
-	@cd $(TSAN_BUILD) && ctest --output-on-failure
+run-test-normal:
+	@cd $(BUILD) && $(CTEST)
 
-# The sanitizer runs first, the normal run last, so the closing line is ctest's summary of it.
-test: test-tsan test-san test-normal
+run-test-san:
+	@cd $(SAN_BUILD) && $(CTEST) -L '$(SAN_LABELS)'
+
+run-test-tsan:
+	@cd $(TSAN_BUILD) && $(CTEST)
+
+# Every phase timed (scripts/test.sh): set-up, the ThreadSanitizer, sanitizer and normal builds
+# and their tests; the normal run comes last, and the closing line counts all of them.
+test:
+	@scripts/test.sh
 
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target benches
 	@scripts/bench.sh $(BUILD)
 
-# Exploratory fuzzing: fresh seeds, FUZZ_SECONDS per target (make test replays a fixed seed).
+# Exploratory fuzzing with fresh seeds, FUZZ_SECONDS per target (make test only replays the
+# committed inputs and a fixed-seed run). What a run finds that adds coverage is merged into
+# fuzz/corpus/<target> for you to commit; a crash is kept in build-san/fuzz-crashes/: fix it and
+# commit the input to fuzz/regressions/<target>/.
 FUZZ_SECONDS ?= 300
 fuzz: build-san
-	@cd $(SAN_BUILD) && for f in *_fuzz; do \
-	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p fuzz-corpus/$$f; \
-	  seeds=$(CURDIR)/fuzz/corpus/$$f; [ -d $$seeds ] || seeds=; \
+	@cd $(SAN_BUILD) && mkdir -p fuzz-crashes && for f in *_fuzz; do \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p fuzz-corpus/$$f $(CURDIR)/fuzz/corpus/$$f; \
+	  regress=$(CURDIR)/fuzz/regressions/$$f; [ -d $$regress ] || regress=; \
 	  ./$$f -seed=0 -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-	    fuzz-corpus/$$f $$seeds >fuzz-$$f.log 2>&1 || { tail -40 fuzz-$$f.log; exit 1; }; \
+	    -artifact_prefix=fuzz-crashes/$$f- fuzz-corpus/$$f $(CURDIR)/fuzz/corpus/$$f $$regress \
+	    >fuzz-$$f.log 2>&1 || { tail -40 fuzz-$$f.log; exit 1; }; \
 	  tail -1 fuzz-$$f.log; \
+	  ./$$f -merge=1 $(CURDIR)/fuzz/corpus/$$f fuzz-corpus/$$f >>fuzz-$$f.log 2>&1; \
 	done
 
 format:
