@@ -13,6 +13,8 @@ prefix="$work/prefix"
 rm -rf "$work"
 mkdir -p "$work"
 python=/usr/bin/python3  # Debian's: another python may come first on PATH
+# pytest runs the tests where they are in the source tree: no __pycache__ may be left there.
+export PYTHONDONTWRITEBYTECODE=1
 
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 "$python" -m venv --system-site-packages "$work/venv"
