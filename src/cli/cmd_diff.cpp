@@ -12,7 +12,7 @@ namespace infermem::cli {
 namespace {
 
 struct DiffFlags {
-  std::string base, next, max_regression = "10%", floor = "4MiB";
+  std::string base, next, max_regression = "0%", floor = "0";
   bool json = false, allow_different_model = false;
 };
 
@@ -33,10 +33,12 @@ void attach(CLI::App& app, int& exit_code) {
       "diff", "Compare two soak runs arm by arm; exit 1 on a memory regression or a failed arm");
   sub->add_option("base_run", f->base, "The reference run directory")->required();
   sub->add_option("new_run", f->next, "The run to judge")->required();
-  sub->add_option("--max-regression", f->max_regression,
-                  "A memory figure regresses when it grows by more than this (and the noise)")
+  sub->add_option(
+         "--max-regression", f->max_regression,
+         "A memory figure regresses only when it also grows by more than this share of BASE")
       ->capture_default_str();
-  sub->add_option("--floor", f->floor, "...and by more than this many bytes")
+  sub->add_option("--floor", f->floor,
+                  "...and by more than this many bytes (the noise decides alone by default)")
       ->capture_default_str();
   sub->add_flag("--allow-different-model", f->allow_different_model,
                 "Compare runs of different models or ONNX Runtime versions");

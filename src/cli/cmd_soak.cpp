@@ -37,7 +37,7 @@ struct SoakFlags {
   std::string seed = "1";
   std::vector<std::string> dims;
   std::string threads;
-  std::string inject_leak;
+  std::string inject_leak, inject_peak, inject_retained;
   bool attribute = false;
   std::string models = "4";
   std::string cache = "lru:2";
@@ -191,6 +191,9 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
     o.threads = static_cast<int>(
         parse_count(f.threads, "--threads", 0, static_cast<std::uint64_t>(max_thread_count())));
   if (!f.inject_leak.empty()) o.inject_leak_bytes = parse_size(f.inject_leak, "--inject-leak");
+  if (!f.inject_peak.empty()) o.inject_peak_bytes = parse_size(f.inject_peak, "--inject-peak");
+  if (!f.inject_retained.empty())
+    o.inject_retained_bytes = parse_size(f.inject_retained, "--inject-retained");
   o.models = static_cast<int>(parse_count(f.models, "--models", 1, kMaxModels));
   o.cache = parse_cache_policy(f.cache);
   if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
@@ -383,6 +386,11 @@ void attach(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--inject-leak", f->inject_leak,
                   "Leak this much per inference in the child, on purpose");
+  sub->add_option("--inject-peak", f->inject_peak,
+                  "Calibration (docs/diff.md): hold this much more through phase infer, freed "
+                  "before unload");
+  sub->add_option("--inject-retained", f->inject_retained,
+                  "Calibration (docs/diff.md): keep this much more from phase unload on");
   sub->add_flag("--attribute", f->attribute,
                 "Re-run the arm with the worst verdict under heaptrack over the same requests and "
                 "report its top allocation sites");

@@ -18,6 +18,18 @@ nlohmann::json diff_to_json(const RunDiff& d) {
                         {"base", num(f.base)}, {"new", num(f.next)},
                         {"memory", f.memory},  {"allowed_bytes", num(f.allowed_bytes)},
                         {"basis", f.basis},    {"regressed", f.regressed}};
+    // The noise model (docs/diff.md): present for every memory figure that was compared.
+    if (present(f.noise_bytes)) {
+      j["net_change_bytes"] = num(f.net_change_bytes);
+      j["noise_bytes"] = num(f.noise_bytes);
+      j["mdd_bytes"] = num(f.mdd_bytes);
+      j["held_free_base_bytes"] = num(f.held_base);
+      j["held_free_new_bytes"] = num(f.held_new);
+      j["confidence"] = f.confidence;
+      j["power"] = f.power;
+      j["noise_method"] = f.noise_method;
+      j["runs"] = {f.runs_base, f.runs_new};
+    }
     if (f.basis == "spread") {
       j["base_range"] = {f.base_low, f.base_high};
       j["new_range"] = {f.next_low, f.next_high};

@@ -6,11 +6,10 @@
 
 #include "infermem/error.h"
 #include "infermem/units.h"
+#include "report/diff_noise.h"
 
 namespace infermem {
 namespace {
-
-constexpr double kMiB = 1024.0 * 1024.0;
 
 const ArmSummary* find_arm(const RunSummary& s, const std::string& name) {
   for (const auto& a : s.arms)
@@ -29,24 +28,6 @@ bool spread_of(const ArmSummary& arm, const std::string& figure, double& low, do
   return std::isfinite(low) && std::isfinite(high) && low <= high;
 }
 
-// What BASE held at its peak and gave back by the end of unload. Whether glibc returns freed
-// memory at unload is luck of the heap's layout: the 64 MiB transformer's after-unload read 71 or
-// 126 MiB in identical runs (peak 153). So after unload NEW may keep up to what BASE held at peak;
-// a real leak raises the peak as well. Not for retained after trim: trim gives back for sure.
-double given_back_at_unload(const ArmSummary& a, const std::string& figure) {
-  const bool after_unload = figure == "after_unload_bytes" ||
-                            (figure == "retained_bytes" && !present(a.memory.after_trim_bytes));
-  if (!after_unload) return 0;
-  const double d = a.memory.peak_bytes - a.memory.after_unload_bytes;
-  return present(d) && d > 0 ? d : 0.0;
-}
-
-// The model's own memory in an arm: what loading it added. The figure's noise scales with it.
-double footprint(const ArmSummary& a) {
-  const double f = a.memory.loaded_bytes - a.memory.baseline_bytes;
-  return present(f) && f > 0 ? f : 0.0;
-}
-
 std::string status_text(const ArmSummary& a) {
   std::string s(name(a.status));
   if (!a.status_detail.empty()) s += " (" + a.status_detail + ")";
@@ -59,17 +40,6 @@ bool arm_ran_ok(const ArmSummary& arm) {
   return arm.status == ArmStatus::ok;
 }
 
-NoiseFloor noise_floor(const std::string& figure) {
-  // bench/diff_bench.cpp, identical single runs (docs/diff.md): outside the steps, every figure
-  // moved by at most 3.0 MiB (hence 4 MiB); the steps reached 31% of the footprint (the 64 MiB
-  // transformer, prepacked weights: loaded, peak, after unload and retained together) and 34%
-  // (the 8 MiB mlp, the weights' block after unload), hence 40%.
-  if (figure == "loaded_bytes" || figure == "peak_bytes" || figure == "after_unload_bytes" ||
-      figure == "retained_bytes")
-    return {4 * kMiB, 0.40};
-  return {};
-}
-
 bool RunDiff::regressed() const {
   return !failures.empty() || std::any_of(figures.begin(), figures.end(),
                                           [](const FigureDiff& f) { return f.regressed; });
@@ -79,15 +49,13 @@ std::vector<std::string> RunDiff::reasons() const {
   std::vector<std::string> out = failures;
   for (const auto& f : figures) {
     if (!f.regressed) continue;
-    if (f.basis == "spread")
-      out.push_back(fmt::format(
-          "arm {}: {} grew from [{}, {}] to [{}, {}] over the repeats (allowed: {} above)", f.arm,
-          f.figure, format_bytes(f.base_low), format_bytes(f.base_high), format_bytes(f.next_low),
-          format_bytes(f.next_high), format_bytes(f.allowed_bytes)));
-    else
-      out.push_back(fmt::format("arm {}: {} grew from {} to {} (+{}; allowed: {})", f.arm, f.figure,
-                                format_bytes(f.base), format_bytes(f.next),
-                                format_bytes(f.next - f.base), format_bytes(f.allowed_bytes)));
+    out.push_back(fmt::format(
+        "arm {}: {} grew from {} to {} (+{} net of malloc's free heap; noise at {:.0f}%: {}{})",
+        f.arm, f.figure, format_bytes(f.base), format_bytes(f.next),
+        format_bytes(f.net_change_bytes), 100 * f.confidence, format_bytes(f.noise_bytes),
+        f.runs_base > 1 || f.runs_new > 1
+            ? fmt::format(", medians of {} and {} runs", f.runs_base, f.runs_new)
+            : ""));
   }
   return out;
 }
@@ -165,21 +133,33 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
         const double tolerance =
             std::max(options.floor_bytes, options.max_regression_fraction * std::fabs(x));
         double bl = 0, bh = 0, nl = 0, nh = 0;
+        f.basis = "noise";
         if (spread_of(*a, figure, bl, bh) && spread_of(b, figure, nl, nh)) {
           f.base_low = bl;
           f.base_high = bh;
           f.next_low = nl;
           f.next_high = nh;
           f.basis = "spread";
-          f.allowed_bytes = tolerance;
-          f.regressed = nl - bh > tolerance;
-        } else {
-          const NoiseFloor n = noise_floor(figure);
-          f.basis = "noise";
-          f.allowed_bytes = std::max({tolerance, n.bytes, n.fraction_of_footprint * footprint(*a),
-                                      given_back_at_unload(*a, figure)});
-          f.regressed = y - x > f.allowed_bytes;
         }
+        const NoiseSample sb = noise_sample(*a, figure);
+        const NoiseSample sn = noise_sample(b, figure);
+        const NoiseBound n = noise_bound(sb, sn);
+        if (sb.held_known && sn.held_known) {
+          f.held_base = held_free_bytes(*a, figure);
+          f.held_new = held_free_bytes(b, figure);
+        }
+        f.net_change_bytes = n.net_change;
+        f.noise_bytes = n.noise;
+        f.mdd_bytes = std::max(n.mdd, tolerance);
+        f.noise_method = n.method;
+        f.confidence = kDiffConfidence;
+        f.power = kDiffPower;
+        f.runs_base = n.runs_base;
+        f.runs_new = n.runs_new;
+        // The growth of the figure itself that would reach the threshold on the net.
+        const double threshold = std::max(tolerance, n.noise);
+        f.allowed_bytes = threshold + ((y - x) - n.net_change);
+        f.regressed = n.runs_base > 0 && n.runs_new > 0 && n.net_change > threshold;
       }
       d.figures.push_back(std::move(f));
     };

@@ -112,7 +112,8 @@ nlohmann::json RunSummary::to_json() const {
                           {"retained_anon_bytes", num(r.memory.retained_anon_bytes)},
                           {"retained_file_bytes", num(r.memory.retained_file_bytes)}}},
                         {"latency_ms", {{"p50", num(r.latency_ms.p50)}}},
-                        {"verdict", name(r.verdict.kind)}});
+                        {"verdict", name(r.verdict.kind)},
+                        {"phases", r.phases}});
       arr.back()["repeats"] = reps;
       arr.back()["memory_spread"] = a.memory_spread;
     }
@@ -175,6 +176,9 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       k.requests_done = rep.value("requests_done", std::int64_t{0});
       k.memory = memory_from_json(rep.value("memory", nlohmann::json::object()));
       k.latency_ms.p50 = num_back(rep.value("latency_ms", nlohmann::json::object()), "p50");
+      // Each repeat's phase ends (diff's noise model reads malloc's free heap from them).
+      k.phases = rep.value("phases", nlohmann::json::array());
+      if (!k.phases.is_array()) k.phases = nlohmann::json::array();
       const std::string kind = rep.value("verdict", "stable");
       if (auto parsed = parse_verdict_kind(kind))
         k.verdict.kind = *parsed;

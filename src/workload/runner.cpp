@@ -394,6 +394,8 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"cycles", options.cycles},
                    {"threads", options.threads},
                    {"inject_leak_bytes", options.inject_leak_bytes},
+                   {"inject_peak_bytes", options.inject_peak_bytes},
+                   {"inject_retained_bytes", options.inject_retained_bytes},
                    {"models", options.models},
                    {"cache", name(options.cache)},
                    {"memory_limit_bytes", options.memory_limit_bytes},

@@ -59,6 +59,14 @@ void inject_leak(std::uint64_t bytes) {
   injected_leaks().push_back(std::move(block));
 }
 
+// --inject-peak: a touched block, resident while held.
+std::unique_ptr<char[]> held_block(std::uint64_t bytes) {
+  if (bytes == 0) return nullptr;
+  auto block = std::make_unique<char[]>(bytes);
+  std::memset(block.get(), 0x5b, bytes);
+  return block;
+}
+
 // Gives memory back to the OS after unload: glibc's malloc_trim, or jemalloc's purge (the same
 // release the model cache does after its unloads).
 std::string trim_allocator() {
@@ -335,6 +343,9 @@ class Worker {
       end_phase();
     }
     begin_phase("infer");
+    // --inject-peak: held through the phase, given back before unload (std::free of a block this
+    // size returns it to the OS when glibc mmapped it; else it stays as free heap).
+    auto extra = held_block(spec_.options.inject_peak_bytes);
     run_requests(*session_, warm, count, synth);
     end_phase();
   }
@@ -455,6 +466,7 @@ class Worker {
     infer_phases(spec_.options.requests, synth, true);
     begin_phase("unload");
     unload();
+    inject_leak(spec_.options.inject_retained_bytes);  // --inject-retained: kept to the end
     end_phase();
   }
 

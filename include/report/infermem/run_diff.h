@@ -5,10 +5,11 @@
 //   - one of its arms did not run to the end (status other than ok), an arm of BASE is missing
 //     from it, or it has no arms at all: a failure is never waved through;
 //   - an arm's verdict became `leak` (BASE's was not);
-//   - a memory figure grew beyond what identical runs also show. With `soak --repeat` in both
-//     runs (memory_spread), NEW's [min, max] must lie above BASE's by more than the tolerance;
-//     otherwise NEW - BASE must exceed both the tolerance and the figure's measured noise floor.
-// The tolerance is max(floor_bytes, max_regression_fraction * BASE).
+//   - a memory figure grew beyond what identical runs also show: net of the free heap glibc held
+//     (which identical runs keep or give back at random), the median over the runs of a side
+//     (its --repeat children, or the run) grew by more than the noise at 99% one-sided
+//     confidence (src/report/diff_noise.h) and by more than the tolerance,
+//     max(floor_bytes, max_regression_fraction * BASE) (0 by default).
 // Runs of different models or ONNX Runtime versions are refused (InputError) unless
 // allow_different_model; then the differences are listed in `identity_differences`.
 #include <map>
@@ -20,21 +21,12 @@
 namespace infermem {
 
 struct DiffOptions {
-  double max_regression_fraction = 0.10;   // --max-regression 10%
-  double floor_bytes = 4.0 * 1024 * 1024;  // --floor: changes below this are never regressions
-  bool allow_different_model = false;      // --allow-different-model
+  // Practical thresholds on top of the noise: a growth below max(floor, fraction x BASE) is never
+  // a regression. Both 0 by default: the noise alone decides.
+  double max_regression_fraction = 0.0;  // --max-regression
+  double floor_bytes = 0.0;              // --floor
+  bool allow_different_model = false;    // --allow-different-model
 };
-
-// How much a figure moves between two identical single runs, measured with bench/diff_bench.cpp
-// (docs/diff.md). The moves come in steps the size of one of the model's buffers (ONNX Runtime's
-// prepacked weights kept or not, the weights' heap block given back at unload or not), so the
-// allowance is max(bytes, fraction * footprint), footprint = BASE's loaded - baseline; after
-// unload (and retained without trim) also what BASE held at its peak and gave back at unload.
-struct NoiseFloor {
-  double bytes = 0;
-  double fraction_of_footprint = 0;
-};
-NoiseFloor noise_floor(const std::string& figure);
 
 struct FigureDiff {
   std::string arm;
@@ -47,10 +39,21 @@ struct FigureDiff {
   double base_low = kAbsent, base_high = kAbsent;
   double next_low = kAbsent, next_high = kAbsent;
   // The growth NEW may show before it regresses (memory figures compared, else kAbsent), and
-  // what it came from: "spread" (both runs had repeats) or "noise" (single runs).
+  // what it came from: "spread" (both runs had repeats) or "noise" (a single run on a side).
   double allowed_bytes = kAbsent;
   std::string basis;
   bool regressed = false;
+  // The noise model (docs/diff.md). The figure is compared net of the free heap glibc held at
+  // its phase end (held_*: kAbsent when unknown): net_change = median net NEW - median net BASE,
+  // flagged when it exceeds noise_bytes (one-sided, `confidence`) and the options' tolerance.
+  // mdd_bytes: the smallest growth this pair flags with probability `power`.
+  double net_change_bytes = kAbsent;
+  double noise_bytes = kAbsent;
+  double mdd_bytes = kAbsent;
+  double held_base = kAbsent, held_new = kAbsent;
+  double confidence = kAbsent, power = kAbsent;
+  std::string noise_method;  // "known-sigma" or "student-t (df N)"
+  int runs_base = 0, runs_new = 0;
 };
 
 struct RunDiff {

@@ -65,9 +65,14 @@ struct SoakOptions {
   std::map<std::string, std::string> dim_overrides;  // --dim NAME=LO..HI as given
   int threads = 0;                                   // --threads: overrides every arm's intra
   std::uint64_t inject_leak_bytes = 0;               // per request, in the child
-  int models = 4;                                    // cache scenario: variants on disk
-  CachePolicy cache;                                 // cache scenario policy
-  std::uint64_t memory_limit_bytes = 0;              // 0 = no cgroup limit
+  // Calibration knobs of `infermem diff` (docs/diff.md): an extra block held through phase
+  // infer and freed before unload (raises the peak only), and one allocated in phase unload and
+  // kept (raises after unload and retained only).
+  std::uint64_t inject_peak_bytes = 0;
+  std::uint64_t inject_retained_bytes = 0;
+  int models = 4;                        // cache scenario: variants on disk
+  CachePolicy cache;                     // cache scenario policy
+  std::uint64_t memory_limit_bytes = 0;  // 0 = no cgroup limit
   int warm_requests = 3;
   int repeat = 1;  // fresh children per arm, run interleaved; figures are medians over them
   double parent_sample_hz = 100;  // outside sampling of the child

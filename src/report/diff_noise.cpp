@@ -1,0 +1,177 @@
+// `infermem diff`: the noise model (docs/diff.md, measured with bench/diff_bench.cpp).
+#include "report/diff_noise.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "infermem/numbers.h"
+
+namespace infermem {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Run-to-run standard deviation of one run's figure, net of the held free heap (glibc arms), and
+// of the figure itself where that heap is unknown (other allocators, runs recorded without
+// malloc's counters): bench/diff_bench.cpp, identical pairs (docs/diff.md).
+constexpr double kSigmaKnownBytes = 0.25 * kMiB;
+constexpr double kSigmaKnownFraction = 0.005;  // of the model's footprint
+constexpr double kSigmaUnknownBytes = 1.0 * kMiB;
+constexpr double kSigmaUnknownFraction = 0.10;
+
+// Normal quantiles: one-sided 99% and 95%.
+constexpr double kZConfidence = 2.3263;
+constexpr double kZPower = 1.6449;
+// A median of n runs scatters ~1.2533 / sqrt(n) as much as one run (large-n; conservative here).
+constexpr double kMedianEfficiency = 1.2533;
+
+// One-sided 99% quantile of Student's t with df degrees of freedom.
+double t_quantile(int df) {
+  static const double table[] = {0,     31.821, 6.965, 4.541, 3.747, 3.365, 3.143,
+                                 2.998, 2.896,  2.821, 2.764, 2.718, 2.681, 2.650,
+                                 2.624, 2.602,  2.583, 2.567, 2.552, 2.539, 2.528};
+  if (df >= 1 && df <= 20) return table[df];
+  return df > 20 ? 2.4 : kZConfidence;
+}
+
+bool glibc(const ArmSummary& a) {
+  auto it = a.config.find("allocator");
+  return it == a.config.end() || it->second == "glibc" || it->second == "default" ||
+         it->second.empty();
+}
+
+double number(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : kAbsent;
+}
+
+double held_at(const nlohmann::json& phase) {
+  const double free_b = number(phase, "malloc_free_bytes");
+  const double in_use = number(phase, "malloc_in_use_bytes");
+  const double anon = number(phase, "rss_anon_bytes");
+  if (!present(free_b) || !present(in_use) || !present(anon)) return kAbsent;
+  return std::clamp(std::min(free_b, anon - in_use), 0.0, free_b);
+}
+
+// The phase end a figure is read at (arm_figures.cpp): the first load, the last unload or trim;
+// for the peak, the load, warm or infer end with the highest RSS.
+const nlohmann::json* phase_of(const nlohmann::json& phases, const std::string& which, bool last) {
+  const nlohmann::json* found = nullptr;
+  if (!phases.is_array()) return nullptr;
+  for (const auto& p : phases)
+    if (p.is_object() && p.value("phase", "") == which) {
+      found = &p;
+      if (!last) break;
+    }
+  return found;
+}
+
+double footprint(const ArmSummary& a) {
+  const double f = a.memory.loaded_bytes - a.memory.baseline_bytes;
+  return present(f) && f > 0 ? f : 0.0;
+}
+
+}  // namespace
+
+double held_free_bytes(const ArmSummary& a, const std::string& figure) {
+  if (!glibc(a)) return kAbsent;
+  const auto& ph = a.phases;
+  auto held = [&](const char* which, bool last) {
+    const nlohmann::json* p = phase_of(ph, which, last);
+    return p ? held_at(*p) : kAbsent;
+  };
+  if (figure == "loaded_bytes") return held("load", false);
+  if (figure == "after_unload_bytes") return held("unload", true);
+  if (figure == "peak_bytes") {
+    const nlohmann::json* best = nullptr;
+    if (ph.is_array())
+      for (const auto& p : ph) {
+        const std::string name = p.is_object() ? p.value("phase", "") : "";
+        if (name != "load" && name != "warm" && name != "infer") continue;
+        if (!best || number(p, "rss_bytes") > number(*best, "rss_bytes")) best = &p;
+      }
+    return best ? held_at(*best) : kAbsent;
+  }
+  if (figure == "retained_bytes") {
+    const double end = held(present(a.memory.after_trim_bytes) ? "trim" : "unload", true);
+    const double base = held("baseline", false);
+    return present(end) && present(base) ? end - base : kAbsent;
+  }
+  return kAbsent;
+}
+
+NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
+  NoiseSample s;
+  std::vector<const ArmSummary*> runs;
+  for (const auto& r : arm.repeats)
+    if (r.status == ArmStatus::ok) runs.push_back(&r);
+  if (runs.empty()) runs.push_back(&arm);
+  for (const auto* r : runs) {
+    double value = kAbsent;
+    if (figure == "loaded_bytes") value = r->memory.loaded_bytes;
+    if (figure == "peak_bytes") value = r->memory.peak_bytes;
+    if (figure == "after_unload_bytes") value = r->memory.after_unload_bytes;
+    if (figure == "retained_bytes") value = r->memory.retained_bytes;
+    if (!present(value)) continue;
+    ArmSummary
+        with_config;  // a repeat carries its own phases; the arm's config names the allocator
+    with_config.config = arm.config;
+    with_config.phases = r->phases;
+    with_config.memory = r->memory;
+    const double held = held_free_bytes(with_config, figure);
+    if (!present(held)) s.held_known = false;
+    s.net.push_back(value - (present(held) ? held : 0.0));
+  }
+  // Without the held heap of every run, the step is in the figure: compare the figures.
+  if (!s.held_known) {
+    s.net.clear();
+    for (const auto* r : runs) {
+      double v = figure == "loaded_bytes"         ? r->memory.loaded_bytes
+                 : figure == "peak_bytes"         ? r->memory.peak_bytes
+                 : figure == "after_unload_bytes" ? r->memory.after_unload_bytes
+                                                  : r->memory.retained_bytes;
+      if (present(v)) s.net.push_back(v);
+    }
+  }
+  const double f = footprint(arm);
+  s.sigma_run = s.held_known ? std::max(kSigmaKnownBytes, kSigmaKnownFraction * f)
+                             : std::max(kSigmaUnknownBytes, kSigmaUnknownFraction * f);
+  return s;
+}
+
+NoiseBound noise_bound(const NoiseSample& base, const NoiseSample& next) {
+  NoiseBound b;
+  b.runs_base = static_cast<int>(base.net.size());
+  b.runs_new = static_cast<int>(next.net.size());
+  if (base.net.empty() || next.net.empty()) return b;
+  b.net_change = median(next.net) - median(base.net);
+  // Pooled variance of the repeats (sides with two runs or more).
+  double ss = 0;
+  int df = 0;
+  for (const auto* side : {&base, &next}) {
+    if (side->net.size() < 2) continue;
+    double m = 0;
+    for (double v : side->net) m += v / static_cast<double>(side->net.size());
+    for (double v : side->net) ss += (v - m) * (v - m);
+    df += static_cast<int>(side->net.size()) - 1;
+  }
+  const double sigma_run = std::max(base.sigma_run, next.sigma_run);
+  const double pooled = df > 0 ? std::sqrt(ss / df) : 0.0;
+  auto scale = [](int n) {
+    return n == 1 ? 1.0 : kMedianEfficiency * kMedianEfficiency / static_cast<double>(n);
+  };
+  const double spread_of_diff = std::sqrt(scale(b.runs_base) + scale(b.runs_new));
+  if (pooled > sigma_run) {
+    const double t = t_quantile(df);
+    b.noise = t * pooled * spread_of_diff;
+    b.mdd = (t + kZPower) * pooled * spread_of_diff;
+    b.method = "student-t (df " + std::to_string(df) + ")";
+  } else {
+    b.noise = kZConfidence * sigma_run * spread_of_diff;
+    b.mdd = (kZConfidence + kZPower) * sigma_run * spread_of_diff;
+    b.method = "known-sigma";
+  }
+  return b;
+}
+
+}  // namespace infermem
