@@ -1,12 +1,12 @@
-// The false-regression check of `infermem diff` (docs/diff.md).
+// The calibration of `infermem diff` (docs/diff.md).
 //
-// Generates a small model (`gen-model --kind mlp --weights 8MiB`), runs pairs of identically
-// configured soaks (same arms, seed and request count; scenarios steady and mixed, alternating)
-// and diffs each pair with the default options. Identical configurations should not regress:
-// prints how many pairs did, which figure moved how much, how far each figure moves between
-// identical runs (the noise floors in src/report/run_diff.cpp come from these figures), and what
-// the rule diff used before (10% and 4 MiB, no noise floor) would have flagged. Then, as a
-// control, diffs a run with --inject-leak against a clean one: that one must read as regressed.
+// Generates a model (`gen-model --kind mlp --weights 8MiB`, or --model PATH), runs pairs of
+// identically configured soaks (same arms, seed and request count; scenarios steady and mixed,
+// alternating) and diffs each pair with the default options: identical configurations must not
+// regress. Prints the false regressions, how far each figure moved net of glibc's held free heap
+// (the run-to-run sigmas in src/report/diff_noise.cpp come from these figures), and then the
+// injected cases: runs with `soak --inject-peak` (a share of the peak) and `--inject-retained`
+// (bytes) at a ladder of sizes, each diffed against a clean base, and how often diff found them.
 //
 // A benchmark: it prints figures and never fails on them (exit 2 only when a soak cannot run).
 // `diff_bench --help` lists the knobs.
@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <sys/wait.h>
@@ -37,7 +38,10 @@ struct Config {
   std::string arms = "ort-default,no-arena,no-arena-trim,jemalloc,lean";
   std::string kind = "mlp";
   std::string weights = "8MiB";
-  std::string inject = "2MiB";
+  std::string model;  // --model: a model file instead of gen-model
+  std::vector<double> peak_shares = {0.025, 0.05, 0.10};  // of the base's peak
+  std::vector<double> retained_mib = {0.5, 1.0, 2.0};     // MiB
+  int injected = 10;  // injected runs per size (each arm of each run is one case)
   std::string work;
 };
 
@@ -76,6 +80,17 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 int main(int argc, char** argv) {
   Config c;
+  auto list = [](const std::string& text) {
+    std::vector<double> v;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+      std::size_t comma = text.find(',', at);
+      if (comma == std::string::npos) comma = text.size();
+      v.push_back(std::stod(text.substr(at, comma - at)));
+      at = comma + 1;
+    }
+    return v;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -95,15 +110,23 @@ int main(int argc, char** argv) {
       c.kind = value();
     else if (a == "--weights")
       c.weights = value();
-    else if (a == "--inject-leak")
-      c.inject = value();
+    else if (a == "--model")
+      c.model = value();
+    else if (a == "--peak-shares")
+      c.peak_shares = list(value());
+    else if (a == "--retained-mib")
+      c.retained_mib = list(value());
+    else if (a == "--injected")
+      c.injected = std::stoi(value());
     else if (a == "--work")
       c.work = value();
     else {
       fmt::print(
           "usage: diff_bench [--pairs 20 (per scenario)] [--requests 10] [--arms LIST]\n"
-          "                  [--kind mlp] [--weights 8MiB]\n"
-          "                  [--inject-leak 2MiB] [--work DIR (default: a temp dir, kept)]\n");
+          "                  [--kind mlp] [--weights 8MiB] [--model PATH]\n"
+          "                  [--peak-shares 0.025,0.05,0.1] [--retained-mib 0.5,1,2]\n"
+          "                  [--injected 10 (runs per size)]\n"
+          "                  [--work DIR (default: a temp dir, kept)]\n");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -111,44 +134,45 @@ int main(int argc, char** argv) {
     c.work =
         (fs::temp_directory_path() / fmt::format("infermem-diff-bench-{}", ::getpid())).string();
   fs::create_directories(c.work);
-  const std::string model = c.work + "/" + c.kind + ".onnx";
-  if (shell(fmt::format("{} gen-model --kind {} --weights {} -o {} > /dev/null",
-                        quote(INFERMEM_BIN), c.kind, c.weights, quote(model))) != 0) {
-    fmt::print(stderr, "diff_bench: gen-model failed\n");
-    return 2;
+  std::string model = c.model;
+  if (model.empty()) {
+    model = c.work + "/" + c.kind + ".onnx";
+    if (shell(fmt::format("{} gen-model --kind {} --weights {} -o {} > /dev/null",
+                          quote(INFERMEM_BIN), c.kind, c.weights, quote(model))) != 0) {
+      fmt::print(stderr, "diff_bench: gen-model failed\n");
+      return 2;
+    }
   }
 
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::string> scenarios = {"steady", "mixed"};
   const int total_pairs = c.pairs * static_cast<int>(scenarios.size());
-  struct Moved {
-    double bytes;      // |NEW - BASE|
-    double footprint;  // ... as a fraction of the model's footprint (BASE loaded - baseline)
-    std::string where;
-  };
-  std::map<std::string, std::vector<Moved>> moved;  // figure -> every comparison
+  // figure -> every comparison: |NEW - BASE|, and net of the held free heap (signed).
+  std::map<std::string, std::vector<double>> moved, net_known, net_unknown;
+  std::map<std::string, double> noise_max;  // figure -> largest noise bound seen
   std::map<std::string, int> false_pairs, old_rule_pairs, pairs_run;
   std::vector<std::string> false_lines;
-  std::map<std::string, std::string> first_base;
+  std::vector<std::pair<std::string, std::string>> bases;  // (scenario, run dir)
+  int comparisons = 0;
   // Scenarios alternate pair by pair, so drift on a shared machine hits both alike.
   for (int p = 0; p < total_pairs; ++p) {
     const std::string& scenario = scenarios[static_cast<std::size_t>(p) % scenarios.size()];
     const std::string base = fmt::format("{}/pair{:02}-{}-base", c.work, p + 1, scenario);
     const std::string next = fmt::format("{}/pair{:02}-{}-new", c.work, p + 1, scenario);
     if (!soak(c, model, scenario, base) || !soak(c, model, scenario, next)) return 2;
-    first_base.emplace(scenario, base);
+    bases.emplace_back(scenario, base);
     ++pairs_run[scenario];
-    const RunSummary base_run = RunSummary::load(base);
     const RunDiff d = diff_run_dirs(base, next, DiffOptions{});
     bool old_rule = false;
     for (const auto& f : d.figures) {
       if (!f.memory || !present(f.base) || !present(f.next)) continue;
       const double delta = f.next - f.base;
-      double footprint = NAN;
-      for (const auto& a : base_run.arms)
-        if (a.name == f.arm) footprint = a.memory.loaded_bytes - a.memory.baseline_bytes;
-      moved[f.figure].push_back({std::fabs(delta), std::fabs(delta) / footprint,
-                                 fmt::format("pair {} {} {}", p + 1, scenario, f.arm)});
+      moved[f.figure].push_back(std::fabs(delta));
+      if (present(f.net_change_bytes)) {
+        ++comparisons;
+        (present(f.held_base) ? net_known : net_unknown)[f.figure].push_back(f.net_change_bytes);
+        noise_max[f.figure] = std::max(noise_max[f.figure], f.noise_bytes);
+      }
       if (delta > 4 * kMiB && delta > 0.10 * f.base) old_rule = true;
     }
     if (old_rule) ++old_rule_pairs[scenario];
@@ -160,49 +184,105 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "pair {}/{} {}: {}\n", p + 1, total_pairs, scenario,
                d.regressed() ? "REGRESSED" : "no regression");
   }
+
+  // Injected cases: each size, c.injected runs, each diffed against a clean base of its scenario.
+  struct Found {
+    int cases = 0, found = 0;
+    std::vector<double> mdd;
+  };
+  // (kind, size label, allocator class) -> tally
+  std::map<std::tuple<std::string, std::string, std::string>, Found> found;
+  double peak_ref = 0;  // the largest peak of the first base: the peak shares are of it
+  for (const auto& a : RunSummary::load(bases.front().second).arms)
+    peak_ref = std::max(peak_ref, a.memory.peak_bytes);
+  auto inject = [&](const std::string& kind, const std::string& label, const std::string& flag,
+                    const char* figure) -> bool {
+    for (int k = 0; k < c.injected; ++k) {
+      const auto& [scenario, base] = bases[static_cast<std::size_t>(k) % bases.size()];
+      const std::string run = fmt::format("{}/inject-{}-{}-{:02}", c.work, kind, label, k + 1);
+      if (!soak(c, model, scenario, run, flag)) return false;
+      const RunDiff d = diff_run_dirs(base, run, DiffOptions{});
+      const RunSummary r = RunSummary::load(run);
+      for (const auto& f : d.figures) {
+        if (f.figure != figure || !present(f.noise_bytes)) continue;
+        std::string alloc = "glibc";
+        for (const auto& a : r.arms)
+          if (a.name == f.arm && a.config.count("allocator")) alloc = a.config.at("allocator");
+        auto& t = found[{kind, label, alloc}];
+        ++t.cases;
+        if (f.regressed) ++t.found;
+        t.mdd.push_back(f.mdd_bytes);
+      }
+    }
+    fmt::print(stderr, "injected {} {} done\n", kind, label);
+    return true;
+  };
+  for (double share : c.peak_shares) {
+    const auto bytes = static_cast<std::uint64_t>(share * peak_ref);
+    if (!inject("peak", fmt::format("{:.1f}%", 100 * share), fmt::format("--inject-peak {}", bytes),
+                "peak_bytes"))
+      return 2;
+  }
+  for (double mib : c.retained_mib) {
+    const auto bytes = static_cast<std::uint64_t>(mib * kMiB);
+    if (!inject("retained", fmt::format("{:.1f}MiB", mib),
+                fmt::format("--inject-retained {}", bytes), "retained_bytes"))
+      return 2;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  fmt::print("## diff_bench: identical soaks, {} pairs per scenario\n\n", c.pairs);
-  fmt::print("model: gen-model --kind {} --weights {}; soak --requests {} --seed 1 --arms {}\n",
-             c.kind, c.weights, c.requests, c.arms);
-  fmt::print("{} soaks in {:.0f} s ({:.1f} s a soak)\n\n", 2 * total_pairs, seconds,
-             seconds / (2.0 * total_pairs));
-  fmt::print("| scenario | pairs | false regressions (diff) | pairs the old rule flagged |\n");
+  fmt::print("## diff_bench: {} identical pairs per scenario\n\n", c.pairs);
+  fmt::print("model: {}; soak --requests {} --seed 1 --arms {}\n",
+             c.model.empty() ? fmt::format("gen-model --kind {} --weights {}", c.kind, c.weights)
+                             : c.model,
+             c.requests, c.arms);
+  const int soaks =
+      2 * total_pairs + c.injected * static_cast<int>(c.peak_shares.size() + c.retained_mib.size());
+  fmt::print("{} soaks in {:.0f} s ({:.1f} s a soak)\n\n", soaks, seconds, seconds / soaks);
+  fmt::print(
+      "| scenario | pairs | false regressions (diff) | pairs the 10%/4 MiB rule flagged |\n");
   fmt::print("|---|---:|---:|---:|\n");
   for (const auto& s : scenarios)
     fmt::print("| {} | {} | {} | {} |\n", s, pairs_run[s], false_pairs[s], old_rule_pairs[s]);
   for (const auto& l : false_lines) fmt::print("- {}\n", l);
+  fmt::print("\n{} figure comparisons.\n", comparisons);
 
   fmt::print(
-      "\nHow far each figure moved between identical runs (every arm of every pair; footprint ="
-      " BASE loaded - baseline):\n\n");
-  fmt::print("| figure | comparisons | median | p95 | max | max / footprint | where |\n");
-  fmt::print("|---|---:|---:|---:|---:|---:|---|\n");
-  for (const auto& [figure, v] : moved) {
-    std::vector<double> b;
-    double worst_fraction = 0;
-    for (const auto& m : v) {
-      b.push_back(m.bytes);
-      if (std::isfinite(m.footprint)) worst_fraction = std::max(worst_fraction, m.footprint);
-    }
-    auto worst = std::max_element(v.begin(), v.end(),
-                                  [](const Moved& x, const Moved& y) { return x.bytes < y.bytes; });
-    fmt::print("| {} | {} | {} | {} | {} | {:.1f}% | {} |\n", figure, v.size(),
-               format_bytes(percentile(b, 0.5)), format_bytes(percentile(b, 0.95)),
-               format_bytes(worst->bytes), 100 * worst_fraction, worst->where);
-  }
+      "\nHow far each figure moved between identical runs: |NEW - BASE|, and NEW - BASE net of "
+      "the held free heap (glibc arms) or not (other allocators), as an estimated sigma of one "
+      "run (sd / sqrt 2):\n\n");
+  fmt::print(
+      "| figure | median abs | max abs | net sigma (glibc) | net max abs (glibc) | sigma "
+      "(other) | max abs (other) | largest noise bound |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  auto sigma = [](const std::vector<double>& v) -> double {
+    if (v.size() < 2) return NAN;
+    double ss = 0;
+    for (double x : v) ss += x * x;  // identical runs: the mean difference is 0
+    return std::sqrt(ss / static_cast<double>(v.size()) / 2.0);
+  };
+  auto max_abs = [](const std::vector<double>& v) {
+    double m = 0;
+    for (double x : v) m = std::max(m, std::fabs(x));
+    return m;
+  };
+  for (const auto& [figure, v] : moved)
+    fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} |\n", figure,
+               format_bytes(percentile(v, 0.5)), format_bytes(max_abs(v)),
+               format_bytes(sigma(net_known[figure])), format_bytes(max_abs(net_known[figure])),
+               format_bytes(sigma(net_unknown[figure])), format_bytes(max_abs(net_unknown[figure])),
+               format_bytes(noise_max[figure]));
 
-  // The control: a real leak must still read as regressed.
-  fmt::print("\n| control (--inject-leak {} a request) | regressed | reasons |\n|---|---|---|\n",
-             c.inject);
-  for (const auto& s : scenarios) {
-    if (!first_base.count(s)) continue;
-    const std::string leaky = fmt::format("{}/leak-{}", c.work, s);
-    if (!soak(c, model, s, leaky, "--inject-leak " + c.inject)) return 2;
-    const RunDiff d = diff_run_dirs(first_base[s], leaky, DiffOptions{});
-    fmt::print("| {} | {} | {} |\n", s, d.regressed() ? "yes" : "NO", d.reasons().size());
-  }
-  fmt::print("\nruns kept in {}\n", c.work);
+  fmt::print("\nInjected cases (each arm of each injected run against a clean base):\n\n");
+  fmt::print("| injected | size | allocator | cases | found | rate | median MDD |\n");
+  fmt::print("|---|---:|---|---:|---:|---:|---:|\n");
+  for (const auto& [key, t] : found)
+    fmt::print("| {} | {} | {} | {} | {} | {:.0f}% | {} |\n", std::get<0>(key), std::get<1>(key),
+               std::get<2>(key), t.cases, t.found, 100.0 * t.found / std::max(1, t.cases),
+               format_bytes(percentile(t.mdd, 0.5)));
+  fmt::print("\npeak shares are of {} (the largest peak of the first base run)\n",
+             format_bytes(peak_ref));
+  fmt::print("runs kept in {}\n", c.work);
   return 0;
 }

@@ -21,9 +21,11 @@ double held_free_bytes(const ArmSummary& arm, const std::string& figure);
 // One side of a comparison: the figure of each run (each repeat, or the run itself), net of the
 // held free heap where known.
 struct NoiseSample {
-  std::vector<double> net;  // figure - held free heap (figure itself where the heap is unknown)
-  bool held_known = true;   // every run's held free heap was known
-  double sigma_run = 0;     // the calibrated run-to-run standard deviation of one run's figure
+  // Each run's figure - its baseline, both net of the held free heap where known (else not).
+  std::vector<double> net;
+  bool held_known = true;  // every run's held free heap was known
+  double sigma_run = 0;    // the calibrated run-to-run standard deviation of one run's figure
+  double allowance = 0;    // runs without malloc's counters: what one gave back at unload
 };
 NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure);
 
