@@ -143,7 +143,8 @@ std::string report(const std::string& id, const std::string& max_used,
 }
 
 std::string platform_report(const std::string& metrics) {
-  return R"({"time":"2024-05-01T00:00:01Z","type":"platform.report","record":{"requestId":"x","metrics":{)" +
+  return R"({"time":"2024-05-01T00:00:01Z","type":"platform.report",)"
+         R"("record":{"requestId":"x","metrics":{)" +
          metrics + "}}}\n";
 }
 
@@ -214,7 +215,8 @@ TEST(ImportLambda, AReportWithMangledLabelsOrKeysIsSkippedAndCounted) {
   // The same in a filter-log-events document, whose events are counted as lines.
   imported = import_lambda_text(
       R"({"events":[{"message":"REPORT RequestId: 1 Duration: 1.00 ms Max Memory Used: 100 MB"},)"
-      R"({"message":"REPORT RequestId: 2 Duration: 1.00 ms Max Memory Used: 100 MB","message":"x"}]})");
+      R"({"message":"REPORT RequestId: 2 Duration: 1.00 ms Max Memory Used: 100 MB",)"
+      R"("message":"x"}]})");
   EXPECT_EQ(imported.skipped_lines, 1u);
   ASSERT_EQ(imported.series.size(), 1u);
   EXPECT_EQ(imported.series[0].series.points.size(), 1u);
