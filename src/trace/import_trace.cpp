@@ -213,8 +213,7 @@ struct ArmState {
     p.current_bytes = first_present(r, {kRssBytes});
     p.hwm_bytes = first_present(r, {kHwmBytes});
     p.allocator_in_use_bytes = first_present(r, {kJemallocAllocatedBytes, kMallocInUseBytes});
-    if (auto cycle = r.value(kCycle); cycle && *cycle >= 0 && *cycle < 1e9)
-      p.cycle = static_cast<int>(*cycle);
+    if (auto cycle = r.cycle()) p.cycle = *cycle;
     context.reading(p.phase, p.current_bytes);
     ++sources[r.src.empty() ? "unknown" : r.src];
     samples.add(p);
