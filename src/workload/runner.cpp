@@ -276,7 +276,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   child_end.cgroup_version = cgroup ? cgroup->version() : 0;
   child_end.memory_limit_bytes = spec.options.memory_limit_bytes;
   child_end.arm_timeout_ms = spec.options.arm_timeout_ms;
-  child_end.program = spec.options.worker_exe;
+  child_end.program = exe;  // with --attribute, the wrapper (heaptrack) the worker runs under
   const ArmEnd arm_end = classify_child_end(child_end, result.records);
   result.status = arm_end.status;
   result.status_detail = arm_end.detail;

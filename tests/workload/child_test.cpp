@@ -204,6 +204,16 @@ TEST(SoakChild, AProgramThatCannotBeExecutedCouldNotStart) {
   EXPECT_EQ(ran.run.status_detail, "could not start " + o.worker_exe);
 }
 
+TEST(SoakChild, AMissingWrapperIsTheProgramThatCouldNotStart) {
+  // --attribute runs the worker under heaptrack: when the wrapper cannot be executed, the detail
+  // names it, not the worker behind it.
+  SoakOptions o = shell_options("");
+  o.worker_prefix = {o.out_dir + "/no-such-wrapper", "-o", o.out_dir + "/x"};
+  const Ran ran = run_one(o);
+  EXPECT_EQ(ran.run.status, ArmStatus::crashed);
+  EXPECT_EQ(ran.run.status_detail, "could not start " + o.out_dir + "/no-such-wrapper");
+}
+
 TEST(SoakChild, AChildStillRunningAtTheArmTimeoutIsKilledAndTimedOut) {
   SoakOptions o = shell_options(kBegin + request(1) + "exec sleep 30");
   o.arm_timeout_ms = 300;
