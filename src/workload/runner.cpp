@@ -24,6 +24,7 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
+#include "workload/exit_status.h"
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/sha256.h"
@@ -107,74 +108,6 @@ struct LiveArm {
   std::string phase;  // the child's current phase, for outside samples
   std::int64_t req = 0;
 };
-
-std::string signal_name(int sig) {
-  switch (sig) {
-    case SIGKILL:
-      return "SIGKILL";
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGABRT:
-      return "SIGABRT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGINT:
-      return "SIGINT";
-    case SIGBUS:
-      return "SIGBUS";
-    case SIGFPE:
-      return "SIGFPE";
-    default:
-      return fmt::format("signal {}", sig);
-  }
-}
-
-// How a child ended, from its wait status and what its own records said.
-void classify_end(int status, bool timed_out, bool interrupted, const ArmRun& run,
-                  const std::optional<MemoryCgroup>& cgroup, const WorkerSpec& spec,
-                  std::int64_t req, ArmRun& out) {
-  const ArmAccumulator& records = run.records;
-  if (WIFEXITED(status)) {
-    int code = WEXITSTATUS(status);
-    if (interrupted && !records.child_finished_ok()) {
-      out.status = ArmStatus::interrupted;
-      out.status_detail = "stopped by Ctrl-C";
-    } else if (code == 0 && records.child_finished_ok()) {
-      out.status = ArmStatus::ok;
-    } else if (records.child_reported_end() && !records.child_error().empty()) {
-      // The workload said what went wrong (ORT rejected an input, the model did not load).
-      out.status = ArmStatus::failed;
-      out.status_detail = fmt::format("at request {}: {}", req, records.child_error());
-    } else {
-      out.status = ArmStatus::crashed;
-      out.status_detail = code == 127 ? fmt::format("could not start {}", spec.options.worker_exe)
-                                      : fmt::format("exited with code {}", code);
-    }
-    return;
-  }
-  if (!WIFSIGNALED(status)) return;
-  int sig = WTERMSIG(status);
-  const std::uint64_t oom = cgroup ? cgroup->oom_kills().value_or(0) : 0;
-  if (timed_out) {
-    out.status = ArmStatus::timeout;
-    out.status_detail = fmt::format("killed after {:.0f} ms", spec.options.arm_timeout_ms);
-  } else if (interrupted) {
-    out.status = ArmStatus::interrupted;
-    out.status_detail = "stopped by Ctrl-C";
-  } else if (sig == SIGKILL && oom > 0) {
-    out.status = ArmStatus::oom_killed;
-    out.status_detail = fmt::format(
-        "killed by the kernel's OOM killer at request {} (cgroup v{} limit {}; oom_kill count {})",
-        req, cgroup->version(), format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
-        oom);
-    double last = records.figures().last_rss_bytes;
-    if (present(last))
-      out.status_detail += fmt::format("; last sampled RSS {}", format_bytes(last));
-  } else {
-    out.status = ArmStatus::crashed;
-    out.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), req);
-  }
-}
 
 ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace_file,
                std::vector<std::string>& notes,
@@ -334,7 +267,19 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   // before this loop saw the flag. Either way the user stopped it.
   interrupted = interrupted || g_stop.load();
   result.records = std::move(live.records);
-  classify_end(status, timed_out, interrupted, result, cgroup, spec, live.req, result);
+  ChildEnd child_end;
+  child_end.wait_status = status;
+  child_end.timed_out = timed_out;
+  child_end.interrupted = interrupted;
+  child_end.req = live.req;
+  child_end.oom_kills = cgroup ? cgroup->oom_kills().value_or(0) : 0;
+  child_end.cgroup_version = cgroup ? cgroup->version() : 0;
+  child_end.memory_limit_bytes = spec.options.memory_limit_bytes;
+  child_end.arm_timeout_ms = spec.options.arm_timeout_ms;
+  child_end.program = exe;  // with --attribute, the wrapper (heaptrack) the worker runs under
+  const ArmEnd arm_end = classify_child_end(child_end, result.records);
+  result.status = arm_end.status;
+  result.status_detail = arm_end.detail;
 
   trace::Record end = parent_record(trace::kArm);
   end.extra["edge"] = "result";
