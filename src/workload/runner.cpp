@@ -167,6 +167,10 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   pid_t pid = fork();
   if (pid < 0) throw WorkloadError("fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {
+    // Its own process group, so a timeout or Ctrl-C stops what it started too: under a worker
+    // prefix (heaptrack's wrapper script) the worker is a grandchild. Ctrl-C then reaches the
+    // child through the parent (SIGTERM below), not from the terminal.
+    ::setpgid(0, 0);
     if (!procs.empty()) {
       int cg = ::open(procs.c_str(), O_WRONLY);
       if (cg >= 0) {
@@ -182,6 +186,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     ::execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
+  ::setpgid(pid, pid);  // also here: whichever side runs first, the group exists before a kill
   ::close(fds[1]);
   if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
@@ -228,17 +233,17 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     if (w == pid) break;
     if (g_stop.load() && !interrupted) {
       interrupted = true;
-      kill(pid, SIGTERM);
+      ::kill(-pid, SIGTERM);
     }
     double elapsed = mono_ms() - started;
     if (!timed_out && spec.options.arm_timeout_ms > 0 && elapsed > spec.options.arm_timeout_ms) {
       timed_out = true;
-      kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
     }
     if (interrupted) {
       // Give the child two seconds after SIGTERM, then SIGKILL.
       if (term_at_ms == 0) term_at_ms = mono_ms();
-      if (mono_ms() - term_at_ms > 2000) kill(pid, SIGKILL);
+      if (mono_ms() - term_at_ms > 2000) ::kill(-pid, SIGKILL);
     }
     try {
       probe::Reading reading = probe::read_process(pid, sources);
@@ -262,6 +267,9 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     }
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(period_ms));
   }
+  // A timed-out or stopped arm is over for everything in its group: a grandchild left behind
+  // would hold the record pipe open and the reader below would wait for it.
+  if (timed_out || interrupted || g_stop.load()) ::kill(-pid, SIGKILL);
   reader.join();
   // Ctrl-C on a terminal reaches the child too (same process group): it may die of SIGINT
   // before this loop saw the flag. Either way the user stopped it.

@@ -226,6 +226,31 @@ TEST(SoakChild, AChildStillRunningAtTheArmTimeoutIsKilledAndTimedOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(25));
 }
 
+// Under a wrapper (heaptrack's script) the worker is a grandchild: the timeout stops it too, and
+// soak does not wait for it (it held the record pipe open until it ended by itself).
+TEST(SoakChild, TheArmTimeoutStopsAGrandchildTooAndDoesNotWaitForIt) {
+  const std::string pid_file = test::make_temp_dir("soak-grandchild") + "/pid";
+  SoakOptions o = shell_options(kBegin + "sleep 30 & echo $! > " + pid_file + "; wait; exit 0");
+  o.arm_timeout_ms = 300;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ran ran = run_one(o);
+  EXPECT_EQ(ran.run.status, ArmStatus::timeout);
+  std::ifstream in(pid_file);
+  int grandchild = 0;
+  ASSERT_TRUE(in >> grandchild) << "the script wrote no pid";
+  // Killed, and reaped by init or its parent's end: either it is gone or a zombie.
+  std::string state;
+  std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+  if (stat) {
+    std::string comm;
+    int pid = 0;
+    stat >> pid >> comm >> state;
+  }
+  EXPECT_TRUE(state.empty() || state == "Z") << "the grandchild still runs: " << state;
+  // Not a timing assertion: only that soak did not wait for the 30 s grandchild.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(25));
+}
+
 TEST(SoakChild, OomKilledUnderAMemoryLimit) {
   std::string why;
   if (!MemoryCgroup::create("infermem-unit-probe", 64ull << 20, &why))
