@@ -13,23 +13,13 @@
 
 #include "infermem/error.h"
 #include "infermem/watch_app.h"
+#include "support/wait_status.h"
 
 using namespace infermem;
+using infermem::test::wait_status_of;
 using ::testing::HasSubstr;
 
 namespace {
-
-int wait_status_of(const std::string& script) {
-  const std::string body = "ulimit -c 0; " + script;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", body.c_str(), static_cast<char*>(nullptr));
-    ::_exit(126);
-  }
-  int status = 0;
-  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-  return status;
-}
 
 WatchSummary classified(const CommandEnd& end, WatchSummary s = {}) {
   s.ended = end.stopped_by_us ? s.ended : "exited";

@@ -12,24 +12,13 @@
 #include <string>
 
 #include "infermem/trace.h"
+#include "support/wait_status.h"
 
 using namespace infermem;
+using infermem::test::wait_status_of;
 using ::testing::HasSubstr;
 
 namespace {
-
-// The wait status of `/bin/sh -c script` (no core files for the signals it raises).
-int wait_status_of(const std::string& script) {
-  const std::string body = "ulimit -c 0; " + script;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", body.c_str(), static_cast<char*>(nullptr));
-    ::_exit(126);
-  }
-  int status = 0;
-  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-  return status;
-}
 
 trace::Record child_end_record(const std::string& status, const std::string& error = "") {
   trace::Record r;
