@@ -12,9 +12,6 @@ namespace infermem::test {
 
 struct RunningCli;
 
-// A TCP port on 127.0.0.1 free a moment ago.
-int free_port();
-
 // How long a test waits for a state it needs (a counter, a line in a log, a file) before it
 // fails. Only there so a wedged run fails instead of hanging: waits return as soon as the state
 // is seen, so a generous bound costs nothing on a fast machine and holds on a slow shared one.
