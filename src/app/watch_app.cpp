@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "app/watch_exit.h"
 #include "app/watch_metrics.h"
 #include "infermem/atomic_file.h"
 #include "infermem/cache_stats_file.h"
@@ -48,11 +49,6 @@ constexpr double kPlainEveryMs = 5000;
 
 double since_ms(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
 }
 
 // /proc/PID/cmdline as words (pid mode: how the report names the process).
@@ -585,34 +581,16 @@ WatchSummary run_watch(PreparedWatch& w,
     w.stop_command();
   }
   if (w.started && w.reaped) {
-    const int st = w.wait_status;
-    if (stopped_by_us) {
-      s.status = s.interrupted ? ArmStatus::interrupted : ArmStatus::ok;
-      s.status_detail = fmt::format("stopped by infermem when the watch ended: {}", s.ended);
-    } else if (WIFEXITED(st)) {
-      s.exit_code = WEXITSTATUS(st);
-      s.status = *s.exit_code == 0 ? ArmStatus::ok : ArmStatus::failed;
-      s.status_detail = fmt::format("exited with status {}", *s.exit_code);
-    } else if (WIFSIGNALED(st)) {
-      const int sig = WTERMSIG(st);
-      s.signal = signal_name(sig);
-      const std::uint64_t kills = w.cgroup ? w.cgroup->oom_kills().value_or(0) : 0;
-      if (sig == SIGKILL && kills > 0) {
-        s.status = ArmStatus::oom_killed;
-        s.oom_at_ms = s.elapsed_ms;
-        s.oom_last_rss_bytes = s.last_rss_bytes;
-        if (auto peak = w.cgroup->max_usage_bytes())
-          s.oom_cgroup_peak_bytes = static_cast<double>(*peak);
-        s.status_detail = fmt::format(
-            "killed by the kernel's OOM killer at {:.2f} s under --memory-limit {} (cgroup v{}, "
-            "oom_kill count {}); last tree memory sampled {}",
-            s.oom_at_ms / 1000.0, format_bytes(s.memory_limit_bytes), w.cgroup->version(), kills,
-            present(s.last_rss_bytes) ? format_bytes(s.last_rss_bytes) : "-");
-      } else {
-        s.status = ArmStatus::crashed;
-        s.status_detail = fmt::format("killed by {}", s.signal);
-      }
+    CommandEnd end;
+    end.wait_status = w.wait_status;
+    end.stopped_by_us = stopped_by_us;
+    if (w.cgroup) {
+      end.oom_kills = w.cgroup->oom_kills().value_or(0);
+      end.cgroup_version = w.cgroup->version();
+      if (auto peak = w.cgroup->max_usage_bytes())
+        end.cgroup_peak_bytes = static_cast<double>(*peak);
     }
+    classify_command_end(end, s);
   } else if (!w.started) {
     if (s.ended == "exited") {
       s.status_detail =

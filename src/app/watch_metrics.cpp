@@ -248,8 +248,10 @@ void WatchMetrics::update_cache(const CacheStatsFile& file) {
       return &prometheus::BuildGauge().Name(name).Help(help).Labels(st.labels).Register(r).Add({});
     };
     st.resident_bytes = gauge("infermem_cache_resident_bytes",
-                              "Sum of the resident models' measured costs (load growth plus the "
-                              "most a request added)");
+                              "Bytes held against the budget: the resident models' measured costs "
+                              "(load growth plus the most a request added) plus the bytes reserved "
+                              "for loads in progress, so it can be above 0 while "
+                              "infermem_cache_resident_models is 0");
     st.peak_resident_bytes =
         gauge("infermem_cache_peak_resident_bytes", "Highest infermem_cache_resident_bytes so far");
     st.resident_models = gauge("infermem_cache_resident_models", "Models resident in the cache");

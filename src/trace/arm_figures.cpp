@@ -105,7 +105,7 @@ void ArmAccumulator::add(const trace::Record& r) {
     p.anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
     p.file_bytes = r.value("rss_file_bytes").value_or(kAbsent);
     point_hwm_.push_back(r.value("hwm_bytes").value_or(kAbsent));
-    if (auto c = r.value("cycle")) p.cycle = static_cast<int>(*c);
+    if (auto c = r.cycle()) p.cycle = *c;
     points_.push_back(std::move(p));
     return;
   }
@@ -129,7 +129,7 @@ ArmFigures ArmAccumulator::figures() const {
   arm.ort_version = ort_version_;
   for (const auto& r : phase_ends_) {
     nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
-    if (auto c = r.value("cycle")) ph["cycle"] = *c;
+    if (auto c = r.cycle()) ph["cycle"] = *c;
     for (const char* k : {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "peak_sampled_rss_bytes",
                           "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
                           "ort_arena_in_use_bytes", "ort_arena_reserved_bytes", "duration_ms"})
@@ -230,10 +230,10 @@ SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
   // soak's trim phase exists only in arms with trim=on: the trim is the arm's own.
   c.trim_by_arm = !std::isnan(arm.memory.after_trim_bytes);
   // Per cycle, what the unload left, or what the arm's trim right after it left.
-  std::map<double, double> per_cycle;
+  std::map<int, double> per_cycle;
   for (const auto& r : phase_ends_)
     if (r.phase == "unload" || r.phase == "trim")
-      if (auto cycle = r.value("cycle"))
+      if (auto cycle = r.cycle())
         if (auto rss = r.value("rss_bytes"))
           if (r.phase == "trim" || !per_cycle.count(*cycle)) per_cycle[*cycle] = *rss;
   for (const auto& [cycle, rss] : per_cycle) c.after_unload_per_cycle_bytes.push_back(rss);

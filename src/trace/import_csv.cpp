@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <utility>
 
 #include "infermem/error.h"
 #include "trace/import_util.h"
@@ -303,10 +304,12 @@ bool read_time_ms(std::string_view cell, const Layout& layout, double& out) {
   return true;
 }
 
-// A memory cell into `out`: kAbsent when empty or not in the row; false (malformed) when not a
-// non-negative number. A status and an out-parameter rather than std::optional<double>: GCC
-// returns the optional through memory with a byte store read back as a word, a store-forwarding
-// stall that cost a third of analyze's time on a long CSV.
+// A memory cell into `out`, in bytes: kAbsent when empty or not in the row; false (malformed)
+// when not a number. Whether the number is a byte figure the importer may keep (not negative,
+// not beyond 2^63 once scaled) is keep_point's rule, shared by every importer. A status and an
+// out-parameter rather than std::optional<double>: GCC returns the optional through memory with
+// a byte store read back as a word, a store-forwarding stall that cost a third of analyze's time
+// on a long CSV.
 bool read_bytes(const Fields& fields, const Column& column, double& out) {
   out = kAbsent;
   if (column.index < 0 || static_cast<std::size_t>(column.index) >= fields.size()) return true;
@@ -318,9 +321,18 @@ bool read_bytes(const Fields& fields, const Column& column, double& out) {
   }
   if (trim(cell).empty()) return true;
   auto parsed = parse_number(cell);
-  if (!parsed || *parsed < 0) return false;
+  if (!parsed) return false;
   out = *parsed * column.scale;
   return true;
+}
+
+// A row with more fields than the header, past those it names, has a stray delimiter (an
+// unquoted "1,000", a value with a comma): which field is which column cannot be told. Empty
+// trailing fields (a delimiter at the end of each row) are harmless.
+bool has_stray_fields(const Fields& fields, std::size_t header_fields) {
+  for (std::size_t i = header_fields; i < fields.size(); ++i)
+    if (!trim(fields[i]).empty()) return true;
+  return false;
 }
 
 }  // namespace
@@ -348,6 +360,12 @@ Imported import_csv(trace::Source& source, const ImportOptions& options) {
       continue;
     }
     fields.split(line->text, layout->delimiter);
+    if (fields.size() > layout->names.size() && has_stray_fields(fields, layout->names.size())) {
+      skips.skip(number, fmt::format("{} fields where the header names {}: a stray '{}' shifts "
+                                     "the columns",
+                                     fields.size(), layout->names.size(), layout->delimiter));
+      continue;
+    }
     const auto time_index = static_cast<std::size_t>(layout->time.index);
     if (time_index >= fields.size()) {
       skips.skip(number, "too few fields");
@@ -359,24 +377,29 @@ Imported import_csv(trace::Source& source, const ImportOptions& options) {
       continue;
     }
     SeriesPoint p;
-    if (!read_bytes(fields, layout->current, p.current_bytes) ||
-        !read_bytes(fields, layout->hwm, p.hwm_bytes) ||
-        !read_bytes(fields, layout->allocator, p.allocator_in_use_bytes)) {
-      skips.skip(number, "a memory value is not a non-negative number");
-      continue;
-    }
+    bool numbers = true;
+    for (auto [column, bytes] :
+         {std::pair{&layout->current, &p.current_bytes}, std::pair{&layout->hwm, &p.hwm_bytes},
+          std::pair{&layout->allocator, &p.allocator_in_use_bytes}})
+      if (numbers && !read_bytes(fields, *column, *bytes)) {
+        skips.skip(number, fmt::format("'{}' is not a number ('{}')", column->name,
+                                       excerpt(fields[static_cast<std::size_t>(column->index)])));
+        numbers = false;
+      }
+    if (!numbers) continue;
     if (!present(p.current_bytes) && !present(p.hwm_bytes)) {
       skips.skip(number, "no memory value");
       continue;
     }
     if (layout->request.index >= 0) {
       double req = kAbsent;
-      if (read_bytes(fields, layout->request, req) && present(req) && req < 9e15)
+      if (read_bytes(fields, layout->request, req) && req >= 0 && req < 9e15)
         p.req = static_cast<std::int64_t>(req);
     }
+    p.t_ms = time_ms - (first_time_ms ? *first_time_ms : time_ms);
+    const FigureNames names{layout->current.name, layout->hwm.name, layout->allocator.name};
+    if (!keep_point(builder, p, skips, number, names)) continue;
     if (!first_time_ms) first_time_ms = time_ms;
-    p.t_ms = time_ms - *first_time_ms;
-    builder.add(p);
   }
   result.skipped_lines = skips.count();
   skips.add_notes(result.notes);

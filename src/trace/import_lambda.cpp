@@ -18,6 +18,8 @@
 #include <optional>
 #include <streambuf>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "infermem/error.h"
 #include "infermem/series_builder.h"
@@ -82,6 +84,9 @@ std::optional<double> value_with_unit(const std::vector<std::string_view>& words
 std::optional<Invocation> parse_report_text(std::string_view report, std::string* why) {
   const auto words = split_whitespace(report);
   Invocation inv;
+  // A label written twice (two REPORT lines glued together, an edited log) leaves it unknown
+  // which figure is the invocation's.
+  bool max_seen = false, size_seen = false, duration_seen = false;
   auto label_at = [&](std::size_t i, std::initializer_list<std::string_view> label) {
     if (i + label.size() > words.size()) return false;
     std::size_t k = i;
@@ -91,13 +96,17 @@ std::optional<Invocation> parse_report_text(std::string_view report, std::string
   };
   for (std::size_t i = 0; i < words.size();) {
     if (label_at(i, {"Max", "Memory", "Used:"})) {
+      if (std::exchange(max_seen, true))
+        return *why = "Max Memory Used appears twice", std::nullopt;
       auto v = value_with_unit(words, i + 3, "MB");
-      if (!v || *v < 0) return *why = "Max Memory Used is not a number of MB", std::nullopt;
+      if (!v) return *why = "Max Memory Used is not a number of MB", std::nullopt;
       inv.max_used_bytes = *v * kLambdaMB;
       i += 5;
     } else if (label_at(i, {"Memory", "Size:"})) {
-      if (auto v = value_with_unit(words, i + 2, "MB"); v && *v > 0)
-        inv.memory_size_bytes = *v * kLambdaMB;
+      if (std::exchange(size_seen, true)) return *why = "Memory Size appears twice", std::nullopt;
+      auto v = value_with_unit(words, i + 2, "MB");
+      if (!v) return *why = "Memory Size is not a number of MB", std::nullopt;
+      if (*v != 0) inv.memory_size_bytes = *v * kLambdaMB;  // 0: no figure, not a limit
       i += 4;
     } else if (label_at(i, {"Init", "Duration:"}) || label_at(i, {"Restore", "Duration:"})) {
       if (auto v = value_with_unit(words, i + 2, "ms")) inv.init_ms = *v;
@@ -106,6 +115,7 @@ std::optional<Invocation> parse_report_text(std::string_view report, std::string
     } else if (label_at(i, {"Billed", "Duration:"})) {
       i += 4;
     } else if (label_at(i, {"Duration:"})) {
+      if (std::exchange(duration_seen, true)) return *why = "Duration appears twice", std::nullopt;
       if (auto v = value_with_unit(words, i + 1, "ms")) inv.duration_ms = *v;
       i += 3;
     } else if (label_at(i, {"Status:"}) && i + 1 < words.size()) {
@@ -130,13 +140,19 @@ std::optional<Invocation> parse_platform_report(const nlohmann::json& j, std::st
   const auto metrics = record->find("metrics");
   if (metrics == record->end() || !metrics->is_object())
     return *why = "no \"record.metrics\"", std::nullopt;
+  // A metric of another type ("maxMemoryUsedMB": "400") is mangled, not absent.
+  const char* mistyped = nullptr;
   auto number = [&](const char* key) {
     auto it = metrics->find(key);
-    return it != metrics->end() && it->is_number() ? it->get<double>() : kAbsent;
+    if (it == metrics->end() || it->is_null()) return kAbsent;
+    if (it->is_number()) return it->get<double>();
+    if (!mistyped) mistyped = key;
+    return kAbsent;
   };
   Invocation inv;
   inv.max_used_bytes = number("maxMemoryUsedMB") * kLambdaMB;
   inv.memory_size_bytes = number("memorySizeMB") * kLambdaMB;
+  if (inv.memory_size_bytes == 0) inv.memory_size_bytes = kAbsent;  // no figure, not a limit
   inv.duration_ms = number("durationMs");
   inv.init_ms = number("initDurationMs");
   if (!present(inv.init_ms)) inv.init_ms = number("restoreDurationMs");
@@ -144,17 +160,49 @@ std::optional<Invocation> parse_platform_report(const nlohmann::json& j, std::st
     inv.status = status->get<std::string>();
   if (auto type = record->find("errorType"); type != record->end() && type->is_string())
     inv.status += " (" + type->get<std::string>() + ")";
-  if (!present(inv.max_used_bytes) || inv.max_used_bytes < 0)
+  if (mistyped) return *why = fmt::format("metrics.{} is not a number", mistyped), std::nullopt;
+  if (!present(inv.max_used_bytes))
     return *why = "platform.report without metrics.maxMemoryUsedMB", std::nullopt;
   return inv;
 }
 
-// Every figure of an invocation is absent or a plausible finite number.
-bool plausible(const Invocation& inv) {
-  for (double v :
-       {inv.timestamp_ms, inv.duration_ms, inv.max_used_bytes, inv.memory_size_bytes, inv.init_ms})
-    if (present(v) && !(std::fabs(v) <= 1e24)) return false;
-  return true;
+// "" when every figure of an invocation is absent or plausible: its byte figures obey the rule
+// every importer shares (byte_figure_problem), its times are finite numbers of sane size.
+std::string implausible(const Invocation& inv) {
+  for (auto [name, bytes] : {std::pair{"Max Memory Used", inv.max_used_bytes},
+                             std::pair{"Memory Size", inv.memory_size_bytes}})
+    if (present(bytes))
+      if (const char* problem = byte_figure_problem(bytes))
+        return fmt::format("{} {} ({} MB)", name, problem, bytes / kLambdaMB);
+  for (double v : {inv.timestamp_ms, inv.duration_ms, inv.init_ms})
+    if (present(v) && !(std::fabs(v) <= 1e24)) return "a time out of range";
+  return "";
+}
+
+// `text` as JSON (discarded when it is not); *duplicate names a key that one of its objects has
+// twice, "" when none: the parser keeps the last, so the figure under it cannot be trusted.
+nlohmann::json parse_json(std::string_view text, std::string* duplicate) {
+  using json = nlohmann::json;
+  std::vector<std::vector<std::string>> open;  // the keys of each object being read
+  duplicate->clear();
+  return json::parse(
+      text,
+      [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) {
+          open.emplace_back();
+        } else if (event == json::parse_event_t::object_end) {
+          if (!open.empty()) open.pop_back();
+        } else if (event == json::parse_event_t::key && !open.empty() && parsed.is_string()) {
+          auto& keys = open.back();
+          const auto& key = parsed.get_ref<const std::string&>();
+          if (std::find(keys.begin(), keys.end(), key) == keys.end())
+            keys.push_back(key);
+          else if (duplicate->empty())
+            *duplicate = key;
+        }
+        return true;
+      },
+      /*allow_exceptions=*/false);
 }
 
 double timestamp_of(const nlohmann::json& value) {
@@ -207,8 +255,11 @@ void take_message(Collector& c, std::string_view message, const std::string& str
   std::string_view trimmed = trim(message);
   if (!trimmed.empty() && trimmed.front() == '{' &&
       trimmed.find("platform.report") != std::string_view::npos) {
-    auto j = nlohmann::json::parse(trimmed, nullptr, false);
-    if (j.is_object() && j.value("type", "") == "platform.report") {
+    std::string duplicate;
+    auto j = parse_json(trimmed, &duplicate);
+    if (!duplicate.empty()) {
+      why = fmt::format("key \"{}\" appears twice", excerpt(duplicate));
+    } else if (j.is_object() && j.value("type", "") == "platform.report") {
       inv = parse_platform_report(j, &why);
       if (inv && !present(timestamp_ms))
         if (auto t = j.find("time"); t != j.end()) timestamp_ms = timestamp_of(*t);
@@ -227,7 +278,8 @@ void take_message(Collector& c, std::string_view message, const std::string& str
   if (!inv) return c.skips.skip_record(where, why);
   if (!stream.empty()) inv->stream = stream;
   if (present(timestamp_ms)) inv->timestamp_ms = timestamp_ms;
-  if (!plausible(*inv)) return c.skips.skip_record(where, "a number out of range");
+  if (auto problem = implausible(*inv); !problem.empty())
+    return c.skips.skip_record(where, problem);
   c.any_stream = c.any_stream || !inv->stream.empty();
   c.add(*inv);
 }
@@ -304,6 +356,7 @@ class EventSax : public nlohmann::json::json_sax_t {
       json& parent = *building_.back();
       json* slot = nullptr;
       if (parent.is_object()) {
+        if (parent.contains(key_) && duplicate_.empty()) duplicate_ = key_;
         slot = &(parent[key_] = std::move(v));
       } else {
         parent.push_back(std::move(v));
@@ -359,8 +412,13 @@ class EventSax : public nlohmann::json::json_sax_t {
   }
   void take() {
     ++events;
-    take_event(c_, event_, stream_, fmt::format("event {}", events));
+    const std::string where = fmt::format("event {}", events);
+    if (!duplicate_.empty())
+      c_.skips.skip_record(where, fmt::format("key \"{}\" appears twice", excerpt(duplicate_)));
+    else
+      take_event(c_, event_, stream_, where);
     event_ = nullptr;
+    duplicate_.clear();
   }
 
   Collector& c_;
@@ -368,6 +426,7 @@ class EventSax : public nlohmann::json::json_sax_t {
   std::vector<json*> building_;  // the path from the event to the container being filled
   json event_;
   std::string key_, stream_;
+  std::string duplicate_;  // a key the event being built has twice
 };
 
 // The whole input as one JSON document of log events. Returns the number of events; nullopt
@@ -554,7 +613,12 @@ Imported import_lambda(trace::Source& source, const ImportOptions& options) {
         continue;
       }
       if (t.front() == '{') {
-        auto j = nlohmann::json::parse(t, nullptr, false);
+        std::string duplicate;
+        auto j = parse_json(t, &duplicate);
+        if (!duplicate.empty()) {
+          c.skips.skip_record(where, fmt::format("key \"{}\" appears twice", excerpt(duplicate)));
+          continue;
+        }
         if (j.is_object()) {
           take_event(c, j, "", where);
           continue;

@@ -45,6 +45,7 @@ Imported import_psrecord(trace::Source& source, const ImportOptions& options) {
   SkipTally skips;
   std::size_t time_index = 0, real_index = 2;  // psrecord's fixed layout, unless the header says
   bool header_seen = false;
+  std::size_t header_fields = 0;  // columns the header names; 0 without one
   SeriesBuilder builder(options.max_points);
   std::vector<std::string_view> fields;
 
@@ -63,6 +64,7 @@ Imported import_psrecord(trace::Source& source, const ImportOptions& options) {
       if (!header_seen && time >= 0 && real >= 0) {
         time_index = static_cast<std::size_t>(time);
         real_index = static_cast<std::size_t>(real);
+        header_fields = names.size();
         header_seen = true;
       }
       continue;
@@ -72,16 +74,25 @@ Imported import_psrecord(trace::Source& source, const ImportOptions& options) {
       skips.skip(number, "too few columns");
       continue;
     }
+    // psrecord writes every column of its header on every row: a row with more or fewer has a
+    // column lost or glued to another, so which one is Real (MB) cannot be told.
+    if (header_seen && fields.size() != header_fields) {
+      skips.skip(number,
+                 fmt::format("{} columns where the header names {}", fields.size(), header_fields));
+      continue;
+    }
     auto elapsed_s = parse_number(fields[time_index]);
     auto real_mib = parse_number(fields[real_index]);
-    if (!elapsed_s || !real_mib || *real_mib < 0) {
-      skips.skip(number, "elapsed time or Real (MB) is not a number");
+    if (!elapsed_s || !real_mib) {
+      skips.skip(number, fmt::format("{} is not a number ('{}')",
+                                     elapsed_s ? "Real (MB)" : "the elapsed time",
+                                     excerpt(fields[elapsed_s ? real_index : time_index])));
       continue;
     }
     SeriesPoint p;
     p.t_ms = *elapsed_s * 1000.0;
     p.current_bytes = *real_mib * kMiB;
-    builder.add(p);
+    keep_point(builder, p, skips, number, {.current = "Real (MB)"});
   }
   result.skipped_lines = skips.count();
   skips.add_notes(result.notes);

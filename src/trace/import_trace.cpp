@@ -5,9 +5,13 @@
 // memory value, and the context from the last reading in phases baseline, load, unload and trim.
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "infermem/arm_figures.h"
 #include "infermem/error.h"
@@ -35,6 +39,121 @@ bool has_memory_value(const trace::Record& r) {
 bool is_soak_sample(const trace::Record& r) {
   return r.type == trace::kSample && r.src == trace::src::kChild &&
          (r.phase == "warm" || r.phase == "infer");
+}
+
+// The keys whose figure is a number of bytes that the importer reads (as a point, a context
+// figure or soak's peaks): every byte figure of a memory reading, sorted for binary_search.
+const std::vector<std::string_view>& byte_keys() {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> k = {kPeakSampledRssBytes, kPeakHwmSinceResetBytes};
+    for (std::string_view name : kReadingKeys)
+      if (name.ends_with("_bytes")) k.push_back(name);
+    std::sort(k.begin(), k.end());
+    return k;
+  }();
+  return keys;
+}
+
+bool is_byte_key(std::string_view k) {
+  return std::binary_search(byte_keys().begin(), byte_keys().end(), k);
+}
+
+// A key the format defines (the envelope's or a reading's); "" when `k` is none.
+std::string_view known_key(std::string_view k) {
+  for (std::string_view known :
+       {std::string_view(kVersion), std::string_view(kType), std::string_view(kTime),
+        std::string_view(kArm), std::string_view(kPid), std::string_view(kPhase),
+        std::string_view(kReq), std::string_view(kSrc), std::string_view(kCycle)})
+    if (k == known) return known;
+  for (std::string_view known : kReadingKeys)
+    if (k == known) return known;
+  return is_byte_key(k) ? k : std::string_view();
+}
+
+// Checks the keys of one record's line as written, which trace::parse_line has already read as a
+// JSON object (so the line is valid JSON): a key written twice (the parser keeps the last, so
+// which figure was meant cannot be told) or a known key written in another case or with spaces
+// or dashes ("RSS_bytes", "rss-bytes ", which the reader would take for an unknown figure and
+// the importer would drop unseen). Keys are compared as JSON decodes them ("rss\u005fbytes" is
+// rss_bytes). The buffers are kept between lines.
+class KeyCheck {
+ public:
+  // "" when the keys are sound, else what is wrong with them.
+  std::string problem(std::string_view line) {
+    keys_.clear();
+    decoded_.clear();
+    int depth = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      } else if (c == '"') {
+        const std::size_t start = ++i;
+        bool escaped = false;
+        while (i < line.size() && line[i] != '"') {
+          if (line[i] == '\\') escaped = true, ++i;
+          ++i;
+        }
+        if (depth != 1 || i >= line.size()) continue;
+        std::size_t after = line.find_first_not_of(" \t\r\n", i + 1);
+        if (after == std::string_view::npos || line[after] != ':') continue;  // a value
+        std::string_view key = line.substr(start, i - start);
+        if (escaped) {
+          auto decoded =
+              nlohmann::json::parse(line.substr(start - 1, i - start + 2), nullptr, false);
+          if (!decoded.is_string()) return fmt::format("key '{}' is not a string", excerpt(key));
+          key = decoded_.emplace_back(decoded.get<std::string>());
+        }
+        keys_.push_back(key);
+      }
+    }
+    for (std::string_view key : keys_)
+      if (auto meant = mangled(key); !meant.empty())
+        return fmt::format("key '{}' is a mangled '{}'", excerpt(key), meant);
+    std::sort(keys_.begin(), keys_.end());
+    if (auto twice = std::adjacent_find(keys_.begin(), keys_.end()); twice != keys_.end())
+      return fmt::format("key '{}' appears twice", excerpt(*twice));
+    return "";
+  }
+
+ private:
+  // The known key that `key` spells in another case or with spaces or dashes; "" when none
+  // (the format's own keys are lower-case snake_case, so a sound key never gets here).
+  std::string_view mangled(std::string_view key) {
+    if (std::all_of(key.begin(), key.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        }))
+      return "";
+    std::string& normal = normal_;
+    normal.clear();
+    for (char c : trim(key))
+      normal.push_back(c == '-' || c == ' ' || c == '\t'
+                           ? '_'
+                           : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return known_key(normal);
+  }
+
+  std::vector<std::string_view> keys_;
+  std::deque<std::string> decoded_;  // keys with escapes, decoded (a deque: views stay valid)
+  std::string normal_;
+};
+
+// "" when every byte figure of the record is a number that obeys the importers' rule
+// (byte_figure_problem) and its time is finite; else what is wrong.
+std::string figure_problem(const trace::Record& r) {
+  if (!std::isfinite(r.t_ms)) return "\"t_ms\" is not finite";
+  for (const auto& [k, v] : r.values)
+    if (is_byte_key(k))
+      if (const char* problem = byte_figure_problem(v))
+        return fmt::format("\"{}\" {} ({})", k, problem, v);
+  // The reader keeps a value that is not a number as context: a byte figure of another type.
+  if (r.extra.is_object())
+    for (const auto& item : r.extra.items())
+      if (is_byte_key(item.key()))
+        return fmt::format("\"{}\" is not a number ({})", item.key(), excerpt(item.value().dump()));
+  return "";
 }
 
 // Tracks the last reading of each phase; a run of unload readings ends a churn cycle.
@@ -94,8 +213,7 @@ struct ArmState {
     p.current_bytes = first_present(r, {kRssBytes});
     p.hwm_bytes = first_present(r, {kHwmBytes});
     p.allocator_in_use_bytes = first_present(r, {kJemallocAllocatedBytes, kMallocInUseBytes});
-    if (auto cycle = r.value(kCycle); cycle && *cycle >= 0 && *cycle < 1e9)
-      p.cycle = static_cast<int>(*cycle);
+    if (auto cycle = r.cycle()) p.cycle = *cycle;
     context.reading(p.phase, p.current_bytes);
     ++sources[r.src.empty() ? "unknown" : r.src];
     samples.add(p);
@@ -140,7 +258,16 @@ Imported import_trace(trace::Source& source, const ImportOptions& options) {
 
   trace::Reader reader(source);
   reader.on_skip = [&](std::uint64_t number, std::string_view why) { skips.skip(number, why); };
+  KeyCheck key_check;
   while (auto record = reader.next()) {
+    // A record whose figures cannot be trusted is skipped whole: none of it reaches a series,
+    // a context figure or soak's reading.
+    std::string problem = key_check.problem(reader.last_raw_line());
+    if (problem.empty()) problem = figure_problem(*record);
+    if (!problem.empty()) {
+      skips.skip(reader.last_line_number(), problem);
+      continue;
+    }
     // soak's header carries inject_leak_bytes when --inject-leak was used (every arm has it).
     const auto leak = record->value(kInjectLeakBytes);
     const bool injected = leak && *leak > 0;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 #include "infermem/error.h"
 #include "infermem/units.h"
@@ -53,8 +54,43 @@ std::optional<double> parse_number(std::string_view s) {
   double value = 0;
   if (parse_simple_decimal(s, value)) return value;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
+  if (ec != std::errc() || end != s.data() + s.size() || !(std::fabs(value) <= 1e20))
+    return std::nullopt;
   return value;
+}
+
+const char* byte_figure_problem(double bytes) {
+  if (std::isnan(bytes)) return "is not a number";
+  if (std::isinf(bytes)) return "is infinite";
+  if (bytes < 0) return "is negative";
+  if (bytes > kMaxBytes) return "is beyond 2^63 bytes";
+  return nullptr;
+}
+
+std::string point_problem(const SeriesPoint& p, const FigureNames& names) {
+  if (!std::isfinite(p.t_ms)) return fmt::format("the time ({} ms) is not finite", p.t_ms);
+  const std::pair<std::string_view, double> figures[] = {
+      {names.current, p.current_bytes},
+      {names.hwm, p.hwm_bytes},
+      {names.allocator, p.allocator_in_use_bytes},
+      {"anon_bytes", p.anon_bytes},
+      {"file_bytes", p.file_bytes}};
+  for (const auto& [name, bytes] : figures)
+    if (present(bytes))
+      if (const char* problem = byte_figure_problem(bytes))
+        return fmt::format("{} {} ({} bytes)", name, problem, bytes);
+  return "";
+}
+
+bool keep_point(SeriesBuilder& builder, const SeriesPoint& p, SkipTally& skips,
+                std::uint64_t line_number, const FigureNames& names) {
+  std::string problem = point_problem(p, names);
+  if (!problem.empty()) {
+    skips.skip(line_number, problem);
+    return false;
+  }
+  builder.add(p);
+  return true;
 }
 
 namespace {

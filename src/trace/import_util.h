@@ -17,6 +17,8 @@
 
 namespace infermem::import_detail {
 
+class SkipTally;
+
 // Calls `each(line_number, line)` for every line (1-based), without the "\n" or "\r\n".
 void for_each_line(std::string_view text,
                    const std::function<void(std::uint64_t, std::string_view)>& each);
@@ -29,8 +31,30 @@ std::vector<std::string_view> split_whitespace(std::string_view s);
 // The same into `words` (cleared first), so that a loop over lines reuses one vector.
 void split_whitespace(std::string_view s, std::vector<std::string_view>& words);
 
-// The whole of `s` (trimmed) as a number of magnitude at most 1e20; nullopt otherwise.
+// The whole of `s` (trimmed) as a number of magnitude at most 1e20; nullopt otherwise (NaN,
+// infinities, "1e400" and anything larger than 1e20 included).
 std::optional<double> parse_number(std::string_view s);
+
+// The one rule for every byte figure an importer keeps, whatever the format: a number of bytes
+// from 0 to 2^63 (8 EiB; no process or log reports more, and beyond it an integer byte count no
+// longer fits an int64 and a double figure has lost the unit it was scaled from). A figure that
+// breaks it (negative, NaN, infinite, overflowing) makes its line skipped and counted, never
+// kept: kAbsent means "not measured", not "measured as nonsense".
+inline constexpr double kMaxBytes = 9223372036854775808.0;  // 2^63
+// nullptr when `bytes` obeys the rule, else what is wrong with it ("is negative", ...).
+const char* byte_figure_problem(double bytes);
+// "" when a point can be kept: its time finite and each byte figure absent or obeying the rule;
+// else why not, naming the figure ("rss_bytes is negative (-1000)"). `names` says how the input
+// names current_bytes, hwm_bytes and allocator_in_use_bytes (anon and file keep their own).
+struct FigureNames {
+  std::string_view current = "current_bytes", hwm = "hwm_bytes",
+                   allocator = "allocator_in_use_bytes";
+};
+std::string point_problem(const SeriesPoint& p, const FigureNames& names = {});
+// Every importer passes the point it is about to keep through here: true when `builder` took
+// it, false when `skips` counted its line instead (with point_problem's reason).
+bool keep_point(SeriesBuilder& builder, const SeriesPoint& p, SkipTally& skips,
+                std::uint64_t line_number, const FigureNames& names = {});
 
 // The common cell, digits with at most one '.', at most 15 digits and nothing else (no sign, no
 // spaces, no exponent): its value in `out`, exactly as from_chars gives it (N and 10^k are exact

@@ -21,6 +21,12 @@ std::optional<double> Record::value(std::string_view key) const {
   return it->second;
 }
 
+std::optional<int> Record::cycle() const {
+  auto c = value(key::kCycle);
+  if (!c || !(*c >= 0 && *c < 1e9) || *c != std::floor(*c)) return std::nullopt;
+  return static_cast<int>(*c);
+}
+
 std::string Record::text(std::string_view key) const {
   if (!extra.is_object()) return "";
   auto it = extra.find(std::string(key));

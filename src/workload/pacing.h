@@ -27,6 +27,13 @@ class Pacer {
   std::vector<double> arrivals_;  // offsets from the start, by n
 };
 
+// --idle D --idle-every K: whether an idle gap comes before request `i` of a span of requests
+// [from, ...) (a phase): before every request whose index, counted over the whole arm, is a
+// multiple of K, except the span's first. `every` 0 (no --idle): never.
+inline bool idle_gap_before(std::int64_t i, std::int64_t from, std::int64_t every) {
+  return every > 0 && i > from && i % every == 0;
+}
+
 // --shapes: how a request's dynamic dimensions are chosen besides the seeded draw.
 struct ShapePlan {
   std::int64_t spike_every = 0;  // spike: every K-th request at the largest sizes, others smallest

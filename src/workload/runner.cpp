@@ -24,6 +24,7 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
+#include "workload/exit_status.h"
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/sha256.h"
@@ -108,74 +109,6 @@ struct LiveArm {
   std::int64_t req = 0;
 };
 
-std::string signal_name(int sig) {
-  switch (sig) {
-    case SIGKILL:
-      return "SIGKILL";
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGABRT:
-      return "SIGABRT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGINT:
-      return "SIGINT";
-    case SIGBUS:
-      return "SIGBUS";
-    case SIGFPE:
-      return "SIGFPE";
-    default:
-      return fmt::format("signal {}", sig);
-  }
-}
-
-// How a child ended, from its wait status and what its own records said.
-void classify_end(int status, bool timed_out, bool interrupted, const ArmRun& run,
-                  const std::optional<MemoryCgroup>& cgroup, const WorkerSpec& spec,
-                  std::int64_t req, ArmRun& out) {
-  const ArmAccumulator& records = run.records;
-  if (WIFEXITED(status)) {
-    int code = WEXITSTATUS(status);
-    if (interrupted && !records.child_finished_ok()) {
-      out.status = ArmStatus::interrupted;
-      out.status_detail = "stopped by Ctrl-C";
-    } else if (code == 0 && records.child_finished_ok()) {
-      out.status = ArmStatus::ok;
-    } else if (records.child_reported_end() && !records.child_error().empty()) {
-      // The workload said what went wrong (ORT rejected an input, the model did not load).
-      out.status = ArmStatus::failed;
-      out.status_detail = fmt::format("at request {}: {}", req, records.child_error());
-    } else {
-      out.status = ArmStatus::crashed;
-      out.status_detail = code == 127 ? fmt::format("could not start {}", spec.options.worker_exe)
-                                      : fmt::format("exited with code {}", code);
-    }
-    return;
-  }
-  if (!WIFSIGNALED(status)) return;
-  int sig = WTERMSIG(status);
-  const std::uint64_t oom = cgroup ? cgroup->oom_kills().value_or(0) : 0;
-  if (timed_out) {
-    out.status = ArmStatus::timeout;
-    out.status_detail = fmt::format("killed after {:.0f} ms", spec.options.arm_timeout_ms);
-  } else if (interrupted) {
-    out.status = ArmStatus::interrupted;
-    out.status_detail = "stopped by Ctrl-C";
-  } else if (sig == SIGKILL && oom > 0) {
-    out.status = ArmStatus::oom_killed;
-    out.status_detail = fmt::format(
-        "killed by the kernel's OOM killer at request {} (cgroup v{} limit {}; oom_kill count {})",
-        req, cgroup->version(), format_bytes(static_cast<double>(spec.options.memory_limit_bytes)),
-        oom);
-    double last = records.figures().last_rss_bytes;
-    if (present(last))
-      out.status_detail += fmt::format("; last sampled RSS {}", format_bytes(last));
-  } else {
-    out.status = ArmStatus::crashed;
-    out.status_detail = fmt::format("killed by {} at request {}", signal_name(sig), req);
-  }
-}
-
 ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace_file,
                std::vector<std::string>& notes,
                const std::function<void(const SoakProgress&)>& report_progress,
@@ -234,6 +167,10 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   pid_t pid = fork();
   if (pid < 0) throw WorkloadError("fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {
+    // Its own process group, so a timeout or Ctrl-C stops what it started too: under a worker
+    // prefix (heaptrack's wrapper script) the worker is a grandchild. Ctrl-C then reaches the
+    // child through the parent (SIGTERM below), not from the terminal.
+    ::setpgid(0, 0);
     if (!procs.empty()) {
       int cg = ::open(procs.c_str(), O_WRONLY);
       if (cg >= 0) {
@@ -249,6 +186,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     ::execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
+  ::setpgid(pid, pid);  // also here: whichever side runs first, the group exists before a kill
   ::close(fds[1]);
   if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
@@ -295,17 +233,17 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     if (w == pid) break;
     if (g_stop.load() && !interrupted) {
       interrupted = true;
-      kill(pid, SIGTERM);
+      ::kill(-pid, SIGTERM);
     }
     double elapsed = mono_ms() - started;
     if (!timed_out && spec.options.arm_timeout_ms > 0 && elapsed > spec.options.arm_timeout_ms) {
       timed_out = true;
-      kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
     }
     if (interrupted) {
       // Give the child two seconds after SIGTERM, then SIGKILL.
       if (term_at_ms == 0) term_at_ms = mono_ms();
-      if (mono_ms() - term_at_ms > 2000) kill(pid, SIGKILL);
+      if (mono_ms() - term_at_ms > 2000) ::kill(-pid, SIGKILL);
     }
     try {
       probe::Reading reading = probe::read_process(pid, sources);
@@ -329,12 +267,27 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     }
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(period_ms));
   }
+  // A timed-out or stopped arm is over for everything in its group: a grandchild left behind
+  // would hold the record pipe open and the reader below would wait for it.
+  if (timed_out || interrupted || g_stop.load()) ::kill(-pid, SIGKILL);
   reader.join();
   // Ctrl-C on a terminal reaches the child too (same process group): it may die of SIGINT
   // before this loop saw the flag. Either way the user stopped it.
   interrupted = interrupted || g_stop.load();
   result.records = std::move(live.records);
-  classify_end(status, timed_out, interrupted, result, cgroup, spec, live.req, result);
+  ChildEnd child_end;
+  child_end.wait_status = status;
+  child_end.timed_out = timed_out;
+  child_end.interrupted = interrupted;
+  child_end.req = live.req;
+  child_end.oom_kills = cgroup ? cgroup->oom_kills().value_or(0) : 0;
+  child_end.cgroup_version = cgroup ? cgroup->version() : 0;
+  child_end.memory_limit_bytes = spec.options.memory_limit_bytes;
+  child_end.arm_timeout_ms = spec.options.arm_timeout_ms;
+  child_end.program = exe;  // with --attribute, the wrapper (heaptrack) the worker runs under
+  const ArmEnd arm_end = classify_child_end(child_end, result.records);
+  result.status = arm_end.status;
+  result.status_detail = arm_end.detail;
 
   trace::Record end = parent_record(trace::kArm);
   end.extra["edge"] = "result";

@@ -374,7 +374,7 @@ class Worker {
             cv.wait(lock, [&] { return !idling || failed; });
             i = next++;
             if (i >= to || failed || out_of_time()) return;
-            if (every > 0 && i > from && i % every == 0) {
+            if (idle_gap_before(i, from, every)) {
               idling = idler = true;
               cv.wait(lock, [&] { return in_flight == 0; });
               lock.unlock();

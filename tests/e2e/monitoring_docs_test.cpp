@@ -3,20 +3,17 @@
 // three name is one `infermem watch --metrics-port` really serves.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <unistd.h>
-#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <thread>
 
 #include "infermem/cache_stats_file.h"
 #include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
-using infermem::test::free_port;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
 using infermem::test::start_cli;
@@ -67,7 +64,7 @@ TEST(MonitoringDocs, TheDashboardParsesAndEveryMetricNamedIsServed) {
 
   // What a real watch serves, of a command that publishes a model cache's counters as a service's
   // ModelCache would (the stats file INFERMEM_CACHE_STATS names; any language can write it),
-  // then sleeps.
+  // then sleeps until stopped.
   infermem::CacheStatsFile stats;
   stats.pid = 1;
   stats.seq = 1;
@@ -78,26 +75,24 @@ TEST(MonitoringDocs, TheDashboardParsesAndEveryMetricNamedIsServed) {
   stats.stats.budget_bytes = 96 << 20;
   stats.stats.models["/models/a.onnx"].cost.load_bytes = 64 << 20;
   stats.stats.models["/models/a.onnx"].resident = true;
-  const int port = free_port();
+  // Port 0: watch picks a free port and says which. The test stops the watch once served; the
+  // command's sleep and --duration only bound a wedged run.
   const std::string dir = make_temp_dir("monitoring-served");
-  auto watch = start_cli({"watch", "--metrics-port", std::to_string(port), "--out", dir + "/run",
-                          "--duration", "20s", "--", "sh", "-c",
-                          "printf %s \"$0\" > \"$INFERMEM_CACHE_STATS\"; exec sleep 30",
-                          infermem::cache_stats_text(stats)});
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1);
+  auto watch =
+      start_cli({"watch", "--metrics-port", "0", "--out", dir + "/run", "--duration", "600s", "--",
+                 "sh", "-c", "printf %s \"$0\" > \"$INFERMEM_CACHE_STATS\"; exec sleep 600",
+                 infermem::cache_stats_text(stats)});
+  const int port = infermem::test::served_metrics_port(watch);
   std::string served;
-  for (int i = 0; i < 80; ++i) {
-    if (auto res = client.Get("/metrics");
-        res && res->status == 200 && res->body.find("infermem_cache_") != std::string::npos) {
-      served = res->body;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  if (port > 0)
+    infermem::test::eventually(infermem::test::kPatienceSeconds, [&] {
+      const std::string body = infermem::test::scrape_metrics(port);
+      if (body.find("infermem_cache_") != std::string::npos) served = body;
+      return !served.empty() || infermem::test::has_exited(watch);
+    });
   kill(watch.pid, SIGINT);
-  wait_cli(watch);
-  ASSERT_FALSE(served.empty()) << "the exporter served the cache's metrics within 20 s";
+  const auto ended = wait_cli(watch);
+  ASSERT_FALSE(served.empty()) << "the exporter never served the cache's metrics: " << ended.err;
   const std::set<std::string> exported = metric_names(served);
   for (const auto& name : named) {
     // A counter's family is named without _total in HELP/TYPE lines; samples carry it.

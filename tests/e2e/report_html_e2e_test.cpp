@@ -315,8 +315,15 @@ TEST(ReportHtmlE2E, WatchWritesAPageChromiumDrawsOnTheTimeAxis) {
   const std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
   const std::string out = make_temp_dir("html-watch") + "/run";
-  auto r = run_cli({"watch", "--interval", "20ms", "--duration", "3s", "--out", out, "--",
-                    std::string(INFERMEM_HELPER_DIR) + "/memory_pattern", "leak", "1048576", "50"});
+  // The watched command leaks until watch's trace holds 30 samples, then ends, and watch with
+  // it: the page has enough points however slow the machine is (--duration only bounds a hang).
+  const std::string until_samples =
+      "\"$1\" leak 1048576 50 & "
+      "until [ \"$(grep -c '\"type\":\"sample\"' \"$0\" 2>/dev/null)\" -ge 30 ]; do sleep 0.05; "
+      "done; kill $!";
+  auto r = run_cli({"watch", "--interval", "20ms", "--duration", "600s", "--out", out, "--",
+                    "/bin/sh", "-c", until_samples, out + "/trace.jsonl",
+                    std::string(INFERMEM_HELPER_DIR) + "/memory_pattern"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto summary = read_json_file(out + "/summary.json");
   const std::string html = out + "/report.html";

@@ -1,14 +1,13 @@
 // End-to-end: soak's verdicts and CI gate (leak injection, thresholds, JUnit), and Ctrl-C.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
+#include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
 using namespace infermem::test;
@@ -101,14 +100,12 @@ TEST(SoakVerdictE2E, CtrlCStopsTheChildWritesWhatIsKnownAndExits130) {
   auto running = start_cli({"soak", model, "--requests", "100000", "--arms", "ort-default,no-arena",
                             "--memory-limit", "2GiB", "--out", out});
   // Wait until the first arm is inferring, then press Ctrl-C. A sanitizer-built child on a busy
-  // shared machine takes seconds to get there, so the bound (5 minutes, under ctest's 900 s) is
-  // only there to turn a wedged run into a failure instead of a hang; it costs nothing when the
-  // request comes early.
-  bool inferring = false;
-  for (int i = 0; i < 6000 && !inferring; ++i) {
-    inferring = read_file(out + "/trace.jsonl").find("\"type\":\"request\"") != std::string::npos;
-    if (!inferring) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  // shared machine takes seconds to get there, so the bound (kPatienceSeconds, 5 minutes, under
+  // ctest's 900 s) is only there to turn a wedged run into a failure instead of a hang; it costs
+  // nothing when the request comes early.
+  const bool inferring = eventually(kPatienceSeconds, [&] {
+    return read_file(out + "/trace.jsonl").find("\"type\":\"request\"") != std::string::npos;
+  });
   kill(running.pid, SIGINT);
   auto r = wait_cli(running);
   ASSERT_TRUE(inferring) << "the first arm never reached a request: " << r.err;

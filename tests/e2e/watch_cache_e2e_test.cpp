@@ -1,22 +1,23 @@
 // End-to-end: `infermem watch --metrics-port P -- example_model_cache_service ...` serves the
 // service's ModelCache counters (published through the stats file watch names in
 // INFERMEM_CACHE_STATS) as Prometheus metrics on 127.0.0.1, writes them into its trace and puts the
-// last ones in summary.json, equal to what the service itself prints. Every wait is bounded.
+// last ones in summary.json, equal to what the service itself prints. Every wait is for a state
+// (a line on watch's stderr, a scrape with the counters asserted) and bounded only against a hang.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
-using infermem::test::eventually;
-using infermem::test::free_port;
 using infermem::test::make_temp_dir;
 using infermem::test::read_file;
 using infermem::test::read_json_file;
@@ -67,28 +68,46 @@ TEST(WatchCacheMetrics, TheServiceCacheCountersAreServedTracedAndSummarised) {
                       std::to_string(seed), "-o", models.back()});
     ASSERT_EQ(g.exit_code, 0) << g.err;
   }
-  const int port = free_port();
   // 4 models of 24 MiB weights under a 96 MiB budget, asked in turn: the cache loads, evicts
   // and reloads. The pause between requests keeps the service alive for a few seconds, so the
-  // metrics are scraped while it serves; --duration bounds the watch on a stalled machine.
-  std::vector<std::string> args = {
-      "watch",           "--interval",         "50ms",  "--duration", "600s",
-      "--metrics-port",  std::to_string(port), "--out", dir + "/run", "--",
-      example_service(), "--pause-ms",         "100",   "96MiB",      "60"};
+  // metrics are scraped while it serves; --duration bounds the watch on a stalled machine. Port 0:
+  // watch picks a free port and says which (no port picked here and bound later by another).
+  std::vector<std::string> args = {"watch",           "--interval", "50ms",  "--duration", "600s",
+                                   "--metrics-port",  "0",          "--out", dir + "/run", "--",
+                                   example_service(), "--pause-ms", "100",   "96MiB",      "60"};
   args.insert(args.end(), models.begin(), models.end());
   // In the sanitizer build ASan's quarantine holds freed memory, which the cache would measure as
   // the models' cost (over the budget: a refusal); the examples' ctest runs it the same way.
   auto watch = start_cli(
       args, {"ASAN_OPTIONS=quarantine_size_mb=0:detect_leaks=1:allocator_may_return_null=1"});
+  const int port = infermem::test::served_metrics_port(watch);
 
+  // Wait for the state asserted below, not a neighbour of it. infermem_cache_resident_bytes also
+  // counts the bytes reserved for a load in progress, while resident_models counts loaded models
+  // only: with ~52 MiB models under a 96 MiB budget at most one is resident, and a scrape during
+  // an evict-and-reload has resident_bytes > 0 with resident_models == 0. So the wait is for a
+  // scrape with a model loaded and resident. That state comes back after every load (the model
+  // stays resident through its request and the pause), so it is seen while the service serves;
+  // the wait also ends if the watch ends first, and a deadline stops a wedged run only.
   std::string exposition;
-  const bool served = eventually(120, [&] {
-    exposition = infermem::test::scrape_metrics(port);
-    return value(exposition, "infermem_cache_loads_total") >= 1 &&
-           value(exposition, "infermem_cache_resident_bytes") > 0;
-  });
+  bool served = false;
+  if (port > 0) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration<double>(infermem::test::kPatienceSeconds);
+    while (!served && std::chrono::steady_clock::now() < until) {
+      const bool ended = infermem::test::has_exited(watch);
+      const std::string scraped = infermem::test::scrape_metrics(port);
+      if (!scraped.empty()) exposition = scraped;
+      served = value(scraped, "infermem_cache_loads_total") >= 1 &&
+               value(scraped, "infermem_cache_resident_models") >= 1;
+      if (ended) break;
+      // Short: the state lasts a request and a 100 ms pause each time it comes.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   auto r = wait_cli(watch);
-  ASSERT_TRUE(served) << "no cache metrics were served; last exposition:\n"
+  ASSERT_GT(port, 0) << "watch never said which port it serves on: " << r.err;
+  ASSERT_TRUE(served) << "no scrape had a model loaded and resident; last exposition:\n"
                       << exposition << "\nwatch: " << r.err;
   ASSERT_EQ(r.exit_code, 0) << r.err;
 

@@ -1,6 +1,7 @@
-// End-to-end: a real Prometheus server (Debian's `prometheus`, started here on a free local port
-// with a 1 s scrape interval) scrapes `infermem watch --metrics-port`; the test asks its HTTP API
-// for the series. `promtool check metrics` checks the raw exposition. Every wait is bounded.
+// End-to-end: a real Prometheus server (Debian's `prometheus`, started here on a local port it
+// picks itself, with a 1 s scrape interval) scrapes `infermem watch --metrics-port`; the test asks
+// its HTTP API for the series. `promtool check metrics` checks the raw exposition. Every wait is
+// for a state (a port in a log, a series served), bounded only so a wedged run fails.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -13,7 +14,7 @@
 #include "support/run_helpers.h"
 
 using infermem::test::eventually;
-using infermem::test::free_port;
+using infermem::test::kPatienceSeconds;
 using infermem::test::make_temp_dir;
 using infermem::test::on_path;
 using infermem::test::Process;
@@ -50,13 +51,19 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
   const std::string dir = make_temp_dir("watch-prom");
   Process held({kPattern, "hold", std::to_string(48 << 20)}, dir + "/held.log");
   ASSERT_GT(held.pid, 0);
-  ASSERT_TRUE(eventually(20, [&] { return vm_rss_bytes(held.pid) >= 48 << 20; }));
+  ASSERT_TRUE(eventually(kPatienceSeconds, [&] { return vm_rss_bytes(held.pid) >= 48 << 20; }));
 
-  const int metrics_port = free_port();
+  // Port 0 for both servers: each picks a free port and says which, so no port is chosen here and
+  // taken by another process before the server binds it.
   auto watch = start_cli({"watch", "--pid", std::to_string(held.pid), "--interval", "100ms",
-                          "--metrics-port", std::to_string(metrics_port), "--out", dir + "/run"});
+                          "--metrics-port", "0", "--out", dir + "/run"});
+  const int metrics_port = infermem::test::served_metrics_port(watch);
+  if (metrics_port < 0) {
+    kill(watch.pid, SIGINT);
+    FAIL() << "watch never said its metrics port: " << wait_cli(watch).err;
+  }
   std::string exposition;
-  ASSERT_TRUE(eventually(30, [&] {
+  ASSERT_TRUE(eventually(kPatienceSeconds, [&] {
     exposition = infermem::test::scrape_metrics(metrics_port);
     return exposition.find("infermem_watch_samples_total") != std::string::npos;
   })) << "the exporter answers";
@@ -69,22 +76,23 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
         << "promtool check metrics: " << log;
   }
 
-  const int prom_port = free_port();
   std::ofstream(dir + "/prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << "scrape_configs:\n  - job_name: infermem-watch\n    static_configs:\n"
       << "      - targets: ['127.0.0.1:" << metrics_port << "']\n";
   Process prom({"prometheus", "--config.file=" + dir + "/prometheus.yml",
-                "--storage.tsdb.path=" + dir + "/tsdb",
-                "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                "--storage.tsdb.path=" + dir + "/tsdb", "--web.listen-address=127.0.0.1:0"},
                dir + "/prometheus.log");
   ASSERT_GT(prom.pid, 0);
+  const int prom_port = infermem::test::listening_port(prom, dir + "/prometheus.log");
+  ASSERT_GT(prom_port, 0) << "Prometheus never said where it listens:\n"
+                          << infermem::test::read_file(dir + "/prometheus.log");
   httplib::Client api("127.0.0.1", prom_port);
   api.set_connection_timeout(2);
   api.set_read_timeout(5);
   nlohmann::json rss;
-  // Prometheus starts, scrapes within a second or two; 90 s bounds a very busy machine.
-  ASSERT_TRUE(eventually(90, [&] {
+  // Prometheus scrapes within a second or two of starting; the bound only stops a wedged run.
+  ASSERT_TRUE(eventually(kPatienceSeconds, [&] {
     rss = query(api, "infermem_watch_memory_bytes{kind=\"rss\"}");
     return !rss.empty();
   })) << infermem::test::read_file(dir + "/prometheus.log");
@@ -107,24 +115,26 @@ TEST(WatchPrometheus, ARealPrometheusScrapesTheWatchAndFindsItsSeries) {
 // nothing written.
 TEST(WatchPrometheus, MetricsBindWidensTheListenerOnPurpose) {
   const std::string dir = make_temp_dir("watch-bind");
-  const int port = free_port();
-  auto watch = start_cli({"watch", "--interval", "50ms", "--duration", "30s", "--metrics-port",
-                          std::to_string(port), "--metrics-bind", "0.0.0.0", "--out", dir + "/run",
-                          "--", kPattern, "plateau", "1048576", "4", "50"});
+  // Port 0: watch picks a free one and says which. The test stops the watch itself once served;
+  // --duration only bounds a wedged run.
+  auto watch = start_cli({"watch", "--interval", "50ms", "--duration", "600s", "--metrics-port",
+                          "0", "--metrics-bind", "0.0.0.0", "--out", dir + "/run", "--", kPattern,
+                          "plateau", "1048576", "4", "50"});
+  const int port = infermem::test::served_metrics_port(watch);
   std::string exposition;
-  const bool served = eventually(60, [&] {
-    exposition = infermem::test::scrape_metrics(port);
-    return exposition.find("infermem_watch_memory_bytes") != std::string::npos;
-  });
+  const bool served = port > 0 && eventually(kPatienceSeconds, [&] {
+                        exposition = infermem::test::scrape_metrics(port);
+                        return exposition.find("infermem_watch_memory_bytes") != std::string::npos;
+                      });
   kill(watch.pid, SIGINT);
   auto r = wait_cli(watch);
   ASSERT_TRUE(served) << "nothing served on 127.0.0.1:" << port << " with --metrics-bind 0.0.0.0\n"
                       << r.err;
   EXPECT_THAT(r.err, HasSubstr("metrics on http://0.0.0.0:" + std::to_string(port)));
 
-  auto bad = infermem::test::run_cli({"watch", "--duration", "1s", "--metrics-port",
-                                      std::to_string(free_port()), "--metrics-bind",
-                                      "not-an-address", "--out", dir + "/bad", "--", "true"});
+  auto bad =
+      infermem::test::run_cli({"watch", "--duration", "1s", "--metrics-port", "0", "--metrics-bind",
+                               "not-an-address", "--out", dir + "/bad", "--", "true"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_THAT(bad.err, HasSubstr("not-an-address"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/bad")) << "nothing half-written";

@@ -38,6 +38,15 @@ double value(const Reading& r, const std::string& key) {
   return v.value_or(-1);
 }
 
+// Polls cond every millisecond until it holds or 300 s pass (a deadline on the clock, generous:
+// it only turns a wedged sampler into a failure; a count of 1 ms sleeps is no clock under load).
+template <class Cond>
+void wait_until(Cond cond) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  while (!cond() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
 double anonymous_rss(const Snapshot& s) {
   return s.categories[static_cast<int>(Category::kAnonymous)].rss_bytes;
 }
@@ -137,8 +146,7 @@ TEST(LiveProbe, SamplerThreadCatchesASpikeThatReadingsAtTheEndsMiss) {
   // longer; waiting for samples holds under any load. Bounded, so a wedged sampler fails
   // instead of hanging.
   const std::uint64_t seen = sampler.samples_taken();
-  for (int i = 0; i < 60000 && sampler.samples_taken() < seen + 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  wait_until([&] { return sampler.samples_taken() >= seen + 2; });
   const std::uint64_t during = sampler.samples_taken();
   child.end_spike();
   Reading end = read_process(child.pid(), kStatus);
@@ -223,8 +231,7 @@ TEST(SamplerRing, KeepsTheNewestSamplesInOrderAndCountsTheDropped) {
       2);
   sampler.start();
   // Wait for samples, not for time: bounded so a wedged sampler fails instead of hanging.
-  for (int i = 0; i < 10000 && sampler.samples_taken() < 20; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  wait_until([&] { return sampler.samples_taken() >= 20; });
   sampler.stop();
   std::uint64_t taken = sampler.samples_taken();
   ASSERT_GE(taken, 20u);

@@ -2,13 +2,10 @@
 
 #include "infermem/host.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,16 +18,52 @@ extern char** environ;
 
 namespace infermem::test {
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+namespace {
+
+// The port of the address that follows `marker` in text (up to one of `ends`), or -1 while
+// there is none or its line is not complete yet.
+int port_after(const std::string& text, const std::string& marker, const std::string& ends) {
+  const auto at = text.find(marker);
+  if (at == std::string::npos) return -1;
+  const auto end = text.find_first_of(ends, at + marker.size());
+  if (end == std::string::npos) return -1;  // the line is still being written
+  const std::string address = text.substr(at + marker.size(), end - at - marker.size());
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return -1;
+  try {
+    return std::stoi(address.substr(colon + 1));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+bool exited_without_reaping(pid_t pid) {
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
+  return info.si_pid == pid;
+}
+
+}  // namespace
+
+int served_metrics_port(const RunningCli& watch, double seconds) {
+  int port = -1;
+  eventually(seconds, [&] {
+    // Whether it exited is asked first: all it wrote before an exit is then in what is read.
+    const bool gone = has_exited(watch);
+    port = port_after(stderr_so_far(watch), "metrics on http://", "/\n");
+    return port > 0 || gone;
+  });
+  return port;
+}
+
+int listening_port(const Process& server, const std::string& log, double seconds) {
+  int port = -1;
+  eventually(seconds, [&] {
+    const bool gone = server.exited();
+    port = port_after(read_file(log), "msg=\"Listening on\" address=", " \n");
+    return port > 0 || gone;
+  });
+  return port;
 }
 
 bool on_path(const std::string& program) {
@@ -66,6 +99,10 @@ Process::Process(std::vector<std::string> args, const std::string& log) {
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&fa);
+}
+
+bool Process::exited() const {
+  return pid <= 0 || exited_without_reaping(pid);
 }
 
 Process::~Process() {

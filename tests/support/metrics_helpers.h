@@ -10,13 +10,18 @@
 
 namespace infermem::test {
 
-// A TCP port on 127.0.0.1 free a moment ago.
-int free_port();
+struct RunningCli;
+
+// How long a test waits for a state it needs (a counter, a line in a log, a file) before it
+// fails. Only there so a wedged run fails instead of hanging: waits return as soon as the state
+// is seen, so a generous bound costs nothing on a fast machine and holds on a slow shared one.
+constexpr double kPatienceSeconds = 300;
 
 // True when `program` is found on PATH.
 bool on_path(const std::string& program);
 
-// Polls fn every 250 ms until it returns true or `seconds` pass.
+// Polls fn every 250 ms until it returns true or `seconds` pass (the sleep is between checks of
+// the real condition, never in place of one).
 template <class Fn>
 bool eventually(double seconds, Fn fn) {
   auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -26,6 +31,12 @@ bool eventually(double seconds, Fn fn) {
   }
   return false;
 }
+
+// The port a `watch --metrics-port 0` listens on, read from its "metrics on http://ADDR:PORT"
+// line: the server picks a free port itself and says which, so no port is picked by the test and
+// bound later by another process (the race a "free a moment ago" port had). -1 when the watch
+// exited first or said nothing within `seconds`.
+int served_metrics_port(const RunningCli& watch, double seconds = kPatienceSeconds);
 
 // GET http://127.0.0.1:PORT/metrics: the body on status 200, else "" (2 s to connect, 5 s to read).
 std::string scrape_metrics(int port);
@@ -39,8 +50,15 @@ struct Process {
   pid_t pid = -1;
   Process(std::vector<std::string> args, const std::string& log);
   ~Process();
+  bool exited() const;  // without reaping it
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 };
+
+// The port a server started with a listen address of port 0 says it listens on in its log (a
+// line with `msg="Listening on" address=HOST:PORT`, as Prometheus writes it); -1 when it exited
+// first or said nothing within `seconds`.
+int listening_port(const Process& server, const std::string& log,
+                   double seconds = kPatienceSeconds);
 
 }  // namespace infermem::test

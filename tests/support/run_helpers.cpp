@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,9 +60,30 @@ RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std
   return r;
 }
 
+std::string stderr_so_far(const RunningCli& running) {
+  std::string s;
+  char buf[65536];
+  off_t at = 0;
+  ssize_t n;
+  while ((n = pread(running.err_fd, buf, sizeof buf, at)) > 0) {
+    s.append(buf, static_cast<std::size_t>(n));
+    at += n;
+  }
+  return s;
+}
+
+bool has_exited(const RunningCli& running) {
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(running.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    return true;  // not our child any more: nothing to wait for
+  return info.si_pid == running.pid;
+}
+
 CliResult wait_cli(RunningCli& running) {
   int status = 0;
+  // Only an interrupted wait is retried: any other error (the child already reaped) would spin.
   while (waitpid(running.pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
   }
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

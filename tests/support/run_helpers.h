@@ -24,6 +24,11 @@ RunningCli start_cli(const std::vector<std::string>& args,
                      const std::vector<std::string>& env = {});
 CliResult wait_cli(RunningCli& running);
 
+// What a running command has written to stderr so far (read without moving the file offset it
+// shares with the command), and whether it has exited (without reaping it: wait_cli still can).
+std::string stderr_so_far(const RunningCli& running);
+bool has_exited(const RunningCli& running);
+
 // A fresh empty directory under the system temp dir, removed by the caller (or left for CI).
 std::string make_temp_dir(const std::string& tag);
 

@@ -102,3 +102,58 @@ TEST(ImportCsv, RowsOutOfOrderAreSorted) {
   EXPECT_DOUBLE_EQ(points[0].t_ms, 0.0);
   EXPECT_DOUBLE_EQ(points[2].t_ms, 4000.0);
 }
+
+// A byte figure that is negative, not a number, infinite or beyond 2^63 bytes, and a row whose
+// columns cannot be told apart, is skipped and counted, never kept; the good rows are kept.
+namespace {
+
+void expect_only_the_good_kept(const std::string& header, const std::string& bad_rows,
+                               std::uint64_t skipped, const std::string& reason) {
+  auto imported = csv(header + "\n0,1000\n" + bad_rows + "9,3000\n");
+  EXPECT_EQ(imported.skipped_lines, skipped) << bad_rows;
+  ASSERT_EQ(imported.series.size(), 1u);
+  const auto& points = imported.series[0].series.points;
+  ASSERT_EQ(points.size(), 2u) << bad_rows;
+  EXPECT_DOUBLE_EQ(points[0].t_ms, 0);
+  EXPECT_GT(points[1].t_ms, 0);
+  EXPECT_LT(points[0].current_bytes, points[1].current_bytes);
+  for (const auto& p : points) EXPECT_FALSE(present(p.hwm_bytes));
+  bool said = false;
+  for (const auto& n : imported.notes) said = said || n.find(reason) != std::string::npos;
+  EXPECT_TRUE(said) << "the notes say '" << reason << "' for\n" << bad_rows;
+}
+
+}  // namespace
+
+TEST(ImportCsv, ANegativeByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept("time,rss_bytes", "1,-1000\n2,-0.5\n", 2,
+                            "line 3: rss_bytes is negative (-1000 bytes)");
+}
+
+TEST(ImportCsv, ANotANumberByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept("time,rss_bytes", "1,nan\n2,NaN\n3,-nan\n", 3,
+                            "line 3: 'rss_bytes' is not a number ('nan')");
+}
+
+TEST(ImportCsv, AnInfiniteByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept("time,rss_bytes", "1,inf\n2,-Infinity\n3,1e400\n", 3,
+                            "line 3: 'rss_bytes' is not a number ('inf')");
+}
+
+TEST(ImportCsv, AnOverflowingByteFigureIsSkippedAndCounted) {
+  // Beyond 2^63 as written, or once scaled by the column's unit; and a time that would be.
+  expect_only_the_good_kept("time,rss_bytes", "1,18446744073709551616\n2,1e300\n", 2,
+                            "line 3: rss_bytes is beyond 2^63 bytes");
+  expect_only_the_good_kept("time,rss_mib", "1,1e13\n", 1, "line 3: rss_mib is beyond 2^63 bytes");
+  expect_only_the_good_kept("time_min,rss", "1e306,5\n", 1, "line 3: 'time_min' is not a time");
+}
+
+TEST(ImportCsv, ARowWithMangledColumnsIsSkippedAndCounted) {
+  // An unquoted thousands separator shifts the columns; a header repeated mid-file (two files
+  // concatenated) has names where the figures are. A delimiter ending a row is harmless.
+  expect_only_the_good_kept("time,rss_bytes", "1,1,000\ntime,rss_bytes\n", 2,
+                            "line 3: 3 fields where the header names 2");
+  auto imported = csv("time,rss_bytes\n0,1000,\n1,2000,,\n");
+  EXPECT_EQ(imported.skipped_lines, 0u);
+  EXPECT_EQ(imported.series[0].series.points.size(), 2u);
+}

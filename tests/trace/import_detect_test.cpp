@@ -53,3 +53,30 @@ TEST(ImportDetect, EmptyMissingAndUnknownInputsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/infermem/mem.csv"), std::string::npos);
   }
 }
+
+// The fuzz input that aborted import_auto_fuzz: a trace whose samples carry rss_bytes -1000,
+// some under mangled keys. Auto-detection reads it as a trace, and the importer skips and counts
+// those lines instead of keeping the negative figure.
+TEST(ImportDetect, AnAutoDetectedTraceSkipsNegativeAndMangledFiguresAndCountsThem) {
+  const std::string text =
+      R"({"v":1,"type":"sample","t_ms":0,"pid":3,"rss_bytes":1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":1,"pid":3,"rss_bytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":2,"pid":3,"rss_bytes":5,"rss\u005fbytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":3,"pid":3,"RSS_bytes":5,"hwm_bytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":4,"pid":3,"rss_bytes":2000})"
+      "\n";
+  EXPECT_EQ(detect_format(text), "trace");
+  auto imported = import_text(text, ImportOptions{});
+  EXPECT_EQ(imported.format, "trace");
+  EXPECT_EQ(imported.lines, 5u);
+  EXPECT_EQ(imported.skipped_lines, 3u);
+  ASSERT_EQ(imported.series.size(), 1u);
+  const auto& points = imported.series[0].series.points;
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_DOUBLE_EQ(points[0].current_bytes, 1000);
+  EXPECT_DOUBLE_EQ(points[1].current_bytes, 2000);
+}

@@ -129,3 +129,95 @@ TEST(ImportLambda, NoUsableReportIsAnInputErrorNamingTheInput) {
     EXPECT_NE(std::string(e.what()).find("no usable Lambda REPORT"), std::string::npos);
   }
 }
+
+// A Max Memory Used (or Memory Size) that is negative, not a number, infinite or beyond 2^63
+// bytes, and a REPORT whose labels or keys are mangled, is skipped and counted, never kept; the
+// good REPORT lines around it are kept.
+namespace {
+
+std::string report(const std::string& id, const std::string& max_used,
+                   const std::string& memory_size = "128") {
+  return "REPORT RequestId: " + id +
+         " Duration: 1.00 ms Billed Duration: 1 ms Memory Size: " + memory_size +
+         " MB Max Memory Used: " + max_used + " MB\n";
+}
+
+std::string platform_report(const std::string& metrics) {
+  return R"({"time":"2024-05-01T00:00:01Z","type":"platform.report",)"
+         R"("record":{"requestId":"x","metrics":{)" +
+         metrics + "}}}\n";
+}
+
+void expect_only_the_good_kept(const std::string& bad, std::uint64_t skipped,
+                               const std::string& reason) {
+  auto imported = import_lambda_text(report("first", "100") + bad + report("last", "120"));
+  EXPECT_EQ(imported.skipped_lines, skipped) << bad;
+  ASSERT_EQ(imported.series.size(), 1u) << bad;
+  const auto& points = imported.series[0].series.points;
+  ASSERT_EQ(points.size(), 2u) << bad;
+  EXPECT_DOUBLE_EQ(points[0].hwm_bytes, 100 * kMiB);
+  EXPECT_DOUBLE_EQ(points[1].hwm_bytes, 120 * kMiB);
+  EXPECT_DOUBLE_EQ(imported.series[0].limit_bytes, 128 * kMiB);
+  bool said = false;
+  for (const auto& n : imported.notes) said = said || n.find(reason) != std::string::npos;
+  EXPECT_TRUE(said) << "the notes say '" << reason << "' for\n" << bad;
+}
+
+}  // namespace
+
+TEST(ImportLambda, ANegativeMaxMemoryUsedIsSkippedAndCounted) {
+  expect_only_the_good_kept(report("a", "-1000") + report("b", "110", "-128") +
+                                platform_report(R"("maxMemoryUsedMB":-5,"memorySizeMB":128)"),
+                            3, "line 2: Max Memory Used is negative (-1000 MB)");
+}
+
+TEST(ImportLambda, ANotANumberMaxMemoryUsedIsSkippedAndCounted) {
+  expect_only_the_good_kept(
+      report("a", "nan") + platform_report(R"("maxMemoryUsedMB":NaN,"memorySizeMB":128)"), 2,
+      "line 2: Max Memory Used is not a number of MB");
+}
+
+TEST(ImportLambda, AnInfiniteMaxMemoryUsedIsSkippedAndCounted) {
+  expect_only_the_good_kept(report("a", "inf") + report("b", "1e400") +
+                                platform_report(R"("maxMemoryUsedMB":1e400,"memorySizeMB":128)"),
+                            3, "line 2: Max Memory Used is not a number of MB");
+}
+
+TEST(ImportLambda, AnOverflowingMaxMemoryUsedIsSkippedAndCounted) {
+  // 1e13 MB is beyond 2^63 bytes once read as MiB.
+  expect_only_the_good_kept(report("a", "1e13") + report("b", "110", "1e300") +
+                                platform_report(R"("maxMemoryUsedMB":1e300,"memorySizeMB":128)"),
+                            3, "line 2: Max Memory Used is beyond 2^63 bytes");
+}
+
+TEST(ImportLambda, AReportWithMangledLabelsOrKeysIsSkippedAndCounted) {
+  expect_only_the_good_kept(
+      // two REPORT lines glued together: whose Max Memory Used?
+      "REPORT RequestId: a Duration: 1.00 ms Memory Size: 128 MB Max Memory Used: 110 MB "
+      "Max Memory Used: -1000 MB\n"
+      // misspelled
+      "REPORT RequestId: b Duration: 1.00 ms Memory Size: 128 MB Max Memory Usd: 110 MB\n" +
+          // duplicated and mistyped keys of Lambda's JSON log format
+          platform_report(R"("maxMemoryUsedMB":-5,"maxMemoryUsedMB":110,"memorySizeMB":128)") +
+          platform_report(R"("maxMemoryUsedMB":"110","memorySizeMB":128)"),
+      4, "line 2: Max Memory Used appears twice");
+  auto imported = import_lambda_text(
+      report("first", "100") +
+      platform_report(R"("maxMemoryUsedMB":-5,"maxMemoryUsedMB":110,"memorySizeMB":128)") +
+      platform_report(R"("maxMemoryUsedMB":"110","memorySizeMB":128)"));
+  EXPECT_EQ(imported.skipped_lines, 2u);
+  bool duplicated = false, mistyped = false;
+  for (const auto& n : imported.notes) {
+    duplicated = duplicated || n.find("line 2: key \"maxMemoryUsedMB\" appears twice") != n.npos;
+    mistyped = mistyped || n.find("line 3: metrics.maxMemoryUsedMB is not a number") != n.npos;
+  }
+  EXPECT_TRUE(duplicated && mistyped) << imported.notes[0];
+  // The same in a filter-log-events document, whose events are counted as lines.
+  imported = import_lambda_text(
+      R"({"events":[{"message":"REPORT RequestId: 1 Duration: 1.00 ms Max Memory Used: 100 MB"},)"
+      R"({"message":"REPORT RequestId: 2 Duration: 1.00 ms Max Memory Used: 100 MB",)"
+      R"("message":"x"}]})");
+  EXPECT_EQ(imported.skipped_lines, 1u);
+  ASSERT_EQ(imported.series.size(), 1u);
+  EXPECT_EQ(imported.series[0].series.points.size(), 1u);
+}

@@ -142,3 +142,114 @@ TEST(ImportTrace, NoSamplesIsAnInputError) {
                InputError);
   EXPECT_THROW(trace_text("garbage\nmore garbage\n"), InputError);
 }
+
+// A byte figure that is negative, not a number, infinite or beyond 2^63 bytes, and a line whose
+// keys are mangled, is skipped and counted, never kept; the good samples around it are kept.
+namespace {
+
+const std::string kGoodBefore = R"({"v":1,"type":"sample","t_ms":0,"pid":7,"rss_bytes":1000})"
+                                "\n";
+const std::string kGoodAfter = R"({"v":1,"type":"sample","t_ms":9,"pid":7,"rss_bytes":3000})";
+
+// The good samples around `bad` (lines) are the only points, and `skipped` lines were counted,
+// the first with a reason containing `reason`.
+void expect_only_the_good_kept(const std::string& bad, std::uint64_t skipped,
+                               const std::string& reason) {
+  auto imported = trace_text(kGoodBefore + bad + kGoodAfter);
+  EXPECT_EQ(imported.skipped_lines, skipped) << bad;
+  ASSERT_EQ(imported.series.size(), 1u) << bad;
+  const auto& points = imported.series[0].series.points;
+  ASSERT_EQ(points.size(), 2u) << bad;
+  EXPECT_DOUBLE_EQ(points[0].current_bytes, 1000);
+  EXPECT_DOUBLE_EQ(points[1].current_bytes, 3000);
+  for (const auto& p : points) EXPECT_FALSE(present(p.hwm_bytes)) << "no bad figure kept";
+  bool said = false;
+  for (const auto& n : imported.notes) said = said || n.find(reason) != std::string::npos;
+  EXPECT_TRUE(said) << "the notes say '" << reason << "' for\n" << bad;
+}
+
+}  // namespace
+
+TEST(ImportTrace, ANegativeByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept(
+      R"({"v":1,"type":"sample","t_ms":1,"pid":7,"rss_bytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":2,"pid":7,"rss_bytes":2000,"hwm_bytes":-1})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":3,"pid":7,"malloc_in_use_bytes":-5})"
+      "\n",
+      3, "line 2: \"rss_bytes\" is negative");
+  // soak's own reading of an arm (child samples in warm/infer) skips it too.
+  auto imported = trace_text(
+      R"({"v":1,"type":"sample","t_ms":1,"src":"child","phase":"infer","req":1,"rss_bytes":1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":2,"src":"child","phase":"infer","req":2,"rss_bytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":3,"src":"child","phase":"infer","req":3,"rss_bytes":3000})"
+      "\n");
+  EXPECT_EQ(imported.skipped_lines, 1u);
+  ASSERT_EQ(imported.series.size(), 1u);
+  for (const auto& p : imported.series[0].series.points) EXPECT_GE(p.current_bytes, 0);
+}
+
+TEST(ImportTrace, ANotANumberByteFigureIsSkippedAndCounted) {
+  // JSON has no NaN, but Python's json.dumps writes one; nor is "nan" as a string a figure.
+  expect_only_the_good_kept(R"({"v":1,"type":"sample","t_ms":1,"pid":7,"rss_bytes":NaN})"
+                            "\n"
+                            R"({"v":1,"type":"sample","t_ms":2,"pid":7,"rss_bytes":"nan"})"
+                            "\n",
+                            2, "line 2: not a JSON object");
+}
+
+TEST(ImportTrace, AnInfiniteByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept(R"({"v":1,"type":"sample","t_ms":1,"pid":7,"rss_bytes":Infinity})"
+                            "\n"
+                            R"({"v":1,"type":"sample","t_ms":2,"pid":7,"rss_bytes":1e400})"
+                            "\n"
+                            R"({"v":1,"type":"sample","t_ms":3,"pid":7,"hwm_bytes":-1e400})"
+                            "\n",
+                            3, "line 2: not a JSON object");
+}
+
+TEST(ImportTrace, AnOverflowingByteFigureIsSkippedAndCounted) {
+  expect_only_the_good_kept(
+      R"({"v":1,"type":"sample","t_ms":1,"pid":7,"rss_bytes":18446744073709551615})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":2,"pid":7,"rss_bytes":1e300})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":3,"pid":7,"rss_bytes":5,"hwm_bytes":9.3e18})"
+      "\n",
+      3, "line 2: \"rss_bytes\" is beyond 2^63 bytes");
+}
+
+TEST(ImportTrace, ALineWithMangledKeysIsSkippedAndCounted) {
+  expect_only_the_good_kept(
+      // duplicated: the reader keeps the last
+      R"({"v":1,"type":"sample","t_ms":1,"pid":7,"rss_bytes":500,"rss_bytes":-1000})"
+      "\n"
+      // the same key spelled with an escape
+      R"({"v":1,"type":"sample","t_ms":2,"pid":7,"rss_bytes":500,"rss\u005fbytes":7})"
+      "\n"
+      // another case, a space, a dash: the importer would drop them unseen
+      R"({"v":1,"type":"sample","t_ms":3,"pid":7,"rss_bytes":500,"HWM_bytes":-1000})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":4,"pid":7,"rss_bytes":500,"hwm_bytes ":7})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":5,"pid":7,"rss-bytes":-1000,"hwm_bytes":7})"
+      "\n"
+      // the wrong type
+      R"({"v":1,"type":"sample","t_ms":6,"pid":7,"rss_bytes":"1000","hwm_bytes":7})"
+      "\n"
+      R"({"v":1,"type":"sample","t_ms":7,"t_ms":8,"pid":7,"rss_bytes":500})"
+      "\n",
+      7, "line 2: key 'rss_bytes' appears twice");
+  auto imported = trace_text(kGoodBefore +
+                             R"({"v":1,"type":"sample","t_ms":6,"pid":7,"rss_bytes":"1000"})"
+                             "\n" +
+                             kGoodAfter);
+  EXPECT_EQ(imported.skipped_lines, 1u);
+  bool said = false;
+  for (const auto& n : imported.notes)
+    said = said || n.find("\"rss_bytes\" is not a number") != std::string::npos;
+  EXPECT_TRUE(said);
+}

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "infermem/arm_figures.h"
 #include "infermem/error.h"
 #include "support/run_helpers.h"
 
@@ -158,4 +159,31 @@ TEST(TraceFileWriter, ReplacesAnEarlierTraceButNeverALinkOrADevice) {
   } catch (const infermem::WriteError& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr(link));
   }
+}
+
+// A cycle is a whole number soak could have written; anything else is no cycle at all (a 1e300
+// cast to int was undefined behaviour in the accumulator, found by import_trace_fuzz).
+TEST(Trace, ACycleIsAWholeNumberInRangeOrNone) {
+  Record r;
+  EXPECT_EQ(r.cycle(), std::nullopt);
+  for (double ok : {0.0, 3.0, 999999999.0}) {
+    r.values[key::kCycle] = ok;
+    EXPECT_EQ(r.cycle(), static_cast<int>(ok)) << ok;
+  }
+  for (double bad : {-1.0, 1.5, 1e9, 1e300}) {
+    r.values[key::kCycle] = bad;
+    EXPECT_EQ(r.cycle(), std::nullopt) << bad;
+  }
+}
+
+TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
+  Record r;
+  r.type = std::string(kSample);
+  r.src = "child";
+  r.phase = "infer";
+  r.values["rss_bytes"] = 5;
+  r.values[key::kCycle] = 1e300;
+  const auto series = infermem::accumulate_arm({r}).series("arm");
+  ASSERT_EQ(series.points.size(), 1u);
+  EXPECT_EQ(series.points[0].cycle, -1);
 }

@@ -195,6 +195,9 @@ struct Record {
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
   std::optional<double> value(std::string_view key) const;
+  // The churn cycle the record belongs to: values["cycle"] when it is a whole number in
+  // [0, 1e9), else none (any other number cannot be an int, and is not a cycle soak wrote).
+  std::optional<int> cycle() const;
   // extra[key] when it is a string, else "".
   std::string text(std::string_view key) const;
 };

@@ -105,7 +105,9 @@ struct ModelCost {
 struct ModelCacheStats {
   std::uint64_t hits = 0, misses = 0, loads = 0, load_failures = 0, coalesced_loads = 0;
   std::uint64_t evictions = 0, idle_unloads = 0, refusals = 0, waits = 0;
-  std::uint64_t bytes_resident = 0;  // sum of the resident models' costs
+  // The resident models' costs plus the bytes reserved for loads in progress (what the budget
+  // holds), so it can be above 0 while models_resident is 0.
+  std::uint64_t bytes_resident = 0;
   std::uint64_t peak_bytes_resident = 0;
   std::uint64_t models_resident = 0;
   std::uint64_t budget_bytes = 0;  // the configured budget (0 = none)
