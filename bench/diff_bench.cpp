@@ -3,7 +3,7 @@
 // Generates a model (`gen-model --kind mlp --weights 8MiB`, or --model PATH), runs pairs of
 // identically configured soaks (same arms, seed and request count; scenarios steady and mixed,
 // alternating) and diffs each pair with the default options: identical configurations must not
-// regress. Prints the false regressions, how far each figure moved net of glibc's held free heap
+// regress. Prints the false regressions, how far each figure moved net of the allocator's held free heap
 // (the run-to-run sigmas in src/report/diff_noise.cpp come from these figures), and then the
 // injected cases: runs with `soak --inject-peak` (a share of the peak) and `--inject-retained`
 // (bytes) at a ladder of sizes, each diffed against a clean base, and how often diff found them.
@@ -250,11 +250,12 @@ int main(int argc, char** argv) {
 
   fmt::print(
       "\nHow far each figure moved between identical runs: |NEW - BASE|, and NEW - BASE net of "
-      "the held free heap (glibc arms) or not (other allocators), as an estimated sigma of one "
+      "the allocator's held free heap where the runs recorded it (glibc, jemalloc) or not (tcmalloc, "
+      "mimalloc), as an estimated sigma of one "
       "run (sd / sqrt 2):\n\n");
   fmt::print(
-      "| figure | median abs | max abs | net sigma (glibc) | net max abs (glibc) | sigma "
-      "(other) | max abs (other) | largest noise bound |\n");
+      "| figure | median abs | max abs | net sigma (held known) | net max abs (held known) | "
+      "sigma (held unknown) | max abs (held unknown) | largest noise bound |\n");
   fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   auto sigma = [](const std::vector<double>& v) -> double {
     if (v.size() < 2) return NAN;

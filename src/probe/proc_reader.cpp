@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -261,6 +262,12 @@ bool read_jemalloc(MallctlFn mallctl, Values& out) {
   out.set(Key::kAllocatorIsJemalloc, 1);
   if (out.has(Key::kJemallocAllocated))
     out.set(Key::kMallocInUse, out.get(Key::kJemallocAllocated));
+  // What jemalloc holds resident beyond what is allocated (dirty pages not yet purged, metadata):
+  // the counterpart of glibc's fordblks. Identical runs purge more or less of it by the time a
+  // phase ends (jemalloc's decay is on the clock), so `diff` compares figures net of it.
+  if (out.has(Key::kJemallocAllocated) && out.has(Key::kJemallocResident))
+    out.set(Key::kMallocFree,
+            std::max(0.0, out.get(Key::kJemallocResident) - out.get(Key::kJemallocAllocated)));
   return true;
 }
 

@@ -88,7 +88,8 @@ double figure_value(const MemoryFigures& m, const std::string& figure) {
 }  // namespace
 
 double held_free_bytes(const ArmSummary& a, const std::string& figure) {
-  if (!glibc(a)) return kAbsent;
+  // Known where the phases carry the allocator's free bytes (glibc; jemalloc: resident -
+  // allocated); tcmalloc and mimalloc record none.
   const auto& ph = a.phases;
   auto held = [&](const char* which, bool last) {
     const nlohmann::json* p = phase_of(ph, which, last);
@@ -150,11 +151,12 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
     if (s.held_known) break;
   }
   const double f = footprint(arm);
-  bool counters = false;  // the phases carry malloc's counters (a run of this version)
+  bool counters = false;  // the phases carry the allocator's counters (a run of this version)
   for (const auto* r : runs)
     if (r->phases.is_array())
       for (const auto& p : r->phases)
-        if (p.is_object() && p.contains("malloc_free_bytes")) counters = true;
+        if (p.is_object() && (p.contains("malloc_free_bytes") || p.contains("malloc_in_use_bytes")))
+          counters = true;
   if (s.held_known) {
     s.sigma_run = std::max(kSigmaKnownBytes, kSigmaKnownFraction * f);
   } else if (counters && !glibc(arm)) {
