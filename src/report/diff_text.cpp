@@ -48,7 +48,8 @@ std::string render_diff_text(const RunDiff& d) {
     }
   if (any_noise)
     out += fmt::format(
-        "noise: {:.0f}% one-sided; net = growth net of the free heap glibc held (identical runs "
+        "noise: {:.0f}% one-sided; net = growth net of the free heap the allocator held (identical "
+        "runs "
         "keep or return it at random); MDD = smallest growth flagged with {:.0f}% probability\n",
         100 * confidence, 100 * power);
   // "→" is 3 bytes and 1 column: fmt pads by code points, so widths hold.

@@ -5,7 +5,8 @@
 //   - one of its arms did not run to the end (status other than ok), an arm of BASE is missing
 //     from it, or it has no arms at all: a failure is never waved through;
 //   - an arm's verdict became `leak` (BASE's was not);
-//   - a memory figure grew beyond what identical runs also show: net of the free heap glibc held
+//   - a memory figure grew beyond what identical runs also show: net of the free heap the allocator
+//   held
 //     (which identical runs keep or give back at random), the median over the runs of a side
 //     (its --repeat children, or the run) grew by more than the noise at 99% one-sided
 //     confidence (src/report/diff_noise.h) and by more than the tolerance,
@@ -43,8 +44,8 @@ struct FigureDiff {
   double allowed_bytes = kAbsent;
   std::string basis;
   bool regressed = false;
-  // The noise model (docs/diff.md). The figure is compared net of the free heap glibc held at
-  // its phase end (held_*: kAbsent when unknown): net_change = median net NEW - median net BASE,
+  // The noise model (docs/diff.md). The figure is compared net of the free heap the allocator held
+  // at its phase end (held_*: kAbsent when unknown): net_change = median net NEW - median net BASE,
   // flagged when it exceeds noise_bytes (one-sided, `confidence`) and the options' tolerance.
   // mdd_bytes: the smallest growth this pair flags with probability `power`.
   double net_change_bytes = kAbsent;
