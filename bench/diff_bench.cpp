@@ -3,8 +3,8 @@
 // Generates a model (`gen-model --kind mlp --weights 8MiB`, or --model PATH), runs pairs of
 // identically configured soaks (same arms, seed and request count; scenarios steady and mixed,
 // alternating) and diffs each pair with the default options: identical configurations must not
-// regress. Prints the false regressions, how far each figure moved net of the allocator's held free heap
-// (the run-to-run sigmas in src/report/diff_noise.cpp come from these figures), and then the
+// regress. Prints the false regressions, how far each figure moved net of the allocator's held free
+// heap (the run-to-run sigmas in src/report/diff_noise.cpp come from these figures), and then the
 // injected cases: runs with `soak --inject-peak` (a share of the peak) and `--inject-retained`
 // (bytes) at a ladder of sizes, each diffed against a clean base, and how often diff found them.
 //
@@ -43,6 +43,7 @@ struct Config {
   std::vector<double> retained_mib = {0.5, 1.0, 2.0};     // MiB
   int injected = 10;  // injected runs per size (each arm of each run is one case)
   std::string work;
+  bool reuse = false;  // --reuse: keep the soaks already in WORK (re-diff them after a change)
 };
 
 std::string quote(const std::string& s) {
@@ -59,6 +60,8 @@ int shell(const std::string& cmd) {
 // One soak into OUT (its terminal output into OUT.log). Exit status 0 or 1 is a finished run.
 bool soak(const Config& c, const std::string& model, const std::string& scenario,
           const std::string& out, const std::string& extra = "") {
+  if (c.reuse && fs::exists(out + "/summary.json")) return true;
+  fs::remove_all(out);
   int rc =
       shell(fmt::format("{} soak {} --scenario {} --arms {} --requests {} --seed 1 {} --out "
                         "{} > {} 2>&1",
@@ -120,13 +123,16 @@ int main(int argc, char** argv) {
       c.injected = std::stoi(value());
     else if (a == "--work")
       c.work = value();
+    else if (a == "--reuse")
+      c.reuse = true;
     else {
       fmt::print(
           "usage: diff_bench [--pairs 20 (per scenario)] [--requests 10] [--arms LIST]\n"
           "                  [--kind mlp] [--weights 8MiB] [--model PATH]\n"
           "                  [--peak-shares 0.025,0.05,0.1] [--retained-mib 0.5,1,2]\n"
           "                  [--injected 10 (runs per size)]\n"
-          "                  [--work DIR (default: a temp dir, kept)]\n");
+          "                  [--work DIR (default: a temp dir, kept)]\n"
+          "                  [--reuse (diff the soaks already in WORK again, run the missing)]\n");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -137,7 +143,8 @@ int main(int argc, char** argv) {
   std::string model = c.model;
   if (model.empty()) {
     model = c.work + "/" + c.kind + ".onnx";
-    if (shell(fmt::format("{} gen-model --kind {} --weights {} -o {} > /dev/null",
+    if (!(c.reuse && fs::exists(model)) &&
+        shell(fmt::format("{} gen-model --kind {} --weights {} -o {} > /dev/null",
                           quote(INFERMEM_BIN), c.kind, c.weights, quote(model))) != 0) {
       fmt::print(stderr, "diff_bench: gen-model failed\n");
       return 2;
@@ -250,7 +257,8 @@ int main(int argc, char** argv) {
 
   fmt::print(
       "\nHow far each figure moved between identical runs: |NEW - BASE|, and NEW - BASE net of "
-      "the allocator's held free heap where the runs recorded it (glibc, jemalloc) or not (tcmalloc, "
+      "the allocator's held free heap where the runs recorded it (glibc, jemalloc) or not "
+      "(tcmalloc, "
       "mimalloc), as an estimated sigma of one "
       "run (sd / sqrt 2):\n\n");
   fmt::print(

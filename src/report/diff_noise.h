@@ -12,10 +12,11 @@ namespace infermem {
 inline constexpr double kDiffConfidence = 0.99;
 inline constexpr double kDiffPower = 0.95;
 
-// Free heap glibc holds resident at the end of the phase a figure is read at: min(malloc's free
-// bytes, RssAnon - malloc's bytes in use). Identical runs keep or give back such memory at random
+// Free heap the allocator holds resident at the end of the phase a figure is read at: malloc's
+// free bytes (glibc's fordblks; jemalloc's resident - allocated), bounded by RssAnon - in use
+// after a malloc_trim (diff_noise.cpp). Identical runs keep or give back such memory at random
 // (one model buffer freed to the OS at unload or not, prepacking's scratch), so diff compares the
-// figure net of it. kAbsent when the arm runs another allocator or the phases do not say.
+// figure net of it. kAbsent when the phases do not carry the free bytes (tcmalloc, mimalloc).
 double held_free_bytes(const ArmSummary& arm, const std::string& figure);
 
 // One side of a comparison: the figure of each run (each repeat, or the run itself), net of the
