@@ -67,6 +67,8 @@ std::vector<std::string> identity_differences(const RunSummary& base, const RunS
   };
   check("model_sha256", base.model_sha256, next.model_sha256);
   check("ort_version", base.ort_version, next.ort_version);
+  // Another scenario draws other inputs (shapes, request mix): its figures are not comparable.
+  check("scenario", base.scenario, next.scenario);
   // An arm's own ort= version: comparing an upgrade is a deliberate choice, as for the run's.
   for (const auto& b : next.arms)
     for (const auto& a : base.arms)

@@ -485,3 +485,19 @@ TEST(DiffRecorded, AnotherModelIsRefusedUnlessAllowed) {
   EXPECT_THROW(recorded("steady-a", "other-model"), InputError);
   expect_golden(render_diff_text(recorded("steady-a", "other-model", true)), "other-model.txt");
 }
+
+TEST(DiffIdentity, AnotherScenarioIsRefusedUnlessAllowed) {
+  // steady and mixed draw other inputs: comparing them is a usage error, not a regression.
+  RunSummary a = run({mlp_arm(false)}), b = run({mlp_arm(false)});
+  a.scenario = "steady";
+  b.scenario = "mixed";
+  try {
+    diff_runs(a, b, {});
+    FAIL() << "a diff across scenarios was not refused";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("scenario steady -> mixed"));
+  }
+  DiffOptions allow;
+  allow.allow_different_model = true;
+  EXPECT_EQ(diff_runs(a, b, allow).identity_differences.size(), 1u);
+}
