@@ -44,8 +44,21 @@ MemoryFigures memory_from_json(const nlohmann::json& m) {
   return f;
 }
 
+// A field the gate or a verdict depends on: missing, it is an error, never a default (a missing
+// "passed" read as true would let a broken summary pass the gate).
+template <typename T>
+T required(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.is_object() || !obj.contains(key))
+    throw InputError(fmt::format("summary.json: {} has no \"{}\" field", where, key));
+  try {
+    return obj.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(fmt::format("summary.json: {}: \"{}\" has the wrong type", where, key));
+  }
+}
+
 ArmStatus status_from_json(const nlohmann::json& a, const std::string& arm) {
-  const std::string status = a.value("status", "ok");
+  const std::string status = required<std::string>(a, "status", "arm " + arm);
   if (auto parsed = parse_arm_status(status)) return *parsed;
   throw InputError(fmt::format("arm {}: unknown status '{}'", arm, status));
 }
@@ -144,7 +157,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
   s.interrupted = j.value("interrupted", false);
   for (const auto& a : j.value("arms", nlohmann::json::array())) {
     ArmSummary r;
-    r.name = a.value("name", "");
+    r.name = required<std::string>(a, "name", "an arm");
     r.config = a.value("config", std::map<std::string, std::string>{});
     r.pid = a.value("pid", 0);
     r.ort_version = a.value("ort_version", "");
@@ -162,7 +175,8 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       r.verdict = Verdict::from_json(a["verdict"]);
     r.phases = a.value("phases", nlohmann::json::array());
     for (const auto& c : a.value("checks", nlohmann::json::array()))
-      r.checks.push_back({r.name, c.value("check", ""), c.value("passed", true),
+      r.checks.push_back({r.name, required<std::string>(c, "check", "a check of arm " + r.name),
+                          required<bool>(c, "passed", "a check of arm " + r.name),
                           c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     r.memory_spread = a.value("memory_spread", nlohmann::json::object());
@@ -179,7 +193,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       // Each repeat's phase ends (diff's noise model reads malloc's free heap from them).
       k.phases = rep.value("phases", nlohmann::json::array());
       if (!k.phases.is_array()) k.phases = nlohmann::json::array();
-      const std::string kind = rep.value("verdict", "stable");
+      const std::string kind = required<std::string>(rep, "verdict", "a repeat of arm " + r.name);
       if (auto parsed = parse_verdict_kind(kind))
         k.verdict.kind = *parsed;
       else

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "infermem/error.h"
@@ -145,10 +146,27 @@ const std::vector<KnobSpec>& knob_specs() {
   return specs;
 }
 
+// A knob name the code asks for must be one of knob_specs(): a typo would otherwise read as
+// the default and silently run another configuration than the one reported.
 const std::string& Arm::knob(const std::string& key) const {
-  static const std::string empty;
   auto it = knobs.find(key);
-  return it == knobs.end() ? empty : it->second;
+  if (it != knobs.end()) return it->second;
+  if (!find_spec(key))
+    throw std::logic_error(
+        fmt::format("Arm::knob: '{}' is not a knob; valid keys: {}", key, valid_keys()));
+  throw std::logic_error(fmt::format(
+      "Arm::knob: arm '{}' was built without knob '{}' (arms list every key)", name, key));
+}
+
+void check_knobs(const Arm& arm) {
+  for (const auto& [k, v] : arm.knobs)
+    if (!find_spec(k))
+      throw InputError(
+          fmt::format("arm '{}': unknown knob '{}'; valid keys: {}", arm.name, k, valid_keys()));
+  for (const auto& s : knob_specs())
+    if (!arm.knobs.count(s.key))
+      throw InputError(fmt::format("arm '{}': knob '{}' is missing; every arm lists every knob",
+                                   arm.name, s.key));
 }
 
 std::vector<std::string> builtin_arm_names() {

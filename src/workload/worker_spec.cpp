@@ -1,4 +1,5 @@
 // WorkerSpec as JSON: how the parent tells a child what to run.
+#include "infermem/arms.h"
 #include "infermem/soak.h"
 
 namespace infermem {
@@ -67,6 +68,7 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   o.child_sample_hz = j.at("child_sample_hz").get<double>();
   s.arm.name = j.at("arm").at("name").get<std::string>();
   s.arm.knobs = j.at("arm").at("knobs").get<std::map<std::string, std::string>>();
+  check_knobs(s.arm);
   for (const auto& in : j.at("inputs")) {
     InputPlan p;
     p.name = in.at("name").get<std::string>();

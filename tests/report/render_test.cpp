@@ -76,6 +76,38 @@ TEST(RenderRun, UnknownStatusInASummaryIsAnInputError) {
   }
 }
 
+// Fields the gate and the verdicts read are required: a summary that lost one is refused with
+// the field's name, never read as a default (a missing "passed" used to load as a pass).
+TEST(RenderRun, AMissingRequiredFieldIsAnInputErrorNamingIt) {
+  const auto original = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
+  ASSERT_FALSE(original["arms"][0]["checks"].empty());
+  ASSERT_FALSE(original["arms"][0]["repeats"].empty());
+  auto without = [&](auto erase) {
+    auto j = original;
+    erase(j);
+    return j;
+  };
+  const std::vector<std::pair<std::string, nlohmann::json>> cases{
+      {"\"name\"", without([](auto& j) { j["arms"][0].erase("name"); })},
+      {"\"status\"", without([](auto& j) { j["arms"][0].erase("status"); })},
+      {"\"passed\"", without([](auto& j) { j["arms"][0]["checks"][0].erase("passed"); })},
+      {"\"check\"", without([](auto& j) { j["arms"][0]["checks"][0].erase("check"); })},
+      {"\"verdict\"", without([](auto& j) { j["arms"][0]["repeats"][0].erase("verdict"); })},
+      {"\"status\"", without([](auto& j) { j["arms"][0]["repeats"][0].erase("status"); })},
+  };
+  for (const auto& [field, j] : cases) {
+    try {
+      RunSummary::from_json(j);
+      ADD_FAILURE() << "accepted a summary without " << field;
+    } catch (const InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(field));
+    }
+  }
+  auto wrong_type = original;
+  wrong_type["arms"][0]["checks"][0]["passed"] = "yes";
+  EXPECT_THROW(RunSummary::from_json(wrong_type), InputError);
+}
+
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))

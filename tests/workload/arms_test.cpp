@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "infermem/error.h"
 
 using namespace infermem;
@@ -148,5 +150,37 @@ TEST(Arms, OrtVersionKeyTakesDefaultOrAVersion) {
     } catch (const InputError& e) {
       EXPECT_THAT(e.what(), HasSubstr("ort takes 'default' or a version MAJOR.MINOR.PATCH")) << bad;
     }
+  }
+}
+
+// A knob name with a typo used to read as "" and run the default configuration while the
+// report said otherwise; now it is a bug the caller hears about.
+TEST(Arms, AskingForAKnobThatDoesNotExistThrows) {
+  const Arm a = builtin_arm("lean");
+  EXPECT_THROW(a.knob("aerna"), std::logic_error);
+  Arm partial = a;
+  partial.knobs.erase("trim");
+  EXPECT_THROW(partial.knob("trim"), std::logic_error);
+  EXPECT_EQ(a.knob("trim"), "on");
+}
+
+TEST(Arms, AnArmReadBackMustListExactlyTheKnobs) {
+  Arm a = builtin_arm("ort-default");
+  EXPECT_NO_THROW(check_knobs(a));
+  Arm typo = a;
+  typo.knobs["mem_patern"] = "off";
+  try {
+    check_knobs(typo);
+    FAIL() << "accepted an unknown knob";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("mem_patern"));
+  }
+  Arm missing = a;
+  missing.knobs.erase("arena");
+  try {
+    check_knobs(missing);
+    FAIL() << "accepted an arm without a knob";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'arena'"));
   }
 }

@@ -23,9 +23,15 @@ struct Arm {
   std::string name;
   std::map<std::string, std::string> knobs;  // every key of knob_specs(), resolved
 
+  // The value of a knob of knob_specs(). A name that is not a knob, or an arm without it, is a
+  // bug in the caller: std::logic_error, never a default.
   const std::string& knob(const std::string& key) const;
   bool on(const std::string& key) const { return knob(key) == "on"; }
 };
+
+// An arm read back from a file (a worker spec) lists exactly the knobs of knob_specs():
+// an unknown or missing key is an InputError naming it.
+void check_knobs(const Arm& arm);
 
 // Built-in profile names in --help order: ort-default, no-arena, no-arena-trim, arena-shrink,
 // lean, jemalloc, mimalloc, tcmalloc.
