@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
+#include <cmath>
 #include <random>
+#include <vector>
 
 #include "infermem/series.h"
 #include "infermem/verdict.h"
@@ -48,6 +50,34 @@ inline Series make_series(const SeriesShape& shape) {
 
 inline Series flat_series(std::size_t requests, std::uint32_t seed, double noise = 1.5 * kMiB) {
   return make_series({requests, [](std::size_t) { return 200 * kMiB; }, noise, seed});
+}
+
+}  // namespace infermem::test
+
+namespace infermem::test {
+
+// A stationary AR(1) memory series: y_i = level + slope * i + e_i, with
+// e_i = phi e_{i-1} + sqrt(1 - phi^2) sigma n_i (so e's spread is sigma whatever phi), seeded.
+// Memory read after every request is autocorrelated like this (docs/verdicts.md).
+inline std::vector<double> ar1_series(std::size_t n, double phi, double sigma, double slope,
+                                      std::uint32_t seed, double level = 200 * kMiB) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::vector<double> y(n);
+  double e = sigma * noise(rng);
+  const double innovation = sigma * std::sqrt(1 - phi * phi);
+  for (std::size_t i = 0; i < n; ++i) {
+    e = phi * e + innovation * noise(rng);
+    y[i] = level + slope * static_cast<double>(i + 1) + e;
+  }
+  return y;
+}
+
+// 1, 2, ..., n: requests done at each reading.
+inline std::vector<double> request_axis(std::size_t n) {
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i + 1);
+  return x;
 }
 
 }  // namespace infermem::test
