@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "app/attribute.h"
+#include "app/until_confident.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/render.h"
@@ -77,6 +78,7 @@ void write_reports(const RunSummary& summary, const std::string& run_dir) {
 }
 
 RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
+  check_until_confident(o);
   RunFacts facts = prepare_soak(o, arms);
   // What the model's inputs and the flags ask of memory, against the limit or the machine.
   const std::uint64_t ram = physical_memory_bytes();
@@ -129,6 +131,14 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
 
   // Each child is judged as it ends, so its progress line and its trace record carry the verdict.
   std::map<std::string, ArmSummary> judged;
+  UntilConfident until(options);
+  ArmSettled settled;  // empty unless --until-confident: every arm runs to its end
+  if (options.until_confident) {
+    summary.options["until_confident"] = until_confident_options(options);
+    settled = [&](const std::string& arm, std::int64_t requests, const ArmAccumulator& records) {
+      return until.settled(arm, requests, records);
+    };
+  }
   auto on_arm_end = [&](const ArmRun& run) {
     JudgedArm j = judge_arm(run.records, run.name, options.inject_leak_bytes > 0);
     ArmSummary a;
@@ -146,10 +156,14 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
                     name(a.status), a.requests_done, figure(a.memory.peak_bytes),
                     figure(a.memory.retained_bytes), a.verdict.kind)});
     nlohmann::json fields = {{"verdict", std::string(name(a.verdict.kind))}};
+    if (options.until_confident) {
+      a.until_confident = until.result(run.name, run.records);
+      fields["until_confident"] = a.until_confident->to_json();
+    }
     judged[run.name] = std::move(a);
     return fields;
   };
-  auto runs = run_arms(options, arms, facts, summary.notes, progress, on_arm_end);
+  auto runs = run_arms(options, arms, facts, summary.notes, progress, on_arm_end, settled);
 
   for (std::size_t i = 0; i < arms.size(); ++i) {
     if (runs[i].empty()) continue;

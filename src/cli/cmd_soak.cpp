@@ -53,6 +53,9 @@ struct SoakFlags {
   std::string concurrency = "1", rate, idle, idle_every = "50", shapes, spike_every = "50";
   std::vector<std::string> feed;
   std::string streams = "1", stream_length = "0";
+  // --until-confident and its caps (parse_until_confident).
+  bool until_confident = false, requests_given = false;
+  std::string max_requests, max_time, detect;
 };
 
 // --- input checks: everything a soak is given is checked here, before any child starts and
@@ -160,6 +163,31 @@ void apply_pacing_flags(const SoakFlags& f, SoakOptions& o) {
   }
 }
 
+// --until-confident: the caps become the arm's requests and duration; the rule's own checks
+// (a cap, a --detect the cap can resolve) are check_until_confident's, in plan_soak.
+void parse_until_confident(const SoakFlags& f, SoakOptions& o) {
+  if (!f.until_confident) {
+    for (const auto& [flag, value] : {std::pair{"--max-requests", &f.max_requests},
+                                      std::pair{"--max-time", &f.max_time},
+                                      std::pair{"--detect", &f.detect}})
+      if (!value->empty())
+        throw InputError(fmt::format("{} applies with --until-confident only", flag));
+    return;
+  }
+  if (f.requests_given || !f.duration.empty())
+    throw InputError(
+        "--until-confident: give its caps as --max-requests and --max-time, not --requests or "
+        "--duration");
+  o.until_confident = true;
+  o.request_cap = !f.max_requests.empty();
+  o.requests = o.request_cap ? static_cast<std::int64_t>(parse_count(
+                                   f.max_requests, "--max-requests", 1, kMaxRequests))
+                             : static_cast<std::int64_t>(kMaxRequests);
+  o.duration_ms = f.max_time.empty() ? 0 : parse_duration_flag(f.max_time, "--max-time");
+  if (!f.detect.empty())
+    o.detect_bytes_per_request = static_cast<double>(parse_size(f.detect, "--detect"));
+}
+
 struct ValidatedSoak {
   SoakOptions options;
   std::vector<Arm> arms;
@@ -174,6 +202,7 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   o.scenario = parse_scenario(f.scenario);
   o.requests = static_cast<std::int64_t>(parse_count(f.requests, "--requests", 1, kMaxRequests));
   if (!f.duration.empty()) o.duration_ms = parse_duration_flag(f.duration, "--duration");
+  parse_until_confident(f, o);
   o.cycles = static_cast<int>(parse_count(f.cycles, "--cycles", 1, kMaxCycles));
   o.repeat = static_cast<int>(parse_count(f.repeat, "--repeat", 1, kMaxRepeat));
   o.seed = parse_count(f.seed, "--seed", 0, UINT64_MAX);
@@ -336,9 +365,20 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--arm", f->custom_arms, "A custom arm 'NAME:key=value,...'; keys: " + keys);
   sub->add_option("--requests", f->requests,
                   fmt::format("Inferences per arm (per cycle for churn), 1..{}", kMaxRequests))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->requests_given = true; });
   sub->add_option("--duration", f->duration,
                   "Also stop an arm's inference after this long (e.g. 2m)");
+  sub->add_flag("--until-confident", f->until_confident,
+                "Run each arm until its verdict is settled (a leak rate known to +-25%, or stable "
+                "with no leak of --detect missed), or a cap; a sequential test (docs/soak.md)");
+  sub->add_option("--max-requests", f->max_requests,
+                  "--until-confident: the most requests an arm runs");
+  sub->add_option("--max-time", f->max_time,
+                  "--until-confident: the longest an arm infers (e.g. 5m)");
+  sub->add_option("--detect", f->detect,
+                  "--until-confident: stable settles when a leak this large per request would "
+                  "have been seen (default 1KiB)");
   sub->add_option("--cycles", f->cycles,
                   fmt::format("churn: load/infer/unload cycles, 1..{}", kMaxCycles))
       ->capture_default_str();

@@ -1,6 +1,8 @@
 // report.md and the terminal table: the comparison of arms, one row per arm.
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,6 +26,12 @@ std::string mib_text(double v) {
 std::string rps(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.1f}", v);
 }
+// "settled-leak: 700 req, 12.3 s" (soak --until-confident); "-" for an arm without it.
+std::string time_to_verdict_text(const std::optional<TimeToVerdict>& t) {
+  if (!t) return "-";
+  return fmt::format("{}: {} req, {}", t->stopped_by, t->requests,
+                     present(t->seconds) ? fmt::format("{:.1f} s", t->seconds) : "-");
+}
 
 }  // namespace
 
@@ -44,6 +52,11 @@ Table comparison(const RunSummary& s) {
                       ms(a.latency_ms.p50), ms(a.latency_ms.p95), ms(a.latency_ms.p99),
                       rps(a.throughput_rps), std::string(name(a.verdict.kind)),
                       std::string(name(a.status))});
+  if (std::any_of(s.arms.begin(), s.arms.end(), [](const auto& a) { return a.until_confident; })) {
+    t.header.push_back("time to verdict");  // soak --until-confident
+    for (std::size_t i = 0; i < s.arms.size(); ++i)
+      t.rows[i].push_back(time_to_verdict_text(s.arms[i].until_confident));
+  }
   return t;
 }
 

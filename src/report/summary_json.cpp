@@ -108,6 +108,7 @@ nlohmann::json RunSummary::to_json() const {
                    {"checks", checks_json(a.checks)},
                    {"last_rss_bytes", num(a.last_rss_bytes)}});
     if (!a.charts.empty()) arr.back()["charts"] = a.charts.to_json();
+    if (a.until_confident) arr.back()["until_confident"] = a.until_confident->to_json();
     if (!a.repeats.empty()) {
       auto reps = nlohmann::json::array();
       for (const auto& r : a.repeats)
@@ -181,6 +182,8 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
     r.memory_spread = a.value("memory_spread", nlohmann::json::object());
     if (a.contains("charts")) r.charts = ArmCharts::from_json(a["charts"]);
+    if (a.contains("until_confident") && a["until_confident"].is_object())
+      r.until_confident = TimeToVerdict::from_json(a["until_confident"]);
     for (const auto& rep : a.value("repeats", nlohmann::json::array())) {
       ArmSummary k;
       k.name = r.name;

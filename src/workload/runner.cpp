@@ -27,6 +27,7 @@
 #include "workload/exit_status.h"
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
+#include "workload/settle_signal.h"
 #include "workload/sha256.h"
 
 extern char** environ;
@@ -112,7 +113,7 @@ struct LiveArm {
 ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace_file,
                std::vector<std::string>& notes,
                const std::function<void(const SoakProgress&)>& report_progress,
-               const ArmEnded& on_arm_end) {
+               const ArmEnded& on_arm_end, const ArmSettled& settled) {
   const Arm& arm = spec.arm;
   auto progress = [&](const std::string& line) { report_progress(SoakProgress{arm.name, line}); };
   ArmRun result;
@@ -228,6 +229,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   const std::int64_t total =
       spec.options.requests * (spec.options.scenario == Scenario::churn ? spec.options.cycles : 1);
   int ticks = 0;
+  bool settle_sent = !settled;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
@@ -258,6 +260,10 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
       {
         std::lock_guard<std::mutex> lock(live.mu);
         live.records.add(r);
+      }
+      if (!settle_sent && !interrupted && !timed_out) {
+        std::lock_guard<std::mutex> lock(live.mu);
+        if (settled(arm.name, live.req, live.records)) settle_sent = ::kill(pid, kSettleSignal) == 0;
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
         report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
@@ -386,7 +392,7 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
 std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std::vector<Arm>& arms,
                                           const RunFacts& facts, std::vector<std::string>& notes,
                                           const std::function<void(const SoakProgress&)>& progress,
-                                          const ArmEnded& on_arm_end) {
+                                          const ArmEnded& on_arm_end, const ArmSettled& settled) {
   trace::FileWriter trace_file(options.out_dir + "/trace.jsonl");
   const double t0 = mono_ms();
   {
@@ -425,7 +431,8 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
       spec.model_variants = variants;
       spec.run_t0_ms = t0;
       runs[i].push_back(
-          run_arm(std::move(spec), options.out_dir, trace_file, notes, progress, on_arm_end));
+          run_arm(std::move(spec), options.out_dir, trace_file, notes, progress, on_arm_end,
+                  settled));
     }
   }
   trace_file.check(/*sync=*/true);  // a full disk shows at fsync under delayed allocation

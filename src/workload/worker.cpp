@@ -31,6 +31,7 @@
 #include "workload/inputs.h"
 #include "workload/ort_api.h"
 #include "workload/ort_env.h"
+#include "workload/settle_signal.h"
 #include "workload/ort_versions.h"
 #include "workload/pacing.h"
 #include "workload/session.h"
@@ -273,6 +274,7 @@ class Worker {
   void unload() { session_.reset(); }
 
   bool out_of_time() const {
+    if (settle_requested()) return true;  // soak --until-confident: the verdict is settled
     return spec_.options.duration_ms > 0 && now_ms() - infer_start_ms_ > spec_.options.duration_ms;
   }
 
@@ -638,6 +640,7 @@ class Worker {
 }  // namespace
 
 int run_worker(const WorkerSpec& spec, int trace_fd) {
+  install_settle_handler();
   Worker w(spec, trace_fd);
   try {
     return w.run();

@@ -13,6 +13,7 @@
 #include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/heaptrack.h"
+#include "infermem/sequential.h"
 #include "infermem/series.h"
 #include "infermem/verdict.h"
 
@@ -34,6 +35,8 @@ struct ArmSummary : ArmFigures {
   nlohmann::json memory_spread = nlohmann::json::object();
   // What report.html draws (with --repeat: the repeat whose verdict is shown).
   ArmCharts charts;
+  // soak --until-confident: when the arm's verdict was settled, or the cap that stopped it.
+  std::optional<TimeToVerdict> until_confident;
 };
 
 // Combines the repeats of one arm (each a fresh child, interleaved with the other arms) into one

@@ -97,6 +97,12 @@ struct SoakOptions {
   std::int64_t streams = 1;                 // --streams N
   std::int64_t stream_length = 0;           // --stream-length: requests before a reset; 0 never
   std::string command_line;                 // how infermem was started (a run fact in reports)
+  // soak --until-confident (docs/soak.md): each arm stops once its verdict is settled; `requests`
+  // (--max-requests) and `duration_ms` (--max-time) are then its caps. The parent decides (the
+  // application's ArmSettled); the worker only stops when told.
+  bool until_confident = false;
+  bool request_cap = true;                 // false: --max-time alone (requests: the largest)
+  double detect_bytes_per_request = 1024;  // --detect
   bool attribute = false;  // --attribute: re-run the worst arm under heaptrack (the app's job)
   // A command each child runs under, e.g. {"/usr/bin/heaptrack", "-o", FILE}: the worker becomes
   // its argument (as its real path, since /proc/self/exe would then name the wrapper).
@@ -181,6 +187,13 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms);
 // "result" record in the trace (the application puts its verdict there), or an empty object.
 using ArmEnded = std::function<nlohmann::json(const ArmRun&)>;
 
+// soak --until-confident: asked as each child runs (from the calling thread, ten times a second
+// at the default sampling rate) with the arm's name, its requests done and its records so far;
+// true when the arm's verdict is settled. The child is then told to finish (SIGUSR1 to its pid:
+// it ends phase infer as --duration would, unloads and exits 0) and is not asked again.
+using ArmSettled = std::function<bool(const std::string& arm, std::int64_t requests,
+                                      const ArmAccumulator& records)>;
+
 // The parent: runs every arm (interleaved round by round with --repeat), streams trace.jsonl
 // into options.out_dir (which must exist), calling `progress` and `on_arm_end` from the calling
 // thread. Returns runs[arm][repeat]. `notes` collects degradations (a limit not applied, an
@@ -189,7 +202,8 @@ using ArmEnded = std::function<nlohmann::json(const ArmRun&)>;
 std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std::vector<Arm>& arms,
                                           const RunFacts& facts, std::vector<std::string>& notes,
                                           const std::function<void(const SoakProgress&)>& progress,
-                                          const ArmEnded& on_arm_end);
+                                          const ArmEnded& on_arm_end,
+                                          const ArmSettled& settled = {});
 
 // Set by a SIGINT/SIGTERM handler: run_arms stops the running child and returns what is known.
 void request_soak_stop();
