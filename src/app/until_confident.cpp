@@ -82,8 +82,8 @@ TimeToVerdict UntilConfident::result(const std::string& arm, const ArmAccumulato
   } else {
     t.stopped_by = "cap";
     InferPoints p = infer_points(records.series(arm));
-    t.requests = p.x.empty() ? records.figures().requests_done
-                             : static_cast<std::int64_t>(p.x.back());
+    t.requests =
+        p.x.empty() ? records.figures().requests_done : static_cast<std::int64_t>(p.x.back());
     t.seconds = seconds_since_begin(records, p.last_t_ms);
   }
   if (state) {

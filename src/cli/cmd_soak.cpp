@@ -167,9 +167,9 @@ void apply_pacing_flags(const SoakFlags& f, SoakOptions& o) {
 // (a cap, a --detect the cap can resolve) are check_until_confident's, in plan_soak.
 void parse_until_confident(const SoakFlags& f, SoakOptions& o) {
   if (!f.until_confident) {
-    for (const auto& [flag, value] : {std::pair{"--max-requests", &f.max_requests},
-                                      std::pair{"--max-time", &f.max_time},
-                                      std::pair{"--detect", &f.detect}})
+    for (const auto& [flag, value] :
+         {std::pair{"--max-requests", &f.max_requests}, std::pair{"--max-time", &f.max_time},
+          std::pair{"--detect", &f.detect}})
       if (!value->empty())
         throw InputError(fmt::format("{} applies with --until-confident only", flag));
     return;
@@ -180,8 +180,8 @@ void parse_until_confident(const SoakFlags& f, SoakOptions& o) {
         "--duration");
   o.until_confident = true;
   o.request_cap = !f.max_requests.empty();
-  o.requests = o.request_cap ? static_cast<std::int64_t>(parse_count(
-                                   f.max_requests, "--max-requests", 1, kMaxRequests))
+  o.requests = o.request_cap ? static_cast<std::int64_t>(
+                                   parse_count(f.max_requests, "--max-requests", 1, kMaxRequests))
                              : static_cast<std::int64_t>(kMaxRequests);
   o.duration_ms = f.max_time.empty() ? 0 : parse_duration_flag(f.max_time, "--max-time");
   if (!f.detect.empty())

@@ -16,7 +16,7 @@ constexpr double kZ95 = 1.959964;
 constexpr double kMeaningfulBytes = 1024.0 * 1024;
 // A look's fit runs on at most this many bin medians: Theil-Sen is quadratic in its points, and
 // the autocorrelation-aware interval is computed on 30 blocks of them anyway.
-constexpr std::size_t kLookBins = 300;
+constexpr std::size_t kLookBins = 150;
 
 struct LookFit {
   stats::SlopeFit fit;
@@ -101,8 +101,8 @@ SequentialLook SequentialRule::look(std::span<const double> x, std::span<const d
   out.relative_half_width = out.slope > 0 ? half_width / out.slope : kAbsent;
   const double z_power = normal_upper_quantile(1 - config_.power);
   const double boundary_for_power = present(last_boundary_) ? last_boundary_ : out.z_boundary;
-  out.min_detectable = std::max((boundary_for_power + z_power) * out.standard_error,
-                                kMeaningfulBytes / lf.span);
+  out.min_detectable =
+      std::max((boundary_for_power + z_power) * out.standard_error, kMeaningfulBytes / lf.span);
   const bool significant = out.z >= out.z_boundary;
   if (significant && present(out.relative_half_width) &&
       out.relative_half_width <= config_.leak_precision)

@@ -263,7 +263,8 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
       }
       if (!settle_sent && !interrupted && !timed_out) {
         std::lock_guard<std::mutex> lock(live.mu);
-        if (settled(arm.name, live.req, live.records)) settle_sent = ::kill(pid, kSettleSignal) == 0;
+        if (settled(arm.name, live.req, live.records))
+          settle_sent = ::kill(pid, kSettleSignal) == 0;
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
         report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
@@ -430,9 +431,8 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
       spec.dims = facts.dims;
       spec.model_variants = variants;
       spec.run_t0_ms = t0;
-      runs[i].push_back(
-          run_arm(std::move(spec), options.out_dir, trace_file, notes, progress, on_arm_end,
-                  settled));
+      runs[i].push_back(run_arm(std::move(spec), options.out_dir, trace_file, notes, progress,
+                                on_arm_end, settled));
     }
   }
   trace_file.check(/*sync=*/true);  // a full disk shows at fsync under delayed allocation

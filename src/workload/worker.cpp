@@ -31,11 +31,11 @@
 #include "workload/inputs.h"
 #include "workload/ort_api.h"
 #include "workload/ort_env.h"
-#include "workload/settle_signal.h"
 #include "workload/ort_versions.h"
 #include "workload/pacing.h"
 #include "workload/session.h"
 #include "workload/session_model.h"
+#include "workload/settle_signal.h"
 #include "workload/tensor_files.h"
 #include "workload/user_inputs.h"
 

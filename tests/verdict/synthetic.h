@@ -1,10 +1,10 @@
 #pragma once
 // Synthetic memory series with known truth for the verdict tests: a shape (bytes as a function of
 // the request index) plus seeded Gaussian noise, sampled once per request at 10 requests/s.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <ostream>
-#include <cmath>
 #include <random>
 #include <vector>
 

@@ -21,7 +21,7 @@ namespace infermem {
 struct SequentialConfig {
   double alpha = 0.025;  // total one-sided false-leak rate over all looks (one fixed look's rate)
   double power = 0.8;    // of the minimum detectable slope (stable settles below --detect)
-  double leak_precision = 0.25;         // leak settles when the 95% CI half-width / slope <= this
+  double leak_precision = 0.25;  // leak settles when the 95% CI half-width / slope <= this
   double detect_bytes_per_request = 1024;  // --detect
   std::int64_t max_requests = 0;           // planned information: looks are fractions of this
 };
@@ -31,11 +31,11 @@ std::string_view name(SequentialDecision decision);  // "continue", "settled-lea
 
 // What one look measured (figures in bytes per request; absent when too few points).
 struct SequentialLook {
-  int look = 0;                  // 1-based
-  std::int64_t requests = 0;     // x of the last point
-  std::size_t judged = 0;        // points after the warm-up cut
+  int look = 0;               // 1-based
+  std::int64_t requests = 0;  // x of the last point
+  std::size_t judged = 0;     // points after the warm-up cut
   double slope = kAbsent, ci_low = kAbsent, ci_high = kAbsent;
-  double standard_error = kAbsent;  // from the autocorrelation-aware 95% interval
+  double standard_error = kAbsent;           // from the autocorrelation-aware 95% interval
   double z = kAbsent, z_boundary = kAbsent;  // the look's alpha-spending boundary
   double alpha_spent = 0;                    // cumulative, after this look
   double min_detectable = kAbsent;           // (z_boundary + z_power) x SE, floored
@@ -87,9 +87,9 @@ double smallest_settleable_detect(std::int64_t max_requests);
 
 // An arm's time to verdict, in summary.json ("until_confident") and the table.
 struct TimeToVerdict {
-  std::string stopped_by;          // "settled-leak", "settled-stable", "cap"
-  std::int64_t requests = 0;       // at the deciding look (or all done, at the cap)
-  double seconds = kAbsent;        // from the arm's start to the deciding look
+  std::string stopped_by;     // "settled-leak", "settled-stable", "cap"
+  std::int64_t requests = 0;  // at the deciding look (or all done, at the cap)
+  double seconds = kAbsent;   // from the arm's start to the deciding look
   int looks = 0;
   double slope = kAbsent, ci_low = kAbsent, ci_high = kAbsent, min_detectable = kAbsent;
   nlohmann::json to_json() const;
