@@ -7,6 +7,7 @@
 // (linear spending in the information fraction, a Bonferroni bound at each look), so stopping at
 // the first look that crosses it keeps the false-leak rate at alpha however many looks there are,
 // where the fixed-sample test repeated at every look does not. Pure: no I/O, no clock.
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
