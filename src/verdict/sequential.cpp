@@ -96,8 +96,13 @@ SequentialLook SequentialRule::look(std::span<const double> x, std::span<const d
   out.ci_high = lf.fit.ci_high;
   const double half_width = (lf.fit.ci_high - lf.fit.ci_low) / 2;
   out.standard_error = half_width / kZ95;
-  if (!(out.standard_error > 0)) return out;  // a noise-free line: nothing to test yet
-  out.z = out.slope / out.standard_error;
+  // A noise-free window (VmRSS moves in pages: a flat process often reads the same figure) has a
+  // zero-width interval: its slope is exact, and any rise is as significant as can be.
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (out.standard_error > 0)
+    out.z = out.slope / out.standard_error;
+  else
+    out.z = out.slope > 0 ? kInf : (out.slope < 0 ? -kInf : 0.0);
   out.relative_half_width = out.slope > 0 ? half_width / out.slope : kAbsent;
   const double z_power = normal_upper_quantile(1 - config_.power);
   const double boundary_for_power = present(last_boundary_) ? last_boundary_ : out.z_boundary;

@@ -123,6 +123,23 @@ TEST(Sequential, ASmallLeakBelowDetectIsNotCalledStableWhileItCouldBeSeen) {
   EXPECT_NE(l.decision, SequentialDecision::settled_stable);
 }
 
+TEST(Sequential, ANoiseFreeFlatSeriesSettlesStableAndANoiseFreeRiseAsLeak) {
+  // VmRSS moves in pages: a quiet process reads the same figure again and again, and the
+  // interval has zero width. That is an exact slope, not an untestable one.
+  auto x = request_axis(kRequests);
+  std::vector<double> flat(kRequests, 100 * 1024 * 1024.0), rising(kRequests);
+  for (std::size_t i = 0; i < kRequests; ++i) rising[i] = flat[i] + 4096.0 * static_cast<double>(i);
+  SequentialRule stable_rule(config(4 * kKiB));
+  SequentialLook s = replay_looks(stable_rule, x, flat, kEvery);
+  EXPECT_EQ(s.decision, SequentialDecision::settled_stable);
+  EXPECT_LT(s.requests, static_cast<std::int64_t>(kRequests));
+  SequentialRule leak_rule(config());
+  SequentialLook l = replay_looks(leak_rule, x, rising, kEvery);
+  EXPECT_EQ(l.decision, SequentialDecision::settled_leak);
+  EXPECT_EQ(l.requests, static_cast<std::int64_t>(kEvery));
+  EXPECT_DOUBLE_EQ(l.slope, 4096.0);
+}
+
 TEST(Sequential, TooFewPointsDecideNothing) {
   SequentialRule rule(config());
   auto x = request_axis(20);
