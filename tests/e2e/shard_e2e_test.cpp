@@ -18,15 +18,17 @@ namespace fs = std::filesystem;
 // Two arms x --repeat 2 = 4 cells, one a shard. 10 requests, no duration: the figures do not
 // depend on the machine's speed, and diff's noise rule (docs/diff.md) is what decides whether two
 // real runs differ, as for two unsharded runs.
-std::vector<std::string> plan_args(const std::string& model, const std::string& out) {
+std::vector<std::string> plan_args(const std::string& model, const std::string& out,
+                                   const std::string& seed = "1") {
   return {"soak",     model, "--arms",     "ort-default,no-arena",
           "--repeat", "2",   "--requests", "10",
-          "--seed",   "1",   "--out",      out};
+          "--seed",   seed,  "--out",      out};
 }
 
-std::string soak(const std::string& model, const std::vector<std::string>& extra) {
+std::string soak(const std::string& model, const std::vector<std::string>& extra,
+                 const std::string& seed = "1") {
   const std::string out = make_temp_dir("shard-soak") + "/run";
-  std::vector<std::string> args = plan_args(model, out);
+  std::vector<std::string> args = plan_args(model, out, seed);
   args.insert(args.end(), extra.begin(), extra.end());
   auto r = run_cli(args);
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.out << r.err;
@@ -139,7 +141,7 @@ TEST_F(ShardE2E, ShardsOfDifferentPlansOrAnIncompleteSetAreRefused) {
   const std::vector<Case> cases = {
       {{s[0], s[1], s[3]}, {"3/4", "missing"}},
       {{s[0], s[1], s[1], s[2], s[3]}, {"2/4", "given twice"}},
-      {{soak(*model_, {"--shard", "1/4", "--seed", "2"}), s[1], s[2], s[3]}, {"seed", "2", "1"}},
+      {{soak(*model_, {"--shard", "1/4"}, "2"), s[1], s[2], s[3]}, {"seed", "2", "1"}},
       {{soak(generated_model("mlp", "4MiB"), {"--shard", "1/4"}), s[1], s[2], s[3]},
        {"model_sha256"}},
       {{*unsharded_, s[1]}, {"not a shard"}},
