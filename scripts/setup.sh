@@ -18,7 +18,7 @@ MODEL_DIR=third_party/models
 APT_PKGS=(cmake make pkg-config g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libonnx-dev libprotobuf-dev libcpp-httplib-dev
   libssl-dev libtomlplusplus-dev prometheus-cpp-dev prometheus ccache libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 npm ca-certificates
-  pkg-config pybind11-dev python3-pybind11 python3-dev python3-pytest python3-setuptools python3-pip
+  pkg-config pybind11-dev python3-pybind11 python3-dev python3-pytest python3-yaml python3-setuptools python3-pip
   python3-venv chromium libxml2-utils heaptrack)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

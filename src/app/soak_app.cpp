@@ -70,6 +70,32 @@ JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool
   return j;
 }
 
+ArmSummary summarize_arm_run(const ArmRun& run, bool injected_leak) {
+  JudgedArm j = judge_arm(run.records, run.name, injected_leak);
+  ArmSummary a;
+  static_cast<ArmFigures&>(a) = j.figures;
+  a.name = run.name;
+  a.config = run.config;
+  a.pid = run.pid;
+  a.status = run.status;
+  a.status_detail = run.status_detail;
+  a.verdict = std::move(j.verdict);
+  a.charts = make_arm_charts(run.records, run.name, a.verdict, j.context);
+  return a;
+}
+
+void add_gated_arms(RunSummary& summary, const std::vector<std::string>& arm_names,
+                    std::vector<std::vector<ArmSummary>> repeats, const GateConfig& gate) {
+  for (std::size_t i = 0; i < arm_names.size() && i < repeats.size(); ++i) {
+    if (repeats[i].empty()) continue;
+    ArmSummary a = combine_repeats(arm_names[i], std::move(repeats[i]));
+    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
+                        a.verdict};
+    a.checks = evaluate_gate(gate.for_subject(a.name), subject);
+    summary.arms.push_back(std::move(a));
+  }
+}
+
 void write_reports(const RunSummary& summary, const std::string& run_dir) {
   write_file_atomic(run_dir + "/summary.json", render(summary, Format::json));
   write_file_atomic(run_dir + "/report.md", render(summary, Format::markdown));
@@ -140,16 +166,7 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
     };
   }
   auto on_arm_end = [&](const ArmRun& run) {
-    JudgedArm j = judge_arm(run.records, run.name, options.inject_leak_bytes > 0);
-    ArmSummary a;
-    static_cast<ArmFigures&>(a) = j.figures;
-    a.name = run.name;
-    a.config = run.config;
-    a.pid = run.pid;
-    a.status = run.status;
-    a.status_detail = run.status_detail;
-    a.verdict = std::move(j.verdict);
-    a.charts = make_arm_charts(run.records, run.name, a.verdict, j.context);
+    ArmSummary a = summarize_arm_run(run, options.inject_leak_bytes > 0);
     progress(SoakProgress{
         run.name,
         fmt::format("arm {}: {} — {} requests, peak {}, retained {}, verdict {}", run.name,
@@ -165,16 +182,13 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
   };
   auto runs = run_arms(options, arms, facts, summary.notes, progress, on_arm_end, settled);
 
+  std::vector<std::string> arm_names;
+  std::vector<std::vector<ArmSummary>> repeats(arms.size());
   for (std::size_t i = 0; i < arms.size(); ++i) {
-    if (runs[i].empty()) continue;
-    std::vector<ArmSummary> repeats;
-    for (const auto& run : runs[i]) repeats.push_back(std::move(judged.at(run.name)));
-    ArmSummary a = combine_repeats(arms[i].name, std::move(repeats));
-    GateSubject subject{a.name, a.memory.peak_bytes, a.memory.loaded_bytes, a.memory.retained_bytes,
-                        a.verdict};
-    a.checks = evaluate_gate(gate.for_subject(a.name), subject);
-    summary.arms.push_back(std::move(a));
+    arm_names.push_back(arms[i].name);
+    for (const auto& run : runs[i]) repeats[i].push_back(std::move(judged.at(run.name)));
   }
+  add_gated_arms(summary, arm_names, std::move(repeats), gate);
   summary.interrupted = soak_stop_requested();
   if (options.attribute && !summary.interrupted)
     summary.attribution = attribute_worst_arm(options, arms, facts, summary, progress);

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/gate_flags.h"
 #include "cli/out_dir.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
@@ -35,6 +36,7 @@ struct SoakFlags {
   std::string cycles = "3";
   std::string repeat = "1";
   std::string seed = "1";
+  std::string shard;
   std::vector<std::string> dims;
   std::string threads;
   std::string inject_leak, inject_peak, inject_retained;
@@ -45,11 +47,10 @@ struct SoakFlags {
   std::string timeout;
   std::string out;
   bool force = false;
-  std::string max_growth, max_growth_rate, max_peak, max_retained, fail_on, config;
+  GateFlags gate;
   std::string inputs, inputs_order = "order";
   std::vector<std::string> input_constants;
   bool record_outputs = false;
-  bool allow_short = false;
   std::string concurrency = "1", rate, idle, idle_every = "50", shapes, spike_every = "50";
   std::vector<std::string> feed;
   std::string streams = "1", stream_length = "0";
@@ -96,8 +97,6 @@ std::uint64_t parse_memory_limit(const std::string& text) {
         format_bytes(static_cast<double>(kMinMemoryLimitBytes))));
   return bytes;
 }
-
-GateConfig gate_from(const SoakFlags& f);
 
 // --inputs, --inputs-order, --input NAME=VALUE, --record-outputs (checked against the model by
 // check_user_inputs).
@@ -207,6 +206,11 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   o.repeat = static_cast<int>(parse_count(f.repeat, "--repeat", 1, kMaxRepeat));
   o.seed = parse_count(f.seed, "--seed", 0, UINT64_MAX);
   o.attribute = f.attribute;
+  if (!f.shard.empty()) o.shard = parse_shard(f.shard);
+  if (o.shard.sharded() && o.attribute)
+    throw InputError(
+        "--attribute with --shard: a shard sees only its own arms; attribute the merged run's "
+        "worst arm with a soak of that arm alone");
   o.command_line = invoked_command_line();
   for (const auto& d : f.dims) {
     auto eq = d.find('=');
@@ -237,13 +241,12 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
     allocator_library(a.knob("allocator"));
     check_ort_arm(a);
   }
-  if (!f.config.empty()) open_regular_input(f.config, "--config");
-  v.gate = gate_from(f);
+  v.gate = gate_from(f.gate);
   for (const auto& entry : v.gate.per_arm) {
     const std::string& arm = entry.first;
     if (std::none_of(v.arms.begin(), v.arms.end(), [&](const Arm& a) { return a.name == arm; }))
       throw InputError(fmt::format("--config {}: [arms.{}] names no arm of this run (arms: {})",
-                                   f.config, arm, f.arms));
+                                   f.gate.config, arm, f.arms));
   }
 
   apply_input_flags(f, o);
@@ -299,29 +302,6 @@ class ProgressPrinter {
   bool bar_shown_ = false;
   int last_tenth_ = 0;
 };
-
-// Thresholds from --config (defaults and [arms.NAME] tables), then the flags, which apply to
-// every arm and win over the file.
-void apply_flags(const SoakFlags& f, Thresholds& t) {
-  if (!f.max_growth.empty())
-    t.max_growth_bytes_per_request = static_cast<double>(parse_size(f.max_growth, "--max-growth"));
-  if (!f.max_growth_rate.empty())
-    t.max_growth_bytes_per_minute =
-        static_cast<double>(parse_size(f.max_growth_rate, "--max-growth-rate"));
-  if (!f.max_peak.empty())
-    t.max_peak_bytes = static_cast<double>(parse_size(f.max_peak, "--max-peak"));
-  if (!f.max_retained.empty()) parse_retained_threshold(f.max_retained, t);
-  if (auto fail_on = parse_fail_on(f.fail_on)) t.fail_on = *fail_on;
-  if (f.allow_short) t.allow_short = true;
-}
-
-GateConfig gate_from(const SoakFlags& f) {
-  GateConfig g;
-  if (!f.config.empty()) g = load_gate_config(f.config);
-  apply_flags(f, g.defaults);
-  for (auto& [_, t] : g.per_arm) apply_flags(f, t);
-  return g;
-}
 
 int run(const SoakFlags& f) {
   auto [o, arms, gate, facts] = validated_soak(f);
@@ -388,6 +368,9 @@ void attach(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed for inputs, shapes and request streams")
       ->capture_default_str();
+  sub->add_option("--shard", f->shard,
+                  "Run only the K-th of N slices (K 1-based) of the arm x repeat cells; join the "
+                  "shards' run directories with `infermem merge`");
   sub->add_option("--dim", f->dims, "Bounds of a dynamic dimension, NAME=LO..HI");
   sub->add_option("--threads", f->threads,
                   fmt::format("Intra-op threads for every arm, 0..{} (default: the arm's)",
@@ -448,16 +431,7 @@ void attach(CLI::App& app, int& exit_code) {
                   "Output directory, new or empty (default infermem-runs/<timestamp>)");
   sub->add_flag("--force", f->force,
                 "Write into a non-empty --out directory, replacing its run's files");
-  sub->add_option("--max-growth", f->max_growth, "Gate: growth per request");
-  sub->add_option("--max-growth-rate", f->max_growth_rate, "Gate: growth per minute");
-  sub->add_option("--max-peak", f->max_peak, "Gate: peak RSS");
-  sub->add_option("--max-retained", f->max_retained,
-                  "Gate: retained after unload, SIZE or PCT of loaded");
-  sub->add_option("--fail-on", f->fail_on, "Gate: fail on a verdict: leak|any")
-      ->check(CLI::IsMember({"leak", "any"}));
-  sub->add_flag("--allow-short", f->allow_short,
-                "Gate: with --fail-on, accept an arm too short to judge instead of failing");
-  sub->add_option("--config", f->config, "Gate thresholds from a TOML file");
+  add_gate_flags(*sub, f->gate);
   sub->callback([f, &exit_code] { exit_code = run(*f); });
 }
 

@@ -12,7 +12,7 @@ namespace infermem::cli {
 struct Command {
   std::string name;
   int order = 0;  // position in --help: soak 10, watch 15, analyze 20, snapshot 30, inspect 40,
-                  // gen-model 50, report 60, diff 70; unique
+                  // gen-model 50, report 60, diff 70, merge 12; unique
   // Adds the subcommand to `app`; its callback stores the exit code in `exit_code`.
   std::function<void(CLI::App& app, int& exit_code)> attach;
 };

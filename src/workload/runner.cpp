@@ -323,6 +323,28 @@ std::vector<std::string> make_variants(const std::string& model, int count,
   return out;
 }
 
+// What a shard records of its plan, for `infermem merge` to check that shards belong together:
+// K/N, the plan's size and every arm as resolved, with the ONNX Runtime version it runs on.
+nlohmann::json shard_plan(const SoakOptions& options, const std::vector<Arm>& arms) {
+  const std::size_t cells = arms.size() * static_cast<std::size_t>(std::max(1, options.repeat));
+  if (static_cast<std::size_t>(options.shard.n) > cells)
+    throw InputError(fmt::format(
+        "--shard {}: the plan has {} cell{} ({} arm{} x --repeat {}), fewer than {} shards; give "
+        "N at most {}",
+        options.shard.text(), cells, cells == 1 ? "" : "s", arms.size(),
+        arms.size() == 1 ? "" : "s", options.repeat, options.shard.n, cells));
+  nlohmann::json plan_arms = nlohmann::json::array();
+  for (const auto& a : arms)
+    plan_arms.push_back({{"name", a.name}, {"knobs", a.knobs}, {"ort_version", check_ort_arm(a)}});
+  return {{"k", options.shard.k},
+          {"n", options.shard.n},
+          {"cells", cells},
+          {"arms", plan_arms},
+          {"inject_leak_bytes", options.inject_leak_bytes},
+          {"inject_peak_bytes", options.inject_peak_bytes},
+          {"inject_retained_bytes", options.inject_retained_bytes}};
+}
+
 }  // namespace
 
 void request_soak_stop() {
@@ -387,6 +409,7 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
   nlohmann::json dims_json = nlohmann::json::object();
   for (const auto& [key, range] : facts.dims) dims_json[key] = {range.lo, range.hi, range.step};
   facts.options["dims"] = dims_json;
+  if (options.shard.sharded()) facts.options["shard"] = shard_plan(options, arms);
   return facts;
 }
 
@@ -410,6 +433,7 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
                {"inject_leak_bytes", options.inject_leak_bytes},
                {"host", facts.host},
                {"started_at", facts.started_at}};
+    if (facts.options.contains("shard")) h.extra["shard"] = facts.options["shard"];
     trace_file.write(h);
     trace_file.check();
   }
@@ -422,6 +446,7 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
   std::vector<std::vector<ArmRun>> runs(arms.size());
   for (int round = 0; round < repeat && !g_stop.load(); ++round) {
     for (std::size_t i = 0; i < arms.size() && !g_stop.load(); ++i) {
+      if (!options.shard.runs(static_cast<std::size_t>(round) * arms.size() + i)) continue;
       WorkerSpec spec;
       spec.options = options;
       spec.arm = arms[i];

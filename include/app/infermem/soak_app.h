@@ -24,6 +24,16 @@ struct JudgedArm {
 };
 JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak);
 
+// One child's run as reported: its records judged (judge_arm) and its charts, with how it ended.
+// soak calls it as each child ends; merge on each cell of the shards' traces.
+ArmSummary summarize_arm_run(const ArmRun& run, bool injected_leak);
+
+// The end of a soak: each arm's repeats (repeats[i] for arm_names[i], in round order; an arm
+// with none is left out) combined into medians (combine_repeats), gated with the arm's
+// thresholds, and appended to summary.arms. soak and merge both finish a run with it.
+void add_gated_arms(RunSummary& summary, const std::vector<std::string>& arm_names,
+                    std::vector<std::vector<ArmSummary>> repeats, const GateConfig& gate);
+
 // Everything about a soak that needs the model, checked before anything is written or started:
 // the model loads and its inputs can be synthesized (prepare_soak), the largest input any request
 // can draw fits in memory (the machine's, or --memory-limit), and an injected leak fits too.

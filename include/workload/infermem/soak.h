@@ -15,6 +15,7 @@
 
 #include "infermem/arm_figures.h"
 #include "infermem/arms.h"
+#include "infermem/shard.h"
 
 namespace infermem {
 
@@ -75,6 +76,7 @@ struct SoakOptions {
   std::uint64_t memory_limit_bytes = 0;  // 0 = no cgroup limit
   int warm_requests = 3;
   int repeat = 1;  // fresh children per arm, run interleaved; figures are medians over them
+  ShardSpec shard;  // --shard K/N: run only this slice of the arm x repeat cells (shard.h)
   double parent_sample_hz = 100;  // outside sampling of the child
   double child_sample_hz = 1000;  // in-process sampler for per-phase peaks
   double arm_timeout_ms = 0;      // 0 = none
