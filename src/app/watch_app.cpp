@@ -261,7 +261,7 @@ WatchHandle prepare_watch(const WatchOptions& options) {
     if (w->metrics->port() < 0)
       throw InputError(
           fmt::format("--metrics-port {}: no port is listening", options.metrics_port));
-    w->metrics->describe(w->pid, joined(w->command));
+    w->metrics->describe(w->pid, joined(w->command), options.metric_labels);
   }
   return w;
 }

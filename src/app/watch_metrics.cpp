@@ -89,9 +89,12 @@ WatchMetrics::WatchMetrics(const std::string& bind_address, int port)
   }
 }
 
-void WatchMetrics::describe(int pid, const std::string& command) {
+void WatchMetrics::describe(int pid, const std::string& command,
+                            const std::map<std::string, std::string>& constant_labels) {
   if (state_->samples) return;
-  const prometheus::Labels labels = {{"pid", std::to_string(pid)}, {"command", command}};
+  prometheus::Labels labels = constant_labels;
+  labels["pid"] = std::to_string(pid);
+  labels["command"] = command;
   state_->labels = labels;
   auto& r = *state_->registry;
   auto& memory = prometheus::BuildGauge()
@@ -296,8 +299,8 @@ void WatchMetrics::update_cache(const CacheStatsFile& file) {
   for (const auto& [path, m] : c.models) {
     auto [it, inserted] = st.models.try_emplace(path);
     if (inserted)
-      it->second = {&st.model_cost->Add({{"model", path}}),
-                    &st.model_resident->Add({{"model", path}})};
+      it->second = {&st.model_cost->Add({{"model_path", path}}),
+                    &st.model_resident->Add({{"model_path", path}})};
     it->second.first->Set(static_cast<double>(m.cost.total()));
     it->second.second->Set(m.resident ? 1 : 0);
   }

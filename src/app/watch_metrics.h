@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus metrics of a running watch, served by prometheus-cpp's exposer (base units, HELP and
 // TYPE written by the library). docs/monitoring.md lists every metric and its labels.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,9 +27,11 @@ class WatchMetrics {
   WatchMetrics(const std::string& bind_address, int port);
   ~WatchMetrics();
   int port() const;
-  // Creates the metrics, labelled with the watched pid and command, and starts serving them.
-  // Until then the other calls do nothing.
-  void describe(int pid, const std::string& command);
+  // Creates the metrics, labelled with the watched pid and command and the constant labels
+  // (--label: a fleet's model, model_version, pod...; names checked by parse_metric_label), and
+  // starts serving them. Until then the other calls do nothing.
+  void describe(int pid, const std::string& command,
+                const std::map<std::string, std::string>& constant_labels = {});
   void update(const WatchMetricsValues& values);
   void add_samples(double n);
   void set_verdict(VerdictKind kind);

@@ -28,6 +28,7 @@ struct WatchFlags {
   bool force = false;
   std::string metrics_port;
   std::string metrics_bind = "127.0.0.1";
+  std::vector<std::string> labels;
   std::string cache_stats;
   std::string max_growth_rate, max_peak, fail_on, config;
   bool allow_short = false;
@@ -102,6 +103,9 @@ WatchOptions validated(const WatchFlags& f) {
   if (!f.metrics_port.empty())
     o.metrics_port = static_cast<int>(parse_count(f.metrics_port, "--metrics-port", 0, 65535));
   o.metrics_bind = f.metrics_bind;
+  o.metric_labels = parse_metric_labels(f.labels);
+  if (!o.metric_labels.empty() && f.metrics_port.empty())
+    throw InputError("--label labels the exported metrics: give --metrics-port too");
   if (!f.cache_stats.empty()) {
     // It may not exist yet (the service writes it when its cache changes); what is there must
     // be a regular file.
@@ -190,6 +194,10 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--metrics-bind", f->metrics_bind,
                   "Address the metrics are served on (default 127.0.0.1: this machine only)")
       ->capture_default_str();
+  sub->add_option("--label", f->labels,
+                  "With --metrics-port: a constant label KEY=VALUE on every exported series "
+                  "(repeatable; e.g. model_version=1.4.2, pod=$POD_NAME)")
+      ->allow_extra_args(false);
   sub->add_option("--cache-stats", f->cache_stats,
                   "The stats file the service's ModelCache writes (its INFERMEM_CACHE_STATS); "
                   "default in command mode: cache-stats.json in the output directory");

@@ -125,7 +125,7 @@ TEST(WatchCacheMetrics, TheServiceCacheCountersAreServedTracedAndSummarised) {
   const auto costs = samples(exposition, "infermem_cache_model_cost_bytes");
   ASSERT_FALSE(costs.empty());
   for (const auto& [labels, cost] : costs) {
-    EXPECT_THAT(labels, HasSubstr("model=\"" + dir + "/m"));
+    EXPECT_THAT(labels, HasSubstr("model_path=\"" + dir + "/m"));
     EXPECT_GT(cost, 0) << labels;
   }
   {

@@ -66,6 +66,29 @@ int listening_port(const Process& server, const std::string& log, double seconds
   return port;
 }
 
+int ScopedWatch::metrics_port(double seconds) const {
+  return served_metrics_port(cli_, seconds);
+}
+
+int ScopedWatch::command_pid() const {
+  const std::string err = stderr_so_far(cli_);
+  const std::string marker = "infermem watch: pid ";
+  const auto at = err.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::atoi(err.c_str() + at + marker.size());
+}
+
+const CliResult& ScopedWatch::stop(double seconds) {
+  if (stopped_) return result_;
+  stopped_ = true;
+  const int group = command_pid();
+  kill(cli_.pid, SIGINT);
+  if (!eventually(seconds, [&] { return has_exited(cli_); })) kill(cli_.pid, SIGKILL);
+  result_ = wait_cli(cli_);
+  if (group > 1) kill(-group, SIGKILL);  // nothing left there when watch stopped it (ESRCH)
+  return result_;
+}
+
 bool on_path(const std::string& program) {
   return !find_on_path(program).empty();
 }

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-namespace infermem::test {
+#include "support/run_helpers.h"
 
-struct RunningCli;
+namespace infermem::test {
 
 // How long a test waits for a state it needs (a counter, a line in a log, a file) before it
 // fails. Only there so a wedged run fails instead of hanging: waits return as soon as the state
@@ -53,6 +53,29 @@ struct Process {
   bool exited() const;  // without reaping it
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
+};
+
+// `infermem watch ... -- CMD` started by a test, stopped however the test ends: SIGINT (watch
+// then stops its command's process group), SIGKILL after a bounded wait, and SIGKILL to the
+// command's process group (watch starts the command as the leader of a group of its own) in case
+// watch could not stop it.
+class ScopedWatch {
+ public:
+  explicit ScopedWatch(const std::vector<std::string>& args) : cli_(start_cli(args)) {}
+  ~ScopedWatch() { stop(); }
+  ScopedWatch(const ScopedWatch&) = delete;
+  ScopedWatch& operator=(const ScopedWatch&) = delete;
+  // The port of --metrics-port 0 (served_metrics_port); -1 when it never said.
+  int metrics_port(double seconds = kPatienceSeconds) const;
+  // The pid of the command watch started, from its "infermem watch: pid N" line; -1 until then.
+  int command_pid() const;
+  // Stops it (once; later calls return the same result) within about `seconds` + 1 s.
+  const CliResult& stop(double seconds = 30);
+
+ private:
+  RunningCli cli_;
+  bool stopped_ = false;
+  CliResult result_;
 };
 
 // The port a server started with a listen address of port 0 says it listens on in its log (a

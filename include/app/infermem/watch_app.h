@@ -6,8 +6,11 @@
 // Everything a user gives is checked by prepare_watch before anything is written.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "infermem/gate.h"
@@ -25,6 +28,9 @@ struct WatchOptions {
   std::string out_dir;                   // checked (new or empty) by the caller
   int metrics_port = -1;                 // -1: no metrics; 0: any free port
   std::string metrics_bind = "127.0.0.1";
+  // --label KEY=VALUE: constant labels on every exported series (a fleet's model, model_version,
+  // ort_version, pod), each checked by parse_metric_label and no name twice.
+  std::map<std::string, std::string> metric_labels;
   // The stats file of the service's ModelCache (infermem/cache_stats_file.h), read at every
   // detail sample. --cache-stats in pid mode; in command mode "" means <out_dir>/cache-stats.json,
   // and the command is started with INFERMEM_CACHE_STATS naming it.
@@ -64,6 +70,14 @@ int watched_pid(const PreparedWatch& watch);
 // Stops the command infermem started (TERM, then KILL after 2 s) and reaps it: when the run
 // cannot go on after prepare_watch (the output directory could not be created).
 void abandon_watch(PreparedWatch& watch);
+
+// One `--label KEY=VALUE`: KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*), not reserved
+// (starting with "__", Prometheus's own; instance and job, set by the scrape; pid, command and
+// the per-series labels watch sets itself: kind, bound, reason, model_path), VALUE non-empty
+// UTF-8 (an empty value is no label to Prometheus). InputError naming the flag and what is wrong.
+std::pair<std::string, std::string> parse_metric_label(std::string_view text);
+// All of them, in order: the same, and a name given twice is an InputError.
+std::map<std::string, std::string> parse_metric_labels(const std::vector<std::string>& texts);
 
 // Async-signal-safe: asks a running watch to stop (Ctrl-C, SIGTERM).
 void request_watch_stop();
