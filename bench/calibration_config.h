@@ -124,11 +124,12 @@ inline bool parse_args(int argc, char** argv, Config& c) {
   fs::path root = fs::path(__FILE__).parent_path().parent_path();
   c.ocr_model = "third_party/models/ch_PP-OCRv4_det_infer.onnx";
   if (!fs::exists(c.ocr_model)) c.ocr_model = (root / c.ocr_model).string();
-  c.tr = {"transformer", "transformer 8 MiB (gen-model seed 7)", "", {}, 5000, 4, 1000, 20};
+  c.tr = {"transformer", "transformer 8 MiB (gen-model seed 7)", "", {}, 5000, 4, 1000, 20, {}};
   c.ocr = {"ocr", "PP-OCRv4 det (x.2,x.3 = 96..320)",
            "",    {"--dim", "x.2=96..320", "--dim", "x.3=96..320"},
            2000,  3,
-           300,   20};
+           300,   20,
+           {}};
   // Environment first, then flags.
   std::map<std::string, std::string> kv;
   const std::vector<std::pair<std::string, std::string>> env_map = {
