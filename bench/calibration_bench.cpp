@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "calibration_config.h"
 #include "infermem/soak_app.h"
 #include "infermem/summary.h"
 #include "infermem/trace.h"
@@ -39,42 +40,14 @@
 
 namespace fs = std::filesystem;
 using namespace infermem;
+using namespace calbench;
 
 namespace {
-
-constexpr double KiB = 1024.0;
-const std::vector<std::string> kAllArms = {"ort-default", "no-arena", "no-arena-trim", "jemalloc",
-                                           "lean"};
-
-struct ModelCfg {
-  std::string key;    // "transformer" | "ocr"
-  std::string label;  // for the tables
-  std::string path;
-  std::vector<std::string> extra;  // extra soak arguments (--dim ...)
-  std::int64_t leak_requests = 0;
-  int leak_seeds = 0;
-  std::int64_t clean_requests = 0;
-  int clean_seeds = 0;
-};
-
-struct Config {
-  bool quick = false;
-  int jobs = 1;
-  std::string work;      // where runs go
-  std::string markdown;  // optional: also write the tables here
-  std::string leak_arm = "ort-default";
-  std::vector<std::string> clean_arms = kAllArms;
-  std::vector<double> rates_kib = {4, 16, 64};
-  std::vector<std::int64_t> horizons = {1000, 2000, 5000};
-  std::set<std::string> models = {"transformer", "ocr"};
-  std::string ocr_model;
-  ModelCfg tr, ocr;
-  bool keep = true;
-};
 
 // One soak invocation.
 struct Job {
   const ModelCfg* model = nullptr;
+  std::string scenario = "mixed";
   std::vector<std::string> arms;
   double inject_bytes = 0;
   std::uint64_t seed = 1;
@@ -84,7 +57,7 @@ struct Job {
 
 // One verdict: an arm of a job, judged at a horizon.
 struct Row {
-  std::string model, arm;
+  std::string model, arm, scenario;
   double inject_bytes = 0;
   std::uint64_t seed = 0;
   std::int64_t horizon = 0;   // requests judged (req <= horizon)
@@ -107,15 +80,6 @@ std::string csv_join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, sep))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 std::string kib(double bytes) {
   if (!std::isfinite(bytes)) return "n/a";
   return fmt::format("{:.2f} KiB", bytes / KiB);
@@ -136,15 +100,24 @@ double elapsed_s(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Steady has one shape: a --dim range LO..HI becomes its middle, rounded to a multiple of 32
+// (the OCR detector's sides must be), e.g. x.2=96..320 -> x.2=224.
+std::string fixed_for(const std::string& scenario, const std::string& arg) {
+  auto eq = arg.find('='), dots = arg.find("..");
+  if (scenario != "steady" || eq == std::string::npos || dots == std::string::npos) return arg;
+  long lo = std::stol(arg.substr(eq + 1, dots - eq - 1)), hi = std::stol(arg.substr(dots + 2));
+  return arg.substr(0, eq + 1) + std::to_string((lo + hi + 32) / 64 * 32);
+}
+
 // Runs one soak; its terminal output goes to OUT.log. Returns the exit status.
 int run_job(const Job& job) {
-  std::string cmd = quote(INFERMEM_BIN) + " soak " + quote(job.model->path) +
-                    " --scenario mixed --arms " + csv_join(job.arms) +
+  std::string cmd = quote(INFERMEM_BIN) + " soak " + quote(job.model->path) + " --scenario " +
+                    job.scenario + " --arms " + csv_join(job.arms) +
                     fmt::format(" --requests {} --seed {}", job.requests, job.seed);
-  for (const auto& a : job.model->extra) cmd += " " + quote(a);
+  for (const auto& a : job.model->extra) cmd += " " + quote(fixed_for(job.scenario, a));
   if (job.inject_bytes > 0)
     cmd += fmt::format(" --inject-leak {}", static_cast<long long>(job.inject_bytes));
-  cmd += " --out " + quote(job.out) + " > " + quote(job.out + ".log") + " 2>&1";
+  cmd += " --force --out " + quote(job.out) + " > " + quote(job.out + ".log") + " 2>&1";
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
@@ -182,6 +155,7 @@ std::vector<Row> judge_job(const Job& job, const std::vector<std::int64_t>& hori
       Row row;
       row.model = job.model->key;
       row.arm = arm;
+      row.scenario = job.scenario;
       row.inject_bytes = job.inject_bytes;
       row.seed = job.seed;
       row.horizon = h;
@@ -196,150 +170,70 @@ std::vector<Row> judge_job(const Job& job, const std::vector<std::int64_t>& hori
   return rows;
 }
 
-void usage() {
-  std::cout <<
-      R"(calibration_bench: detection rate, estimate error and false positives of the leak verdict
-on real soak runs (scenario mixed). See docs/calibration.md.
-
-Options (each also read from the environment variable in brackets):
-  --quick                  smoke run, ~1-2 minutes (few seeds, short runs)
-  --jobs N                 soak runs in parallel [CAL_JOBS] (default 1)
-  --work DIR               where runs are written [CAL_WORK] (default: a new dir under $TMPDIR)
-  --markdown FILE          also write the tables to FILE
-  --models LIST            transformer,ocr [CAL_MODELS]
-  --ocr-model PATH         [CAL_OCR_MODEL] (default third_party/models/ch_PP-OCRv4_det_infer.onnx)
-  --rates LIST             injected KiB/request [CAL_RATES] (default 4,16,64)
-  --horizons LIST          request counts the leak runs are also judged at [CAL_HORIZONS]
-                           (default 1000,2000,5000; each below a run's length, plus its length)
-  --leak-arm ARM           arm of the injected runs [CAL_LEAK_ARM] (default ort-default)
-  --clean-arms LIST        arms of the clean runs [CAL_CLEAN_ARMS] (default all five)
-  --tr-leak-requests N     [CAL_TR_LEAK_REQUESTS]   (default 5000)
-  --tr-leak-seeds N        [CAL_TR_LEAK_SEEDS]      (default 4)
-  --tr-clean-requests N    [CAL_TR_CLEAN_REQUESTS]  (default 1000)
-  --ocr-leak-requests N    [CAL_OCR_LEAK_REQUESTS]  (default 2000)
-  --ocr-leak-seeds N       [CAL_OCR_LEAK_SEEDS]     (default 3)
-  --ocr-clean-requests N   [CAL_OCR_CLEAN_REQUESTS] (default 300)
-  --clean-seeds N          clean runs per arm and model [CAL_CLEAN_SEEDS] (default 20)
-Exit status: 0 targets met, 1 a target missed, 2 usage or run error.
-)";
-}
-
-template <class T>
-std::vector<T> parse_list(const std::string& s) {
-  std::vector<T> out;
-  for (const auto& p : split(s, ',')) out.push_back(static_cast<T>(std::stod(p)));
-  return out;
-}
-
-bool parse_args(int argc, char** argv, Config& c) {
-  fs::path root = fs::path(__FILE__).parent_path().parent_path();
-  c.ocr_model = "third_party/models/ch_PP-OCRv4_det_infer.onnx";
-  if (!fs::exists(c.ocr_model)) c.ocr_model = (root / c.ocr_model).string();
-  c.tr = {"transformer", "transformer 8 MiB (gen-model seed 7)", "", {}, 5000, 4, 1000, 20};
-  c.ocr = {"ocr", "PP-OCRv4 det (x.2,x.3 = 96..320)",
-           "",    {"--dim", "x.2=96..320", "--dim", "x.3=96..320"},
-           2000,  3,
-           300,   20};
-  // Environment first, then flags.
-  std::map<std::string, std::string> kv;
-  const std::vector<std::pair<std::string, std::string>> env_map = {
-      {"CAL_JOBS", "--jobs"},
-      {"CAL_WORK", "--work"},
-      {"CAL_MODELS", "--models"},
-      {"CAL_OCR_MODEL", "--ocr-model"},
-      {"CAL_RATES", "--rates"},
-      {"CAL_HORIZONS", "--horizons"},
-      {"CAL_LEAK_ARM", "--leak-arm"},
-      {"CAL_CLEAN_ARMS", "--clean-arms"},
-      {"CAL_TR_LEAK_REQUESTS", "--tr-leak-requests"},
-      {"CAL_TR_LEAK_SEEDS", "--tr-leak-seeds"},
-      {"CAL_TR_CLEAN_REQUESTS", "--tr-clean-requests"},
-      {"CAL_OCR_LEAK_REQUESTS", "--ocr-leak-requests"},
-      {"CAL_OCR_LEAK_SEEDS", "--ocr-leak-seeds"},
-      {"CAL_OCR_CLEAN_REQUESTS", "--ocr-clean-requests"},
-      {"CAL_CLEAN_SEEDS", "--clean-seeds"}};
-  for (const auto& [env, flag] : env_map)
-    if (const char* v = std::getenv(env.c_str())) kv[flag] = v;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage();
-      std::exit(0);
-    }
-    if (a == "--quick") {
-      c.quick = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      std::cerr << "calibration_bench: " << a << " needs a value (see --help)\n";
-      return false;
-    }
-    kv[a] = argv[++i];
-  }
-  if (c.quick) {
-    c.tr.leak_requests = 1000, c.tr.leak_seeds = 1, c.tr.clean_requests = 300, c.tr.clean_seeds = 1;
-    c.ocr.leak_requests = 300, c.ocr.leak_seeds = 1, c.ocr.clean_requests = 100,
-    c.ocr.clean_seeds = 1;
-    c.rates_kib = {16};
-    c.horizons = {500};
-  }
-  try {
-    for (const auto& [k, v] : kv) {
-      if (k == "--jobs")
-        c.jobs = std::max(1, std::stoi(v));
-      else if (k == "--work")
-        c.work = v;
-      else if (k == "--markdown")
-        c.markdown = v;
-      else if (k == "--models") {
-        auto m = split(v, ',');
-        c.models = {m.begin(), m.end()};
-      } else if (k == "--ocr-model")
-        c.ocr_model = v;
-      else if (k == "--rates")
-        c.rates_kib = parse_list<double>(v);
-      else if (k == "--horizons")
-        c.horizons = parse_list<std::int64_t>(v);
-      else if (k == "--leak-arm")
-        c.leak_arm = v;
-      else if (k == "--clean-arms")
-        c.clean_arms = split(v, ',');
-      else if (k == "--tr-leak-requests")
-        c.tr.leak_requests = std::stoll(v);
-      else if (k == "--tr-leak-seeds")
-        c.tr.leak_seeds = std::stoi(v);
-      else if (k == "--tr-clean-requests")
-        c.tr.clean_requests = std::stoll(v);
-      else if (k == "--ocr-leak-requests")
-        c.ocr.leak_requests = std::stoll(v);
-      else if (k == "--ocr-leak-seeds")
-        c.ocr.leak_seeds = std::stoi(v);
-      else if (k == "--ocr-clean-requests")
-        c.ocr.clean_requests = std::stoll(v);
-      else if (k == "--clean-seeds")
-        c.tr.clean_seeds = c.ocr.clean_seeds = std::stoi(v);
-      else {
-        std::cerr << "calibration_bench: unknown option " << k << " (see --help)\n";
-        return false;
-      }
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "calibration_bench: bad value: " << e.what() << "\n";
-    return false;
-  }
-  c.ocr.path = c.ocr_model;
-  for (const auto& m : c.models)
-    if (m != "transformer" && m != "ocr") {
-      std::cerr << "calibration_bench: unknown model " << m << " (transformer, ocr)\n";
-      return false;
-    }
-  return true;
-}
-
 std::string kinds_text(const std::map<std::string, int>& kinds) {
   std::string s;
   for (const auto& [k, n] : kinds) s += (s.empty() ? "" : ", ") + fmt::format("{} {}", k, n);
   return s;
+}
+
+// An injected cell's verdicts: (model, injected bytes, horizon).
+struct Cell {
+  int runs = 0, leaks = 0, covered = 0;
+  std::map<std::string, int> other;
+  std::vector<double> err, mindet;
+};
+using Cells = std::map<std::tuple<std::string, double, std::int64_t>, Cell>;
+
+// The issue's accuracy targets on the transformer: 4 KiB/request within 1,000 requests and
+// 1 KiB/request within 5,000, each called `leak` with the worst relative error <= 25%.
+bool accuracy_targets(const Cells& cells, std::ostream& md) {
+  bool all = true;
+  for (auto [rate, horizon] : {std::pair{4.0, 1000}, std::pair{1.0, 5000}}) {
+    auto it = cells.find({"transformer", rate * KiB, horizon});
+    if (it == cells.end()) {
+      md << fmt::format("- {:.0f} KiB/request within {} requests: not measured by this run\n", rate,
+                        horizon);
+      continue;
+    }
+    const Cell& c = it->second;
+    double worst = *std::max_element(c.err.begin(), c.err.end());
+    bool met = c.leaks == c.runs && worst <= 0.25;
+    all = all && met;
+    md << fmt::format(
+        "- {:.0f} KiB/request within {} requests, every run `leak`, worst error <= 25%: **{}** "
+        "({}/{} leak, median {}, worst {} over {} seeds)\n",
+        rate, horizon, met ? "met" : "MISSED", c.leaks, c.runs, pct(median(c.err)), pct(worst),
+        c.runs);
+  }
+  return all;
+}
+
+// The plan: leak runs first (one arm), then clean runs (all arms in one soak per seed and
+// scenario). Run directories are named by what they hold, so --reuse finds them again.
+std::vector<Job> plan_jobs(const Config& cfg, const std::vector<const ModelCfg*>& models) {
+  std::vector<Job> jobs;
+  for (const auto* m : models) {
+    std::vector<LeakCell> cells = m->leak_cells;
+    if (cells.empty())
+      for (double r : cfg.rates_kib) cells.push_back({r, m->leak_requests, m->leak_seeds});
+    for (const auto& cell : cells)
+      for (int s = 1; s <= cell.seeds; ++s)
+        jobs.push_back({m,
+                        "mixed",
+                        {cfg.leak_arm},
+                        cell.rate_kib * KiB,
+                        static_cast<std::uint64_t>(s),
+                        cell.requests,
+                        fmt::format("{}/{}-leak{}k-n{}-seed{}", cfg.work, m->key, cell.rate_kib,
+                                    cell.requests, s)});
+    for (const auto& scenario : cfg.clean_scenarios)
+      for (int s = 1; s <= m->clean_seeds; ++s)
+        jobs.push_back({m, scenario, cfg.clean_arms, 0, static_cast<std::uint64_t>(100 + s),
+                        m->clean_requests,
+                        fmt::format("{}/{}-clean-{}-n{}-seed{}", cfg.work, m->key, scenario,
+                                    m->clean_requests, 100 + s)});
+  }
+  return jobs;
 }
 
 }  // namespace
@@ -380,21 +274,7 @@ int main(int argc, char** argv) {
     models.push_back(&cfg.ocr);
   }
 
-  // The plan: leak runs first (one arm), then clean runs (all arms in one soak per seed).
-  std::vector<Job> jobs;
-  for (const auto* m : models) {
-    for (double r : cfg.rates_kib)
-      for (int s = 1; s <= m->leak_seeds; ++s)
-        jobs.push_back({m,
-                        {cfg.leak_arm},
-                        r * KiB,
-                        static_cast<std::uint64_t>(s),
-                        m->leak_requests,
-                        fmt::format("{}/{}-leak{}k-seed{}", cfg.work, m->key, r, s)});
-    for (int s = 1; s <= m->clean_seeds; ++s)
-      jobs.push_back({m, cfg.clean_arms, 0, static_cast<std::uint64_t>(100 + s), m->clean_requests,
-                      fmt::format("{}/{}-clean-seed{}", cfg.work, m->key, 100 + s)});
-  }
+  std::vector<Job> jobs = plan_jobs(cfg, models);
   std::cerr << fmt::format("calibration_bench: {} soak runs, {} in parallel, in {}\n", jobs.size(),
                            cfg.jobs, cfg.work);
   for (const auto* m : models)
@@ -411,7 +291,8 @@ int main(int argc, char** argv) {
   auto worker = [&] {
     for (std::size_t i; (i = next++) < jobs.size();) {
       const Job& job = jobs[i];
-      int rc = run_job(job);
+      bool recorded = cfg.reuse && fs::exists(job.out + "/trace.jsonl");
+      int rc = recorded ? 0 : run_job(job);
       auto got = judge_job(job, cfg.horizons);
       std::lock_guard<std::mutex> lock(mu);
       ++done;
@@ -434,10 +315,11 @@ int main(int argc, char** argv) {
   {
     std::ofstream out(cfg.work + "/verdicts.jsonl");
     for (const auto& r : rows) {
-      nlohmann::json j = {
-          {"model", r.model},         {"arm", r.arm},         {"inject_bytes", r.inject_bytes},
-          {"seed", r.seed},           {"horizon", r.horizon}, {"full", r.full},
-          {"soak_kind", r.soak_kind}, {"run", r.out},         {"verdict", r.v.to_json()}};
+      nlohmann::json j = {{"model", r.model},       {"arm", r.arm},
+                          {"scenario", r.scenario}, {"inject_bytes", r.inject_bytes},
+                          {"seed", r.seed},         {"horizon", r.horizon},
+                          {"full", r.full},         {"soak_kind", r.soak_kind},
+                          {"run", r.out},           {"verdict", r.v.to_json()}};
       out << j.dump() << "\n";
     }
   }
@@ -450,12 +332,7 @@ int main(int argc, char** argv) {
      << "| model | injected | judged over | runs | `leak` | other verdicts | median rel. error | "
         "worst rel. error | 95% CI covers truth | median min. detectable |\n"
      << "|---|---|---|---|---|---|---|---|---|---|\n";
-  struct Cell {
-    int runs = 0, leaks = 0, covered = 0;
-    std::map<std::string, int> other;
-    std::vector<double> err, mindet;
-  };
-  std::map<std::tuple<std::string, double, std::int64_t>, Cell> cells;
+  Cells cells;
   bool target_detect = true, target_fp = true, any_16k_2000 = false;
   std::vector<std::string> misses;
   for (const auto& r : rows) {
@@ -499,22 +376,22 @@ int main(int argc, char** argv) {
 
   // --- false positives ---
   md << "\n### Clean runs (no injection)\n\n"
-     << "| model | arm | requests | runs | `leak` | verdicts | median growth | max growth | median "
-        "min. detectable |\n"
-     << "|---|---|---|---|---|---|---|---|---|\n";
+     << "| model | scenario | arm | requests | runs | `leak` | verdicts | median growth | max "
+        "growth | median min. detectable |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
   struct FpCell {
     int runs = 0, leaks = 0;
     std::int64_t requests = 0;
     std::map<std::string, int> kinds;
     std::vector<double> growth, mindet;
   };
-  std::map<std::pair<std::string, std::string>, FpCell> fp;
+  std::map<std::tuple<std::string, std::string, std::string>, FpCell> fp;
   std::vector<std::string> false_leaks;
   int mismatches = 0;
   for (const auto& r : rows) {
     if (r.full && !r.soak_kind.empty() && r.soak_kind != infermem::name(r.v.kind)) ++mismatches;
     if (r.inject_bytes > 0 || !r.full) continue;
-    auto& c = fp[{r.model, r.arm}];
+    auto& c = fp[{r.model, r.scenario, r.arm}];
     ++c.runs;
     c.requests = r.horizon;
     ++c.kinds[std::string(infermem::name(r.v.kind))];
@@ -525,23 +402,30 @@ int main(int argc, char** argv) {
     if (r.v.kind == infermem::VerdictKind::leak) {
       ++c.leaks;
       target_fp = false;
-      false_leaks.push_back(fmt::format("{} {} seed {} ({}):", r.model, r.arm, r.seed, r.out));
+      false_leaks.push_back(
+          fmt::format("{} {} {} seed {} ({}):", r.model, r.scenario, r.arm, r.seed, r.out));
       for (const auto& e : r.v.evidence) false_leaks.push_back("    " + e);
     }
   }
+  int clean_runs = 0, clean_leaks = 0;
   for (const auto* m : models)
-    for (const auto& arm : cfg.clean_arms) {
-      auto it = fp.find({m->key, arm});
-      if (it == fp.end()) continue;
-      const auto& c = it->second;
-      double gmax = c.growth.empty() ? NAN : *std::max_element(c.growth.begin(), c.growth.end());
-      md << fmt::format("| {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n", m->key, arm,
-                        c.requests, c.runs, c.leaks, c.runs, kinds_text(c.kinds),
-                        kib(median(c.growth)), kib(gmax), kib(median(c.mindet)));
-    }
+    for (const auto& scenario : cfg.clean_scenarios)
+      for (const auto& arm : cfg.clean_arms) {
+        auto it = fp.find({m->key, scenario, arm});
+        if (it == fp.end()) continue;
+        const auto& c = it->second;
+        clean_runs += c.runs;
+        clean_leaks += c.leaks;
+        double gmax = c.growth.empty() ? NAN : *std::max_element(c.growth.begin(), c.growth.end());
+        md << fmt::format("| {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n", m->key,
+                          scenario, arm, c.requests, c.runs, c.leaks, c.runs, kinds_text(c.kinds),
+                          kib(median(c.growth)), kib(gmax), kib(median(c.mindet)));
+      }
 
   md << "\n### Targets\n\n";
-  md << fmt::format("- No false `leak` on clean runs: **{}**\n", target_fp ? "met" : "MISSED");
+  md << fmt::format("- No false `leak` on clean runs: **{}** ({} of {} clean arm runs)\n",
+                    target_fp ? "met" : "MISSED", clean_leaks, clean_runs);
+  bool target_accuracy = accuracy_targets(cells, md);
   if (any_16k_2000)
     md << fmt::format(
         "- 16 KiB/request detected within 2,000 requests, estimate within 25%: **{}**\n",
@@ -566,5 +450,5 @@ int main(int argc, char** argv) {
   }
   if (!cfg.markdown.empty()) std::ofstream(cfg.markdown) << md.str();
   if (!failures.empty()) return 2;
-  return (target_fp && target_detect) ? 0 : 1;
+  return (target_fp && target_detect && target_accuracy) ? 0 : 1;
 }

@@ -220,4 +220,36 @@ std::size_t best_step_split(std::span<const double> values) {
   return best;
 }
 
+// MSER-5 (White 1997): the truncation d that minimises the variance of the remaining batch
+// means over (batches left)^2, i.e. the cut that best trades bias for lost data.
+std::size_t mser_cut(const std::vector<double>& values, std::size_t max_cut) {
+  constexpr std::size_t kBatch = 5;
+  std::size_t batches = values.size() / kBatch;
+  if (batches < 4) return 0;
+  std::vector<double> means(batches);
+  for (std::size_t b = 0; b < batches; ++b) {
+    double sum = 0;
+    for (std::size_t k = 0; k < kBatch; ++k) sum += values[b * kBatch + k];
+    means[b] = sum / kBatch;
+  }
+  // Suffix sums of the batch means (centred on the last one, for precision).
+  std::vector<double> sum(batches + 1, 0.0), sum_sq(batches + 1, 0.0);
+  for (std::size_t b = batches; b-- > 0;) {
+    double z = means[b] - means.back();
+    sum[b] = sum[b + 1] + z;
+    sum_sq[b] = sum_sq[b + 1] + z * z;
+  }
+  std::vector<double> scores;
+  for (std::size_t d = 0; d * kBatch <= max_cut && batches - d >= 2; ++d) {
+    double left = static_cast<double>(batches - d);
+    scores.push_back((sum_sq[d] - sum[d] * sum[d] / left) / (left * left));
+  }
+  // The earliest cut within rounding of the minimum: on a noise-free series many cuts tie.
+  double best_score = *std::min_element(scores.begin(), scores.end());
+  double tolerance = 1e-9 * scores.front();
+  std::size_t best = 0;
+  while (scores[best] > best_score + tolerance) ++best;
+  return best * kBatch;
+}
+
 }  // namespace infermem::stats

@@ -62,4 +62,8 @@ std::vector<double> block_summary(std::span<const double> values,
 // Returns the first index of the second level; 0 when values has fewer than 4 points.
 std::size_t best_step_split(std::span<const double> values);
 
+// MSER-5 (White 1997): the warm-up truncation, a multiple of 5 points and at most max_cut, that
+// minimises the variance of the remaining 5-point batch means over (batches left)^2.
+std::size_t mser_cut(const std::vector<double>& values, std::size_t max_cut);
+
 }  // namespace infermem::stats

@@ -129,6 +129,13 @@ struct HwmRising {  // decisive for hwm-artifact on a series that also has curre
   double hwm_rise = 0, current_rise = 0;
 };
 struct InjectedLeak {};  // soak --inject-leak was used
+struct InUseRate {       // a leak's rate refined from the allocator's in-use bytes
+  double slope = 0, ci_low = 0, ci_high = 0;  // the reported rate and its 95% interval
+  double rss_slope = 0;                       // what current memory's fit said
+  std::size_t warmup = 0, increments = 0, steps = 0;
+  double lag1 = 0;  // the residuals' autocorrelation the interval was widened for
+  std::string unit, source;
+};
 }  // namespace finding
 
 using FindingDetail =
@@ -137,7 +144,7 @@ using FindingDetail =
                  finding::InUseLag, finding::InUseHeadroom, finding::PlateauLevel, finding::Step,
                  finding::Decelerating, finding::Churn, finding::ChurnGrowing,
                  finding::ChurnRetention, finding::AllocatorHeld, finding::TrimGaveBack,
-                 finding::HwmRising, finding::InjectedLeak>;
+                 finding::HwmRising, finding::InjectedLeak, finding::InUseRate>;
 
 struct Finding {
   FindingDetail detail;
