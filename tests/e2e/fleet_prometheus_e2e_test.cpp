@@ -39,8 +39,9 @@ std::vector<std::string> watch_args(const std::string& dir, const std::string& v
                                     const std::string& pod, std::vector<std::string> command) {
   std::vector<std::string> args = {"watch",          "--interval", "100ms", "--duration",   "600s",
                                    "--metrics-port", "0",          "--out", dir + "/" + pod};
-  for (const std::string& label : {"model=fleet-e2e", "model_version=" + version,
-                                   std::string("ort_version=1.29.0"), "pod=" + pod})
+  const std::vector<std::string> labels = {"model=fleet-e2e", "model_version=" + version,
+                                           "ort_version=1.29.0", "pod=" + pod};
+  for (const std::string& label : labels)
     args.insert(args.end(), {"--label", label});
   args.push_back("--");
   args.insert(args.end(), command.begin(), command.end());

@@ -105,7 +105,8 @@ TEST(UntilConfidentE2E, AnInjectedLeakSettlesAsLeakBeforeTheCapAndACleanArmStops
   r = run_cli({"soak", model, "--scenario", "steady", "--arms", "lean", "--until-confident",
                "--max-requests", "1500", "--detect", "4KiB", "--out", clean_out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto& clean = only_arm(read_json_file(clean_out + "/summary.json"));
+  const auto clean_summary = read_json_file(clean_out + "/summary.json");
+  const auto& clean = only_arm(clean_summary);  // a reference into clean_summary, which lives on
   EXPECT_NE(clean.at("verdict").at("kind"), "leak");
   EXPECT_THAT(clean.at("until_confident").at("stopped_by").get<std::string>(),
               AnyOf("settled-stable", "cap"));
