@@ -41,8 +41,7 @@ std::vector<std::string> watch_args(const std::string& dir, const std::string& v
                                    "--metrics-port", "0",          "--out", dir + "/" + pod};
   const std::vector<std::string> labels = {"model=fleet-e2e", "model_version=" + version,
                                            "ort_version=1.29.0", "pod=" + pod};
-  for (const std::string& label : labels)
-    args.insert(args.end(), {"--label", label});
+  for (const std::string& label : labels) args.insert(args.end(), {"--label", label});
   args.push_back("--");
   args.insert(args.end(), command.begin(), command.end());
   return args;

@@ -75,7 +75,7 @@ struct SoakOptions {
   CachePolicy cache;                     // cache scenario policy
   std::uint64_t memory_limit_bytes = 0;  // 0 = no cgroup limit
   int warm_requests = 3;
-  int repeat = 1;  // fresh children per arm, run interleaved; figures are medians over them
+  int repeat = 1;   // fresh children per arm, run interleaved; figures are medians over them
   ShardSpec shard;  // --shard K/N: run only this slice of the arm x repeat cells (shard.h)
   double parent_sample_hz = 100;  // outside sampling of the child
   double child_sample_hz = 1000;  // in-process sampler for per-phase peaks
