@@ -58,6 +58,29 @@ LargestInput largest_input(const std::vector<InputPlan>& inputs,
   return best;
 }
 
+// Requests an arm's child serves, warm ones included (per cycle times the cycles in churn).
+std::uint64_t requests_per_arm(const SoakOptions& o) {
+  return saturating_mul(
+      static_cast<std::uint64_t>(o.requests) + static_cast<std::uint64_t>(o.warm_requests),
+      o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
+}
+
+// --inject-fragmentation: 1 KiB..1 MiB a request, and what the holes add up to must fit in memory.
+void check_inject_fragmentation(const SoakOptions& o, std::uint64_t ram) {
+  if (o.inject_fragmentation_bytes == 0) return;
+  constexpr std::uint64_t kLo = 1024, kHi = 1024 * 1024;
+  if (o.inject_fragmentation_bytes < kLo || o.inject_fragmentation_bytes > kHi)
+    throw InputError(fmt::format("--inject-fragmentation: {} is out of range; give 1KiB..1MiB",
+                                 bytes_text(o.inject_fragmentation_bytes)));
+  const std::uint64_t per_arm = requests_per_arm(o);
+  std::uint64_t total = saturating_mul(o.inject_fragmentation_bytes, per_arm);
+  if (o.memory_limit_bytes == 0 && total > ram)
+    throw InputError(fmt::format(
+        "--inject-fragmentation: {} x {} requests is {}, more than this machine's memory ({}); "
+        "lower it or --requests",
+        bytes_text(o.inject_fragmentation_bytes), per_arm, bytes_text(total), bytes_text(ram)));
+}
+
 }  // namespace
 
 JudgedArm judge_arm(const ArmAccumulator& records, const std::string& name, bool injected_leak) {
@@ -123,9 +146,7 @@ RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
     if (o.inject_leak_bytes > budget)
       throw InputError(fmt::format("--inject-leak: {} per request is more than {}",
                                    bytes_text(o.inject_leak_bytes), budget_text));
-    std::uint64_t per_arm = saturating_mul(
-        static_cast<std::uint64_t>(o.requests) + static_cast<std::uint64_t>(o.warm_requests),
-        o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
+    const std::uint64_t per_arm = requests_per_arm(o);
     std::uint64_t total = saturating_mul(o.inject_leak_bytes, per_arm);
     if (o.memory_limit_bytes == 0 && total > ram)
       throw InputError(fmt::format(
@@ -133,6 +154,7 @@ RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
           "lower it or --requests, or give --memory-limit to see the OOM kill",
           bytes_text(o.inject_leak_bytes), per_arm, bytes_text(total), bytes_text(ram)));
   }
+  check_inject_fragmentation(o, ram);
   return facts;
 }
 

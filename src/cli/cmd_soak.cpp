@@ -39,7 +39,7 @@ struct SoakFlags {
   std::string shard;
   std::vector<std::string> dims;
   std::string threads;
-  std::string inject_leak, inject_peak, inject_retained;
+  std::string inject_leak, inject_peak, inject_retained, inject_fragmentation;
   bool attribute = false;
   std::string models = "4";
   std::string cache = "lru:2";
@@ -227,6 +227,8 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   if (!f.inject_peak.empty()) o.inject_peak_bytes = parse_size(f.inject_peak, "--inject-peak");
   if (!f.inject_retained.empty())
     o.inject_retained_bytes = parse_size(f.inject_retained, "--inject-retained");
+  if (!f.inject_fragmentation.empty())
+    o.inject_fragmentation_bytes = parse_size(f.inject_fragmentation, "--inject-fragmentation");
   o.models = static_cast<int>(parse_count(f.models, "--models", 1, kMaxModels));
   o.cache = parse_cache_policy(f.cache);
   if (!f.memory_limit.empty()) o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
@@ -414,6 +416,9 @@ void attach(CLI::App& app, int& exit_code) {
                   "before unload");
   sub->add_option("--inject-retained", f->inject_retained,
                   "Calibration (docs/diff.md): keep this much more from phase unload on");
+  sub->add_option("--inject-fragmentation", f->inject_fragmentation,
+                  "Calibration (docs/verdicts.md): per inference leave this much heap free in "
+                  "holes between pinned 64-byte blocks, 1KiB..1MiB");
   sub->add_flag("--attribute", f->attribute,
                 "Re-run the arm with the worst verdict under heaptrack over the same requests and "
                 "report its top allocation sites");

@@ -378,6 +378,7 @@ RunFacts prepare_soak(const SoakOptions& options, const std::vector<Arm>& arms) 
                    {"inject_leak_bytes", options.inject_leak_bytes},
                    {"inject_peak_bytes", options.inject_peak_bytes},
                    {"inject_retained_bytes", options.inject_retained_bytes},
+                   {"inject_fragmentation_bytes", options.inject_fragmentation_bytes},
                    {"models", options.models},
                    {"cache", name(options.cache)},
                    {"memory_limit_bytes", options.memory_limit_bytes},

@@ -28,6 +28,7 @@
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "workload/feed.h"
+#include "workload/fragmenter.h"
 #include "workload/inputs.h"
 #include "workload/ort_api.h"
 #include "workload/ort_env.h"
@@ -301,6 +302,7 @@ class Worker {
     if (feeder_) carry_outputs(s, n, outputs);
     outputs.clear();
     inject_leak(spec_.options.inject_leak_bytes);
+    inject_fragmentation(spec_.options.inject_fragmentation_bytes);
     const std::int64_t done = ++req_;
     trace::Record r = record(trace::kRequest);
     r.req = done;

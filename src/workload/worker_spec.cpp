@@ -26,6 +26,7 @@ nlohmann::json WorkerSpec::to_json() const {
           {"inject_leak_bytes", o.inject_leak_bytes},
           {"inject_peak_bytes", o.inject_peak_bytes},
           {"inject_retained_bytes", o.inject_retained_bytes},
+          {"inject_fragmentation_bytes", o.inject_fragmentation_bytes},
           {"cache", name(o.cache)},
           {"own_memory_cgroup", own_memory_cgroup},
           {"warm_requests", o.warm_requests},
@@ -62,6 +63,7 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   o.inject_leak_bytes = j.at("inject_leak_bytes").get<std::uint64_t>();
   o.inject_peak_bytes = j.value("inject_peak_bytes", std::uint64_t{0});
   o.inject_retained_bytes = j.value("inject_retained_bytes", std::uint64_t{0});
+  o.inject_fragmentation_bytes = j.value("inject_fragmentation_bytes", std::uint64_t{0});
   o.cache = parse_cache_policy(j.at("cache").get<std::string>());
   s.own_memory_cgroup = j.value("own_memory_cgroup", false);
   o.warm_requests = j.at("warm_requests").get<int>();

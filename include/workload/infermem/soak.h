@@ -71,6 +71,9 @@ struct SoakOptions {
   // kept (raises after unload and retained only).
   std::uint64_t inject_peak_bytes = 0;
   std::uint64_t inject_retained_bytes = 0;
+  // Calibration of the fragmentation verdict (docs/verdicts.md): heap this size per request
+  // left as holes between pinned blocks (src/workload/fragmenter.h).
+  std::uint64_t inject_fragmentation_bytes = 0;
   int models = 4;                        // cache scenario: variants on disk
   CachePolicy cache;                     // cache scenario policy
   std::uint64_t memory_limit_bytes = 0;  // 0 = no cgroup limit
