@@ -102,6 +102,7 @@ void ArmAccumulator::add(const trace::Record& r) {
     // No hwm_bytes: soak resets VmHWM at every phase start, so it is a measuring aid for phase
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.
     p.allocator_in_use_bytes = in_use(r);
+    p.allocator_free_bytes = r.value("malloc_free_bytes").value_or(kAbsent);
     p.anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
     p.file_bytes = r.value("rss_file_bytes").value_or(kAbsent);
     point_hwm_.push_back(r.value("hwm_bytes").value_or(kAbsent));
@@ -237,6 +238,13 @@ SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
         if (auto rss = r.value("rss_bytes"))
           if (r.phase == "trim" || !per_cycle.count(*cycle)) per_cycle[*cycle] = *rss;
   for (const auto& [cycle, rss] : per_cycle) c.after_unload_per_cycle_bytes.push_back(rss);
+  // After the inference load: the allocator at the last unload or trim phase end.
+  for (const auto& r : phase_ends_)
+    if (r.phase == "unload" || r.phase == "trim") {
+      c.after_load_free_bytes = r.value("malloc_free_bytes").value_or(kAbsent);
+      c.after_load_in_use_bytes = in_use(r);
+      c.after_load_anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
+    }
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include "infermem/units.h"
 #include "infermem/verdict.h"
 #include "verdict/in_use_rate.h"
+#include "verdict/fragmentation.h"
 #include "verdict/patterns.h"
 #include "verdict/stats.h"
 
@@ -61,6 +62,7 @@ std::span<const T> tail(const std::vector<T>& v, std::size_t from) {
 // The points with a current figure, after the phase cut, on every axis the engine can use.
 struct Points {
   std::vector<double> current, hwm, in_use, anon;  // hwm / in_use / anon hold NaN where absent
+  std::vector<double> free;                        // allocator free bytes, NaN where absent
   std::vector<double> x_requests, x_minutes, x_index;
   bool per_request = false;
   bool has_time = false;
@@ -91,6 +93,7 @@ Points extract(const Series& series) {
     pts.hwm.push_back(finite_or_absent(p.hwm_bytes));
     pts.in_use.push_back(finite_or_absent(p.allocator_in_use_bytes));
     pts.anon.push_back(finite_or_absent(p.anon_bytes));
+    pts.free.push_back(finite_or_absent(p.allocator_free_bytes));
     if (!std::isfinite(p.t_ms)) times_known = false;
     pts.x_minutes.push_back(std::isfinite(p.t_ms) ? p.t_ms / 60000.0 : 0.0);
     pts.x_index.push_back(static_cast<double>(pts.x_index.size()));
@@ -515,17 +518,18 @@ void rule_allocator_held(const Points& pts, const Growth& g, double material, do
 
 // Fragmentation from unload and malloc_trim: what unload kept, trim gave back.
 void rule_trim(const SeriesContext& context, const Growth& rep, double meaningful, double material,
-               double running_level, Findings& f) {
+               double running_level, bool decides, Findings& f) {
   if (!present(context.baseline_bytes) || !present(context.after_unload_bytes) ||
       !present(context.after_trim_bytes))
     return;
   double retained = context.after_unload_bytes - context.baseline_bytes;
   double given_back = context.after_unload_bytes - context.after_trim_bytes;
   double left = context.after_trim_bytes - context.baseline_bytes;
-  if (context.trim_by_arm && f.kind() != VerdictKind::leak) {
+  // !decides: the free bytes decide fragmentation (rule_free_held); a trim is evidence only.
+  if (!decides || (context.trim_by_arm && f.kind() != VerdictKind::leak)) {
     // The arm's trim is its remedy: judge it on what it leaves; say what the trim returned. (A
     // growth the trim gives back still reads as fragmentation below, never as a leak.)
-    if (retained > meaningful && given_back > 0)
+    if (context.trim_by_arm && retained > meaningful && given_back > 0)
       f.add(
           finding::TrimGaveBack{retained, given_back, material, running_level, false, true, left});
     return;
@@ -541,6 +545,25 @@ void rule_trim(const SeriesContext& context, const Growth& rep, double meaningfu
   else if (!trim_explains && retained > meaningful && given_back >= 0.5 * retained &&
            given_back <= material)
     f.add(finding::TrimGaveBack{retained, given_back, material, running_level, false});
+}
+
+// Fragmentation on the allocator's free bytes, judged on their own (src/verdict/fragmentation.cpp).
+// Returns whether they were known well enough to judge; then they decide fragmentation, never
+// replacing a leak of live allocations, and replacing a leak of current memory only when the free
+// bytes' rise is at least half of it.
+bool rule_free_held(const Points& pts, const Growth& g, bool in_use_leak, double material,
+                    const SeriesContext& context, Findings& f) {
+  fragmentation::Window w{tail(pts.axis(), g.warmup), tail(pts.free, g.warmup),
+                          tail(pts.in_use, g.warmup), pts.unit(), material};
+  auto held = fragmentation::analyse(w, context);
+  if (!held) return false;
+  bool decides = fragmentation::fragmenting(*held) && !in_use_leak;
+  if (decides && f.kind() == VerdictKind::leak) {
+    held->replaces_leak = held->rise >= 0.5 * g.fit.slope * g.span;
+    decides = held->replaces_leak;
+  }
+  f.add(*held, decides ? std::optional(VerdictKind::fragmentation) : std::nullopt);
+  return true;
 }
 
 // A high-water mark that climbs while current memory does not.
@@ -875,6 +898,7 @@ std::string render_finding(const Finding& finding) {
                 r.warmup, r.steps, r.steps == 1 ? "" : "s", r.lag1, r.source,
                 per(r.rss_slope, unit));
           },
+          [](const FreeHeld& h) { return fragmentation::render(h); },
       },
       finding.detail);
 }
@@ -927,8 +951,9 @@ Verdict judge(const Series& series, const SeriesContext& context) {
   rule_growth(pts, g, source, f);
   rule_series(pts, g, in_use_leak, source, series.name, f);
   rule_churn(series, context, meaningful, f);
-  if (!in_use_leak) rule_allocator_held(pts, g, material, running_level, f);
-  rule_trim(context, rep, meaningful, material, running_level, f);
+  const bool free_known = rule_free_held(pts, g, in_use_leak.has_value(), material, context, f);
+  if (!in_use_leak && !free_known) rule_allocator_held(pts, g, material, running_level, f);
+  rule_trim(context, rep, meaningful, material, running_level, !free_known, f);
   if (has_hwm) rule_hwm(series, pts, g, meaningful, f);
   std::optional<RefinedRate> refined;
   if (g.leak || in_use_leak) refined = refine_rate(pts, g, in_use_leak.has_value());

@@ -21,6 +21,9 @@ struct SeriesPoint {
   double current_bytes = kAbsent;  // a current figure (VmRSS, cgroup memory.current, ...)
   double hwm_bytes = kAbsent;      // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
   double allocator_in_use_bytes = kAbsent;  // bytes the allocator has handed out and not freed
+  // Bytes the allocator holds but has free (glibc mallinfo2 fordblks; jemalloc resident -
+  // allocated), when known: what the fragmentation rule judges (docs/verdicts.md).
+  double allocator_free_bytes = kAbsent;
   double anon_bytes = kAbsent;              // anonymous resident memory (RssAnon), when known
   double file_bytes = kAbsent;              // file-backed resident memory (RssFile), when known
   int cycle = -1;                           // churn: which load/infer/unload cycle, -1 otherwise
@@ -46,6 +49,11 @@ struct SeriesContext {
   // it when the arm trims (trim_by_arm): what the cycle leaves to the next one.
   std::vector<double> after_unload_per_cycle_bytes;
   bool injected_leak = false;  // soak --inject-leak was used (for evidence text only)
+  // At the end of the run, after the inference load (the last unload or trim phase end, the
+  // later one): the allocator's free and in-use bytes, when the trace has them.
+  double after_load_free_bytes = kAbsent;
+  double after_load_in_use_bytes = kAbsent;
+  double after_load_anon_bytes = kAbsent;  // RssAnon at the same phase end
 };
 
 }  // namespace infermem

@@ -136,6 +136,20 @@ struct InUseRate {       // a leak's rate refined from the allocator's in-use by
   double lag1 = 0;  // the residuals' autocorrelation the interval was widened for
   std::string unit, source;
 };
+// The allocator's free bytes (held but free) judged on their own (src/verdict/fragmentation.cpp):
+// fragmentation when they grow over the run or stay far above in-use after the load; a flat gap
+// is not.
+struct FreeHeld {
+  enum class Outcome { growing, high_after_load, flat } outcome{};
+  std::size_t points = 0;
+  double first_level = 0, last_level = 0;  // medians of the first and last tenth of the window
+  double slope = 0, ci_low = 0, ci_high = 0, span = 0, rise = 0, z_min = 0, last_half_slope = 0;
+  double growth_floor = 0;  // the rise growth must pass
+  std::string unit;
+  double after_load_held = kAbsent, after_load_in_use = kAbsent;  // at the last unload/trim
+  double after_load_floor = 0, after_load_multiple = 0;
+  bool replaces_leak = false;  // current memory's "leak" is this free memory
+};
 }  // namespace finding
 
 using FindingDetail =
@@ -144,7 +158,8 @@ using FindingDetail =
                  finding::InUseLag, finding::InUseHeadroom, finding::PlateauLevel, finding::Step,
                  finding::Decelerating, finding::Churn, finding::ChurnGrowing,
                  finding::ChurnRetention, finding::AllocatorHeld, finding::TrimGaveBack,
-                 finding::HwmRising, finding::InjectedLeak, finding::InUseRate>;
+                 finding::HwmRising, finding::InjectedLeak, finding::InUseRate,
+                 finding::FreeHeld>;
 
 struct Finding {
   FindingDetail detail;
