@@ -10,8 +10,8 @@
 
 #include "infermem/units.h"
 #include "infermem/verdict.h"
-#include "verdict/in_use_rate.h"
 #include "verdict/fragmentation.h"
+#include "verdict/in_use_rate.h"
 #include "verdict/patterns.h"
 #include "verdict/stats.h"
 

@@ -158,8 +158,7 @@ using FindingDetail =
                  finding::InUseLag, finding::InUseHeadroom, finding::PlateauLevel, finding::Step,
                  finding::Decelerating, finding::Churn, finding::ChurnGrowing,
                  finding::ChurnRetention, finding::AllocatorHeld, finding::TrimGaveBack,
-                 finding::HwmRising, finding::InjectedLeak, finding::InUseRate,
-                 finding::FreeHeld>;
+                 finding::HwmRising, finding::InjectedLeak, finding::InUseRate, finding::FreeHeld>;
 
 struct Finding {
   FindingDetail detail;
