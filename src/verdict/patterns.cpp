@@ -55,10 +55,13 @@ const std::vector<Pattern>& pattern_catalogue() {
        {"ort-default", "no-arena", "jemalloc"},
        {}},
       {VerdictKind::fragmentation,
-       "Resident memory grows or stays up while the allocator's in-use bytes do not, or "
-       "malloc_trim gives most of the retention back.",
+       "The allocator's free bytes (held by malloc, not in use) grow over the run, or stay far "
+       "above what is in use after the load; a flat gap is the allocator's normal free lists.",
        {"glibc malloc keeping freed pages: top-of-heap not trimmed, holes between live chunks, "
         "many per-thread arenas (MALLOC_ARENA_MAX unset)",
+        "ONNX Runtime's arena shrinkage (memory.enable_memory_arena_shrinkage) with input shapes "
+        "that change every request: each request's arena chunks go back to glibc, which keeps "
+        "them",
         "Load/unload churn of large models: each load allocates hundreds of MB in new places, "
         "freed memory is not returned to the kernel",
         "Loading a model from bytes: the serialized copy and the session's initializers are alive "
