@@ -103,7 +103,7 @@ py::dict report_dict(const LoopReport& r) {
   d["peak_failed"] = r.peak_failed;
   d["undecided"] = r.undecided;
   d["iterations"] = r.iterations;
-  d["kind"] = std::string(name(r.verdict.kind));
+  d["kind"] = r.kind;
   d["rate_bytes"] = figure(r.rate_bytes);
   d["rate_ci_bytes"] = py::make_tuple(figure(r.rate_ci_low_bytes), figure(r.rate_ci_high_bytes));
   d["rate_source"] = r.rate_source;
@@ -111,7 +111,7 @@ py::dict report_dict(const LoopReport& r) {
   d["rss_before_bytes"] = figure(r.rss_before_bytes);
   d["peak_bytes"] = figure(r.peak_bytes);
   d["message"] = r.message;
-  d["verdict"] = json_to_python(r.verdict.to_json());
+  d["verdict"] = json_to_python(nlohmann::json::parse(r.verdict_json));
   return d;
 }
 

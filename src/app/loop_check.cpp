@@ -9,6 +9,7 @@
 
 #include "infermem/request_scope.h"
 #include "infermem/units.h"
+#include "infermem/verdict.h"
 
 namespace infermem {
 namespace {
@@ -63,16 +64,21 @@ void LoopCheck::record() {
   series_.points.push_back(p);
 }
 
+LoopCheck::~LoopCheck() = default;
+LoopCheck::LoopCheck(LoopCheck&&) noexcept = default;
+LoopCheck& LoopCheck::operator=(LoopCheck&&) noexcept = default;
+
 bool LoopCheck::need_more() {
   if (done_ < target_) return true;
-  last_ = judge(series_);
+  last_ = std::make_unique<Verdict>(judge(series_));
   judged_at_done_ = true;
-  double seen = last_.min_detectable_bytes_per_request;
-  bool enough = last_.kind != VerdictKind::too_short && present(seen) &&
+  const Verdict& last = *last_;
+  double seen = last.min_detectable_bytes_per_request;
+  bool enough = last.kind != VerdictKind::too_short && present(seen) &&
                 seen <= 0.5 * limits_.max_growth_bytes;
   // A growth already over the cap needs no longer window.
-  if (grows(last_.kind) && present(last_.growth_ci_low_bytes_per_request) &&
-      last_.growth_ci_low_bytes_per_request >= limits_.max_growth_bytes)
+  if (grows(last.kind) && present(last.growth_ci_low_bytes_per_request) &&
+      last.growth_ci_low_bytes_per_request >= limits_.max_growth_bytes)
     enough = true;
   if (enough || done_ >= limits_.max_iterations) return false;
   target_ = std::min(limits_.max_iterations, target_ * 2);
@@ -81,12 +87,13 @@ bool LoopCheck::need_more() {
 
 LoopReport LoopCheck::finish() {
   LoopReport r;
-  if (!judged_at_done_) last_ = judge(series_);
-  r.verdict = last_;
+  if (!judged_at_done_ || !last_) last_ = std::make_unique<Verdict>(judge(series_));
+  const Verdict& v = *last_;
+  r.kind = std::string(name(v.kind));
+  r.verdict_json = v.to_json().dump();
   r.iterations = done_;
   r.rss_before_bytes = rss_before_;
   r.peak_bytes = peak_reset_ ? std::max(self::hwm_bytes(), self::rss_bytes()) : kAbsent;
-  const Verdict& v = r.verdict;
   r.min_detectable_bytes = v.min_detectable_bytes_per_request;
   r.rate_bytes = v.growth_bytes_per_request;
   r.rate_ci_low_bytes = v.growth_ci_low_bytes_per_request;

@@ -15,14 +15,17 @@
 //   /proc/self/clear_refs is writable) is above `max_peak_bytes`;
 // - undecided: the ceiling came before the engine could see `max_growth_bytes` (unless
 //   `allow_undecided`): a check that could not see the leak it was asked about is not a pass.
+// Standard C++ only (with series.h): the client package (infermem::client) ships this header.
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "infermem/series.h"
-#include "infermem/verdict.h"
 
 namespace infermem {
+
+struct Verdict;  // infermem/verdict.h (the full package)
 
 struct LoopLimits {
   double max_growth_bytes = 16 * 1024.0;  // per iteration; the smallest growth to fail on
@@ -36,7 +39,8 @@ struct LoopReport {
   bool passed = true;
   bool growth_failed = false, peak_failed = false, undecided = false;
   std::size_t iterations = 0;
-  Verdict verdict;
+  std::string kind;          // the verdict's kind: "stable", "leak", ... (docs/verdicts.md)
+  std::string verdict_json;  // the whole verdict as JSON (docs/verdicts.md, section 5)
   double rate_bytes = kAbsent, rate_ci_low_bytes = kAbsent, rate_ci_high_bytes = kAbsent;
   std::string rate_source;  // "resident set (VmRSS)" or "allocator in-use bytes"
   double min_detectable_bytes = kAbsent;
@@ -50,6 +54,9 @@ struct LoopReport {
 class LoopCheck {
  public:
   explicit LoopCheck(LoopLimits limits);
+  ~LoopCheck();
+  LoopCheck(LoopCheck&&) noexcept;
+  LoopCheck& operator=(LoopCheck&&) noexcept;
   // Resets the high-water mark and reads the level before the first iteration.
   void begin();
   // After each iteration: one point (RSS and the allocator's in-use bytes).
@@ -67,7 +74,7 @@ class LoopCheck {
   double started_ms_ = 0;
   bool peak_reset_ = false;
   double rss_before_ = kAbsent;
-  Verdict last_;
+  std::unique_ptr<Verdict> last_;  // the latest judgement
   bool judged_at_done_ = false;
 };
 
