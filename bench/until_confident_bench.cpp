@@ -53,20 +53,22 @@ void simulated_false_alarms(const Config& cfg) {
       "of {} requests, seeds 1000..{})\n\n",
       cfg.series, kLooks, kEvery, 1000 + cfg.series - 1);
   fmt::print(
-      "| lag-1 autocorrelation | sequential (alpha 2.5%) | fixed test, once at {} | fixed "
-      "test repeated at every look |\n|---|---|---|---|\n",
+      "| lag-1 autocorrelation | sequential (alpha 2.5%) | sequential, confirmed (soak's rule) | "
+      "fixed test, once at {} | fixed test repeated at every look |\n|---|---|---|---|---|\n",
       kN);
   const auto x = test::request_axis(kN);
   for (double phi : {0.3, 0.6, 0.9}) {
-    int seq = 0, once = 0, repeated = 0;
+    int seq = 0, confirmed = 0, once = 0, repeated = 0;
     for (int s = 0; s < cfg.series; ++s) {
       auto y = test::ar1_series(kN, phi, 64 * 1024, 0, 1000 + static_cast<std::uint32_t>(s));
       SequentialConfig c;
       c.max_requests = kN;
       c.detect_bytes_per_request = 0;  // the boundary alone: every series gets all 15 looks
       c.leak_precision = std::numeric_limits<double>::infinity();
-      SequentialRule rule(c);
+      SequentialRule rule(c), confirmed_rule(c);
       seq += replay_looks(rule, x, y, kEvery).decision == SequentialDecision::settled_leak;
+      confirmed += replay_confirmed_looks(confirmed_rule, x, y, kEvery).decision ==
+                   SequentialDecision::settled_leak;
       once += fixed_leak_test(x, y);
       bool any = false;
       for (std::size_t k = 1; k <= kLooks && !any; ++k)
@@ -74,7 +76,8 @@ void simulated_false_alarms(const Config& cfg) {
       repeated += any;
     }
     auto pct = [&](int n) { return fmt::format("{:.1f}%", 100.0 * n / cfg.series); };
-    fmt::print("| {:.1f} | {} | {} | {} |\n", phi, pct(seq), pct(once), pct(repeated));
+    fmt::print("| {:.1f} | {} | {} | {} | {} |\n", phi, pct(seq), pct(confirmed), pct(once),
+               pct(repeated));
   }
   fmt::print("\n");
 }

@@ -6,7 +6,6 @@
 
 #include "infermem/error.h"
 #include "infermem/units.h"
-#include "infermem/verdict.h"
 
 namespace infermem {
 namespace {
@@ -35,26 +34,6 @@ double seconds_since_begin(const ArmAccumulator& records, double t_ms) {
 }
 
 }  // namespace
-
-// Whether the look's decision stands: the verdict engine agrees, and a leak was also seen at the
-// look before (until_confident.h).
-bool UntilConfident::confirmed(ArmState& state, const Series& series) {
-  const SequentialDecision decision = state.last.decision;
-  if (decision == SequentialDecision::keep_going) {
-    state.leak_seen = false;
-    return false;
-  }
-  const VerdictKind kind = judge(series).kind;
-  if (decision == SequentialDecision::settled_stable) {
-    state.leak_seen = false;
-    return kind != VerdictKind::leak && kind != VerdictKind::fragmentation &&
-           kind != VerdictKind::too_short;
-  }
-  const bool leak = kind == VerdictKind::leak;
-  const bool confirmed = leak && state.leak_seen;
-  state.leak_seen = leak;
-  return confirmed;
-}
 
 void UntilConfident::plan(ArmState& state, const Series& series) const {
   std::int64_t planned = options_.requests;
@@ -86,7 +65,8 @@ bool UntilConfident::settled(const std::string& arm, std::int64_t requests,
   state.next_look = requests + state.look_every;
   if (p.x.empty()) return false;
   state.last = state.rule->look(p.x, p.y);
-  if (!confirmed(state, series)) return false;
+  state.last.decision = state.confirmation.confirm(state.last.decision, series);
+  if (state.last.decision == SequentialDecision::keep_going) return false;
   state.settled = true;
   state.decided_seconds = seconds_since_begin(records, p.last_t_ms);
   return true;

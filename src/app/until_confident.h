@@ -1,10 +1,8 @@
 #pragma once
 // soak --until-confident in the application: one sequential rule (infermem/sequential.h) per arm
 // child, fed with the arm's series so far at its planned looks while the child runs, and each
-// arm's time to verdict when it ends. A look's decision stands only when the verdict engine, run
-// on the same series, agrees with it (a leak is `leak`; stable is not leak, fragmentation or
-// too-short), and a leak must be seen at two looks in a row: growth toward a plateau (an arena
-// filling as larger shapes arrive) passes one look's test, but not the next look's new data.
+// arm's time to verdict when it ends. A look settles the arm only as SequentialConfirmation
+// confirms it (the verdict engine agrees; a leak is seen at two looks in a row).
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -34,13 +32,11 @@ class UntilConfident {
     std::optional<SequentialRule> rule;
     std::int64_t next_look = kMinLookEvery, look_every = kMinLookEvery;
     SequentialLook last;
-    bool leak_seen = false;  // the previous look would have settled a leak: this one confirms
+    SequentialConfirmation confirmation;
     bool settled = false;
     double decided_seconds = kAbsent;
   };
   void plan(ArmState& state, const Series& infer) const;
-  // Whether the look just taken settles the arm (see the top of this file).
-  static bool confirmed(ArmState& state, const Series& series);
 
   const SoakOptions& options_;
   std::map<std::string, ArmState> arms_;

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <stdexcept>
+
+#include "infermem/verdict.h"
 #include "verdict/stats.h"
 
 namespace infermem {
@@ -124,6 +126,46 @@ SequentialLook replay_looks(SequentialRule& rule, std::span<const double> x,
   SequentialLook last;
   for (std::size_t end = std::min(look_every, n); end > 0; end = std::min(end + look_every, n)) {
     last = rule.look(x.first(end), y.first(end));
+    if (last.decision != SequentialDecision::keep_going || end == n) break;
+  }
+  return last;
+}
+
+SequentialDecision SequentialConfirmation::confirm(SequentialDecision decision,
+                                                   const Series& series) {
+  if (decision == SequentialDecision::keep_going) {
+    leak_seen_ = false;
+    return decision;
+  }
+  const VerdictKind kind = judge(series).kind;
+  if (decision == SequentialDecision::settled_stable) {
+    leak_seen_ = false;
+    const bool agrees = kind != VerdictKind::leak && kind != VerdictKind::fragmentation &&
+                        kind != VerdictKind::too_short;
+    return agrees ? decision : SequentialDecision::keep_going;
+  }
+  const bool confirmed = kind == VerdictKind::leak && leak_seen_;
+  leak_seen_ = kind == VerdictKind::leak;
+  return confirmed ? decision : SequentialDecision::keep_going;
+}
+
+SequentialLook replay_confirmed_looks(SequentialRule& rule, std::span<const double> x,
+                                      std::span<const double> y, std::size_t look_every) {
+  const std::size_t n = std::min(x.size(), y.size());
+  Series series;
+  series.points.reserve(n);
+  SequentialConfirmation confirmation;
+  SequentialLook last;
+  for (std::size_t end = std::min(look_every, n); end > 0; end = std::min(end + look_every, n)) {
+    for (std::size_t i = series.points.size(); i < end; ++i) {
+      SeriesPoint p;
+      p.req = static_cast<std::int64_t>(x[i]);
+      p.phase = "infer";
+      p.current_bytes = y[i];
+      series.points.push_back(p);
+    }
+    last = rule.look(x.first(end), y.first(end));
+    last.decision = confirmation.confirm(last.decision, series);
     if (last.decision != SequentialDecision::keep_going || end == n) break;
   }
   return last;

@@ -77,6 +77,24 @@ class SequentialRule {
 SequentialLook replay_looks(SequentialRule& rule, std::span<const double> x,
                             std::span<const double> y, std::size_t look_every);
 
+// What soak --until-confident acts on. A look's decision stands only when the verdict engine,
+// run on the same series, agrees with it (a leak is `leak`; stable is not leak, fragmentation or
+// too-short), and a leak must be seen at two looks in a row: growth toward a plateau (an arena
+// filling as larger shapes arrive) can pass one look's test, but seldom the next look's as well.
+class SequentialConfirmation {
+ public:
+  // The decision as it stands: `decision`, or keep_going when it is not confirmed.
+  SequentialDecision confirm(SequentialDecision decision, const Series& series);
+
+ private:
+  bool leak_seen_ = false;  // the previous look's decision was a leak the engine agreed with
+};
+
+// replay_looks with the confirmation (x = requests done, y = current bytes of "infer" points):
+// the last look's figures, with its decision as confirmed.
+SequentialLook replay_confirmed_looks(SequentialRule& rule, std::span<const double> x,
+                                      std::span<const double> y, std::size_t look_every);
+
 // The fixed-sample leak test at one look, for comparison: the same fit's 95% interval lies
 // above zero (what judge()'s significant slope asks, one-sided 2.5%).
 bool fixed_leak_test(std::span<const double> x, std::span<const double> y);
