@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "verdict/synthetic.h"
@@ -164,6 +165,57 @@ TEST(Sequential, TimeToVerdictRoundTripsThroughJson) {
   EXPECT_DOUBLE_EQ(back.ci_high, 2200);
   TimeToVerdict absent = TimeToVerdict::from_json(TimeToVerdict{"cap"}.to_json());
   EXPECT_FALSE(present(absent.seconds));
+}
+
+// soak acts on the confirmed decision: a leak stands at the second look in a row that the
+// engine also calls `leak`, so a noise-free rise settles later than the bare rule's first look.
+TEST(SequentialConfirmation, ALeakStandsAtTheSecondLookInARow) {
+  auto x = request_axis(kRequests);
+  std::vector<double> rising(kRequests);
+  for (std::size_t i = 0; i < kRequests; ++i)
+    rising[i] = 100 * 1024 * 1024.0 + 4096.0 * static_cast<double>(i);
+  SequentialRule rule(config());
+  SequentialLook l = replay_confirmed_looks(rule, x, rising, kEvery);
+  EXPECT_EQ(l.decision, SequentialDecision::settled_leak);
+  EXPECT_GE(l.requests, static_cast<std::int64_t>(2 * kEvery));
+  EXPECT_LT(l.requests, static_cast<std::int64_t>(kRequests));
+  EXPECT_DOUBLE_EQ(l.slope, 4096.0);
+}
+
+// What the confirmation is for: memory rising toward a plateau (an arena filling as larger shapes
+// arrive, time constant 150 requests, +12 MiB) is growing when the first looks are taken. The bare
+// rule settles every such series as a leak; the confirmed rule (the engine must agree, at two
+// looks in a row) settled 18 of these 200 seeded series when written. The bound leaves room for
+// engine changes, not for noise: the series are seeded.
+TEST(SequentialConfirmation, GrowthTowardAPlateauIsSeldomSettledAsALeak) {
+  constexpr int kSeries = 200;
+  auto x = request_axis(kRequests);
+  int bare = 0, confirmed = 0;
+  for (int seed = 1; seed <= kSeries; ++seed) {
+    auto y = ar1_series(kRequests, kPhi, kSigma, 0, static_cast<std::uint32_t>(seed));
+    for (std::size_t i = 0; i < kRequests; ++i)
+      y[i] += 12 * 1024 * 1024.0 * (1 - std::exp(-static_cast<double>(i) / 150.0));
+    SequentialRule bare_rule(config()), rule(config());
+    bare += replay_looks(bare_rule, x, y, kEvery).decision == SequentialDecision::settled_leak;
+    confirmed +=
+        replay_confirmed_looks(rule, x, y, kEvery).decision == SequentialDecision::settled_leak;
+  }
+  EXPECT_GE(bare, kSeries * 8 / 10) << "the case must be one the bare rule gets wrong";
+  EXPECT_LE(confirmed, kSeries * 15 / 100);
+  RecordProperty("bare_rule_settled_leak", std::to_string(bare));
+  RecordProperty("confirmed_rule_settled_leak", std::to_string(confirmed));
+}
+
+// An injected leak with noise is still confirmed before the cap.
+TEST(SequentialConfirmation, AnInjectedLeakIsConfirmedBeforeTheCap) {
+  auto x = request_axis(kRequests);
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    auto y = ar1_series(kRequests, kPhi, kSigma, 2 * kKiB, seed);
+    SequentialRule rule(config());
+    SequentialLook l = replay_confirmed_looks(rule, x, y, kEvery);
+    ASSERT_EQ(l.decision, SequentialDecision::settled_leak) << "seed " << seed;
+    EXPECT_LT(l.requests, static_cast<std::int64_t>(kRequests));
+  }
 }
 
 }  // namespace
