@@ -65,6 +65,19 @@ std::uint64_t requests_per_arm(const SoakOptions& o) {
       o.scenario == Scenario::churn ? static_cast<std::uint64_t>(o.cycles) : 1);
 }
 
+// An injection of `bytes` a request, over every request of an arm, must fit in the machine's
+// memory when there is no --memory-limit.
+void check_fits_in_memory(const char* flag, std::uint64_t bytes, const SoakOptions& o,
+                          std::uint64_t ram, const char* hint) {
+  const std::uint64_t per_arm = requests_per_arm(o);
+  const std::uint64_t total = saturating_mul(bytes, per_arm);
+  if (o.memory_limit_bytes == 0 && total > ram)
+    throw InputError(
+        fmt::format("{}: {} x {} requests is {}, more than this machine's memory ({}); lower it or "
+                    "--requests{}",
+                    flag, bytes_text(bytes), per_arm, bytes_text(total), bytes_text(ram), hint));
+}
+
 // --inject-fragmentation: 1 KiB..1 MiB a request, and what the holes add up to must fit in memory.
 void check_inject_fragmentation(const SoakOptions& o, std::uint64_t ram) {
   if (o.inject_fragmentation_bytes == 0) return;
@@ -72,13 +85,7 @@ void check_inject_fragmentation(const SoakOptions& o, std::uint64_t ram) {
   if (o.inject_fragmentation_bytes < kLo || o.inject_fragmentation_bytes > kHi)
     throw InputError(fmt::format("--inject-fragmentation: {} is out of range; give 1KiB..1MiB",
                                  bytes_text(o.inject_fragmentation_bytes)));
-  const std::uint64_t per_arm = requests_per_arm(o);
-  std::uint64_t total = saturating_mul(o.inject_fragmentation_bytes, per_arm);
-  if (o.memory_limit_bytes == 0 && total > ram)
-    throw InputError(fmt::format(
-        "--inject-fragmentation: {} x {} requests is {}, more than this machine's memory ({}); "
-        "lower it or --requests",
-        bytes_text(o.inject_fragmentation_bytes), per_arm, bytes_text(total), bytes_text(ram)));
+  check_fits_in_memory("--inject-fragmentation", o.inject_fragmentation_bytes, o, ram, "");
 }
 
 }  // namespace
@@ -146,13 +153,8 @@ RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
     if (o.inject_leak_bytes > budget)
       throw InputError(fmt::format("--inject-leak: {} per request is more than {}",
                                    bytes_text(o.inject_leak_bytes), budget_text));
-    const std::uint64_t per_arm = requests_per_arm(o);
-    std::uint64_t total = saturating_mul(o.inject_leak_bytes, per_arm);
-    if (o.memory_limit_bytes == 0 && total > ram)
-      throw InputError(fmt::format(
-          "--inject-leak: {} x {} requests is {}, more than this machine's memory ({}); "
-          "lower it or --requests, or give --memory-limit to see the OOM kill",
-          bytes_text(o.inject_leak_bytes), per_arm, bytes_text(total), bytes_text(ram)));
+    check_fits_in_memory("--inject-leak", o.inject_leak_bytes, o, ram,
+                         ", or give --memory-limit to see the OOM kill");
   }
   check_inject_fragmentation(o, ram);
   return facts;

@@ -43,18 +43,5 @@ for line in "verdict: FAIL: memory grows per iteration" "rate: " "95% interval" 
 done
 
 # pkg-config: compile and link a RequestScope program with the flags the .pc file gives.
-cat >"$work/pc.cpp" <<'CPP'
-#include <infermem/request_scope.h>
-#include <cstdio>
-int main() {
-  infermem::RequestScope scope;
-  auto f = scope.close();
-  std::printf("%s\n", f.rss_end_bytes > 0 ? "ok" : "no reading");
-  return f.rss_end_bytes > 0 ? 0 : 1;
-}
-CPP
-# shellcheck disable=SC2046
-c++ -std=c++20 "$work/pc.cpp" -o "$work/pc" \
-  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs infermem)
-"$work/pc" | grep -q ok
+"$src/tests/consumer/check_pkgconfig.sh" "$prefix" infermem "$work"
 echo "consumer: installed package found, example built; leak fails, clean passes; pkg-config links"

@@ -60,18 +60,5 @@ grep -q "kind: leak" "$work/leak.log" || {
   cat "$work/leak.log"; echo "consumer-client: the failure does not say leak" >&2; exit 1; }
 
 # pkg-config: a RequestScope program with only the flags infermem-client.pc gives.
-cat >"$work/pc.cpp" <<'CPP'
-#include <infermem/request_scope.h>
-#include <cstdio>
-int main() {
-  infermem::RequestScope scope;
-  auto f = scope.close();
-  std::printf("%s\n", f.rss_end_bytes > 0 ? "ok" : "no reading");
-  return f.rss_end_bytes > 0 ? 0 : 1;
-}
-CPP
-# shellcheck disable=SC2046
-c++ -std=c++20 "$work/pc.cpp" -o "$work/pc" \
-  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs infermem-client)
-"$work/pc" | grep -q ok
+"$src/tests/consumer/check_pkgconfig.sh" "$prefix" infermem-client "$work"
 echo "consumer-client: client-only install; example built on it alone; leak fails, clean passes; pkg-config links"
