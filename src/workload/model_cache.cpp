@@ -459,25 +459,7 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
   auto e = entry_for(path);
   bool counted = false;
   for (;;) {
-    if (e->state == Entry::State::resident) {
-      if (!counted) {
-        ++stats_.hits;
-        ++e->hits;
-        stats_changed(false);
-      }
-      ++e->in_flight;  // pinned before make_room can let go of the lock
-      touch(e);
-      try {
-        if (limit_bytes_ > 0) make_room(lock, e, e->cost.inference_bytes, false);
-      } catch (...) {
-        --e->in_flight;
-        changed_.notify_all();
-        throw;
-      }
-      const std::uint64_t mark = load_mark();
-      lock.unlock();
-      return Lease(this, e, meter_->resident_bytes(), mark);
-    }
+    if (e->state == Entry::State::resident) return lease_resident(lock, e, counted);
     if (e->state == Entry::State::loading || e->state == Entry::State::unloading) {
       if (!counted && e->state == Entry::State::loading) {
         ++stats_.misses;
@@ -495,77 +477,103 @@ ModelCache::Lease ModelCache::acquire(const std::string& path) {
       continue;
     }
     // Absent: this caller loads it; others asking meanwhile wait for this load.
-    if (!counted) ++stats_.misses;
-    counted = true;
-    stats_changed(false);
-    e->state = Entry::State::loading;
-    e->in_flight = 1;
-    std::uint64_t need = cost_of(*e);
-    if (options_.budget_bytes > 0) need = std::min(need, options_.budget_bytes);
-    try {
-      make_room(lock, e, need, true);
-    } catch (...) {
-      e->state = Entry::State::absent;
-      e->in_flight = 0;
-      e->load_error = std::current_exception();
-      ++e->generation;
-      changed_.notify_all();
-      throw;
-    }
-    stats_.bytes_resident += need;  // reserved while it loads
-    loading_bytes_ += need;
-    ++loading_count_;
-    ++loads_begun_;
-    lock.unlock();
-    std::unique_ptr<CachedModel> model;
-    std::exception_ptr error;
-    std::uint64_t before = 0, after = 0;
-    {
-      std::lock_guard serial(load_mutex_);
-      before = meter_->resident_bytes();
-      try {
-        model = loader_->load(path);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      after = meter_->resident_bytes();
-    }
-    lock.lock();
-    stats_.bytes_resident -= std::min(stats_.bytes_resident, need);
-    loading_bytes_ -= need;
-    --loading_count_;
-    ++e->generation;
-    if (error || !model) {
-      ++stats_.load_failures;
-      stats_changed(true);
-      e->state = Entry::State::absent;
-      e->in_flight = 0;
-      e->load_error = error;
-      changed_.notify_all();
-      if (error) std::rethrow_exception(error);
-      throw std::runtime_error(fmt::format("the loader returned no model for {}", path));
-    }
-    e->load_error = nullptr;
-    e->model = std::move(model);
-    e->cost.load_bytes = sub_floor(after, before);
-    e->measured = true;
-    e->state = Entry::State::resident;
-    ++e->loads;
-    ++stats_.loads;
-    measured_cost_sum_ += e->cost.total();
-    ++loads_measured_;
-    stats_.bytes_resident += cost_of(*e);
-    touch(e);
-    // It may have cost more than its estimate: unload idle models until the budget holds again
-    // (this one is pinned: in_flight is 1).
-    shed_over_budget(lock);
-    stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
-    stats_changed(true);
-    changed_.notify_all();
-    const std::uint64_t mark = load_mark();
-    lock.unlock();
-    return Lease(this, e, meter_->resident_bytes(), mark);
+    return load_and_lease(lock, e, path, counted);
   }
+}
+
+ModelCache::Lease ModelCache::lease_resident(std::unique_lock<std::mutex>& lock,
+                                             const std::shared_ptr<Entry>& e, bool counted) {
+  if (!counted) {
+    ++stats_.hits;
+    ++e->hits;
+    stats_changed(false);
+  }
+  ++e->in_flight;  // pinned before make_room can let go of the lock
+  touch(e);
+  try {
+    if (limit_bytes_ > 0) make_room(lock, e, e->cost.inference_bytes, false);
+  } catch (...) {
+    --e->in_flight;
+    changed_.notify_all();
+    throw;
+  }
+  const std::uint64_t mark = load_mark();
+  lock.unlock();
+  return Lease(this, e, meter_->resident_bytes(), mark);
+}
+
+ModelCache::Lease ModelCache::load_and_lease(std::unique_lock<std::mutex>& lock,
+                                             const std::shared_ptr<Entry>& e,
+                                             const std::string& path, bool counted) {
+  if (!counted) ++stats_.misses;
+  stats_changed(false);
+  e->state = Entry::State::loading;
+  e->in_flight = 1;
+  std::uint64_t need = cost_of(*e);
+  if (options_.budget_bytes > 0) need = std::min(need, options_.budget_bytes);
+  try {
+    make_room(lock, e, need, true);
+  } catch (...) {
+    e->state = Entry::State::absent;
+    e->in_flight = 0;
+    e->load_error = std::current_exception();
+    ++e->generation;
+    changed_.notify_all();
+    throw;
+  }
+  stats_.bytes_resident += need;  // reserved while it loads
+  loading_bytes_ += need;
+  ++loading_count_;
+  ++loads_begun_;
+  lock.unlock();
+  std::unique_ptr<CachedModel> model;
+  std::exception_ptr error;
+  std::uint64_t before = 0, after = 0;
+  {
+    std::lock_guard serial(load_mutex_);
+    before = meter_->resident_bytes();
+    try {
+      model = loader_->load(path);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    after = meter_->resident_bytes();
+  }
+  lock.lock();
+  stats_.bytes_resident -= std::min(stats_.bytes_resident, need);
+  loading_bytes_ -= need;
+  --loading_count_;
+  ++e->generation;
+  if (error || !model) {
+    ++stats_.load_failures;
+    stats_changed(true);
+    e->state = Entry::State::absent;
+    e->in_flight = 0;
+    e->load_error = error;
+    changed_.notify_all();
+    if (error) std::rethrow_exception(error);
+    throw std::runtime_error(fmt::format("the loader returned no model for {}", path));
+  }
+  e->load_error = nullptr;
+  e->model = std::move(model);
+  e->cost.load_bytes = sub_floor(after, before);
+  e->measured = true;
+  e->state = Entry::State::resident;
+  ++e->loads;
+  ++stats_.loads;
+  measured_cost_sum_ += e->cost.total();
+  ++loads_measured_;
+  stats_.bytes_resident += cost_of(*e);
+  touch(e);
+  // It may have cost more than its estimate: unload idle models until the budget holds again
+  // (this one is pinned: in_flight is 1).
+  shed_over_budget(lock);
+  stats_.peak_bytes_resident = std::max(stats_.peak_bytes_resident, stats_.bytes_resident);
+  stats_changed(true);
+  changed_.notify_all();
+  const std::uint64_t mark = load_mark();
+  lock.unlock();
+  return Lease(this, e, meter_->resident_bytes(), mark);
 }
 
 std::uint64_t ModelCache::load_mark() const {

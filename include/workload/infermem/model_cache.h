@@ -181,6 +181,12 @@ class ModelCache {
   void end_lease(const std::shared_ptr<Entry>& entry, std::uint64_t resident_at_start,
                  std::uint64_t load_mark_at_start, std::uint64_t reported_peak);
   std::shared_ptr<Entry> entry_for(const std::string& path);
+  // acquire()'s two ends, under `lock` (released on return): lease a resident model (counted:
+  // its miss was already counted), or load an absent one as this caller and lease it.
+  Lease lease_resident(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& e,
+                       bool counted);
+  Lease load_and_lease(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& e,
+                       const std::string& path, bool counted);
   void make_room(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& wanted,
                  std::uint64_t need_bytes, bool loading);
   std::unique_ptr<CachedModel> take_for_unload(Entry& e);
