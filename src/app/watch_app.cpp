@@ -15,16 +15,17 @@
 #include <optional>
 #include <thread>
 
-#include "app/watch_exit.h"
 #include "app/watch_metrics.h"
 #include "infermem/atomic_file.h"
 #include "infermem/cache_stats_file.h"
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
 #include "infermem/host.h"
+#include "infermem/process_exit.h"
 #include "infermem/process_tree.h"
 #include "infermem/render.h"
 #include "infermem/series_builder.h"
+#include "infermem/spawn.h"
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
@@ -37,11 +38,13 @@ namespace key = trace::key;
 
 std::atomic<bool> g_stop{false};
 
-// The running verdict is judged again this often (the engine is fast on the bounded series).
+// The running verdict is judged again this often (the engine is fast on the
+// bounded series).
 constexpr double kJudgeEveryMs = 2000;
-// Status (the split by kind, VmHWM) and the search for new children are read about this often,
-// smaps_rollup (PSS: milliseconds of CPU on a large process) about every second, however short the
-// interval: statm alone is read at every sample (docs/measurement.md has the costs).
+// Status (the split by kind, VmHWM) and the search for new children are read
+// about this often, smaps_rollup (PSS: milliseconds of CPU on a large process)
+// about every second, however short the interval: statm alone is read at every
+// sample (docs/measurement.md has the costs).
 constexpr double kDetailEveryMs = 100;
 constexpr double kRollupEveryMs = 1000;
 // Without a terminal, one plain progress line this often.
@@ -77,8 +80,9 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
-// Sleeps until `until` or a stop request, in short steps: a signal may be delivered to another
-// thread (the metrics server's), so the main thread cannot count on being woken by it.
+// Sleeps until `until` or a stop request, in short steps: a signal may be
+// delivered to another thread (the metrics server's), so the main thread cannot
+// count on being woken by it.
 void sleep_until(Clock::time_point until) {
   for (;;) {
     if (g_stop.load()) return;
@@ -89,70 +93,25 @@ void sleep_until(Clock::time_point until) {
   }
 }
 
-struct Spawned {
-  pid_t pid = -1;
-};
-
-// fork/exec of argv (PATH searched, no shell) in a process group of its own (Ctrl-C reaches
-// infermem, which stops the command and its children), joining `procs_file` first when given,
-// with infermem's environment plus `env` (NAME=VALUE, replacing a variable of that name).
-// An exec that fails is reported through a close-on-exec pipe: InputError naming the command.
+// The command in a process group of its own (Ctrl-C reaches infermem, which
+// stops the command and its children), joining the cgroup first when there is
+// one, with infermem's environment plus `env`. An exec that fails is an
+// InputError naming the command: nothing was watched.
 pid_t spawn(const std::vector<std::string>& command, const std::string& procs_file,
             const std::vector<std::string>& env) {
-  std::vector<std::string> args = command;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // Built before fork: the child only calls async-signal-safe functions.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string_view var(*e);
-    bool replaced = false;
-    for (const auto& add : env)
-      if (var.substr(0, var.find('=') + 1) == std::string_view(add).substr(0, add.find('=') + 1))
-        replaced = true;
-    if (!replaced) env_strings.emplace_back(var);
-  }
-  for (const auto& add : env) env_strings.push_back(add);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    throw WorkloadError(fmt::format("pipe: {}", std::strerror(errno)));
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int e = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw WorkloadError(fmt::format("fork: {}", std::strerror(e)));
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    if (!procs_file.empty()) {
-      int cg = ::open(procs_file.c_str(), O_WRONLY);
-      if (cg >= 0) {
-        (void)!::write(cg, "0", 1);  // "0" = the writing process itself
-        ::close(cg);
-      }
-    }
-    ::execvpe(argv[0], argv.data(), envp.data());
-    int e = errno;
-    (void)!::write(fds[1], &e, sizeof e);
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  int e = 0;
-  ssize_t n;
-  do n = ::read(fds[0], &e, sizeof e);
-  while (n < 0 && errno == EINTR);
-  ::close(fds[0]);
-  if (n == static_cast<ssize_t>(sizeof e)) {
+  SpawnSpec spec;
+  spec.program = command.front();
+  spec.argv = command;
+  spec.env = environment_with(env);
+  spec.cgroup_procs = procs_file;
+  const Spawned child = spawn_process(spec);
+  if (child.exec_errno != 0) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    throw InputError(fmt::format("cannot execute '{}': {}", command.front(), std::strerror(e)));
+    ::waitpid(child.pid, &status, 0);
+    throw InputError(
+        fmt::format("cannot execute '{}': {}", command.front(), std::strerror(child.exec_errno)));
   }
-  return pid;
+  return child.pid;
 }
 
 }  // namespace
@@ -172,33 +131,18 @@ class PreparedWatch {
 
   ~PreparedWatch() { stop_command(); }
 
-  // Stops a command infermem started (its whole process group), TERM then KILL after 2 s.
+  // Stops a command infermem started (its whole process group), TERM then KILL
+  // after 2 s.
   void stop_command() {
     if (!started || reaped) return;
-    ::kill(-pid, SIGTERM);
-    ::kill(pid, SIGTERM);
-    auto deadline = Clock::now() + std::chrono::seconds(2);
-    while (!try_reap()) {
-      if (Clock::now() >= deadline) {
-        ::kill(-pid, SIGKILL);
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        if (::waitpid(pid, &status, 0) == pid) {
-          wait_status = status;
-          reaped = true;
-        }
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    wait_status = stop_and_reap(pid, 2000);
+    reaped = true;
   }
 
   bool try_reap() {
     if (!started || reaped) return reaped;
-    int status = 0;
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) {
-      wait_status = status;
+    if (auto status = infermem::try_reap(pid)) {
+      wait_status = *status;
       reaped = true;
     }
     return reaped;
@@ -213,7 +157,8 @@ WatchHandle prepare_watch(const WatchOptions& options) {
   WatchHandle w(new PreparedWatch);
   w->options = options;
   const bool command_mode = options.pid == 0;
-  // The metrics port first: a port in use must fail before a command is started.
+  // The metrics port first: a port in use must fail before a command is
+  // started.
   if (options.metrics_port >= 0)
     w->metrics = std::make_unique<WatchMetrics>(options.metrics_bind, options.metrics_port);
   const double interval = std::max(options.interval_ms, 0.001);
@@ -230,7 +175,8 @@ WatchHandle prepare_watch(const WatchOptions& options) {
         w->cgroup.emplace(std::move(*created));
       else
         w->cgroup_note = fmt::format(
-            "--memory-limit was not applied: no memory cgroup could be created here ({}); the "
+            "--memory-limit was not applied: no memory cgroup "
+            "could be created here ({}); the "
             "command ran without a limit",
             why);
     }
@@ -334,7 +280,8 @@ std::string live_line(const WatchSummary& s, double elapsed_ms, double anon, dou
                          format_bytes(v.growth_ci_low_bytes_per_minute),
                          format_bytes(v.growth_ci_high_bytes_per_minute));
   return fmt::format(
-      "{:6.1f}s  RSS {} (anon {})  VmHWM {}  {} over {:.0f}s  verdict {}  {} process{}",
+      "{:6.1f}s  RSS {} (anon {})  VmHWM {}  {} over {:.0f}s  verdict {}  {} "
+      "process{}",
       elapsed_ms / 1000.0, present(s.last_rss_bytes) ? format_bytes(s.last_rss_bytes) : "-",
       present(anon) ? format_bytes(anon) : "-", present(hwm) ? format_bytes(hwm) : "-", growth,
       elapsed_ms / 1000.0, v.kind, processes, processes == 1 ? "" : "es");
@@ -404,9 +351,10 @@ WatchSummary run_watch(PreparedWatch& w,
     window.start_ms = end_ms;
   };
 
-  // The service's ModelCache counters, from its stats file: a `note` (event "cache") for each new
-  // snapshot, another (event "cache-stats-refused") when the file starts being refused or for a
-  // new reason; metrics; summary.json's "cache".
+  // The service's ModelCache counters, from its stats file: a `note` (event
+  // "cache") for each new snapshot, another (event "cache-stats-refused") when
+  // the file starts being refused or for a new reason; metrics; summary.json's
+  // "cache".
   std::optional<CacheStatsReader> cache_stats;
   if (!o.cache_stats_path.empty()) cache_stats.emplace(o.cache_stats_path);
   CacheStatsProblem last_cache_problem = CacheStatsProblem::missing;
@@ -439,7 +387,8 @@ WatchSummary run_watch(PreparedWatch& w,
     Series judged;
     judged.name = "tree";
     judged.current_source = fmt::format(
-        "the process tree's total VmRSS (/proc/PID/statm of each process) sampled every {} ms",
+        "the process tree's total VmRSS (/proc/PID/statm of each "
+        "process) sampled every {} ms",
         o.interval_ms);
     judged.hwm_source = "summed VmHWM (the processes' lifetime high-water marks)";
     judged.points = series.points();
@@ -479,7 +428,8 @@ WatchSummary run_watch(PreparedWatch& w,
     ++s.samples;
     last_sample_ms = t_ms;
     last_processes = sample.processes.size();
-    // The tree's total at every sample (statm), the split and VmHWM on detail samples.
+    // The tree's total at every sample (statm), the split and VmHWM on detail
+    // samples.
     trace::Record r = record(trace::kSample, t_ms, "tree", w.pid);
     r.values[key::kRssBytes] = sample.rss_bytes;
     r.values[key::kRssAnonBytes] = sample.anon_bytes;
@@ -499,7 +449,8 @@ WatchSummary run_watch(PreparedWatch& w,
     }
     out.write(r);
     if (sample.detail) read_cache_stats(t_ms);
-    // Each process: its own record on detail samples (status, smaps_rollup), its figures always.
+    // Each process: its own record on detail samples (status, smaps_rollup),
+    // its figures always.
     for (const auto& p : sample.processes) {
       auto [it, inserted] = process_index.try_emplace(p.pid, s.processes.size());
       if (inserted) {
@@ -581,27 +532,42 @@ WatchSummary run_watch(PreparedWatch& w,
     w.stop_command();
   }
   if (w.started && w.reaped) {
-    CommandEnd end;
+    ProcessEnd end;
     end.wait_status = w.wait_status;
-    end.stopped_by_us = stopped_by_us;
+    if (stopped_by_us) end.stop = s.interrupted ? Stop::interrupted : Stop::at_end;
+    end.ended = s.ended;
+    end.at = fmt::format("{:.2f} s", s.elapsed_ms / 1000.0);
+    end.memory_limit_bytes = s.memory_limit_bytes;
+    end.last_rss_bytes = s.last_rss_bytes;
     if (w.cgroup) {
       end.oom_kills = w.cgroup->oom_kills().value_or(0);
       end.cgroup_version = w.cgroup->version();
-      if (auto peak = w.cgroup->max_usage_bytes())
-        end.cgroup_peak_bytes = static_cast<double>(*peak);
     }
-    classify_command_end(end, s);
+    const ExitClass c = classify_exit(end, command_wording());
+    s.status = c.status;
+    s.status_detail = c.detail;
+    s.exit_code = c.exit_code;
+    s.signal = c.signal;
+    if (c.status == ArmStatus::oom_killed) {
+      s.oom_at_ms = s.elapsed_ms;
+      s.oom_last_rss_bytes = s.last_rss_bytes;
+      if (w.cgroup)
+        if (auto peak = w.cgroup->max_usage_bytes())
+          s.oom_cgroup_peak_bytes = static_cast<double>(*peak);
+    }
   } else if (!w.started) {
     if (s.ended == "exited") {
       s.status_detail =
-          "the process exited (it is not a child of infermem: its exit status cannot be read)";
+          "the process exited (it is not a child of infermem: "
+          "its exit status cannot be read)";
     } else {
       s.status_detail =
           fmt::format("still running when the watch ended ({}); left running", s.ended);
       if (s.interrupted) s.status = ArmStatus::interrupted;
     }
   }
-  // The service's last counters: it publishes them once more as its cache is destroyed.
+  // The service's last counters: it publishes them once more as its cache is
+  // destroyed.
   read_cache_stats(s.elapsed_ms);
   if (cache_stats && (cache_stats->last() || !cache_stats->errors().empty()))
     s.cache = cache_stats->to_json();
@@ -621,9 +587,10 @@ WatchSummary run_watch(PreparedWatch& w,
   GateSubject subject{"tree", s.peak_rss_bytes, kAbsent, kAbsent, s.verdict};
   s.checks = evaluate_gate(o.gate.for_subject("tree"), subject);
   if (series.merged())
-    s.notes.push_back(fmt::format(
-        "the verdict judged {} evenly spaced points of {} samples (each the last of {} in a row)",
-        series.points().size(), s.samples, series.stride()));
+    s.notes.push_back(
+        fmt::format("the verdict judged {} evenly spaced points of {} samples "
+                    "(each the last of {} in a row)",
+                    series.points().size(), s.samples, series.stride()));
 
   trace::Record end = record(trace::kArm, s.elapsed_ms, "tree", w.pid);
   end.extra[key::kEdge] = trace::edge::kResult;
