@@ -183,9 +183,15 @@ RunDiff diff_run_dirs(const std::string& base_dir, const std::string& new_dir,
         "soak run (figures per arm and per request); diff compares two soak runs, or two watches "
         "of the same command",
         base_watch ? base_dir : new_dir, base_watch ? new_dir : base_dir));
-  RunDiff d = base_watch
-                  ? diff_watches(load_watch_summary(base_dir), load_watch_summary(new_dir), options)
-                  : diff_runs(RunSummary::load(base_dir), RunSummary::load(new_dir), options);
+  // BASE is read (and refused) first: the arguments of one call are read in no fixed order.
+  RunDiff d;
+  if (base_watch) {
+    const WatchSummary base = load_watch_summary(base_dir);
+    d = diff_watches(base, load_watch_summary(new_dir), options);
+  } else {
+    const RunSummary base = RunSummary::load(base_dir);
+    d = diff_runs(base, RunSummary::load(new_dir), options);
+  }
   d.base_label = base_dir;
   d.new_label = new_dir;
   return d;
