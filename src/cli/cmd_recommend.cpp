@@ -6,6 +6,7 @@
 #include "infermem/error.h"
 #include "infermem/recommend.h"
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem::cli {
 namespace {
@@ -32,6 +33,11 @@ void attach(CLI::App& app, int& exit_code) {
     const Goal goal = parse_goal(f->goal);
     if (f->max_latency_ratio < 0 || f->max_peak_ratio < 0)
       throw InputError("--max-latency-ratio and --max-peak-ratio take a positive ratio");
+    if (is_watch_dir(f->run_dir))
+      throw InputError(fmt::format(
+          "{}: a watch, which has no arms to choose from (recommend picks among a soak's arms: "
+          "soak the model with --arms, then recommend that run)",
+          f->run_dir));
     const RunSummary run = RunSummary::load(f->run_dir);
     const Recommendation r = recommend(run, goal, {f->max_latency_ratio, f->max_peak_ratio});
     fmt::print("{}", render_text(r, goal));

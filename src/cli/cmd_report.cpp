@@ -1,4 +1,5 @@
-// infermem report RUN_DIR: re-render a run's reports from its summary.json.
+// infermem report RUN_DIR: re-render a run's reports: a soak's from its summary.json, a watch's
+// from its trace.jsonl (the summary is derived from the trace, as watch derived it).
 #include <fmt/format.h>
 #include <memory>
 
@@ -7,21 +8,31 @@
 #include "infermem/error.h"
 #include "infermem/render.h"
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem::cli {
 namespace {
 
+template <typename Summary>
+void write_reports(const Summary& s, const std::string& run_dir) {
+  write_file_atomic(run_dir + "/report.md", render(s, Format::markdown));
+  write_file_atomic(run_dir + "/report.html", render(s, Format::html));
+  fmt::print("{}", render(s, Format::terminal));
+  fmt::print("\nreport: {0}/report.md, {0}/report.html\n", run_dir);
+}
+
 void attach(CLI::App& app, int& exit_code) {
   auto run_dir = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
-      "report", "Re-render a soak run's report.md, report.html and table from its summary.json");
-  sub->add_option("run_dir", *run_dir, "A soak --out directory")->required();
+      "report",
+      "Re-render a run's report.md, report.html and table: a soak's from its summary.json, a "
+      "watch's from its trace.jsonl");
+  sub->add_option("run_dir", *run_dir, "A soak or watch --out directory")->required();
   sub->callback([run_dir, &exit_code] {
-    RunSummary s = RunSummary::load(*run_dir);
-    write_file_atomic(*run_dir + "/report.md", render(s, Format::markdown));
-    write_file_atomic(*run_dir + "/report.html", render(s, Format::html));
-    fmt::print("{}", render(s, Format::terminal));
-    fmt::print("\nreport: {0}/report.md, {0}/report.html\n", *run_dir);
+    if (is_watch_dir(*run_dir))
+      write_reports(load_watch_summary(*run_dir), *run_dir);
+    else
+      write_reports(RunSummary::load(*run_dir), *run_dir);
     exit_code = kExitOk;
   });
 }

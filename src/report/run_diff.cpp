@@ -176,9 +176,22 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
 
 RunDiff diff_run_dirs(const std::string& base_dir, const std::string& new_dir,
                       const DiffOptions& options) {
-  RunSummary base = RunSummary::load(base_dir);
-  RunSummary next = RunSummary::load(new_dir);
-  RunDiff d = diff_runs(base, next, options);
+  const bool base_watch = is_watch_dir(base_dir), new_watch = is_watch_dir(new_dir);
+  if (base_watch != new_watch)
+    throw InputError(fmt::format(
+        "cannot diff a soak run and a watch: {} is a watch (one process tree over time), {} a "
+        "soak run (figures per arm and per request); diff compares two soak runs, or two watches "
+        "of the same command",
+        base_watch ? base_dir : new_dir, base_watch ? new_dir : base_dir));
+  // BASE is read (and refused) first: the arguments of one call are read in no fixed order.
+  RunDiff d;
+  if (base_watch) {
+    const WatchSummary base = load_watch_summary(base_dir);
+    d = diff_watches(base, load_watch_summary(new_dir), options);
+  } else {
+    const RunSummary base = RunSummary::load(base_dir);
+    d = diff_runs(base, RunSummary::load(new_dir), options);
+  }
   d.base_label = base_dir;
   d.new_label = new_dir;
   return d;

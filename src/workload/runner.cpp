@@ -20,11 +20,12 @@
 #include "infermem/error.h"
 #include "infermem/host.h"
 #include "infermem/probe.h"
+#include "infermem/process_exit.h"
 #include "infermem/soak.h"
+#include "infermem/spawn.h"
 #include "infermem/trace.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
-#include "workload/exit_status.h"
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/settle_signal.h"
@@ -136,25 +137,20 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   std::string spec_path = fmt::format("{}/arm-{}.spec.json", out_dir, arm.name);
   write_file_atomic(spec_path, spec.to_json().dump(2));
 
-  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::vector<std::string> env_s = child_environment(arm, notes);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string exe = spec.options.worker_exe;
-  std::vector<std::string> argv_s{"infermem", "worker", spec_path};
+  SpawnSpec child;
+  child.env = child_environment(arm, notes);
+  child.program = spec.options.worker_exe;
+  child.argv = {"infermem", "worker", spec_path};
   if (!spec.options.worker_prefix.empty()) {
     std::error_code link_error;
+    const std::string exe = child.program;
     std::string worker = exe == "/proc/self/exe" ? fs::read_symlink(exe, link_error).string() : exe;
     if (link_error) throw WorkloadError(fmt::format("{}: {}", exe, link_error.message()));
-    argv_s = spec.options.worker_prefix;
-    argv_s.insert(argv_s.end(), {worker, "worker", spec_path});
-    exe = argv_s.front();
+    child.argv = spec.options.worker_prefix;
+    child.argv.insert(child.argv.end(), {worker, "worker", spec_path});
+    child.program = child.argv.front();
   }
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string procs = cgroup ? cgroup->procs_file() : "";
+  child.cgroup_procs = cgroup ? cgroup->procs_file() : "";
 
   int log_fd = -1;
   if (!spec.options.worker_log.empty()) {
@@ -165,29 +161,10 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw WorkloadError("pipe: " + std::string(std::strerror(errno)));
-  pid_t pid = fork();
-  if (pid < 0) throw WorkloadError("fork: " + std::string(std::strerror(errno)));
-  if (pid == 0) {
-    // Its own process group, so a timeout or Ctrl-C stops what it started too: under a worker
-    // prefix (heaptrack's wrapper script) the worker is a grandchild. Ctrl-C then reaches the
-    // child through the parent (SIGTERM below), not from the terminal.
-    ::setpgid(0, 0);
-    if (!procs.empty()) {
-      int cg = ::open(procs.c_str(), O_WRONLY);
-      if (cg >= 0) {
-        (void)!::write(cg, "0", 1);  // "0" = the writing process itself
-        ::close(cg);
-      }
-    }
-    ::dup2(fds[1], 3);  // dup2 clears O_CLOEXEC on the new descriptor
-    if (log_fd >= 0) {
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-    }
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  ::setpgid(pid, pid);  // also here: whichever side runs first, the group exists before a kill
+  child.records_fd = fds[1];
+  child.log_fd = log_fd;
+  // An exec that fails is the arm's result (exit 127: "could not start"), not an input error.
+  const pid_t pid = spawn_process(child).pid;
   ::close(fds[1]);
   if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
@@ -282,17 +259,18 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   // before this loop saw the flag. Either way the user stopped it.
   interrupted = interrupted || g_stop.load();
   result.records = std::move(live.records);
-  ChildEnd child_end;
+  ProcessEnd child_end;
   child_end.wait_status = status;
-  child_end.timed_out = timed_out;
-  child_end.interrupted = interrupted;
-  child_end.req = live.req;
+  child_end.stop = timed_out ? Stop::timeout : interrupted ? Stop::interrupted : Stop::none;
+  child_end.report = self_report_of(result.records);
+  child_end.at = std::to_string(live.req);
   child_end.oom_kills = cgroup ? cgroup->oom_kills().value_or(0) : 0;
   child_end.cgroup_version = cgroup ? cgroup->version() : 0;
-  child_end.memory_limit_bytes = spec.options.memory_limit_bytes;
-  child_end.arm_timeout_ms = spec.options.arm_timeout_ms;
-  child_end.program = exe;  // with --attribute, the wrapper (heaptrack) the worker runs under
-  const ArmEnd arm_end = classify_child_end(child_end, result.records);
+  child_end.memory_limit_bytes = static_cast<double>(spec.options.memory_limit_bytes);
+  child_end.last_rss_bytes = result.records.figures().last_rss_bytes;
+  child_end.timeout_ms = spec.options.arm_timeout_ms;
+  child_end.program = child.program;  // with --attribute, the wrapper (heaptrack) it runs under
+  const ExitClass arm_end = classify_exit(child_end, worker_wording());
   result.status = arm_end.status;
   result.status_detail = arm_end.detail;
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "infermem/summary.h"
+#include "infermem/watch_summary.h"
 
 namespace infermem {
 
@@ -89,5 +90,13 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
 // diffs them; the labels are the directories.
 RunDiff diff_run_dirs(const std::string& base_dir, const std::string& new_dir,
                       const DiffOptions& options);
+
+// Two watches of the same command (`infermem diff WATCH WATCH`, docs/diff.md): the tree's peak,
+// last total and growth per minute side by side. NEW regresses when its command did not end ok,
+// its verdict became `leak`, its growth rate's interval lies wholly above BASE's, or (only with
+// a tolerance: --floor or --max-regression, as a watch has no noise model) its peak grew beyond
+// it. InputError when the commands differ.
+RunDiff diff_watches(const WatchSummary& base, const WatchSummary& next,
+                     const DiffOptions& options);
 
 }  // namespace infermem

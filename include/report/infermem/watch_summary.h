@@ -13,6 +13,8 @@
 #include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/series.h"
+#include "infermem/series_builder.h"
+#include "infermem/trace.h"
 #include "infermem/verdict.h"
 
 namespace infermem {
@@ -89,5 +91,41 @@ struct WatchSummary {
 
   nlohmann::json to_json() const;
 };
+
+// A watch's summary from its trace alone: the records `infermem watch` writes (docs/watch.md), fed
+// one at a time in trace order. watch builds its summary.json with it and `infermem report`
+// rebuilds it from trace.jsonl, so the two cannot disagree. Memory is bounded: the judged series
+// is a SeriesBuilder, the windows the latest kMaxWindows.
+class WatchTraceReader {
+ public:
+  void add(const trace::Record& record);
+  // The summary of the records so far, judged now: the verdict and charts on the tree's total,
+  // the processes, windows, notes, and how it ended from the end record (none yet: "unknown").
+  // InputError naming `what` when no watch header was read.
+  WatchSummary summary(const std::string& what) const;
+  // The tree's highest total so far (the gate's peak) and the judged series.
+  double peak_rss_bytes() const { return s_.peak_rss_bytes; }
+  Series judged_series() const;
+
+ private:
+  void sample(const trace::Record& r);
+  void note(const trace::Record& r);
+  void end(const trace::Record& r);
+  WatchSummary s_;
+  bool header_ = false, ended_ = false, last_detail_ = false;
+  double hwm_now_ = kAbsent, cgroup_peak_ = kAbsent, oom_kills_ = kAbsent;
+  double last_detail_ms_ = kAbsent, last_window_end_ms_ = 0;
+  std::map<int, std::size_t> process_index_;  // pid -> index in s_.processes
+  SeriesBuilder series_;
+};
+
+// Reads a watch's trace.jsonl (or any source of one) to its end into its summary. InputError
+// when it is not a watch's trace.
+WatchSummary watch_summary_from_trace(trace::Source& source, const std::string& what);
+// `dir`/trace.jsonl.
+WatchSummary load_watch_summary(const std::string& dir);
+// A watch's output directory: its summary.json says "command": "watch", or (no summary.json, a
+// watch stopped before it wrote one) its trace's header does.
+bool is_watch_dir(const std::string& dir);
 
 }  // namespace infermem

@@ -130,6 +130,16 @@ inline constexpr char kInjectLeakBytes[] = "inject_leak_bytes";
 inline constexpr char kIntervalMs[] = "interval_ms";
 inline constexpr char kProcessesCount[] = "processes_count";
 inline constexpr char kWindowPeakRssBytes[] = "window_peak_rss_bytes";
+// watch: the header's --window and memory cgroup; a process's first sighting (a "process" note:
+// "process" holds its ppid); the end record's "exit" (how the watch and the process ended),
+// "checks" (the gate's results) and "cache_stats" (the service's cache stats file as last read).
+inline constexpr char kWindowMs[] = "window_ms";
+inline constexpr char kCgroupDir[] = "cgroup_dir";
+inline constexpr char kName[] = "name";
+inline constexpr char kProcess[] = "process";
+inline constexpr char kExit[] = "exit";
+inline constexpr char kChecks[] = "checks";
+inline constexpr char kCacheStats[] = "cache_stats";
 
 // Every figure a memory reading (a sample, a phase end) may carry, as the probe names them.
 inline constexpr std::string_view kReadingKeys[] = {kRssBytes,
