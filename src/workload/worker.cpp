@@ -34,6 +34,7 @@
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/pacing.h"
+#include "workload/replay_driver.h"
 #include "workload/session.h"
 #include "workload/session_model.h"
 #include "workload/settle_signal.h"
@@ -177,6 +178,10 @@ class Worker {
       user_inputs_ = std::make_unique<UserInputs>(
           spec_.inputs, spec_.options.inputs_path, spec_.options.inputs_order,
           spec_.options.input_constants, spec_.options.seed);
+    if (spec_.replay) {  // infermem replay: the log's requests, numbered on from a restart
+      replay_ = std::make_unique<ReplayDriver>(*spec_.replay, spec_.options.seed);
+      req_ = static_cast<std::int64_t>(spec_.replay->from);
+    }
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session
@@ -530,12 +535,37 @@ class Worker {
       run_lru_cache(policy);
   }
 
+  // The cache scenario's request stream: serve(model, synth, due) for each request, a seeded Zipf
+  // draw until --requests or out of time; under infermem replay the log's requests at its pace,
+  // each due at its time (so the time it waited, its model's load included, is recorded).
+  using CacheServe = std::function<void(std::size_t model, InputSynth& synth, Clock::time_point)>;
+  void drive_cache(const CacheServe& serve) {
+    infer_start_ms_ = now_ms();
+    if (replay_) {
+      replay_->drive([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
+        if (out_of_time()) return false;
+        serve(model, synth, due);
+        return true;
+      });
+      return;
+    }
+    auto zipf = zipf_over(spec_.model_variants.size());
+    std::mt19937_64 rng(spec_.options.seed);
+    InputSynth synth = make_synth(0);
+    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i)
+      serve(zipf(rng), synth, Clock::time_point{});
+  }
+
+  // How long a replayed request waited from its due time to its Run(); -1 (not recorded) else.
+  double waited_ms(Clock::time_point due) const {
+    if (due == Clock::time_point{}) return -1;
+    return std::chrono::duration<double, std::milli>(Clock::now() - due).count();
+  }
+
   // ModelCache (infermem/model_cache.h) with a byte budget, against the same stream. A request
   // the cache refuses (it would not fit under the limit) is recorded and skipped, not served.
   void run_budget_cache(const CachePolicy& policy) {
     const auto& variants = spec_.model_variants;
-    auto zipf = zipf_over(variants.size());
-    std::mt19937_64 rng(spec_.options.seed);
     ModelCacheOptions o;
     o.budget_bytes = policy.budget_bytes;
     o.trim_after_unload = true;
@@ -543,23 +573,24 @@ class Worker {
     // Room under the limit for what the cache does not hold: inputs, outputs, the runtime.
     o.limit_headroom_bytes = meter->limit_bytes() / 10;
     ModelCache cache(ort_session_loader(spec_.arm), std::move(meter), o);
-    InputSynth synth = make_synth(0);
     begin_phase("infer");
-    infer_start_ms_ = now_ms();
-    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i) {
-      const std::size_t model = zipf(rng);
+    drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       const ModelCacheStats before = cache.stats();
       try {
         ModelCache::Lease lease = cache.acquire(variants[model]);
         const ModelCacheStats after = cache.stats();
         for (std::uint64_t k = before.evictions; k < after.evictions; ++k)
           note_event("evict", model);
-        if (after.loads > before.loads) note_event("load", model);
-        infer_once(static_cast<ArmSessionModel&>(lease.model()).arm_session(), synth);
+        if (after.loads > before.loads)
+          note_event("load", model);
+        else if (replay_)
+          note_event("hit", model);
+        infer_once(static_cast<ArmSessionModel&>(lease.model()).arm_session(), synth, 0,
+                   waited_ms(due));
       } catch (const CacheRefused& e) {
         note_event("refused", model, {{"reason", name(e.reason())}, {"message", e.what()}});
       }
-    }
+    });
     const ModelCacheStats stats = cache.stats();
     end_phase(
         {{"cache_hits", stats.hits}, {"cache_misses", stats.misses}, {"cache", cache_json(stats)}});
@@ -578,21 +609,16 @@ class Worker {
     return j;
   }
 
-  // functools.lru_cache(maxsize=COUNT) over M model variants, fed by a seeded Zipf(1.1) stream.
+  // functools.lru_cache(maxsize=COUNT) over M model variants, fed by the same stream.
   // Evicting an entry destroys its session, as dropping the last Python reference would.
   void run_lru_cache(const CachePolicy& policy) {
     const auto& variants = spec_.model_variants;
     const auto capacity = static_cast<std::size_t>(policy.count);
-    auto zipf = zipf_over(variants.size());
-    std::mt19937_64 rng(spec_.options.seed);
     std::list<std::size_t> lru;  // front = most recent
     std::unordered_map<std::size_t, std::unique_ptr<ArmSession>> cache;
-    InputSynth synth = make_synth(0);
     begin_phase("infer");
-    infer_start_ms_ = now_ms();
     std::int64_t hits = 0, misses = 0;
-    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i) {
-      std::size_t model = zipf(rng);
+    drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       auto it = cache.find(model);
       if (it == cache.end()) {
         ++misses;
@@ -611,9 +637,10 @@ class Worker {
         ++hits;
         lru.remove(model);
         lru.push_front(model);
+        if (replay_) note_event("hit", model);
       }
-      infer_once(*cache[model], synth);
-    }
+      infer_once(*cache[model], synth, 0, waited_ms(due));
+    });
     end_phase({{"cache_hits", hits}, {"cache_misses", misses}});
     begin_phase("unload");
     cache.clear();
@@ -631,6 +658,7 @@ class Worker {
   Pacer pacer_{spec_.options.rate_rps, spec_.options.seed * 7919ULL + 17};
   ShapePlan shape_plan_;
   std::unique_ptr<Feeder> feeder_;
+  std::unique_ptr<ReplayDriver> replay_;
   int cycle_ = -1;
   std::int64_t crash_at_ = -1;
   std::int64_t fail_at_ = -1;

@@ -31,6 +31,8 @@ struct ApplyLine {
 };
 
 struct Recommendation {
+  // The first line render_text prints; "" for recommend's own ("Recommended for --goal ...").
+  std::string headline;
   std::string arm;
   std::string baseline_arm;  // what the ratios are against ("" when the run has none)
   std::map<std::string, std::string> config;
