@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "app/replay_text.h"
 #include "infermem/atomic_file.h"
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
@@ -20,7 +21,6 @@
 #include "infermem/soak_app.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
-#include "app/replay_text.h"
 
 namespace infermem {
 namespace {
@@ -151,8 +151,7 @@ std::map<std::string, PolicyRecords> read_back(const std::string& trace_path) {
 // The children of one policy: a fresh one after each OOM kill, from the request after the last
 // one answered (the one in flight is lost, as the service's would be).
 void run_policy(const ReplayOptions& o, const PlannedReplay& plan, std::size_t k,
-                trace::FileWriter& trace_file, double t0, RunSummary& summary,
-                PolicyOutcome& out,
+                trace::FileWriter& trace_file, double t0, RunSummary& summary, PolicyOutcome& out,
                 const std::function<void(const SoakProgress&)>& progress) {
   const Arm& arm = plan.arms[k];
   std::size_t from = 0;
@@ -170,24 +169,24 @@ void run_policy(const ReplayOptions& o, const PlannedReplay& plan, std::size_t k
     spec.replay = ReplayPlan{plan.models, plan.log.events, from, o.speed};
     for (const auto& m : plan.models) spec.model_variants.push_back(m.path);
     std::vector<std::string> notes;
-    ArmRun run = run_arm_child(std::move(spec), o.out_dir, trace_file, notes, progress,
-                               [&](const ArmRun&) {
-                                 return nlohmann::json{{"policy", arm.knob("cache")},
-                                                       {"replay_from", from}};
-                               });
+    ArmRun run =
+        run_arm_child(std::move(spec), o.out_dir, trace_file, notes, progress, [&](const ArmRun&) {
+          return nlohmann::json{{"policy", arm.knob("cache")}, {"replay_from", from}};
+        });
     for (auto& n : notes)
       if (std::find(summary.notes.begin(), summary.notes.end(), n) == summary.notes.end())
         summary.notes.push_back(std::move(n));
     ++out.children;
     out.status = run.status;
     out.status_detail = run.status_detail;
-    const auto done = static_cast<std::size_t>(std::max<std::int64_t>(0, run.records.figures().requests_done));
+    const auto done =
+        static_cast<std::size_t>(std::max<std::int64_t>(0, run.records.figures().requests_done));
     if (run.status != ArmStatus::oom_killed) break;
     ++out.oom_kills;
-    progress(SoakProgress{arm.name, fmt::format("policy {}: OOM-killed after request {}; a fresh "
-                                                "child goes on from request {}",
-                                                arm.knob("cache"), std::max(done, from),
-                                                std::max(done, from) + 2)});
+    progress(SoakProgress{
+        arm.name, fmt::format("policy {}: OOM-killed after request {}; a fresh "
+                              "child goes on from request {}",
+                              arm.knob("cache"), std::max(done, from), std::max(done, from) + 2)});
     from = std::max(done, from) + 1;
     if (out.children >= static_cast<std::uint64_t>(o.max_children)) {
       summary.notes.push_back(fmt::format("policy {}: stopped after {} OOM-killed children",
@@ -215,8 +214,8 @@ void finish_outcome(PolicyOutcome& out, PolicyRecords& pr, const ReplayOptions& 
   else if (out.status != ArmStatus::ok)
     out.why_not = fmt::format("ended {}: {}", name(out.status), out.status_detail);
   else if (out.served < out.requests)
-    out.why_not = fmt::format("served {} of {} requests ({} refused)", out.served, out.requests,
-                              out.refused);
+    out.why_not =
+        fmt::format("served {} of {} requests ({} refused)", out.served, out.requests, out.refused);
   else if (o.memory_limit_bytes > 0 && (!present(out.peak_bytes) || out.peak_bytes > ceiling))
     out.why_not = fmt::format("peak {} is above {} (the limit less {:g}% headroom)",
                               present(out.peak_bytes) ? format_bytes(out.peak_bytes) : "unknown",
@@ -264,10 +263,10 @@ ReplayReport run_replay(const ReplayOptions& o, const PlannedReplay& plan,
                           .count();
     trace::Record h;
     h.type = std::string(trace::kHeader);
-    h.extra = {{"tool", "infermem"},         {"tool_version", s.tool_version},
-               {"ort_version", s.ort_version}, {"command", "replay"},
-               {"model", o.models_dir},      {"scenario", "replay"},
-               {"host", s.host},             {"started_at", s.started_at}};
+    h.extra = {
+        {"tool", "infermem"},  {"tool_version", s.tool_version}, {"ort_version", s.ort_version},
+        {"command", "replay"}, {"model", o.models_dir},          {"scenario", "replay"},
+        {"host", s.host},      {"started_at", s.started_at}};
     trace_file.write(h);
     for (std::size_t k = 0; k < plan.arms.size() && !soak_stop_requested(); ++k) {
       PolicyOutcome out;

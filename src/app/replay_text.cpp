@@ -73,8 +73,7 @@ nlohmann::json ReplayReport::to_json(const PlannedReplay& plan, const ReplayOpti
   return j;
 }
 
-std::optional<Recommendation> recommend_policy(const ReplayReport& report,
-                                               const ReplayOptions& o) {
+std::optional<Recommendation> recommend_policy(const ReplayReport& report, const ReplayOptions& o) {
   const PolicyOutcome* best = nullptr;
   for (const auto& p : report.policies) {
     if (!p.holds) continue;
@@ -91,14 +90,14 @@ std::optional<Recommendation> recommend_policy(const ReplayReport& report,
   r.headline = fmt::format(
       "Recommended for this traffic under --memory-limit {} with {:g}% headroom: --policy {}",
       limit_text(o), o.headroom * 100, best->policy);
-  r.why.push_back(fmt::format("peak: {}{}", format_bytes(best->peak_bytes),
-                              o.memory_limit_bytes
-                                  ? fmt::format(" of {} ({:.1f}% of the limit)", limit_text(o),
-                                                100 * best->peak_bytes /
-                                                    static_cast<double>(o.memory_limit_bytes))
-                                  : std::string()));
-  r.why.push_back(fmt::format("OOM kills: 0; served {} of {} requests", best->served,
-                              best->requests));
+  r.why.push_back(fmt::format(
+      "peak: {}{}", format_bytes(best->peak_bytes),
+      o.memory_limit_bytes
+          ? fmt::format(" of {} ({:.1f}% of the limit)", limit_text(o),
+                        100 * best->peak_bytes / static_cast<double>(o.memory_limit_bytes))
+          : std::string()));
+  r.why.push_back(
+      fmt::format("OOM kills: 0; served {} of {} requests", best->served, best->requests));
   r.why.push_back(fmt::format("hit rate: {} ({} hits, {} loads, {} evictions)",
                               percent_or_dash(best->hit_rate), best->hits, best->loads,
                               best->evictions));
@@ -106,10 +105,10 @@ std::optional<Recommendation> recommend_policy(const ReplayReport& report,
                               ms_or_dash(best->p50_ms), ms_or_dash(best->p99_ms)));
   for (const auto& p : report.policies)
     if (&p != best)
-      r.rejected.push_back(
-          p.holds ? fmt::format("{}: holds too, hit rate {}, peak {}", p.policy,
-                                percent_or_dash(p.hit_rate), format_bytes(p.peak_bytes))
-                  : fmt::format("{}: does not hold: {}", p.policy, p.why_not));
+      r.rejected.push_back(p.holds ? fmt::format("{}: holds too, hit rate {}, peak {}", p.policy,
+                                                 percent_or_dash(p.hit_rate),
+                                                 format_bytes(p.peak_bytes))
+                                   : fmt::format("{}: does not hold: {}", p.policy, p.why_not));
   r.lines = apply_lines(r.config, &r.notes);
   return r;
 }
@@ -117,10 +116,11 @@ std::optional<Recommendation> recommend_policy(const ReplayReport& report,
 std::string render_replay_text(const ReplayReport& report, const PlannedReplay& plan,
                                const ReplayOptions& o) {
   std::ostringstream out;
-  out << fmt::format("replay of {} ({}): {} requests over {} model{}, --speed {}, --memory-limit "
-                     "{}\n",
-                     o.log_path, plan.log.format, plan.log.events.size(), plan.models.size(),
-                     plan.models.size() == 1 ? "" : "s", o.speed.text(), limit_text(o));
+  out << fmt::format(
+      "replay of {} ({}): {} requests over {} model{}, --speed {}, --memory-limit "
+      "{}\n",
+      o.log_path, plan.log.format, plan.log.events.size(), plan.models.size(),
+      plan.models.size() == 1 ? "" : "s", o.speed.text(), limit_text(o));
   out << fmt::format("malformed lines skipped: {}", plan.log.skipped);
   for (const auto& e : plan.log.skip_examples) out << "; " << e;
   out << "\n\n";

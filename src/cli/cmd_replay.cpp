@@ -34,8 +34,8 @@ ReplayOptions validated(const ReplayFlags& f, PlannedReplay& plan, OutDir& out) 
   o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
   o.headroom = parse_percent(f.headroom, "--headroom");
   if (o.headroom < 0 || o.headroom >= 1)
-    throw InputError(fmt::format("--headroom {}: give a percentage from 0% to below 100%",
-                                 f.headroom));
+    throw InputError(
+        fmt::format("--headroom {}: give a percentage from 0% to below 100%", f.headroom));
   if (f.model_field.empty()) throw InputError("--model-field: give a field name");
   o.command_line = invoked_command_line();
   plan = plan_replay(o);

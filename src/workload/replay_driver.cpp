@@ -18,13 +18,13 @@ std::map<std::string, std::int64_t> replay_shape_dims(const ReplayModel& model,
   auto mismatch = [&](const std::string& why) {
     std::vector<std::string> expected;
     for (std::int64_t d : in.shape) expected.push_back(d < 0 ? "N" : std::to_string(d));
-    return InputError(fmt::format(
-        "log line {}: shape {} does not fit input {} of model {} ({}): {}", event.line,
-        fmt::join(event.shape, "x"), in.name, model.id, fmt::join(expected, "x"), why));
+    return InputError(
+        fmt::format("log line {}: shape {} does not fit input {} of model {} ({}): {}", event.line,
+                    fmt::join(event.shape, "x"), in.name, model.id, fmt::join(expected, "x"), why));
   };
   if (event.shape.size() != in.shape.size())
-    throw mismatch(fmt::format("{} dimensions where the input has {}", event.shape.size(),
-                               in.shape.size()));
+    throw mismatch(
+        fmt::format("{} dimensions where the input has {}", event.shape.size(), in.shape.size()));
   for (std::size_t d = 0; d < in.shape.size(); ++d) {
     if (in.shape[d] >= 0) {
       if (in.shape[d] != event.shape[d])
@@ -60,7 +60,8 @@ std::vector<std::string> ReplayDriver::model_paths() const {
 InputSynth& ReplayDriver::prepare(const ReplayEvent& event, std::size_t model) {
   PerModel& per = *models_[model];
   per.shape.lines.clear();
-  if (!event.shape.empty()) per.shape.lines.push_back(replay_shape_dims(plan_.models[model], event));
+  if (!event.shape.empty())
+    per.shape.lines.push_back(replay_shape_dims(plan_.models[model], event));
   UserInputs* user = nullptr;
   if (!event.input.empty()) {
     auto& slot = files_[{model, event.input}];

@@ -34,9 +34,10 @@ double timestamp_ms(std::string_view cell) {
   if (ec == std::errc() && end == cell.data() + cell.size() && std::isfinite(value) && value >= 0)
     return epoch_to_ms(value);
   if (auto iso = parse_iso8601_ms(cell)) return *iso;
-  throw Malformed{fmt::format("timestamp '{}' is neither ISO-8601 nor epoch seconds or "
-                              "milliseconds",
-                              cell.substr(0, 60))};
+  throw Malformed{
+      fmt::format("timestamp '{}' is neither ISO-8601 nor epoch seconds or "
+                  "milliseconds",
+                  cell.substr(0, 60))};
 }
 
 // A model id names a file in --models DIR: a plain file name, nothing that leaves it.
@@ -183,11 +184,11 @@ ReplayLog parse_source(trace::Source& source, const ReplayLogOptions& o) {
     }
   }
   if (log.events.empty())
-    throw InputError(fmt::format("{}: no request line could be read{}", o.source_name,
-                                 log.skip_examples.empty()
-                                     ? std::string(" (it is empty, or holds only a header)")
-                                     : fmt::format(" ({} malformed; {})", log.skipped,
-                                                   log.skip_examples.front())));
+    throw InputError(fmt::format(
+        "{}: no request line could be read{}", o.source_name,
+        log.skip_examples.empty()
+            ? std::string(" (it is empty, or holds only a header)")
+            : fmt::format(" ({} malformed; {})", log.skipped, log.skip_examples.front())));
   return log;
 }
 

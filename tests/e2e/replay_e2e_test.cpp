@@ -21,8 +21,8 @@ namespace {
 const std::string& models_dir() {
   static const std::string dir = [] {
     std::string d = make_temp_dir("replay-models");
-    const std::pair<const char*, const char*> models[] = {{"a", "1MiB"}, {"b", "2MiB"},
-                                                          {"c", "3MiB"}};
+    const std::pair<const char*, const char*> models[] = {
+        {"a", "1MiB"}, {"b", "2MiB"}, {"c", "3MiB"}};
     int seed = 1;
     for (const auto& [id, weights] : models) {
       auto r = run_cli({"gen-model", "--kind", "mlp", "--weights", weights, "--seed",
@@ -68,9 +68,8 @@ TEST(ReplayE2E, ALogReplayedUnderACountAndAByteBudget) {
   // 512 MiB: three models of 1-3 MiB weights with ONNX Runtime around them use well under 100
   // MiB resident (measured ~40 MiB), so even a noisy machine's page cache cannot make a policy
   // miss the 20% headroom; the counters, not the margin, are what this test checks.
-  auto r = run_cli({"replay", log, "--models", models_dir(), "--memory-limit", "512MiB",
-                    "--policy", "lru:1", "--policy", "budget:64MiB", "--speed", "max", "--out",
-                    out});
+  auto r = run_cli({"replay", log, "--models", models_dir(), "--memory-limit", "512MiB", "--policy",
+                    "lru:1", "--policy", "budget:64MiB", "--speed", "max", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("malformed lines skipped: 3"));
   EXPECT_THAT(r.out, HasSubstr("--policy budget:64MiB"));

@@ -37,10 +37,10 @@ TEST(ReplayLog, CsvWithShapeAndInputColumns) {
 TEST(ReplayLog, TimestampsInEveryForm) {
   const ReplayLog log = parse_replay_log(
       "timestamp,model\n"
-      "1714564800,a\n"         // epoch seconds
-      "1714564800.5,a\n"       // epoch seconds with a fraction
-      "1714564801000,a\n"      // epoch milliseconds
-      "2024-05-01 12:00:02,a\n"  // ISO-8601 with a space, no zone: UTC
+      "1714564800,a\n"                   // epoch seconds
+      "1714564800.5,a\n"                 // epoch seconds with a fraction
+      "1714564801000,a\n"                // epoch milliseconds
+      "2024-05-01 12:00:02,a\n"          // ISO-8601 with a space, no zone: UTC
       "2024-05-01T14:00:03+02:00,a\n");  // an offset
   ASSERT_EQ(log.events.size(), 5u);
   EXPECT_DOUBLE_EQ(log.events[0].t_ms, kNoonMs);
@@ -74,7 +74,7 @@ TEST(ReplayLog, CloudWatchInsightsExportWithAModelField) {
       "@timestamp,@message\n"
       "2024-05-01 12:00:00.000,\"{\"\"model_id\"\":\"\"det\"\",\"\"ms\"\":12}\"\n"
       "2024-05-01 12:00:00.100,\"{\"\"model_id\"\":\"\"rec\"\",\"\"shape\"\":\"\"1x8\"\"}\"\n"
-      "2024-05-01 12:00:00.200,\"START RequestId: 42\"\n"  // not JSON: malformed
+      "2024-05-01 12:00:00.200,\"START RequestId: 42\"\n"           // not JSON: malformed
       "2024-05-01 12:00:00.300,\"{\"\"model\"\":\"\"det\"\"}\"\n";  // no model_id: malformed
   ReplayLogOptions o;
   o.model_field = "model_id";
@@ -94,10 +94,10 @@ TEST(ReplayLog, MalformedLinesAreSkippedAndCountedWithTheirReasons) {
   const ReplayLog log = parse_replay_log(
       "timestamp,model,shape\n"
       "2024-05-01T12:00:00Z,a,1x4\n"
-      "yesterday,a,1x4\n"             // bad timestamp
-      "2024-05-01T12:00:01Z,,1x4\n"   // no model
-      "2024-05-01T12:00:02Z,a,1x-4\n"  // bad shape
-      "2024-05-01T12:00:03Z,a\n"      // a field short
+      "yesterday,a,1x4\n"                      // bad timestamp
+      "2024-05-01T12:00:01Z,,1x4\n"            // no model
+      "2024-05-01T12:00:02Z,a,1x-4\n"          // bad shape
+      "2024-05-01T12:00:03Z,a\n"               // a field short
       "2024-05-01T12:00:04Z,../etc/passwd,\n"  // not a file name
       "2024-05-01T12:00:05Z,b,2x4\n");
   ASSERT_EQ(log.events.size(), 2u);
@@ -191,7 +191,8 @@ TEST(ReplaySpeed, TheLoopServesInOrderAtTheScaledDueTimes) {
   std::vector<std::size_t> order;
   std::vector<double> due_ms;
   const std::size_t served = replay_events(
-      ev, 0, parse_replay_speed("100x"), [&](std::size_t i, std::chrono::steady_clock::time_point due) {
+      ev, 0, parse_replay_speed("100x"),
+      [&](std::size_t i, std::chrono::steady_clock::time_point due) {
         order.push_back(i);
         due_ms.push_back(std::chrono::duration<double, std::milli>(due - start).count());
         EXPECT_GE(std::chrono::steady_clock::now(), due);  // never served before it is due

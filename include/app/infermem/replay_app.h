@@ -21,7 +21,7 @@ struct ReplayOptions {
   std::string log_path;
   std::string models_dir;
   std::string model_field = "model";
-  std::uint64_t memory_limit_bytes = 0;  // 0: no limit (no OOM kill can happen)
+  std::uint64_t memory_limit_bytes = 0;   // 0: no limit (no OOM kill can happen)
   std::vector<std::string> policy_texts;  // as given: lru:COUNT, budget:SIZE
   ReplaySpeed speed;
   double headroom = 0.2;  // --headroom: a policy holds when its peak <= limit x (1 - headroom)

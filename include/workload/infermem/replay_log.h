@@ -22,10 +22,10 @@ struct ReplayEvent {
 };
 
 struct ReplayLog {
-  std::string format;               // "csv", "jsonl" or "cloudwatch"
-  std::vector<ReplayEvent> events;  // in the log's order
-  std::uint64_t lines = 0;          // lines read, header included
-  std::uint64_t skipped = 0;        // malformed lines, skipped
+  std::string format;                      // "csv", "jsonl" or "cloudwatch"
+  std::vector<ReplayEvent> events;         // in the log's order
+  std::uint64_t lines = 0;                 // lines read, header included
+  std::uint64_t skipped = 0;               // malformed lines, skipped
   std::vector<std::string> skip_examples;  // "line 7: <reason>" for the first few
 };
 
