@@ -147,3 +147,43 @@ TEST(ReplayE2E, BadInputIsExitTwoWithAClearMessageAndNothingWritten) {
     EXPECT_FALSE(fs::exists(out)) << c.message << ": something was written";
   }
 }
+
+// An OOM kill is a result: a fresh child goes on from the next request, the kills are counted,
+// and the policy does not hold. Three 24 MiB models (~52 MiB resident each once loaded, measured
+// in docs/model-cache.md) in turn under lru:3 and a 100 MiB limit: one fits beside the runtime,
+// two never do, so every child is killed at its second load however the page cache is charged.
+TEST(ReplayOomE2E, AKilledChildIsCountedAndAFreshOneGoesOn) {
+  const std::string dir = make_temp_dir("replay-oom");
+  for (int s = 1; s <= 3; ++s) {
+    auto g = run_cli({"gen-model", "--kind", "mlp", "--weights", "24MiB", "--seed",
+                      std::to_string(s), "-o", dir + "/m" + std::to_string(s) + ".onnx"});
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+  }
+  const std::string log = dir + "/requests.jsonl";
+  {
+    std::ofstream f(log);
+    for (int i = 0; i < 9; ++i)
+      f << "{\"timestamp\": " << 1714564800 + i << ", \"model\": \"m" << i % 3 + 1 << "\"}\n";
+  }
+  const std::string out = dir + "/run";
+  auto r = run_cli({"replay", log, "--models", dir, "--memory-limit", "100MiB", "--policy", "lru:3",
+                    "--speed", "max", "--out", out});
+  const auto summary = read_json_file(out + "/summary.json");
+  for (const auto& n : summary["notes"])
+    if (n.get<std::string>().find("no memory cgroup") != std::string::npos)
+      GTEST_SKIP() << "no memory cgroup here: " << n;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // no policy holds
+  const auto& lru = policy(summary, "lru:3");
+  const auto kills = lru["oom_kills"].get<int>();
+  EXPECT_GE(kills, 1) << lru.dump();
+  // A fresh child after each kill, unless the kill came at the log's last request.
+  const bool last_ok = lru["status"] == "ok";
+  EXPECT_TRUE(last_ok || lru["status"] == "oom-killed") << lru["status"];
+  EXPECT_EQ(lru["children"].get<int>(), kills + (last_ok ? 1 : 0)) << lru.dump();
+  EXPECT_EQ(lru["lost"].get<int>(), kills) << "the request in flight at each kill";
+  EXPECT_EQ(lru["served"].get<int>() + lru["lost"].get<int>(), 9);
+  EXPECT_FALSE(lru["holds"].get<bool>());
+  EXPECT_THAT(lru["why_not"].get<std::string>(), HasSubstr("OOM kill"));
+  EXPECT_TRUE(summary["replay"]["recommended"].is_null());
+  EXPECT_THAT(r.out, HasSubstr("No policy holds this traffic"));
+}
