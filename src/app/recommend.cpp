@@ -402,7 +402,7 @@ std::string render_text(const Recommendation& r, Goal goal) {
   out << "\nWhy:\n";
   for (const auto& w : r.why) out << "  " << w << '\n';
   if (!r.rejected.empty()) {
-    out << "\nOther arms:\n";
+    out << "\n" << r.rejected_title << ":\n";
     for (const auto& x : r.rejected) out << "  " << x << '\n';
   }
   const std::pair<const char*, const char*> sections[] = {

@@ -109,6 +109,7 @@ std::optional<Recommendation> recommend_policy(const ReplayReport& report, const
                                                  percent_or_dash(p.hit_rate),
                                                  format_bytes(p.peak_bytes))
                                    : fmt::format("{}: does not hold: {}", p.policy, p.why_not));
+  r.rejected_title = "Other policies";
   r.lines = apply_lines(r.config, &r.notes);
   return r;
 }
