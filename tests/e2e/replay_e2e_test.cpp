@@ -66,7 +66,7 @@ TEST(ReplayE2E, ALogReplayedUnderACountAndAByteBudget) {
   const auto ids = write_log(log);
   const std::string out = dir + "/run";
   // 512 MiB: three models of 1-3 MiB weights with ONNX Runtime around them use well under 100
-  // MiB resident (measured ~40 MiB), so even a noisy machine's page cache cannot make a policy
+  // MiB resident (measured ~45 MiB), so even a noisy machine's page cache cannot make a policy
   // miss the 20% headroom; the counters, not the margin, are what this test checks.
   auto r = run_cli({"replay", log, "--models", models_dir(), "--memory-limit", "512MiB", "--policy",
                     "lru:1", "--policy", "budget:64MiB", "--speed", "max", "--out", out});
