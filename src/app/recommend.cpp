@@ -185,10 +185,15 @@ void cpp_lines(const std::map<std::string, std::string>& c, Lines& out) {
                 : "malloc_trim(0);  // <malloc.h>, after the session is destroyed",
             "trim");
   if (asked(c, "cache")) {
+    const std::string& cache = c.at("cache");
     out.add("cpp",
-            fmt::format("// cache={}: infermem::ModelCache (infermem/ort_model_cache.h) with "
-                        "ModelCacheOptions::budget_bytes",
-                        c.at("cache")),
+            cache.rfind("lru:", 0) == 0
+                ? fmt::format("// cache={}: keep at most {} sessions, least recently used out "
+                              "(a count: infermem::ModelCache budgets bytes instead)",
+                              cache, cache.substr(4))
+                : fmt::format("// cache={}: infermem::ModelCache (infermem/ort_model_cache.h) "
+                              "with ModelCacheOptions::budget_bytes",
+                              cache),
             "cache");
   }
 }
@@ -388,13 +393,16 @@ Recommendation recommend(const RunSummary& run, Goal goal, const RecommendLimits
 
 std::string render_text(const Recommendation& r, Goal goal) {
   std::ostringstream out;
-  out << fmt::format("Recommended for --goal {}: {}\n", name(goal), r.arm);
-  if (r.baseline_arm.empty())
+  if (!r.headline.empty())
+    out << r.headline << '\n';
+  else
+    out << fmt::format("Recommended for --goal {}: {}\n", name(goal), r.arm);
+  if (r.baseline_arm.empty() && r.headline.empty())
     out << "(this run has no ort-default arm: figures are not compared)\n";
   out << "\nWhy:\n";
   for (const auto& w : r.why) out << "  " << w << '\n';
   if (!r.rejected.empty()) {
-    out << "\nOther arms:\n";
+    out << "\n" << r.rejected_title << ":\n";
     for (const auto& x : r.rejected) out << "  " << x << '\n';
   }
   const std::pair<const char*, const char*> sections[] = {

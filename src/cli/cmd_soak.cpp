@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/gate_flags.h"
 #include "cli/out_dir.h"
+#include "cli/run_flags.h"
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/input_file.h"
@@ -67,10 +68,6 @@ constexpr std::uint64_t kMaxCycles = 1'000'000;
 constexpr std::uint64_t kMaxRepeat = 100;
 constexpr std::uint64_t kMaxModels = 1000;
 constexpr double kMaxDurationMs = 30.0 * 24 * 3600 * 1000;  // 30 days
-// The smallest --memory-limit accepted: ONNX Runtime loads and runs a 64 KiB mlp at 10 MiB and is
-// OOM-killed at 9 MiB (docs/soak.md, "Input checks"); 16 MiB keeps a margin for a cold page cache.
-constexpr std::uint64_t kMinMemoryLimitBytes = 16ull << 20;
-
 double parse_duration_flag(const std::string& text, const char* flag) {
   double ms = parse_duration_ms(text, flag);
   if (!(ms > 0) || ms > kMaxDurationMs)
@@ -79,23 +76,6 @@ double parse_duration_flag(const std::string& text, const char* flag) {
                     "30 days (e.g. 90s, 10m, 2h)",
                     flag, text));
   return ms;
-}
-
-std::uint64_t parse_memory_limit(const std::string& text) {
-  if (text == "none") return 0;
-  std::uint64_t bytes = parse_size(text, "--memory-limit");
-  if (bytes == 0)
-    throw InputError(
-        "--memory-limit: '0' is no limit a process can run under; use 'none' for "
-        "no limit");
-  if (bytes < kMinMemoryLimitBytes)
-    throw InputError(fmt::format(
-        "--memory-limit: '{}' ({}) is below {}, the least accepted: ONNX Runtime needs about 10 "
-        "MiB to start and load even a tiny model; give {} or more, or 'none' for no limit",
-        text, format_bytes(static_cast<double>(bytes)),
-        format_bytes(static_cast<double>(kMinMemoryLimitBytes)),
-        format_bytes(static_cast<double>(kMinMemoryLimitBytes))));
-  return bytes;
 }
 
 // --inputs, --inputs-order, --input NAME=VALUE, --record-outputs (checked against the model by
@@ -261,57 +241,10 @@ ValidatedSoak validated_soak(const SoakFlags& f) {
   return v;
 }
 
-void on_signal(int) {
-  request_soak_stop();
-}
-
-// Live progress per arm: a bar redrawn in place on a terminal; plain lines otherwise (CI logs),
-// one at each tenth of an arm's requests.
-class ProgressPrinter {
- public:
-  explicit ProgressPrinter(bool tty) : tty_(tty) {}
-  void operator()(const SoakProgress& p) {
-    if (!p.line.empty()) {
-      if (tty_ && bar_shown_) fmt::print(stderr, "\r\033[K");
-      bar_shown_ = false;
-      fmt::print(stderr, "  {}\n", p.line);
-      last_tenth_ = 0;
-      return;
-    }
-    if (p.requests_total <= 0) return;
-    double done =
-        std::min(1.0, static_cast<double>(p.requests_done) / static_cast<double>(p.requests_total));
-    if (tty_) {
-      constexpr int kWidth = 30;
-      int filled = static_cast<int>(done * kWidth);
-      fmt::print(stderr, "\r\033[K  {:<14} [{}{}] {}/{}  RSS {}  HWM {}", p.arm,
-                 std::string(static_cast<std::size_t>(filled), '#'),
-                 std::string(static_cast<std::size_t>(kWidth - filled), ' '), p.requests_done,
-                 p.requests_total, format_bytes(p.rss_bytes), format_bytes(p.hwm_bytes));
-      bar_shown_ = true;
-      return;
-    }
-    int tenth = static_cast<int>(done * 10);
-    if (tenth > last_tenth_) {
-      last_tenth_ = tenth;
-      fmt::print(stderr, "  arm {}: {}/{} requests, RSS {} (VmHWM {})\n", p.arm, p.requests_done,
-                 p.requests_total, format_bytes(p.rss_bytes), format_bytes(p.hwm_bytes));
-    }
-  }
-
- private:
-  bool tty_;
-  bool bar_shown_ = false;
-  int last_tenth_ = 0;
-};
-
 int run(const SoakFlags& f) {
   auto [o, arms, gate, facts] = validated_soak(f);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  install_stop_handlers();
 
   fmt::print(stderr, "infermem soak: {} ({} scenario, {} arm{}), output in {}\n", f.model,
              f.scenario, arms.size(), arms.size() == 1 ? "" : "s", o.out_dir);

@@ -99,32 +99,6 @@ bool is_timestamp_name(const std::vector<std::string>& t) {
   return has_any(t, {"timestamp", "ts", "date", "datetime", "clock"});
 }
 
-// Splits one CSV record on `delimiter`, honouring double quotes ("a,b" and "" inside quotes).
-std::vector<std::string> split_csv(std::string_view line, char delimiter) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back().push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        fields.back().push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == delimiter) {
-      fields.emplace_back();
-    } else {
-      fields.back().push_back(c);
-    }
-  }
-  return fields;
-}
-
 // One data row's fields, split without allocating once warm: views into the line when it has no
 // quotes, else into unquoted copies kept between rows.
 class Fields {
@@ -278,14 +252,6 @@ Layout read_header(std::string_view header, const ImportOptions& options,
   return layout;
 }
 
-// Epoch numbers of unknown unit: seconds, milliseconds, microseconds or nanoseconds by size.
-double epoch_to_ms(double value) {
-  if (value > 1e17) return value / 1e6;
-  if (value > 1e14) return value / 1e3;
-  if (value > 1e11) return value;
-  return value * 1000.0;
-}
-
 // The time cell in milliseconds into `out`; false when it is neither a number nor an ISO-8601
 // date-time. (A status, not std::optional<double>: see read_bytes.)
 bool read_time_ms(std::string_view cell, const Layout& layout, double& out) {
@@ -429,3 +395,39 @@ Imported import_csv(trace::Source& source, const ImportOptions& options) {
 }
 
 }  // namespace infermem::import_detail
+
+namespace infermem {
+
+std::vector<std::string> split_csv(std::string_view line, char delimiter) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back().push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == delimiter) {
+      fields.emplace_back();
+    } else {
+      fields.back().push_back(c);
+    }
+  }
+  return fields;
+}
+
+double epoch_to_ms(double value) {
+  if (value > 1e17) return value / 1e6;
+  if (value > 1e14) return value / 1e3;
+  if (value > 1e11) return value;
+  return value * 1000.0;
+}
+
+}  // namespace infermem

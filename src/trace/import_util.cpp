@@ -125,8 +125,14 @@ bool expect(std::string_view s, std::size_t& pos, char c) {
 }
 
 }  // namespace
+}  // namespace infermem::import_detail
+
+namespace infermem {
 
 std::optional<double> parse_iso8601_ms(std::string_view s) {
+  using import_detail::days_from_civil;
+  using import_detail::digits;
+  using import_detail::expect;
   s = trim(s);
   std::size_t pos = 0;
   auto year = digits(s, pos, 4);
@@ -180,6 +186,10 @@ std::optional<double> parse_iso8601_ms(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   return ms - sign * (*offset_hours * 60.0 + offset_minutes) * 60'000.0;
 }
+
+}  // namespace infermem
+
+namespace infermem::import_detail {
 
 double bytes_per_unit(std::string_view unit, std::string_view what) {
   std::string_view u = trim(unit);

@@ -84,9 +84,9 @@ inline bool parse_simple_decimal(std::string_view s, double& out) noexcept {
   return true;
 }
 
-// ISO-8601 date-time ("2024-05-01T12:00:00.123Z", "2024-05-01 12:00:00", "+02:00" offsets; no
-// zone means UTC) as milliseconds since the Unix epoch; nullopt otherwise.
-std::optional<double> parse_iso8601_ms(std::string_view s);
+using infermem::epoch_to_ms;  // infermem/importers.h
+using infermem::parse_iso8601_ms;
+using infermem::split_csv;
 
 // Bytes in one `unit` as a user writes it (B, KiB, MiB, GiB, K, M, G, KB, MB, GB; MB = MiB as in
 // units.h). Throws InputError naming `what` on an unknown unit.

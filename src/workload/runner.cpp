@@ -287,6 +287,17 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   return result;
 }
 
+}  // namespace
+
+ArmRun run_arm_child(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace,
+                     std::vector<std::string>& notes,
+                     const std::function<void(const SoakProgress&)>& progress,
+                     const ArmEnded& on_arm_end) {
+  return run_arm(std::move(spec), out_dir, trace, notes, progress, on_arm_end, {});
+}
+
+namespace {
+
 std::vector<std::string> make_variants(const std::string& model, int count,
                                        const std::string& dir) {
   std::vector<std::string> out;

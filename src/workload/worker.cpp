@@ -1,6 +1,5 @@
 // The child: one arm of a soak, in a fresh process. Streams phase marks, per-request records
 // and in-process readings to the parent over a pipe, in the trace format.
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -34,116 +34,18 @@
 #include "workload/ort_env.h"
 #include "workload/ort_versions.h"
 #include "workload/pacing.h"
+#include "workload/replay_driver.h"
 #include "workload/session.h"
 #include "workload/session_model.h"
 #include "workload/settle_signal.h"
 #include "workload/tensor_files.h"
 #include "workload/user_inputs.h"
+#include "workload/worker_support.h"
 
 namespace infermem {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Memory the child leaks on purpose (--inject-leak). Reachable from this list, so the tool's
-// own LeakSanitizer runs stay clean while RSS grows exactly as a real leak would.
-std::vector<std::unique_ptr<char[]>>& injected_leaks() {
-  static auto* blocks = new std::vector<std::unique_ptr<char[]>>();
-  return *blocks;
-}
-
-void inject_leak(std::uint64_t bytes) {
-  if (bytes == 0) return;
-  auto block = std::make_unique<char[]>(bytes);
-  std::memset(block.get(), 0x5a, bytes);  // touched: resident, as a real leak would be
-  static std::mutex mu;                   // --concurrency: threads leak at once
-  std::lock_guard<std::mutex> lock(mu);
-  injected_leaks().push_back(std::move(block));
-}
-
-// --inject-peak: a touched block, resident while held.
-std::unique_ptr<char[]> held_block(std::uint64_t bytes) {
-  if (bytes == 0) return nullptr;
-  auto block = std::make_unique<char[]>(bytes);
-  std::memset(block.get(), 0x5b, bytes);
-  return block;
-}
-
-// Gives memory back to the OS after unload: glibc's malloc_trim, or jemalloc's purge (the same
-// release the model cache does after its unloads).
-std::string trim_allocator() {
-  return process_memory_meter()->release_free_memory();
-}
-
-#if defined(INFERMEM_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
-// An allocator arm must run on that allocator: the preload can fail to take (library missing,
-// empty, ignored by the loader) and glibc would serve every malloc silently. Each allocator is
-// recognised by an entry point of its own. A sanitizer build never preloads (its runtime owns
-// malloc; the parent notes it), so there is nothing to verify there.
-void verify_allocator(const Arm& arm) {
-  const std::string wanted = arm.knob("allocator");
-  if (kSanitized || wanted == "glibc" || wanted == "default" || wanted.empty()) return;
-  const char* symbol = wanted == "jemalloc"   ? "mallctl"
-                       : wanted == "mimalloc" ? "mi_version"
-                       : wanted == "tcmalloc" ? "tc_version"
-                                              : nullptr;
-  if (!symbol) return;
-  if (!dlsym(RTLD_DEFAULT, symbol))
-    throw WorkloadError(fmt::format(
-        "arm {}: allocator={} requested, but this process runs on glibc malloc ({} not found): "
-        "the preload of {} did not take",
-        arm.name, wanted, symbol, allocator_library(wanted)));
-}
-
-// glibc's knobs (malloc_arena_max, mmap_threshold) reach the child through its environment, which
-// glibc reads once and ignores silently when a value is out of its range or the variable is not
-// honoured. The worker applies each again through mallopt, glibc's own entry point, which says
-// whether it took; a refusal fails the arm. (A sanitizer build's runtime owns malloc: the parent
-// notes that these knobs were not applied, and there is nothing to check here.)
-void verify_glibc_knobs(const Arm& arm) {
-  if (kSanitized) return;
-  struct Knob {
-    const char* key;
-    int param;
-  };
-  for (const Knob k :
-       {Knob{"malloc_arena_max", M_ARENA_MAX}, Knob{"mmap_threshold", M_MMAP_THRESHOLD}}) {
-    const std::string& value = arm.knob(k.key);
-    if (value.empty() || value == "default") continue;
-    const std::uint64_t n = std::string_view(k.key) == "mmap_threshold"
-                                ? parse_size(value, k.key)
-                                : parse_count(value, k.key, 0, INT32_MAX);
-    if (mallopt(k.param, static_cast<int>(n)) != 1)
-      throw WorkloadError(fmt::format("arm {}: {}={} did not apply: glibc's mallopt refused {}",
-                                      arm.name, k.key, value, n));
-  }
-}
-
-// --record-outputs: FNV-1a of each tensor output's bytes, by output name.
-nlohmann::json output_digests(const std::vector<std::string>& names,
-                              std::vector<Ort::Value>& outputs) {
-  nlohmann::json out = nlohmann::json::object();
-  for (std::size_t k = 0; k < outputs.size() && k < names.size(); ++k) {
-    if (!outputs[k].IsTensor()) continue;
-    auto info = outputs[k].GetTensorTypeAndShapeInfo();
-    const std::size_t esize = element_size(info.GetElementType());
-    if (esize == 0) continue;
-    out[names[k]] =
-        fnv1a_hex(outputs[k].GetTensorMutableData<std::uint8_t>(), info.GetElementCount() * esize);
-  }
-  return out;
-}
-
-std::vector<std::string> dim_keys(const std::map<std::string, DimRange>& dims) {
-  std::vector<std::string> keys;
-  for (const auto& [k, _] : dims) keys.push_back(k);
-  return keys;
-}
 
 class Worker {
  public:
@@ -177,6 +79,10 @@ class Worker {
       user_inputs_ = std::make_unique<UserInputs>(
           spec_.inputs, spec_.options.inputs_path, spec_.options.inputs_order,
           spec_.options.input_constants, spec_.options.seed);
+    if (spec_.replay) {  // infermem replay: the log's requests, numbered on from a restart
+      replay_ = std::make_unique<ReplayDriver>(*spec_.replay, spec_.options.seed);
+      req_ = static_cast<std::int64_t>(spec_.replay->from);
+    }
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session
@@ -530,12 +436,37 @@ class Worker {
       run_lru_cache(policy);
   }
 
+  // The cache scenario's request stream: serve(model, synth, due) for each request, a seeded Zipf
+  // draw until --requests or out of time; under infermem replay the log's requests at its pace,
+  // each due at its time (so the time it waited, its model's load included, is recorded).
+  using CacheServe = std::function<void(std::size_t model, InputSynth& synth, Clock::time_point)>;
+  void drive_cache(const CacheServe& serve) {
+    infer_start_ms_ = now_ms();
+    if (replay_) {
+      replay_->drive([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
+        if (out_of_time()) return false;
+        serve(model, synth, due);
+        return true;
+      });
+      return;
+    }
+    auto zipf = zipf_over(spec_.model_variants.size());
+    std::mt19937_64 rng(spec_.options.seed);
+    InputSynth synth = make_synth(0);
+    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i)
+      serve(zipf(rng), synth, Clock::time_point{});
+  }
+
+  // How long a replayed request waited from its due time to its Run(); -1 (not recorded) else.
+  double waited_ms(Clock::time_point due) const {
+    if (due == Clock::time_point{}) return -1;
+    return std::chrono::duration<double, std::milli>(Clock::now() - due).count();
+  }
+
   // ModelCache (infermem/model_cache.h) with a byte budget, against the same stream. A request
   // the cache refuses (it would not fit under the limit) is recorded and skipped, not served.
   void run_budget_cache(const CachePolicy& policy) {
     const auto& variants = spec_.model_variants;
-    auto zipf = zipf_over(variants.size());
-    std::mt19937_64 rng(spec_.options.seed);
     ModelCacheOptions o;
     o.budget_bytes = policy.budget_bytes;
     o.trim_after_unload = true;
@@ -543,23 +474,24 @@ class Worker {
     // Room under the limit for what the cache does not hold: inputs, outputs, the runtime.
     o.limit_headroom_bytes = meter->limit_bytes() / 10;
     ModelCache cache(ort_session_loader(spec_.arm), std::move(meter), o);
-    InputSynth synth = make_synth(0);
     begin_phase("infer");
-    infer_start_ms_ = now_ms();
-    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i) {
-      const std::size_t model = zipf(rng);
+    drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       const ModelCacheStats before = cache.stats();
       try {
         ModelCache::Lease lease = cache.acquire(variants[model]);
         const ModelCacheStats after = cache.stats();
         for (std::uint64_t k = before.evictions; k < after.evictions; ++k)
           note_event("evict", model);
-        if (after.loads > before.loads) note_event("load", model);
-        infer_once(static_cast<ArmSessionModel&>(lease.model()).arm_session(), synth);
+        if (after.loads > before.loads)
+          note_event("load", model);
+        else if (replay_)
+          note_event("hit", model);
+        infer_once(static_cast<ArmSessionModel&>(lease.model()).arm_session(), synth, 0,
+                   waited_ms(due));
       } catch (const CacheRefused& e) {
         note_event("refused", model, {{"reason", name(e.reason())}, {"message", e.what()}});
       }
-    }
+    });
     const ModelCacheStats stats = cache.stats();
     end_phase(
         {{"cache_hits", stats.hits}, {"cache_misses", stats.misses}, {"cache", cache_json(stats)}});
@@ -578,21 +510,16 @@ class Worker {
     return j;
   }
 
-  // functools.lru_cache(maxsize=COUNT) over M model variants, fed by a seeded Zipf(1.1) stream.
+  // functools.lru_cache(maxsize=COUNT) over M model variants, fed by the same stream.
   // Evicting an entry destroys its session, as dropping the last Python reference would.
   void run_lru_cache(const CachePolicy& policy) {
     const auto& variants = spec_.model_variants;
     const auto capacity = static_cast<std::size_t>(policy.count);
-    auto zipf = zipf_over(variants.size());
-    std::mt19937_64 rng(spec_.options.seed);
     std::list<std::size_t> lru;  // front = most recent
     std::unordered_map<std::size_t, std::unique_ptr<ArmSession>> cache;
-    InputSynth synth = make_synth(0);
     begin_phase("infer");
-    infer_start_ms_ = now_ms();
     std::int64_t hits = 0, misses = 0;
-    for (std::int64_t i = 0; i < spec_.options.requests && !out_of_time(); ++i) {
-      std::size_t model = zipf(rng);
+    drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       auto it = cache.find(model);
       if (it == cache.end()) {
         ++misses;
@@ -611,9 +538,10 @@ class Worker {
         ++hits;
         lru.remove(model);
         lru.push_front(model);
+        if (replay_) note_event("hit", model);
       }
-      infer_once(*cache[model], synth);
-    }
+      infer_once(*cache[model], synth, 0, waited_ms(due));
+    });
     end_phase({{"cache_hits", hits}, {"cache_misses", misses}});
     begin_phase("unload");
     cache.clear();
@@ -631,6 +559,7 @@ class Worker {
   Pacer pacer_{spec_.options.rate_rps, spec_.options.seed * 7919ULL + 17};
   ShapePlan shape_plan_;
   std::unique_ptr<Feeder> feeder_;
+  std::unique_ptr<ReplayDriver> replay_;
   int cycle_ = -1;
   std::int64_t crash_at_ = -1;
   std::int64_t fail_at_ = -1;

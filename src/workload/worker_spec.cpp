@@ -3,52 +3,119 @@
 #include "infermem/soak.h"
 
 namespace infermem {
+namespace {
 
-nlohmann::json WorkerSpec::to_json() const {
-  const auto& o = options;
-  nlohmann::json inputs_j = nlohmann::json::array();
+nlohmann::json inputs_json(const std::vector<InputPlan>& inputs) {
+  nlohmann::json out = nlohmann::json::array();
   for (const auto& p : inputs) {
     nlohmann::json in = {{"name", p.name},
                          {"element_type", p.element_type},
                          {"shape", p.shape},
                          {"dim_keys", p.dim_keys}};
     if (p.vocab_size) in["vocab_size"] = *p.vocab_size;
-    inputs_j.push_back(in);
+    out.push_back(in);
   }
-  nlohmann::json dims_j = nlohmann::json::object();
-  for (const auto& [k, r] : dims) dims_j[k] = {r.lo, r.hi, r.step};
-  return {{"model_path", o.model_path},
-          {"scenario", std::string(name(o.scenario))},
-          {"requests", o.requests},
-          {"duration_ms", o.duration_ms},
-          {"cycles", o.cycles},
-          {"seed", o.seed},
-          {"inject_leak_bytes", o.inject_leak_bytes},
-          {"inject_peak_bytes", o.inject_peak_bytes},
-          {"inject_retained_bytes", o.inject_retained_bytes},
-          {"inject_fragmentation_bytes", o.inject_fragmentation_bytes},
-          {"cache", name(o.cache)},
-          {"own_memory_cgroup", own_memory_cgroup},
-          {"warm_requests", o.warm_requests},
-          {"child_sample_hz", o.child_sample_hz},
-          {"arm", {{"name", arm.name}, {"knobs", arm.knobs}}},
-          {"inputs", inputs_j},
-          {"dims", dims_j},
-          {"model_variants", model_variants},
-          {"run_t0_ms", run_t0_ms},
-          {"inputs_path", o.inputs_path},
-          {"inputs_order", o.inputs_order},
-          {"input_constants", o.input_constants},
-          {"record_outputs", o.record_outputs},
-          {"concurrency", o.concurrency},
-          {"rate_rps", o.rate_rps},
-          {"idle_ms", o.idle_ms},
-          {"idle_every", o.idle_every},
-          {"shapes", o.shapes},
-          {"spike_every", o.spike_every},
-          {"feed", o.feed},
-          {"streams", o.streams},
-          {"stream_length", o.stream_length}};
+  return out;
+}
+
+std::vector<InputPlan> inputs_from_json(const nlohmann::json& j) {
+  std::vector<InputPlan> out;
+  for (const auto& in : j) {
+    InputPlan p;
+    p.name = in.at("name").get<std::string>();
+    p.element_type = in.at("element_type").get<int>();
+    p.shape = in.at("shape").get<std::vector<std::int64_t>>();
+    p.dim_keys = in.at("dim_keys").get<std::vector<std::string>>();
+    if (in.contains("vocab_size")) p.vocab_size = in.at("vocab_size").get<std::int64_t>();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+nlohmann::json dims_json(const std::map<std::string, DimRange>& dims) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, r] : dims) out[k] = {r.lo, r.hi, r.step};
+  return out;
+}
+
+std::map<std::string, DimRange> dims_from_json(const nlohmann::json& j) {
+  std::map<std::string, DimRange> out;
+  for (const auto& [k, v] : j.items())
+    out[k] = DimRange{v.at(0).get<std::int64_t>(), v.at(1).get<std::int64_t>(),
+                      v.at(2).get<std::int64_t>()};
+  return out;
+}
+
+// Events as compact rows: [t_ms, model, shape, input, line].
+nlohmann::json replay_json(const ReplayPlan& plan) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& m : plan.models)
+    models.push_back({{"id", m.id},
+                      {"path", m.path},
+                      {"inputs", inputs_json(m.inputs)},
+                      {"dims", dims_json(m.dims)}});
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : plan.events) events.push_back({e.t_ms, e.model, e.shape, e.input, e.line});
+  return {{"models", models},
+          {"events", events},
+          {"from", plan.from},
+          {"speed", plan.speed.max ? 0.0 : plan.speed.factor}};
+}
+
+ReplayPlan replay_from_json(const nlohmann::json& j) {
+  ReplayPlan plan;
+  for (const auto& m : j.at("models"))
+    plan.models.push_back({m.at("id").get<std::string>(), m.at("path").get<std::string>(),
+                           inputs_from_json(m.at("inputs")), dims_from_json(m.at("dims"))});
+  for (const auto& e : j.at("events"))
+    plan.events.push_back({e.at(0).get<double>(), e.at(1).get<std::string>(),
+                           e.at(2).get<std::vector<std::int64_t>>(), e.at(3).get<std::string>(),
+                           e.at(4).get<std::uint64_t>()});
+  plan.from = j.at("from").get<std::size_t>();
+  const double speed = j.at("speed").get<double>();
+  plan.speed.max = speed <= 0;
+  plan.speed.factor = speed > 0 ? speed : 1;
+  return plan;
+}
+
+}  // namespace
+
+nlohmann::json WorkerSpec::to_json() const {
+  const auto& o = options;
+  nlohmann::json j = {{"model_path", o.model_path},
+                      {"scenario", std::string(name(o.scenario))},
+                      {"requests", o.requests},
+                      {"duration_ms", o.duration_ms},
+                      {"cycles", o.cycles},
+                      {"seed", o.seed},
+                      {"inject_leak_bytes", o.inject_leak_bytes},
+                      {"inject_peak_bytes", o.inject_peak_bytes},
+                      {"inject_retained_bytes", o.inject_retained_bytes},
+                      {"inject_fragmentation_bytes", o.inject_fragmentation_bytes},
+                      {"cache", name(o.cache)},
+                      {"own_memory_cgroup", own_memory_cgroup},
+                      {"warm_requests", o.warm_requests},
+                      {"child_sample_hz", o.child_sample_hz},
+                      {"arm", {{"name", arm.name}, {"knobs", arm.knobs}}},
+                      {"inputs", inputs_json(inputs)},
+                      {"dims", dims_json(dims)},
+                      {"model_variants", model_variants},
+                      {"run_t0_ms", run_t0_ms},
+                      {"inputs_path", o.inputs_path},
+                      {"inputs_order", o.inputs_order},
+                      {"input_constants", o.input_constants},
+                      {"record_outputs", o.record_outputs},
+                      {"concurrency", o.concurrency},
+                      {"rate_rps", o.rate_rps},
+                      {"idle_ms", o.idle_ms},
+                      {"idle_every", o.idle_every},
+                      {"shapes", o.shapes},
+                      {"spike_every", o.spike_every},
+                      {"feed", o.feed},
+                      {"streams", o.streams},
+                      {"stream_length", o.stream_length}};
+  if (replay) j["replay"] = replay_json(*replay);
+  return j;
 }
 
 WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
@@ -71,18 +138,8 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   s.arm.name = j.at("arm").at("name").get<std::string>();
   s.arm.knobs = j.at("arm").at("knobs").get<std::map<std::string, std::string>>();
   check_knobs(s.arm);
-  for (const auto& in : j.at("inputs")) {
-    InputPlan p;
-    p.name = in.at("name").get<std::string>();
-    p.element_type = in.at("element_type").get<int>();
-    p.shape = in.at("shape").get<std::vector<std::int64_t>>();
-    p.dim_keys = in.at("dim_keys").get<std::vector<std::string>>();
-    if (in.contains("vocab_size")) p.vocab_size = in.at("vocab_size").get<std::int64_t>();
-    s.inputs.push_back(std::move(p));
-  }
-  for (const auto& [k, v] : j.at("dims").items())
-    s.dims[k] = DimRange{v.at(0).get<std::int64_t>(), v.at(1).get<std::int64_t>(),
-                         v.at(2).get<std::int64_t>()};
+  s.inputs = inputs_from_json(j.at("inputs"));
+  s.dims = dims_from_json(j.at("dims"));
   s.model_variants = j.at("model_variants").get<std::vector<std::string>>();
   s.run_t0_ms = j.at("run_t0_ms").get<double>();
   o.inputs_path = j.value("inputs_path", "");
@@ -98,6 +155,7 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   o.feed = j.value("feed", std::map<std::string, std::string>{});
   o.streams = j.value("streams", std::int64_t{1});
   o.stream_length = j.value("stream_length", std::int64_t{0});
+  if (j.contains("replay")) s.replay = replay_from_json(j.at("replay"));
   return s;
 }
 

@@ -31,13 +31,16 @@ struct ApplyLine {
 };
 
 struct Recommendation {
+  // The first line render_text prints; "" for recommend's own ("Recommended for --goal ...").
+  std::string headline;
   std::string arm;
   std::string baseline_arm;  // what the ratios are against ("" when the run has none)
   std::map<std::string, std::string> config;
-  std::vector<std::string> why;       // figures and ratios, one a line
-  std::vector<ApplyLine> lines;       // in language order
-  std::vector<std::string> notes;     // settings a language cannot express, and what to do
-  std::vector<std::string> rejected;  // other arms and why they lost or were excluded
+  std::vector<std::string> why;               // figures and ratios, one a line
+  std::vector<ApplyLine> lines;               // in language order
+  std::vector<std::string> notes;             // settings a language cannot express, and what to do
+  std::vector<std::string> rejected;          // other arms and why they lost or were excluded
+  std::string rejected_title = "Other arms";  // how render_text heads them
 };
 
 // The lines that apply `config` (an arm's resolved knobs); only knobs that differ from what ONNX

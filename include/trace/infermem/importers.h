@@ -7,6 +7,7 @@
 // are skipped and counted, never fatal; an input with nothing usable is an InputError naming the
 // input and what was wrong.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,5 +68,14 @@ Imported import_text(std::string_view text, const ImportOptions& options);
 // Opens `path` (a regular file, or "-" for standard input; anything else is an InputError at
 // once, see input_file.h) and imports it, naming the input by its path.
 Imported import_file(const std::string& path, const ImportOptions& options);
+
+// Pieces of the importers other readers of users' logs share (replay's request log):
+// ISO-8601 date-time ("2024-05-01T12:00:00.123Z", "2024-05-01 12:00:00", "+02:00" offsets; no
+// zone means UTC) as milliseconds since the Unix epoch; nullopt otherwise.
+std::optional<double> parse_iso8601_ms(std::string_view s);
+// Epoch numbers of unknown unit: seconds, milliseconds, microseconds or nanoseconds by size.
+double epoch_to_ms(double value);
+// Splits one CSV record on `delimiter`, honouring double quotes ("a,b" and "" inside quotes).
+std::vector<std::string> split_csv(std::string_view line, char delimiter);
 
 }  // namespace infermem

@@ -15,6 +15,7 @@
 
 #include "infermem/arm_figures.h"
 #include "infermem/arms.h"
+#include "infermem/replay_log.h"
 #include "infermem/shard.h"
 
 namespace infermem {
@@ -124,6 +125,26 @@ void check_feed(const std::vector<InputPlan>& inputs, const SoakOptions& options
 // InputError when --shapes FILE cannot be read or names a dimension the model does not have.
 void check_request_shapes(const std::map<std::string, DimRange>& dims, const SoakOptions& options);
 
+// infermem replay (docs/replay.md): the cache scenario's child serves a user's request log in
+// place of its Zipf stream, each model from its own file with its own inputs, at the log's pace.
+struct ReplayModel {
+  std::string id;    // as the log names it
+  std::string path;  // DIR/<id>.onnx
+  std::vector<InputPlan> inputs;
+  std::map<std::string, DimRange> dims;  // resolved as for steady: fixed unless the log says
+};
+struct ReplayPlan {
+  std::vector<ReplayModel> models;
+  std::vector<ReplayEvent> events;  // the whole log, in its order
+  std::size_t from = 0;             // the first event this child serves (after an OOM kill: on)
+  ReplaySpeed speed;
+};
+// The dynamic dimensions a log line's shape sets on its model's first input (KEY -> size; empty
+// when it gives none); InputError naming the line when its rank or a fixed dimension does not
+// match the model's. The parent checks every line with it before any child starts.
+std::map<std::string, std::int64_t> replay_shape_dims(const ReplayModel& model,
+                                                      const ReplayEvent& event);
+
 // What the worker is told, written as JSON beside the trace and passed by path.
 struct WorkerSpec {
   SoakOptions options;
@@ -135,6 +156,7 @@ struct WorkerSpec {
   // The child runs alone in a memory cgroup of its own (--memory-limit): cgroup figures are the
   // arm's. Otherwise they would be the enclosing container's, so they are not recorded.
   bool own_memory_cgroup = false;
+  std::optional<ReplayPlan> replay;  // infermem replay; model_variants are then its models' paths
   nlohmann::json to_json() const;
   static WorkerSpec from_json(const nlohmann::json& j);
 };
@@ -209,6 +231,15 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
                                           const std::function<void(const SoakProgress&)>& progress,
                                           const ArmEnded& on_arm_end,
                                           const ArmSettled& settled = {});
+
+// One child of one arm, as run_arms runs each (spawned in a memory cgroup of its own under
+// options.memory_limit_bytes, sampled from outside, its records streamed into `trace`), for
+// commands that drive the worker themselves: replay restarts a policy's child after an OOM kill.
+// `out_dir` holds the spec file while the child runs.
+ArmRun run_arm_child(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& trace,
+                     std::vector<std::string>& notes,
+                     const std::function<void(const SoakProgress&)>& progress,
+                     const ArmEnded& on_arm_end);
 
 // Set by a SIGINT/SIGTERM handler: run_arms stops the running child and returns what is known.
 void request_soak_stop();
