@@ -133,7 +133,8 @@ ArmFigures ArmAccumulator::figures() const {
     if (auto c = r.cycle()) ph["cycle"] = *c;
     for (const char* k : {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "peak_sampled_rss_bytes",
                           "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
-                          "ort_arena_in_use_bytes", "ort_arena_reserved_bytes", "duration_ms"})
+                          "ort_arena_in_use_bytes", "ort_arena_reserved_bytes",
+                          "ort_library_rss_bytes", "ort_library_file_bytes", "duration_ms"})
       if (auto v = r.value(k)) ph[k] = *v;
     // The cache scenario's counters (hits, misses, loads, evictions, refusals, per-model cost).
     if (auto c = r.extra.find("cache"); c != r.extra.end()) ph["cache"] = *c;

@@ -27,6 +27,7 @@
 #include "infermem/soak.h"
 #include "infermem/trace.h"
 #include "infermem/units.h"
+#include "workload/card_probe.h"
 #include "workload/feed.h"
 #include "workload/fragmenter.h"
 #include "workload/inputs.h"
@@ -168,6 +169,7 @@ class Worker {
       if (auto h = now.get("hwm_bytes")) r.values["peak_hwm_since_reset_bytes"] = *h;
     if (session_)
       for (const auto& [k, v] : session_->arena_stats()) r.values[k] = v;
+    if (spec_.options.library_rss) add_ort_library_rss(r.values);
     r.values["duration_ms"] = now_ms() - phase_start_ms_;
     r.extra["edge"] = "end";
     r.extra["sampler_hz"] = spec_.options.child_sample_hz;

@@ -113,7 +113,8 @@ nlohmann::json WorkerSpec::to_json() const {
                       {"spike_every", o.spike_every},
                       {"feed", o.feed},
                       {"streams", o.streams},
-                      {"stream_length", o.stream_length}};
+                      {"stream_length", o.stream_length},
+                      {"library_rss", o.library_rss}};
   if (replay) j["replay"] = replay_json(*replay);
   return j;
 }
@@ -155,6 +156,7 @@ WorkerSpec WorkerSpec::from_json(const nlohmann::json& j) {
   o.feed = j.value("feed", std::map<std::string, std::string>{});
   o.streams = j.value("streams", std::int64_t{1});
   o.stream_length = j.value("stream_length", std::int64_t{0});
+  o.library_rss = j.value("library_rss", false);
   if (j.contains("replay")) s.replay = replay_from_json(j.at("replay"));
   return s;
 }

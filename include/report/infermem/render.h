@@ -7,6 +7,7 @@
 
 #include "infermem/analysis.h"
 #include "infermem/gate.h"
+#include "infermem/memory_card.h"
 #include "infermem/run_diff.h"
 #include "infermem/summary.h"
 #include "infermem/watch_summary.h"
@@ -29,6 +30,9 @@ std::string render(const WatchSummary& watch, Format format);
 std::string render(const report::Analysis& analysis, Format format);
 // `infermem diff`: terminal (the comparison table, reasons, a result line) or json.
 std::string render(const RunDiff& diff, Format format);
+// `infermem inspect --measure`: terminal (the card a person reads), markdown or json
+// (docs/memory-card.md names every field).
+std::string render(const MemoryCard& card, Format format);
 
 // JUnit XML: one <testsuite name=suite>, one <testcase> per check; failures carry the message.
 // Escapes XML properly. Used by render(run, Format::junit) and by analyze.

@@ -115,6 +115,9 @@ struct SoakOptions {
   std::vector<std::string> worker_prefix;
   // When set, each child's standard output and error go to this file (the wrapper's chatter).
   std::string worker_log;
+  // inspect --measure: each phase end also records libonnxruntime's resident pages
+  // (ort_library_rss_bytes, ort_library_file_bytes, from /proc/self/smaps; a few ms a phase).
+  bool library_rss = false;
 };
 
 // InputError when --inputs/--input do not fit the model's inputs (naming the input, its expected

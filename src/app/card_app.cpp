@@ -1,0 +1,61 @@
+#include "infermem/card_app.h"
+
+#include <algorithm>
+
+#include "infermem/model_info.h"
+#include "infermem/numbers.h"
+
+namespace infermem {
+namespace {
+
+// A figure of the last end of `phase` in the run's records (kAbsent when none).
+double phase_value(const ArmFigures& figures, const std::string& phase, const char* key) {
+  double out = kAbsent;
+  for (const auto& ph : figures.phases)
+    if (ph.value("phase", "") == phase && ph.contains(key)) out = json_number_at(ph, key);
+  return out;
+}
+
+double max_present(double a, double b) {
+  if (!present(a)) return b;
+  if (!present(b)) return a;
+  return std::max(a, b);
+}
+
+}  // namespace
+
+CardMeasurements card_measurements(const CardRun& run) {
+  CardMeasurements m;
+  const ArmFigures ref = run.shape_runs.at(0).records.figures();
+  m.ort_version = ref.ort_version;
+  m.baseline_bytes = ref.memory.baseline_bytes;
+  m.load_peak_bytes = max_present(phase_value(ref, "load", "peak_hwm_since_reset_bytes"),
+                                  phase_value(ref, "load", "peak_sampled_rss_bytes"));
+  m.steady_bytes = phase_value(ref, "warm", "rss_bytes");
+  m.malloc_in_use_bytes = phase_value(ref, "warm", "malloc_in_use_bytes");
+  m.ort_code_bytes = phase_value(ref, "warm", "ort_library_file_bytes");
+  m.arena_reserved_bytes = phase_value(ref, "warm", "ort_arena_reserved_bytes");
+  m.after_unload_bytes = ref.memory.after_unload_bytes;
+  m.after_trim_bytes = ref.memory.after_trim_bytes;
+  m.steady_no_prepack_bytes = phase_value(run.no_prepack.records.figures(), "warm", "rss_bytes");
+  m.steady_no_arena_bytes = phase_value(run.no_arena.records.figures(), "warm", "rss_bytes");
+  for (std::size_t i = 0; i < run.shape_runs.size() && i < run.shapes.size(); ++i)
+    m.shape_peaks.push_back(
+        CardShapePeak{run.shapes[i].text, run.shape_runs[i].records.figures().memory.peak_bytes});
+  return m;
+}
+
+MemoryCard measure_memory_card(const CardRunOptions& options) {
+  const ModelInfo info = inspect_model(options.model_path);
+  const CardRun run = run_card_children(options);
+  CardMeasurements m = card_measurements(run);
+  m.model_path = options.model_path;
+  m.file_bytes = info.file_bytes;
+  m.weight_bytes = info.weight_bytes;
+  m.requests = options.requests;
+  m.warm_requests = options.warm_requests;
+  m.seed = options.seed;
+  return build_memory_card(m);
+}
+
+}  // namespace infermem

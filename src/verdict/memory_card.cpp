@@ -1,0 +1,117 @@
+#include "infermem/memory_card.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+
+#include "infermem/units.h"
+
+namespace infermem {
+namespace {
+
+// a - b, absent when either is.
+double diff(double a, double b) {
+  return present(a) && present(b) ? a - b : kAbsent;
+}
+
+CardPart initializers_part(const CardMeasurements& m) {
+  return {"initializers",
+          "initializer weights",
+          static_cast<double>(m.weight_bytes),
+          "sum of the initializer and Constant tensors in the model file",
+          {"the model: fewer or smaller weights (fp16, int8 quantisation)",
+           "external data files: ORT maps them, so they are file-backed pages shared between "
+           "processes, not heap",
+           "session.use_device_allocator_for_initializers=1: weights by malloc, outside the arena "
+           "(arm knob device_alloc_for_initializers=on)"}};
+}
+
+CardPart prepacked_part(const CardMeasurements& m) {
+  return {"prepacked",
+          "ORT prepacked copies",
+          diff(m.steady_bytes, m.steady_no_prepack_bytes),
+          "VmRSS after warm-up, default session minus session.disable_prepacking=1",
+          {"session.disable_prepacking=1 (arm knob prepacking=off): no packed copies, slower "
+           "MatMul/Conv",
+           "session.save_external_prepacked_constant_initializers=1: packed copies in a file"}};
+}
+
+CardPart arena_part(const CardMeasurements& m) {
+  return {"arena",
+          "CPU arena (held beyond use)",
+          diff(m.steady_bytes, m.steady_no_arena_bytes),
+          "VmRSS after warm-up, default session minus the CPU arena off",
+          {"arena off: session.enable_cpu_mem_arena=0 or DisableCpuMemArena (arm knob arena=off)",
+           "session.use_env_allocators=1: one arena shared by the sessions (knob env_allocator=on)",
+           "run option memory.enable_memory_arena_shrinkage=cpu:0 (knob shrink=on)",
+           "arena_extend_strategy=kSameAsRequested (knob arena_extend=same)"}};
+}
+
+CardPart other_heap_part(const CardMeasurements& m, double prepacked, double arena) {
+  double bytes = diff(m.malloc_in_use_bytes, static_cast<double>(m.weight_bytes));
+  bytes = diff(bytes, present(prepacked) ? prepacked : 0.0);
+  bytes = diff(bytes, present(arena) ? arena : 0.0);
+  return {"other_heap",
+          "other heap",
+          bytes,
+          "malloc in use after warm-up (mallinfo2) minus the parts above",
+          {"memory pattern planning: SessionOptions DisableMemPattern (knob mem_pattern=off)",
+           "graph optimisation level (knob graph_opt)",
+           "input shapes: activations grow with batch and spatial size (see the shape peaks)"}};
+}
+
+CardPart ort_code_part(const CardMeasurements& m) {
+  return {"ort_code",
+          "ORT code pages touched",
+          m.ort_code_bytes,
+          "file-backed RSS of libonnxruntime's mappings (/proc/self/smaps) after warm-up",
+          {"a minimal ONNX Runtime build (only the operators and providers the model needs)",
+           "shared between processes on one machine: PSS, not RSS, is each one's share"}};
+}
+
+CardPart rest_part(double bytes) {
+  return {"rest",
+          "rest (not split)",
+          bytes,
+          "VmRSS after warm-up minus every part above",
+          {"infermem's and libc's own pages, thread stacks, free heap the allocator keeps "
+           "(malloc_trim: knob trim=on), arena chunks malloc counts but never touched (negative)"}};
+}
+
+}  // namespace
+
+MemoryCard build_memory_card(const CardMeasurements& measured) {
+  MemoryCard card;
+  card.measured = measured;
+  const CardMeasurements& m = card.measured;
+  CardPart prepacked = prepacked_part(m);
+  CardPart arena = arena_part(m);
+  card.parts = {initializers_part(m), prepacked, arena,
+                other_heap_part(m, prepacked.bytes, arena.bytes), ort_code_part(m)};
+  double sum = 0;
+  for (const auto& p : card.parts) {
+    if (present(p.bytes)) {
+      sum += p.bytes;
+      if (p.bytes < 0)
+        card.notes.push_back(
+            fmt::format("{} is negative ({}): the setting's difference is within the noise of two "
+                        "processes, or the setting frees something else",
+                        p.title, format_bytes(p.bytes)));
+    } else {
+      card.notes.push_back(
+          fmt::format("{} could not be measured; it is left out of the sum", p.title));
+    }
+  }
+  card.parts_bytes = sum;
+  card.rest_bytes = diff(m.steady_bytes, sum);
+  card.parts.push_back(rest_part(card.rest_bytes));
+  const double after = present(m.after_trim_bytes) ? m.after_trim_bytes : m.after_unload_bytes;
+  card.retained_bytes = diff(after, m.baseline_bytes);
+  for (const auto& s : m.shape_peaks)
+    if (present(s.peak_bytes))
+      card.largest_shape_peak_bytes = present(card.largest_shape_peak_bytes)
+                                          ? std::max(card.largest_shape_peak_bytes, s.peak_bytes)
+                                          : s.peak_bytes;
+  return card;
+}
+
+}  // namespace infermem
