@@ -37,8 +37,13 @@ CardMeasurements card_measurements(const CardRun& run) {
   m.arena_reserved_bytes = phase_value(ref, "warm", "ort_arena_reserved_bytes");
   m.after_unload_bytes = ref.memory.after_unload_bytes;
   m.after_trim_bytes = ref.memory.after_trim_bytes;
-  m.steady_no_prepack_bytes = phase_value(run.no_prepack.records.figures(), "warm", "rss_bytes");
-  m.steady_no_arena_bytes = phase_value(run.no_arena.records.figures(), "warm", "rss_bytes");
+  m.malloc_free_bytes = phase_value(ref, "warm", "malloc_free_bytes");
+  const ArmFigures no_prepack = run.no_prepack.records.figures();
+  const ArmFigures no_arena = run.no_arena.records.figures();
+  m.steady_no_prepack_bytes = phase_value(no_prepack, "warm", "rss_bytes");
+  m.steady_no_arena_bytes = phase_value(no_arena, "warm", "rss_bytes");
+  m.malloc_in_use_no_prepack_bytes = phase_value(no_prepack, "warm", "malloc_in_use_bytes");
+  m.malloc_in_use_no_arena_bytes = phase_value(no_arena, "warm", "malloc_in_use_bytes");
   for (std::size_t i = 0; i < run.shape_runs.size() && i < run.shapes.size(); ++i)
     m.shape_peaks.push_back(
         CardShapePeak{run.shapes[i].text, run.shape_runs[i].records.figures().memory.peak_bytes});

@@ -127,7 +127,10 @@ nlohmann::json card_json(const MemoryCard& card) {
         {"ort_code_bytes", json_number(m.ort_code_bytes)},
         {"arena_reserved_bytes", json_number(m.arena_reserved_bytes)},
         {"steady_no_prepack_bytes", json_number(m.steady_no_prepack_bytes)},
-        {"steady_no_arena_bytes", json_number(m.steady_no_arena_bytes)}}},
+        {"steady_no_arena_bytes", json_number(m.steady_no_arena_bytes)},
+        {"malloc_free_bytes", json_number(m.malloc_free_bytes)},
+        {"malloc_in_use_no_prepack_bytes", json_number(m.malloc_in_use_no_prepack_bytes)},
+        {"malloc_in_use_no_arena_bytes", json_number(m.malloc_in_use_no_arena_bytes)}}},
       {"notes", card.notes}};
 }
 

@@ -29,7 +29,8 @@ CardPart prepacked_part(const CardMeasurements& m) {
   return {"prepacked",
           "ORT prepacked copies",
           diff(m.steady_bytes, m.steady_no_prepack_bytes),
-          "VmRSS after warm-up, default session minus session.disable_prepacking=1",
+          "VmRSS after warm-up, default session minus session.disable_prepacking=1: the packed "
+          "copies and the free heap the unpacked originals leave",
           {"session.disable_prepacking=1 (arm knob prepacking=off): no packed copies, slower "
            "MatMul/Conv",
            "session.save_external_prepacked_constant_initializers=1: packed copies in a file"}};
@@ -46,17 +47,24 @@ CardPart arena_part(const CardMeasurements& m) {
            "arena_extend_strategy=kSameAsRequested (knob arena_extend=same)"}};
 }
 
+// The heap the allocator holds, in use and free: prepacking frees the unpacked originals, whose
+// pages stay as free heap, so in-use alone would count them nowhere (and go negative).
 CardPart other_heap_part(const CardMeasurements& m, double prepacked, double arena) {
-  double bytes = diff(m.malloc_in_use_bytes, static_cast<double>(m.weight_bytes));
+  const double held = present(m.malloc_in_use_bytes) && present(m.malloc_free_bytes)
+                          ? m.malloc_in_use_bytes + m.malloc_free_bytes
+                          : kAbsent;
+  double bytes = diff(held, static_cast<double>(m.weight_bytes));
   bytes = diff(bytes, present(prepacked) ? prepacked : 0.0);
   bytes = diff(bytes, present(arena) ? arena : 0.0);
-  return {"other_heap",
-          "other heap",
-          bytes,
-          "malloc in use after warm-up (mallinfo2) minus the parts above",
-          {"memory pattern planning: SessionOptions DisableMemPattern (knob mem_pattern=off)",
-           "graph optimisation level (knob graph_opt)",
-           "input shapes: activations grow with batch and spatial size (see the shape peaks)"}};
+  return {
+      "other_heap",
+      "other heap",
+      bytes,
+      "heap the allocator holds after warm-up (mallinfo2: in use + free) minus the parts above",
+      {"memory pattern planning: SessionOptions DisableMemPattern (knob mem_pattern=off)",
+       "graph optimisation level (knob graph_opt)",
+       "input shapes: activations grow with batch and spatial size (see the shape peaks)",
+       "free heap the allocator keeps: malloc_trim (knob trim=on), MALLOC_ARENA_MAX, jemalloc"}};
 }
 
 CardPart ort_code_part(const CardMeasurements& m) {
@@ -73,8 +81,9 @@ CardPart rest_part(double bytes) {
           "rest (not split)",
           bytes,
           "VmRSS after warm-up minus every part above",
-          {"infermem's and libc's own pages, thread stacks, free heap the allocator keeps "
-           "(malloc_trim: knob trim=on), arena chunks malloc counts but never touched (negative)"}};
+          {"nothing ORT-specific: infermem's, libc's and libstdc++'s pages and thread stacks, "
+           "there before a session exists (see the baseline); negative when the allocator counts "
+           "blocks it never touched"}};
 }
 
 }  // namespace

@@ -31,14 +31,17 @@ struct CardMeasurements {
   double load_peak_bytes = kAbsent;       // high-water mark over session creation
   double steady_bytes = kAbsent;          // VmRSS after warm-up
   double malloc_in_use_bytes = kAbsent;   // the allocator's bytes in use after warm-up
+  double malloc_free_bytes = kAbsent;     // free bytes the allocator keeps after warm-up
   double ort_code_bytes = kAbsent;        // file-backed RSS of libonnxruntime after warm-up
   double arena_reserved_bytes = kAbsent;  // ORT's CPU arena TotalAllocated (kAbsent: no arena)
   double after_unload_bytes = kAbsent;    // VmRSS once the session is released
   double after_trim_bytes = kAbsent;      // and the allocator trimmed
   // The comparison children: VmRSS after warm-up with one setting changed.
-  double steady_no_prepack_bytes = kAbsent;  // session.disable_prepacking=1
-  double steady_no_arena_bytes = kAbsent;    // CPU arena off
-  std::vector<CardShapePeak> shape_peaks;    // the first is the reference child's shape
+  double steady_no_prepack_bytes = kAbsent;         // session.disable_prepacking=1
+  double steady_no_arena_bytes = kAbsent;           // CPU arena off
+  double malloc_in_use_no_prepack_bytes = kAbsent;  // the same children's malloc in use
+  double malloc_in_use_no_arena_bytes = kAbsent;
+  std::vector<CardShapePeak> shape_peaks;  // the first is the reference child's shape
 };
 
 // One part of the steady level.
@@ -61,9 +64,9 @@ struct MemoryCard {
 };
 
 // The split: initializers from the file; prepacked = steady - steady without prepacking; arena =
-// steady - steady with the arena off; other heap = malloc in use - initializers - prepacked -
-// arena; ORT code = its file-backed pages; rest = steady - all of them. A part whose inputs are
-// absent is absent (and left out of the sum, with a note).
+// steady - steady with the arena off; other heap = the allocator's heap (in use + free) -
+// initializers - prepacked - arena; ORT code = its file-backed pages; rest = steady - all of them.
+// A part whose inputs are absent is absent (and left out of the sum, with a note).
 MemoryCard build_memory_card(const CardMeasurements& measured);
 
 }  // namespace infermem
