@@ -72,16 +72,16 @@ TEST(MemoryCardE2E, SixteenAndSixtyFourMiBOfWeightsSplitAsKnown) {
 
 TEST(MemoryCardE2E, GivenShapesAreMeasuredOneChildEachAndTextAndMarkdownRender) {
   const std::string model = generated_model("mlp", "4MiB");
-  const auto card = measure(model, {"--shape", "2x1024", "--shape", "input=8x1024"});
+  const auto card = measure(model, {"--shape", "2x590", "--shape", "input=8x590"});
   ASSERT_EQ(card.at("shapes").size(), 2u);
-  EXPECT_EQ(card.at("shapes")[0].at("shape"), "input[2x1024]");
-  EXPECT_EQ(card.at("shapes")[1].at("shape"), "input[8x1024]");
-  auto text = run_cli({"inspect", model, "--measure", "--requests", "2", "--shape", "1x1024"});
+  EXPECT_EQ(card.at("shapes")[0].at("shape"), "input[2x590]");
+  EXPECT_EQ(card.at("shapes")[1].at("shape"), "input[8x590]");
+  auto text = run_cli({"inspect", model, "--measure", "--requests", "2", "--shape", "1x590"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("split of the steady level"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("session.disable_prepacking"), std::string::npos);
   auto md = run_cli(
-      {"inspect", model, "--measure", "--markdown", "--requests", "2", "--shape", "1x1024"});
+      {"inspect", model, "--measure", "--markdown", "--requests", "2", "--shape", "1x590"});
   ASSERT_EQ(md.exit_code, 0) << md.err;
   EXPECT_EQ(md.out.rfind("# Memory card", 0), 0u) << md.out;
 }
