@@ -149,9 +149,10 @@ std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, st
   auto runs = run_arms(
       so, arms, facts, notes, [](const SoakProgress&) {},
       [](const ArmRun&) { return nlohmann::json::object(); });
+  if (soak_stop_requested()) throw CardInterrupted();
   std::vector<ArmRun> out;
   for (auto& r : runs) {
-    if (r.empty()) throw WorkloadError("inspect --measure was interrupted");
+    if (r.empty()) throw CardInterrupted();
     check_ended_ok(r.front(), run.shapes[index].text);
     out.push_back(std::move(r.front()));
   }

@@ -9,11 +9,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
+#include "support/metrics_helpers.h"
 #include "support/run_helpers.h"
 
 using infermem::test::generated_model;
 using infermem::test::make_temp_dir;
 using infermem::test::run_cli;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -80,8 +84,8 @@ TEST(MemoryCardE2E, GivenShapesAreMeasuredOneChildEachAndTextAndMarkdownRender) 
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("split of the steady level"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("session.disable_prepacking"), std::string::npos);
-  auto md = run_cli(
-      {"inspect", model, "--measure", "--markdown", "--requests", "2", "--shape", "1x590"});
+  auto md =
+      run_cli({"inspect", model, "--measure", "--markdown", "--requests", "2", "--shape", "1x590"});
   ASSERT_EQ(md.exit_code, 0) << md.err;
   EXPECT_EQ(md.out.rfind("# Memory card", 0), 0u) << md.out;
 }
@@ -105,6 +109,7 @@ TEST(MemoryCardE2E, BadInputIsExitTwoNamingWhatIsWrong) {
       {{"inspect", model, "--measure", "--requests", "0"}, "--requests"},
       {{"inspect", model, "--measure", "--json", "--markdown"}, "--markdown"},
       {{"inspect", model, "--shape", "1x7"}, "only with --measure"},
+      {{"inspect", model, "--requests", "5"}, "--measure"},
   };
   for (const auto& c : cases) {
     auto r = run_cli(c.args);
@@ -113,6 +118,34 @@ TEST(MemoryCardE2E, BadInputIsExitTwoNamingWhatIsWrong) {
     EXPECT_TRUE(r.out.empty()) << r.out;
   }
   std::filesystem::remove_all(dir);
+}
+
+// Ctrl-C while the children run: exit 130, no card, and the children's temporary directory
+// (under TMPDIR, pointed at a directory of the test's own) removed.
+TEST(MemoryCardE2E, CtrlCStopsTheChildrenExits130AndLeavesNoTemporaryFiles) {
+  const std::string tmp = make_temp_dir("card-ctrl-c");
+  auto running = infermem::test::start_cli(
+      {"inspect", generated_model("mlp", "4MiB"), "--measure", "--requests", "100000"},
+      {"TMPDIR=" + tmp});
+  // Waits (at most kPatienceSeconds, only so a wedged run fails) until the children's directory
+  // exists: the first child has been started.
+  const bool started = infermem::test::eventually(infermem::test::kPatienceSeconds, [&] {
+    for (const auto& e : fs::directory_iterator(tmp))
+      if (e.path().filename().string().rfind("infermem-card-", 0) == 0) return true;
+    return false;
+  });
+  kill(running.pid, SIGINT);
+  auto r = infermem::test::wait_cli(running);
+  ASSERT_TRUE(started) << r.err;
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  // Only infermem's own entries count: libraries the children load may write their own logs.
+  std::string left;
+  for (const auto& e : fs::recursive_directory_iterator(tmp))
+    if (e.path().string().find("infermem-card-", tmp.size()) != std::string::npos)
+      left += e.path().string() + "\n";
+  EXPECT_TRUE(left.empty()) << "left behind:\n" << left;
+  fs::remove_all(tmp);
 }
 
 }  // namespace

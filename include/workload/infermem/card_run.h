@@ -6,6 +6,7 @@
 // stage's (infermem/memory_card.h).
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,16 @@ struct CardRun {
   ArmRun no_arena;                 // first shape, CPU arena off
 };
 
+// Thrown when soak's stop was requested (request_soak_stop: Ctrl-C) while the children ran; the
+// running child is stopped and the temporary directory removed.
+class CardInterrupted : public std::runtime_error {
+ public:
+  CardInterrupted() : std::runtime_error("inspect --measure was interrupted") {}
+};
+
 // Plans the shapes (InputError before any child starts), runs the children with their trace in a
 // temporary directory that is removed afterwards, and returns their runs. WorkloadError naming
-// the child and how it ended when one did not finish cleanly.
+// the child and how it ended when one did not finish cleanly; CardInterrupted.
 CardRun run_card_children(const CardRunOptions& options);
 
 }  // namespace infermem
