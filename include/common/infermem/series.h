@@ -24,9 +24,9 @@ struct SeriesPoint {
   // Bytes the allocator holds but has free (glibc mallinfo2 fordblks; jemalloc resident -
   // allocated), when known: what the fragmentation rule judges (docs/verdicts.md).
   double allocator_free_bytes = kAbsent;
-  double anon_bytes = kAbsent;              // anonymous resident memory (RssAnon), when known
-  double file_bytes = kAbsent;              // file-backed resident memory (RssFile), when known
-  int cycle = -1;                           // churn: which load/infer/unload cycle, -1 otherwise
+  double anon_bytes = kAbsent;  // anonymous resident memory (RssAnon), when known
+  double file_bytes = kAbsent;  // file-backed resident memory (RssFile), when known
+  int cycle = -1;               // churn: which load/infer/unload cycle, -1 otherwise
 };
 
 struct Series {
