@@ -24,11 +24,10 @@ inline constexpr double kAfterLoadFloorBytes = 32 * kMiB;
 inline constexpr double kAfterLoadInUseMultiple = 2.0;
 
 struct Window {
-  std::span<const double> x;       // the judged axis, after the warm-up cut
-  std::span<const double> free;    // allocator free bytes per point (NaN where absent)
-  std::span<const double> in_use;  // allocator in-use bytes per point (NaN where absent)
-  std::string unit;                // of x: "request", "minute", "sample"
-  double material = 0;             // the caller's materiality threshold
+  std::span<const double> x;     // the judged axis, after the warm-up cut
+  std::span<const double> free;  // allocator free bytes per point (NaN where absent)
+  std::string unit;              // of x: "request", "minute", "sample"
+  double material = 0;           // the caller's materiality threshold
 };
 
 // The finding, or nullopt when the free bytes are not known well enough to judge (then the

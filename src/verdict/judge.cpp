@@ -207,8 +207,8 @@ void rule_trim(const SeriesContext& context, const Growth& rep, double meaningfu
 // bytes' rise is at least half of it.
 bool rule_free_held(const Points& pts, const Growth& g, bool in_use_leak, double material,
                     const SeriesContext& context, Findings& f) {
-  fragmentation::Window w{tail(pts.axis(), g.warmup), tail(pts.free, g.warmup),
-                          tail(pts.in_use, g.warmup), pts.unit(), material};
+  fragmentation::Window w{tail(pts.axis(), g.warmup), tail(pts.free, g.warmup), pts.unit(),
+                          material};
   auto held = fragmentation::analyse(w, context);
   if (!held) return false;
   bool decides = fragmentation::fragmenting(*held) && !in_use_leak;
