@@ -29,6 +29,8 @@ const std::map<std::string, std::string>& unasked() {
                                                          {"trim", "off"},
                                                          {"malloc_arena_max", "default"},
                                                          {"mmap_threshold", "default"},
+                                                         {"malloc_tcache", "default"},
+                                                         {"prewarm", "off"},
                                                          {"device_alloc_for_initializers", "off"},
                                                          {"cache", "default"},
                                                          {"intra", "0"},
@@ -71,6 +73,11 @@ std::string config_key(const std::string& knob) {
 
 void python_lines(const std::map<std::string, std::string>& c, Lines& out) {
   out.add("python", "import onnxruntime as ort");
+  if (asked(c, "prewarm"))
+    out.add("python",
+            "ort.InferenceSession(one_node_model_bytes)  # once, at start-up, before the first "
+            "model",
+            "prewarm");
   out.add("python", "so = ort.SessionOptions()");
   if (asked(c, "arena")) out.add("python", "so.enable_cpu_mem_arena = False", "arena");
   if (asked(c, "mem_pattern")) out.add("python", "so.enable_mem_pattern = False", "mem_pattern");
@@ -134,6 +141,17 @@ void python_lines(const std::map<std::string, std::string>& c, Lines& out) {
 }
 
 void cpp_lines(const std::map<std::string, std::string>& c, Lines& out) {
+  if (asked(c, "prewarm"))
+    out.add("cpp",
+            "{ Ort::Session warm(env, one_node_model.data(), one_node_model.size(), "
+            "Ort::SessionOptions{}); }  // once, at start-up, before the first model",
+            "prewarm");
+  if (asked(c, "prewarm"))
+    out.note(
+        "prewarm: any one-node model will do (an Identity; `infermem gen-model --kind identity "
+        "--weights 4B -o one_node.onnx` writes one): ONNX Runtime builds its CPU kernel registry "
+        "for the first session and keeps it, so it is built compactly before the first real "
+        "model.");
   out.add("cpp", "Ort::SessionOptions so;");
   if (asked(c, "arena")) out.add("cpp", "so.DisableCpuMemArena();", "arena");
   if (asked(c, "mem_pattern")) out.add("cpp", "so.DisableMemPattern();", "mem_pattern");
@@ -200,6 +218,11 @@ void cpp_lines(const std::map<std::string, std::string>& c, Lines& out) {
 
 void node_lines(const std::map<std::string, std::string>& c, Lines& out) {
   out.add("node", "const ort = require('onnxruntime-node');");
+  if (asked(c, "prewarm"))
+    out.add("node",
+            "await ort.InferenceSession.create(oneNodeModelBytes);  // once, at start-up, before "
+            "the first model",
+            "prewarm");
   out.add("node", "const options = {");
   if (asked(c, "arena")) out.add("node", "  enableCpuMemArena: false,", "arena");
   if (asked(c, "mem_pattern")) out.add("node", "  enableMemPattern: false,", "mem_pattern");
@@ -262,6 +285,11 @@ void env_lines(const std::map<std::string, std::string>& c, Lines& out) {
             fmt::format("GLIBC_TUNABLES=glibc.malloc.mmap_threshold={}",
                         parse_size(c.at("mmap_threshold"), "mmap_threshold")),
             "mmap_threshold");
+  if (asked(c, "malloc_tcache")) {
+    if (asked(c, "mmap_threshold"))
+      out.note("env: both glibc tunables go in one GLIBC_TUNABLES, separated by ':'.");
+    out.add("env", "GLIBC_TUNABLES=glibc.malloc.tcache_count=0", "malloc_tcache");
+  }
 }
 
 double ratio(double v, double base) {

@@ -131,6 +131,14 @@ const std::vector<KnobSpec>& knob_specs() {
        "process allocator (LD_PRELOAD of Debian's library in the child only)"},
       {"malloc_arena_max", {}, "default", "glibc MALLOC_ARENA_MAX for the child"},
       {"mmap_threshold", {}, "default", "glibc mmap threshold (GLIBC_TUNABLES) for the child"},
+      {"malloc_tcache",
+       {"default", "off"},
+       "default",
+       "glibc's per-thread cache of freed blocks (off: GLIBC_TUNABLES "
+       "glibc.malloc.tcache_count=0 for the child)"},
+      {"prewarm", kOnOff, "off",
+       "before the first model: create and release a session of a one-node model, so ORT builds "
+       "its process-lifetime CPU kernel registry in pages of its own"},
       {"trim", kOnOff, "off",
        "after unload (and each cache eviction): malloc_trim(0) on glibc, arena purge on jemalloc"},
       {"cache",
@@ -196,6 +204,10 @@ Arm builtin_arm(const std::string& name) {
     a.knobs["device_alloc_for_initializers"] = "on";
     a.knobs["trim"] = "on";
     a.knobs["malloc_arena_max"] = "2";
+    // What a churn leaves (docs/soak.md, "Lean at the physical limit"): ORT's kernel registry
+    // built on its own before the model, and no per-thread cache pinning freed pages.
+    a.knobs["prewarm"] = "on";
+    a.knobs["malloc_tcache"] = "off";
     return a;
   }
   if (name == "jemalloc" || name == "mimalloc" || name == "tcmalloc") {
@@ -270,7 +282,7 @@ Arm parse_custom_arm(const std::string& text) {
   // dropped when the arm picks another allocator; one given with it is an error.
   const std::string& allocator = a.knob("allocator");
   if (allocator != "glibc" && allocator != "default" && !allocator.empty())
-    for (const char* key : {"malloc_arena_max", "mmap_threshold"}) {
+    for (const char* key : {"malloc_arena_max", "mmap_threshold", "malloc_tcache"}) {
       if (a.knob(key) == "default" || a.knob(key).empty()) continue;
       if (!given.count(key)) {
         a.knobs[key] = "default";

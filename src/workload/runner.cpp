@@ -77,7 +77,7 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
       preload = preload.empty() ? lib : lib + ":" + preload;
   }
   if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
-  for (const char* key : {"malloc_arena_max", "mmap_threshold"})
+  for (const char* key : {"malloc_arena_max", "mmap_threshold", "malloc_tcache"})
     if (kSanitized && arm.knob(key) != "default" && !arm.knob(key).empty())
       notes.push_back(fmt::format(
           "arm {}: {}={} not applied: this infermem is a sanitizer build, whose runtime owns "
@@ -89,6 +89,10 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
   if (arm.knob("mmap_threshold") != "default") {
     auto bytes = parse_size(arm.knob("mmap_threshold"), "mmap_threshold");
     std::string t = fmt::format("glibc.malloc.mmap_threshold={}", bytes);
+    tunables = tunables.empty() ? t : tunables + ":" + t;
+  }
+  if (arm.knob("malloc_tcache") == "off") {
+    const std::string t = "glibc.malloc.tcache_count=0";
     tunables = tunables.empty() ? t : tunables + ":" + t;
   }
   if (!tunables.empty()) env.push_back("GLIBC_TUNABLES=" + tunables);

@@ -11,8 +11,10 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 
 #include "infermem/error.h"
+#include "infermem/model_gen.h"
 #include "workload/ort_api.h"
 #include "workload/ort_env.h"
 
@@ -39,6 +41,34 @@ void register_env_allocator(const Arm& arm) {
 }
 
 }  // namespace
+
+// prewarm=on. ONNX Runtime builds its CPU kernel registry (a KernelDef for every CPU kernel it
+// has, about 1.1 MiB of small blocks) the first time a session asks the CPU execution provider
+// for it, and keeps it to exit: a function-local static in CPUExecutionProvider::GetKernelRegistry
+// (onnxruntime/core/providers/cpu/cpu_execution_provider.cc), whatever the model. Built amid the
+// first model's load, those blocks land between the model's, and after unload and malloc_trim
+// they pin ~0.7 MiB of pages the trim cannot return; built first, from a one-node model, they
+// fill pages of their own (docs/soak.md, "Lean at the physical limit").
+void prewarm_ort() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ModelSpec spec;
+    spec.kind = ModelKind::identity;
+    spec.weight_bytes = 4;  // the generator's minimum; the identity model has no weights
+    const std::string bytes = generate_model_bytes(spec);
+    Ort::SessionOptions so;
+    so.SetIntraOpNumThreads(1);  // no thread pool for a session that never runs
+    so.SetInterOpNumThreads(1);
+    try {
+      Ort::Session warm(ort_env(), bytes.data(), bytes.size(), so);
+    } catch (const Ort::Exception& e) {
+      throw WorkloadError(fmt::format(
+          "prewarm=on: ONNX Runtime could not create the one-node warm-up session (an opset "
+          "17 Identity): {}; run this ONNX Runtime with prewarm=off",
+          e.what()));
+    }
+  });
+}
 
 Ort::SessionOptions make_session_options(const Arm& arm) {
   Ort::SessionOptions so;
@@ -70,6 +100,7 @@ Ort::SessionOptions make_session_options(const Arm& arm) {
 }
 
 ArmSession::ArmSession(const std::string& model_path, const Arm& arm) {
+  if (arm.on("prewarm")) prewarm_ort();
   Ort::SessionOptions so = make_session_options(arm);
   const std::string& load = arm.knob("load");
   try {

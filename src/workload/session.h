@@ -38,6 +38,11 @@ class ArmSession {
   std::vector<const char*> output_name_ptrs_;
 };
 
+// prewarm=on: creates and releases one session of a one-node model, once per process, so that
+// ONNX Runtime's process-lifetime CPU kernel registry is built before the first model's blocks
+// (session.cpp says why). WorkloadError when this ONNX Runtime cannot create it.
+void prewarm_ort();
+
 // Applies the arm's ORT session knobs; exposed for tests that check knobs reach ORT.
 Ort::SessionOptions make_session_options(const Arm& arm);
 

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <malloc.h>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string_view>
@@ -94,7 +95,13 @@ void verify_glibc_knobs(const Arm& arm) {
     if (mallopt(k.param, static_cast<int>(n)) != 1)
       throw WorkloadError(fmt::format("arm {}: {}={} did not apply: glibc's mallopt refused {}",
                                       arm.name, k.key, value, n));
-  }
+  }  // glibc has no mallopt for the tcache: check that the tunable reached this process.
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (arm.knob("malloc_tcache") == "off" &&
+      (!tunables || !std::strstr(tunables, "glibc.malloc.tcache_count=0")))
+    throw WorkloadError(
+        fmt::format("arm {}: malloc_tcache=off did not reach the child (GLIBC_TUNABLES is '{}')",
+                    arm.name, tunables ? tunables : ""));
 }
 
 // --record-outputs: FNV-1a of each tensor output's bytes, by output name.

@@ -66,7 +66,7 @@ TEST(Recommend, EveryLineComesFromASettingTheArmHad) {
           (k == "prepacking" && v == "on") || (k == "env_allocator" && v == "off") ||
           (k == "load" && v == "path") || (k == "allocator" && v == "glibc") ||
           (k == "trim" && v == "off") || (k == "device_alloc_for_initializers" && v == "off") ||
-          ((k == "intra" || k == "inter") && v == "0");
+          (k == "prewarm" && v == "off") || ((k == "intra" || k == "inter") && v == "0");
       if (!unasked_value) {
         EXPECT_TRUE(covered.count(k)) << a.name << ": " << k << "=" << v;
       }
@@ -88,7 +88,8 @@ TEST(Recommend, LinesSayWhatTheKnobMeans) {
   EXPECT_THAT(text_of("cpp"), HasSubstr("so.DisableMemPattern();"));
   EXPECT_THAT(text_of("cpp"), HasSubstr("so.SetIntraOpNumThreads(1);"));
   EXPECT_THAT(text_of("node"), HasSubstr("enableMemPattern: false"));
-  EXPECT_EQ(text_of("env"), "MALLOC_ARENA_MAX=2\n");
+  EXPECT_EQ(text_of("env"), "MALLOC_ARENA_MAX=2\nGLIBC_TUNABLES=glibc.malloc.tcache_count=0\n");
+  EXPECT_THAT(text_of("cpp"), HasSubstr("Ort::Session warm("));  // prewarm=on, before the model
   EXPECT_THAT(text_of("python"), Not(HasSubstr("enable_cpu_mem_arena")));  // lean keeps it on
   EXPECT_THAT(text_of("env"), Not(HasSubstr("LD_PRELOAD")));
 }

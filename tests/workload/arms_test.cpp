@@ -52,6 +52,9 @@ TEST(Arms, GlibcKnobsOnlyWhereGlibcServesMalloc) {
   Arm lean_je = parse_custom_arm("lean-je:base=lean,allocator=jemalloc");
   EXPECT_EQ(lean_je.knob("allocator"), "jemalloc");
   EXPECT_EQ(lean_je.knob("malloc_arena_max"), "default");
+  EXPECT_EQ(lean_je.knob("malloc_tcache"), "default");  // lean's glibc tunable, dropped too
+  EXPECT_EQ(lean_je.knob("prewarm"), "on");             // not glibc's: kept
+  EXPECT_THROW(parse_custom_arm("je:allocator=jemalloc,malloc_tcache=off"), InputError);
   EXPECT_EQ(lean_je.knob("trim"), "on");
   EXPECT_THROW(parse_custom_arm("big:mmap_threshold=33MiB"), InputError);
   EXPECT_NO_THROW(parse_custom_arm("max:mmap_threshold=32MiB"));

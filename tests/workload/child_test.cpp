@@ -195,6 +195,17 @@ TEST(SoakChild, TheArmsProcessKnobsReachTheChildsEnvironment) {
   EXPECT_EQ(ran.run.status, ArmStatus::ok) << ran.run.status_detail;
 }
 
+// malloc_tcache=off (lean) is a glibc tunable too: both share the one GLIBC_TUNABLES variable.
+TEST(SoakChild, TheTcacheKnobJoinsTheOtherTunables) {
+  const Ran ran = run_one(
+      shell_options(R"(case "$GLIBC_TUNABLES" in )"
+                    R"(*glibc.malloc.mmap_threshold=131072:glibc.malloc.tcache_count=0*) ;; )"
+                    R"(*) exit 9 ;; esac; )" +
+                    kBegin + kEndOk),
+      parse_custom_arm("t0:mmap_threshold=128KiB,malloc_tcache=off"));
+  EXPECT_EQ(ran.run.status, ArmStatus::ok) << ran.run.status_detail;
+}
+
 TEST(SoakChild, AProgramThatCannotBeExecutedCouldNotStart) {
   SoakOptions o = shell_options("");
   o.worker_prefix.clear();
