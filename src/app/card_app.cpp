@@ -38,6 +38,17 @@ CardMeasurements card_measurements(const CardRun& run) {
   m.after_unload_bytes = ref.memory.after_unload_bytes;
   m.after_trim_bytes = ref.memory.after_trim_bytes;
   m.malloc_free_bytes = phase_value(ref, "warm", "malloc_free_bytes");
+  m.baseline_anon_bytes = phase_value(ref, "baseline", "rss_anon_bytes");
+  m.after_trim_anon_bytes = phase_value(ref, "trim", "rss_anon_bytes");
+  m.baseline_file_bytes = phase_value(ref, "baseline", "rss_file_bytes");
+  m.after_trim_file_bytes = phase_value(ref, "trim", "rss_file_bytes");
+  m.baseline_malloc_in_use_bytes = phase_value(ref, "baseline", "malloc_in_use_bytes");
+  m.after_trim_malloc_in_use_bytes = phase_value(ref, "trim", "malloc_in_use_bytes");
+  const ArmFigures one_node = run.ort_state.records.figures();
+  const double one_node_after = phase_value(one_node, "trim", "malloc_in_use_bytes");
+  const double one_node_base = phase_value(one_node, "baseline", "malloc_in_use_bytes");
+  if (present(one_node_after) && present(one_node_base))
+    m.ort_state_in_use_bytes = one_node_after - one_node_base;
   const ArmFigures no_prepack = run.no_prepack.records.figures();
   const ArmFigures no_arena = run.no_arena.records.figures();
   m.steady_no_prepack_bytes = phase_value(no_prepack, "warm", "rss_bytes");

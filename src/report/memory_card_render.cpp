@@ -55,6 +55,13 @@ std::string card_text(const MemoryCard& card) {
                        share_text(p.bytes, m.steady_bytes), p.method);
     for (const auto& s : p.settings) out += fmt::format("      changed by: {}\n", s);
   }
+  out += fmt::format("\nsplit of what stays after unload and trim ({})\n",
+                     bytes_text(card.retained_bytes));
+  for (const auto& p : card.retained_parts) {
+    out += fmt::format("  {:<28} {:>10} {:>7}  {}\n", p.title, bytes_text(p.bytes),
+                       share_text(p.bytes, card.retained_bytes), p.method);
+    for (const auto& s : p.settings) out += fmt::format("      changed by: {}\n", s);
+  }
   if (!card.notes.empty()) out += "\nnotes\n";
   for (const auto& n : card.notes) out += fmt::format("  - {}\n", n);
   return out;
@@ -67,6 +74,15 @@ std::string cell(const std::string& s) {
     if (c == '|') out += '\\';
     out += c;
   }
+  return out;
+}
+
+std::string parts_rows(const std::vector<CardPart>& parts, double whole) {
+  std::string out;
+  for (const auto& p : parts)
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", p.title, bytes_text(p.bytes),
+                       share_text(p.bytes, whole), cell(p.method),
+                       cell(fmt::format("{}", fmt::join(p.settings, "; "))));
   return out;
 }
 
@@ -84,26 +100,33 @@ std::string card_markdown(const MemoryCard& card) {
       "\n## Split of the steady level ({})\n\n| part | bytes | share | measured as | changed by "
       "|\n|---|---:|---:|---|---|\n",
       bytes_text(m.steady_bytes));
-  for (const auto& p : card.parts)
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", p.title, bytes_text(p.bytes),
-                       share_text(p.bytes, m.steady_bytes), cell(p.method),
-                       cell(fmt::format("{}", fmt::join(p.settings, "; "))));
+  out += parts_rows(card.parts, m.steady_bytes);
+  out += fmt::format(
+      "\n## Split of what stays after unload and trim ({})\n\n| part | bytes | share | measured "
+      "as | changed by |\n|---|---:|---:|---|---|\n",
+      bytes_text(card.retained_bytes));
+  out += parts_rows(card.retained_parts, card.retained_bytes);
   if (!card.notes.empty()) out += "\n";
   for (const auto& n : card.notes) out += fmt::format("- {}\n", n);
   return out;
 }
 
+nlohmann::json parts_json(const std::vector<CardPart>& parts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : parts)
+    out.push_back({{"key", p.key},
+                   {"title", p.title},
+                   {"bytes", json_number(p.bytes)},
+                   {"method", p.method},
+                   {"settings", p.settings}});
+  return out;
+}
+
 nlohmann::json card_json(const MemoryCard& card) {
   const CardMeasurements& m = card.measured;
-  nlohmann::json shapes = nlohmann::json::array(), parts = nlohmann::json::array();
+  nlohmann::json shapes = nlohmann::json::array();
   for (const auto& s : m.shape_peaks)
     shapes.push_back({{"shape", s.shape}, {"peak_bytes", json_number(s.peak_bytes)}});
-  for (const auto& p : card.parts)
-    parts.push_back({{"key", p.key},
-                     {"title", p.title},
-                     {"bytes", json_number(p.bytes)},
-                     {"method", p.method},
-                     {"settings", p.settings}});
   return {
       {"card_version", 1},
       {"model",
@@ -119,9 +142,10 @@ nlohmann::json card_json(const MemoryCard& card) {
         {"retained_bytes", json_number(card.retained_bytes)}}},
       {"shapes", shapes},
       {"largest_shape_peak_bytes", json_number(card.largest_shape_peak_bytes)},
-      {"parts", parts},
+      {"parts", parts_json(card.parts)},
       {"parts_bytes", json_number(card.parts_bytes)},
       {"rest_bytes", json_number(card.rest_bytes)},
+      {"retained_parts", parts_json(card.retained_parts)},
       {"measured",
        {{"malloc_in_use_bytes", json_number(m.malloc_in_use_bytes)},
         {"ort_code_bytes", json_number(m.ort_code_bytes)},
@@ -130,7 +154,14 @@ nlohmann::json card_json(const MemoryCard& card) {
         {"steady_no_arena_bytes", json_number(m.steady_no_arena_bytes)},
         {"malloc_free_bytes", json_number(m.malloc_free_bytes)},
         {"malloc_in_use_no_prepack_bytes", json_number(m.malloc_in_use_no_prepack_bytes)},
-        {"malloc_in_use_no_arena_bytes", json_number(m.malloc_in_use_no_arena_bytes)}}},
+        {"malloc_in_use_no_arena_bytes", json_number(m.malloc_in_use_no_arena_bytes)},
+        {"baseline_anon_bytes", json_number(m.baseline_anon_bytes)},
+        {"after_trim_anon_bytes", json_number(m.after_trim_anon_bytes)},
+        {"baseline_file_bytes", json_number(m.baseline_file_bytes)},
+        {"after_trim_file_bytes", json_number(m.after_trim_file_bytes)},
+        {"baseline_malloc_in_use_bytes", json_number(m.baseline_malloc_in_use_bytes)},
+        {"after_trim_malloc_in_use_bytes", json_number(m.after_trim_malloc_in_use_bytes)},
+        {"ort_state_in_use_bytes", json_number(m.ort_state_in_use_bytes)}}},
       {"notes", card.notes}};
 }
 

@@ -86,6 +86,53 @@ CardPart rest_part(double bytes) {
            "blocks it never touched"}};
 }
 
+// The split of what stays after unload and trim (retained), relative to the baseline.
+std::vector<CardPart> retained_parts(const CardMeasurements& m, double retained) {
+  const double in_use = diff(m.after_trim_malloc_in_use_bytes, m.baseline_malloc_in_use_bytes);
+  const double anon = diff(m.after_trim_anon_bytes, m.baseline_anon_bytes);
+  const double file = diff(m.after_trim_file_bytes, m.baseline_file_bytes);
+  std::vector<CardPart> parts{
+      {"ort_state",
+       "ORT process state",
+       m.ort_state_in_use_bytes,
+       "a one-node model's child: blocks in use after unload and trim minus at its baseline",
+       {"no setting: ONNX Runtime builds its CPU kernel registry (a static in "
+        "CPUExecutionProvider::GetKernelRegistry) for the first session and keeps it to exit",
+        "prewarm=on: built from a one-node session before the first model, it fills pages of "
+        "its own instead of pinning the model's"}},
+      {"session_leftovers",
+       "session leftovers in use",
+       diff(in_use, m.ort_state_in_use_bytes),
+       "blocks in use after unload and trim minus at the baseline, minus ORT's process state",
+       {"no setting: blocks ONNX Runtime allocates creating, running and releasing a session and "
+        "never frees; they add up over a churn of loads (docs/soak.md, \"Lean at the physical "
+        "limit\")"}},
+      {"pinned_pages",
+       "pages pinned by free blocks",
+       diff(anon, in_use),
+       "anonymous VmRSS after trim minus the blocks in use (both above the baseline): free "
+       "blocks sharing a page with live ones, which malloc_trim cannot return",
+       {"prewarm=on: ORT's registry is not interleaved with the model's blocks",
+        "malloc_tcache=off: glibc's per-thread cache holds freed blocks as in use",
+        "trim=on: without a trim the free heap itself stays"}},
+      {"file_backed",
+       "file-backed pages",
+       file,
+       "file-backed VmRSS after trim minus at the baseline: ONNX Runtime's code and the model "
+       "file's pages read",
+       {"shared between processes and dropped by the kernel under pressure; a minimal ONNX "
+        "Runtime build touches less"}}};
+  double sum = 0;
+  for (const auto& p : parts)
+    if (present(p.bytes)) sum += p.bytes;
+  parts.push_back({"rest",
+                   "rest (not split)",
+                   diff(retained, sum),
+                   "retained minus every part above",
+                   {"shared memory and rounding; negative when parts overlap"}});
+  return parts;
+}
+
 }  // namespace
 
 MemoryCard build_memory_card(const CardMeasurements& measured) {
@@ -115,6 +162,7 @@ MemoryCard build_memory_card(const CardMeasurements& measured) {
   card.parts.push_back(rest_part(card.rest_bytes));
   const double after = present(m.after_trim_bytes) ? m.after_trim_bytes : m.after_unload_bytes;
   card.retained_bytes = diff(after, m.baseline_bytes);
+  card.retained_parts = retained_parts(m, card.retained_bytes);
   for (const auto& s : m.shape_peaks)
     if (present(s.peak_bytes))
       card.largest_shape_peak_bytes = present(card.largest_shape_peak_bytes)

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "infermem/error.h"
+#include "infermem/model_gen.h"
 #include "infermem/units.h"
 
 namespace infermem {
@@ -123,11 +124,14 @@ void check_ended_ok(const ArmRun& run, const std::string& shape) {
                                   run.status_detail.empty() ? "no detail" : run.status_detail));
 }
 
-// The children at one shape: the default session, and at the first shape the two comparisons.
-std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, std::size_t index,
+// Runs the arms on one model at fixed dims, each child to its end; CardInterrupted on Ctrl-C,
+// WorkloadError naming `what` for a child that did not end cleanly.
+std::vector<ArmRun> run_children(const CardRunOptions& o, const std::string& model,
+                                 const std::vector<InputPlan>& inputs, const Dims& dims,
+                                 const std::vector<Arm>& arms, const std::string& what,
                                  const std::string& dir) {
   SoakOptions so;
-  so.model_path = o.model_path;
+  so.model_path = model;
   so.scenario = Scenario::steady;
   so.requests = o.requests;
   so.warm_requests = o.warm_requests;
@@ -138,13 +142,9 @@ std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, st
   so.out_dir = dir;
   fs::create_directories(dir);
   RunFacts facts;
-  facts.model_path = o.model_path;
-  facts.inputs = run.inputs;
-  for (const auto& [key, n] : run.shapes[index].dims) facts.dims[key] = DimRange{n, n, 1};
-  std::vector<Arm> arms{parse_custom_arm("default:trim=on")};
-  if (index == 0)
-    for (const char* text : {"no-prepack:prepacking=off", "no-arena:arena=off"})
-      arms.push_back(parse_custom_arm(text));
+  facts.model_path = model;
+  facts.inputs = inputs;
+  for (const auto& [key, n] : dims) facts.dims[key] = DimRange{n, n, 1};
   std::vector<std::string> notes;
   auto runs = run_arms(
       so, arms, facts, notes, [](const SoakProgress&) {},
@@ -153,10 +153,37 @@ std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, st
   std::vector<ArmRun> out;
   for (auto& r : runs) {
     if (r.empty()) throw CardInterrupted();
-    check_ended_ok(r.front(), run.shapes[index].text);
+    check_ended_ok(r.front(), what);
     out.push_back(std::move(r.front()));
   }
   return out;
+}
+
+// The children at one shape: the default session, and at the first shape the two comparisons.
+std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, std::size_t index,
+                                 const std::string& dir) {
+  std::vector<Arm> arms{parse_custom_arm("default:trim=on")};
+  if (index == 0)
+    for (const char* text : {"no-prepack:prepacking=off", "no-arena:arena=off"})
+      arms.push_back(parse_custom_arm(text));
+  return run_children(o, o.model_path, run.inputs, run.shapes[index].dims, arms,
+                      run.shapes[index].text, dir);
+}
+
+// What ONNX Runtime keeps for any model: a one-node (Identity) model through the same load,
+// requests, unload and trim as the reference child. Its blocks still in use after the trim are
+// the process-lifetime state the first session creates (docs/memory-card.md).
+ArmRun run_ort_state_child(const CardRunOptions& o, const std::string& dir) {
+  fs::create_directories(dir);
+  const std::string model = dir + "/one-node.onnx";
+  ModelSpec spec;
+  spec.kind = ModelKind::identity;
+  spec.weight_bytes = 4;  // the generator's minimum; the identity model has no weights
+  generate_model(spec, model);
+  const std::vector<InputPlan> inputs = plan_inputs(model);
+  auto runs = run_children(o, model, inputs, steady_dims(inputs),
+                           {parse_custom_arm("one-node:trim=on")}, "a one-node model", dir);
+  return std::move(runs.at(0));
 }
 
 }  // namespace
@@ -191,6 +218,7 @@ CardRun run_card_children(const CardRunOptions& options) {
     }
     run.shape_runs.push_back(std::move(runs.at(0)));
   }
+  run.ort_state = run_ort_state_child(options, tmp.path() + "/one-node");
   return run;
 }
 

@@ -36,6 +36,13 @@ MemoryCard fixed_card() {
   m.arena_reserved_bytes = 20 * kMiB;
   m.after_unload_bytes = 40 * kMiB;
   m.after_trim_bytes = 23 * kMiB;
+  m.baseline_anon_bytes = 7 * kMiB;
+  m.after_trim_anon_bytes = 8.5 * kMiB;
+  m.baseline_file_bytes = 14.5 * kMiB;
+  m.after_trim_file_bytes = 14.5 * kMiB;
+  m.baseline_malloc_in_use_bytes = 6 * kMiB;
+  m.after_trim_malloc_in_use_bytes = 7.25 * kMiB;
+  m.ort_state_in_use_bytes = 1.125 * kMiB;
   m.steady_no_prepack_bytes = 61 * kMiB;  // a negative difference: a note
   m.steady_no_arena_bytes = 57 * kMiB;
   m.shape_peaks = {{"input[1x1024]", 62 * kMiB}, {"input[4x1024]", 66.5 * kMiB}};
@@ -88,6 +95,11 @@ TEST(MemoryCardRender, JsonIsTheGoldenAndHasTheDocumentedFields) {
   EXPECT_DOUBLE_EQ(sum, j.at("levels").at("steady_bytes").get<double>());
   EXPECT_EQ(j.at("shapes").size(), 2u);
   EXPECT_EQ(j.at("notes").size(), 1u);
+  // What stays splits the same way: its parts, rest included, are the retained figure.
+  ASSERT_EQ(j.at("retained_parts").size(), 5u);
+  double kept = 0;
+  for (const auto& p : j.at("retained_parts")) kept += p.at("bytes").get<double>();
+  EXPECT_DOUBLE_EQ(kept, j.at("levels").at("retained_bytes").get<double>());
 }
 
 TEST(MemoryCardRender, AnAbsentFigureIsNullInJsonAndNaInText) {

@@ -107,3 +107,44 @@ TEST(MemoryCard, NoSteadyLevelMeansNoRest) {
   EXPECT_TRUE(std::isnan(part(card, "prepacked").bytes));
   EXPECT_TRUE(std::isnan(part(card, "arena").bytes));
 }
+
+// What stays after unload and trim: ORT's process state is the one-node child's figure, the
+// session's leftovers the rest of the blocks in use, the pinned pages anonymous memory beyond
+// the blocks, the file-backed pages their own difference; the rest closes the sum.
+TEST(MemoryCard, WhatStaysSplitsIntoOrtStateLeftoversPinnedPagesAndFiles) {
+  CardMeasurements m;
+  m.baseline_bytes = 26 * kMiB;
+  m.after_trim_bytes = 36 * kMiB;  // retained 10 MiB
+  m.baseline_anon_bytes = 8 * kMiB;
+  m.after_trim_anon_bytes = 10.5 * kMiB;  // +2.5 anonymous
+  m.baseline_file_bytes = 18 * kMiB;
+  m.after_trim_file_bytes = 25.5 * kMiB;  // +7.5 file-backed
+  m.baseline_malloc_in_use_bytes = 7 * kMiB;
+  m.after_trim_malloc_in_use_bytes = 8.5 * kMiB;  // +1.5 in use
+  m.ort_state_in_use_bytes = 1.25 * kMiB;
+  const MemoryCard card = build_memory_card(m);
+  ASSERT_EQ(card.retained_parts.size(), 5u);
+  auto bytes = [&](const std::string& key) {
+    for (const auto& p : card.retained_parts)
+      if (p.key == key) return p.bytes;
+    ADD_FAILURE() << key;
+    return kAbsent;
+  };
+  EXPECT_DOUBLE_EQ(bytes("ort_state"), 1.25 * kMiB);
+  EXPECT_DOUBLE_EQ(bytes("session_leftovers"), 0.25 * kMiB);
+  EXPECT_DOUBLE_EQ(bytes("pinned_pages"), 1.0 * kMiB);
+  EXPECT_DOUBLE_EQ(bytes("file_backed"), 7.5 * kMiB);
+  EXPECT_DOUBLE_EQ(bytes("rest"), 0.0);
+  for (const auto& p : card.retained_parts) EXPECT_FALSE(p.settings.empty()) << p.key;
+}
+
+TEST(MemoryCard, WithoutTheOneNodeChildOrtStateAndLeftoversAreAbsent) {
+  CardMeasurements m;
+  m.baseline_bytes = 26 * kMiB;
+  m.after_trim_bytes = 36 * kMiB;
+  m.baseline_malloc_in_use_bytes = 7 * kMiB;
+  m.after_trim_malloc_in_use_bytes = 8.5 * kMiB;
+  const MemoryCard card = build_memory_card(m);
+  EXPECT_FALSE(present(card.retained_parts.at(0).bytes));
+  EXPECT_FALSE(present(card.retained_parts.at(1).bytes));
+}

@@ -36,6 +36,17 @@ struct CardMeasurements {
   double arena_reserved_bytes = kAbsent;  // ORT's CPU arena TotalAllocated (kAbsent: no arena)
   double after_unload_bytes = kAbsent;    // VmRSS once the session is released
   double after_trim_bytes = kAbsent;      // and the allocator trimmed
+  // What stays, by kind: the reference child's anonymous and file-backed VmRSS and its
+  // allocator's bytes in use, at the baseline and after unload and trim.
+  double baseline_anon_bytes = kAbsent;
+  double after_trim_anon_bytes = kAbsent;
+  double baseline_file_bytes = kAbsent;
+  double after_trim_file_bytes = kAbsent;
+  double baseline_malloc_in_use_bytes = kAbsent;
+  double after_trim_malloc_in_use_bytes = kAbsent;
+  // The one-node child: its allocator's bytes in use after unload and trim minus at its baseline,
+  // what ONNX Runtime keeps for any model (its CPU kernel registry, built by the first session).
+  double ort_state_in_use_bytes = kAbsent;
   // The comparison children: VmRSS after warm-up with one setting changed.
   double steady_no_prepack_bytes = kAbsent;         // session.disable_prepacking=1
   double steady_no_arena_bytes = kAbsent;           // CPU arena off
@@ -59,6 +70,9 @@ struct MemoryCard {
   double parts_bytes = kAbsent;     // the named parts summed (every part but "rest")
   double rest_bytes = kAbsent;      // steady - parts_bytes
   double retained_bytes = kAbsent;  // (after trim, or after unload) - baseline
+  // The split of what stays after unload and trim, each with what changes it; the last is
+  // "rest" (retained minus the parts: shared memory, rounding).
+  std::vector<CardPart> retained_parts;
   double largest_shape_peak_bytes = kAbsent;
   std::vector<std::string> notes;  // figures that could not be read, negative differences
 };
@@ -67,6 +81,10 @@ struct MemoryCard {
 // steady - steady with the arena off; other heap = the allocator's heap (in use + free) -
 // initializers - prepacked - arena; ORT code = its file-backed pages; rest = steady - all of them.
 // A part whose inputs are absent is absent (and left out of the sum, with a note).
+// What stays after unload and trim splits into ORT's process state (the one-node child's blocks
+// in use), the session's leftovers (the reference child's blocks in use beyond that), pages the
+// allocator cannot return (anonymous minus in use: free blocks that share a page with live ones)
+// and file-backed pages (ORT's code) -- all relative to the baseline.
 MemoryCard build_memory_card(const CardMeasurements& measured);
 
 }  // namespace infermem

@@ -1,8 +1,9 @@
 #pragma once
 // The measuring side of `infermem inspect --measure` (the memory card, docs/memory-card.md): the
 // model in fresh children started by soak's runner (`infermem worker`), one per input shape with
-// the default session, and two more at the first shape with one setting changed (prepacking off,
-// the CPU arena off). Nothing here judges or splits: the card's arithmetic is the verdict
+// the default session, two more at the first shape with one setting changed (prepacking off,
+// the CPU arena off), and one on a generated one-node model (what ORT keeps whatever the model
+// is). Nothing here judges or splits: the card's arithmetic is the verdict
 // stage's (infermem/memory_card.h).
 #include <cstdint>
 #include <map>
@@ -46,6 +47,7 @@ struct CardRun {
   std::vector<ArmRun> shape_runs;  // per shape: default session, trim after unload
   ArmRun no_prepack;               // first shape, session.disable_prepacking=1
   ArmRun no_arena;                 // first shape, CPU arena off
+  ArmRun ort_state;                // a generated one-node model: what ORT keeps for any model
 };
 
 // Thrown when soak's stop was requested (request_soak_stop: Ctrl-C) while the children ran; the
