@@ -141,17 +141,17 @@ void python_lines(const std::map<std::string, std::string>& c, Lines& out) {
 }
 
 void cpp_lines(const std::map<std::string, std::string>& c, Lines& out) {
-  if (asked(c, "prewarm"))
+  if (asked(c, "prewarm")) {
     out.add("cpp",
             "{ Ort::Session warm(env, one_node_model.data(), one_node_model.size(), "
             "Ort::SessionOptions{}); }  // once, at start-up, before the first model",
             "prewarm");
-  if (asked(c, "prewarm"))
     out.note(
         "prewarm: any one-node model will do (an Identity; `infermem gen-model --kind identity "
         "--weights 4B -o one_node.onnx` writes one): ONNX Runtime builds its CPU kernel registry "
         "for the first session and keeps it, so it is built compactly before the first real "
         "model.");
+  }
   out.add("cpp", "Ort::SessionOptions so;");
   if (asked(c, "arena")) out.add("cpp", "so.DisableCpuMemArena();", "arena");
   if (asked(c, "mem_pattern")) out.add("cpp", "so.DisableMemPattern();", "mem_pattern");
