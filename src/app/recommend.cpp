@@ -31,6 +31,7 @@ const std::map<std::string, std::string>& unasked() {
                                                          {"mmap_threshold", "default"},
                                                          {"malloc_tcache", "default"},
                                                          {"prewarm", "off"},
+                                                         {"telemetry", "on"},
                                                          {"device_alloc_for_initializers", "off"},
                                                          {"cache", "default"},
                                                          {"intra", "0"},
@@ -78,6 +79,7 @@ void python_lines(const std::map<std::string, std::string>& c, Lines& out) {
             "ort.InferenceSession(one_node_model_bytes)  # once, at start-up, before the first "
             "model",
             "prewarm");
+  if (asked(c, "telemetry")) out.add("python", "ort.disable_telemetry_events()", "telemetry");
   out.add("python", "so = ort.SessionOptions()");
   if (asked(c, "arena")) out.add("python", "so.enable_cpu_mem_arena = False", "arena");
   if (asked(c, "mem_pattern")) out.add("python", "so.enable_mem_pattern = False", "mem_pattern");
@@ -152,6 +154,9 @@ void cpp_lines(const std::map<std::string, std::string>& c, Lines& out) {
         "for the first session and keeps it, so it is built compactly before the first real "
         "model.");
   }
+  if (asked(c, "telemetry"))
+    out.add("cpp", "env.DisableTelemetryEvents();  // once, after creating the Ort::Env",
+            "telemetry");
   out.add("cpp", "Ort::SessionOptions so;");
   if (asked(c, "arena")) out.add("cpp", "so.DisableCpuMemArena();", "arena");
   if (asked(c, "mem_pattern")) out.add("cpp", "so.DisableMemPattern();", "mem_pattern");
@@ -261,6 +266,8 @@ void node_lines(const std::map<std::string, std::string>& c, Lines& out) {
             "// every run: session.run(feeds, { extra: { memory: { enable_memory_arena_shrinkage: "
             "'cpu:0' } } })",
             "shrink");
+  if (asked(c, "telemetry"))
+    out.note("node: onnxruntime-node has no call that turns ONNX Runtime's telemetry events off.");
   if (asked(c, "trim"))
     out.note(
         "node: Node has no malloc_trim; to give the freed heap back, run the model in a "

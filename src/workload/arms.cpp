@@ -136,6 +136,9 @@ const std::vector<KnobSpec>& knob_specs() {
        "default",
        "glibc's per-thread cache of freed blocks (off: GLIBC_TUNABLES "
        "glibc.malloc.tcache_count=0 for the child)"},
+      {"telemetry", kOnOff, "on",
+       "ORT's telemetry events (off: DisableTelemetryEvents on the environment; ORT 1.29 for "
+       "Linux keeps ~10 KiB of them in memory for every session)"},
       {"prewarm", kOnOff, "off",
        "before the first model: create and release a session of a one-node model, so ORT builds "
        "its process-lifetime CPU kernel registry in pages of its own"},
@@ -205,9 +208,11 @@ Arm builtin_arm(const std::string& name) {
     a.knobs["trim"] = "on";
     a.knobs["malloc_arena_max"] = "2";
     // What a churn leaves (docs/soak.md, "Lean at the physical limit"): ORT's kernel registry
-    // built on its own before the model, and no per-thread cache pinning freed pages.
+    // built on its own before the model, no per-thread cache pinning freed pages, and no
+    // telemetry events kept for every session.
     a.knobs["prewarm"] = "on";
     a.knobs["malloc_tcache"] = "off";
+    a.knobs["telemetry"] = "off";
     return a;
   }
   if (name == "jemalloc" || name == "mimalloc" || name == "tcmalloc") {

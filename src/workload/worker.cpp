@@ -87,6 +87,10 @@ class Worker {
     sampler_.start();
     begin_phase("baseline");
     ort_env();  // runtime initialised, no session
+    // telemetry=off: ORT 1.29's Linux build queues its telemetry events (session created, run,
+    // released; ~10 KiB a session) in memory it never frees (docs/soak.md, "Lean at the physical
+    // limit"). Off for the whole environment, before the first session.
+    if (!spec_.arm.on("telemetry")) ort_env().DisableTelemetryEvents();
     end_phase();
     switch (spec_.options.scenario) {
       case Scenario::churn:

@@ -66,7 +66,8 @@ TEST(Recommend, EveryLineComesFromASettingTheArmHad) {
           (k == "prepacking" && v == "on") || (k == "env_allocator" && v == "off") ||
           (k == "load" && v == "path") || (k == "allocator" && v == "glibc") ||
           (k == "trim" && v == "off") || (k == "device_alloc_for_initializers" && v == "off") ||
-          (k == "prewarm" && v == "off") || ((k == "intra" || k == "inter") && v == "0");
+          (k == "prewarm" && v == "off") || (k == "telemetry" && v == "on") ||
+          ((k == "intra" || k == "inter") && v == "0");
       if (!unasked_value) {
         EXPECT_TRUE(covered.count(k)) << a.name << ": " << k << "=" << v;
       }
@@ -90,6 +91,8 @@ TEST(Recommend, LinesSayWhatTheKnobMeans) {
   EXPECT_THAT(text_of("node"), HasSubstr("enableMemPattern: false"));
   EXPECT_EQ(text_of("env"), "MALLOC_ARENA_MAX=2\nGLIBC_TUNABLES=glibc.malloc.tcache_count=0\n");
   EXPECT_THAT(text_of("cpp"), HasSubstr("Ort::Session warm("));  // prewarm=on, before the model
+  EXPECT_THAT(text_of("cpp"), HasSubstr("env.DisableTelemetryEvents();"));
+  EXPECT_THAT(text_of("python"), HasSubstr("ort.disable_telemetry_events()"));
   EXPECT_THAT(text_of("python"), Not(HasSubstr("enable_cpu_mem_arena")));  // lean keeps it on
   EXPECT_THAT(text_of("env"), Not(HasSubstr("LD_PRELOAD")));
 }
