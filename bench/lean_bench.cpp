@@ -1,6 +1,7 @@
 // lean at the physical limit (docs/soak.md, "Lean at the physical limit"): on each model, what a
 // churn of load/run/unload/trim leaves anonymous above the baseline, the peak and the p50 of
-// `lean` against `ort-default`, and of lean as it was before prewarm=on and malloc_tcache=off.
+// `lean` against `ort-default`, and of lean as it was before prewarm=on, malloc_tcache=off and
+// telemetry=off.
 //
 // For each model: one `soak --scenario churn --cycles 6 --requests 5` and one `soak --scenario
 // mixed`, both with the three arms interleaved over --repeat N fresh children. Figures are the
@@ -50,7 +51,8 @@ std::optional<RunSummary> soak(const Config& cfg, const Model& m, const std::str
   cmd += scenario == "churn" ? " --scenario churn --cycles 6 --requests 5"
                              : fmt::format(" --scenario mixed --requests {}", m.mixed_requests);
   cmd += fmt::format(
-      " --arms ort-default,lean --arm 'lean-before:base=lean,prewarm=off,malloc_tcache=default'"
+      " --arms ort-default,lean --arm "
+      "'lean-before:base=lean,prewarm=off,malloc_tcache=default,telemetry=on'"
       " --repeat {} --force --out {} > {} 2>&1",
       cfg.repeat, quote(out), quote(out + ".log"));
   const int rc = std::system(cmd.c_str());

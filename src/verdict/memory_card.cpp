@@ -104,9 +104,9 @@ std::vector<CardPart> retained_parts(const CardMeasurements& m, double retained)
        "session leftovers in use",
        diff(in_use, m.ort_state_in_use_bytes),
        "blocks in use after unload and trim minus at the baseline, minus ORT's process state",
-       {"no setting: blocks ONNX Runtime allocates creating, running and releasing a session and "
-        "never frees; they add up over a churn of loads (docs/soak.md, \"Lean at the physical "
-        "limit\")"}},
+       {"telemetry=off: ONNX Runtime 1.29 for Linux keeps its telemetry events (~10 KiB for "
+        "every session created, run and released) in memory; DisableTelemetryEvents on the "
+        "environment stops it (docs/soak.md, \"Lean at the physical limit\")"}},
       {"pinned_pages",
        "pages pinned by free blocks",
        diff(anon, in_use),
