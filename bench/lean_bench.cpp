@@ -3,11 +3,11 @@
 // `lean` against `ort-default`, and of lean as it was before prewarm=on, malloc_tcache=off and
 // telemetry=off.
 //
-// For each model: one `soak --scenario churn --cycles 6 --requests 5` and one `soak --scenario
-// mixed`, both with the three arms interleaved over --repeat N fresh children. Figures are the
-// medians over the repeats ([min, max] for retained), printed as Markdown; never assertions.
-// Exit 2 on a usage or run error. Models: the PP-OCRv4 detection and recognition models that
-// scripts/setup.sh fetches, and the generated 64 MiB transformer (--quick: fewer repeats).
+// For each model: one `soak --scenario churn --cycles N --requests 5` (--cycles, default 20) and
+// one `soak --scenario mixed`, both with the three arms interleaved over --repeat N fresh children.
+// Figures are the medians over the repeats ([min, max] for retained), printed as Markdown; never
+// assertions. Exit 2 on a usage or run error. Models: the PP-OCRv4 detection and recognition models
+// that scripts/setup.sh fetches, and the generated 64 MiB transformer (--quick: fewer repeats).
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +36,7 @@ struct Model {
 
 struct Config {
   int repeat = 4;
+  int cycles = 20;  // churn: load/run/unload/trim cycles per child
   std::string work;
 };
 
@@ -48,7 +49,7 @@ std::string quote(const std::string& s) {
 std::optional<RunSummary> soak(const Config& cfg, const Model& m, const std::string& scenario) {
   const std::string out = fmt::format("{}/{}-{}", cfg.work, m.name, scenario);
   std::string cmd = quote(INFERMEM_BIN) + " soak " + quote(m.path) + " " + m.dims;
-  cmd += scenario == "churn" ? " --scenario churn --cycles 6 --requests 5"
+  cmd += scenario == "churn" ? fmt::format(" --scenario churn --cycles {} --requests 5", cfg.cycles)
                              : fmt::format(" --scenario mixed --requests {}", m.mixed_requests);
   cmd += fmt::format(
       " --arms ort-default,lean --arm "
@@ -104,16 +105,19 @@ bool parse_args(int argc, char** argv, Config& cfg) {
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--quick") {
       cfg.repeat = 2;
+      cfg.cycles = 6;
     } else if (a == "--repeat") {
       cfg.repeat = std::atoi(value().c_str());
+    } else if (a == "--cycles") {
+      cfg.cycles = std::atoi(value().c_str());
     } else if (a == "--work") {
       cfg.work = value();
     } else {
-      std::cerr << "usage: lean_bench [--quick] [--repeat N] [--work DIR]\n";
+      std::cerr << "usage: lean_bench [--quick] [--repeat N] [--cycles N] [--work DIR]\n";
       return false;
     }
   }
-  return cfg.repeat > 0;
+  return cfg.repeat > 0 && cfg.cycles > 0;
 }
 
 }  // namespace
@@ -139,11 +143,11 @@ int main(int argc, char** argv) {
                                 "--dim x.2=96..480 --dim x.3=96..480", 40},
                                {"transformer 64 MiB", transformer, "--dim sequence=16..256", 60}};
   fmt::print(
-      "## lean at the physical limit ({} interleaved repeats; churn: 6 cycles of load, 5 "
+      "## lean at the physical limit ({} interleaved repeats; churn: {} cycles of load, 5 "
       "requests, unload and trim)\n\n| model | arm | churn: retained anon MiB [min, max] | "
       "mixed: retained anon MiB [min, max] | mixed: peak MiB | mixed: p50 ms |\n"
       "|---|---|---|---|---|---|\n",
-      cfg.repeat);
+      cfg.repeat, cfg.cycles);
   for (const auto& m : all)
     if (!bench_model(cfg, m)) return 2;
   return 0;
