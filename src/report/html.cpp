@@ -2,11 +2,13 @@
 // figures inlined; nothing is fetched when it is opened). It shows what report.md shows, plus the
 // charts of the figures the report model holds (ArmCharts); the page script only draws them.
 #include <fmt/format.h>
+#include <array>
 #include <cmath>
 #include <string>
 
 #include "infermem/analysis.h"
 #include "infermem/numbers.h"
+#include "infermem/report_figures.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
 #include "infermem/watch_summary.h"
@@ -15,6 +17,42 @@
 
 namespace infermem {
 namespace {
+
+using report::shown;
+using report::SoakFigure;
+using report::WatchFigure;
+
+// report.html is the full report: it shows every figure, the charts included.
+constexpr std::array kSoak{
+    shown(SoakFigure::run_facts),       shown(SoakFigure::interrupted),
+    shown(SoakFigure::notes),           shown(SoakFigure::baseline),
+    shown(SoakFigure::loaded),          shown(SoakFigure::peak),
+    shown(SoakFigure::after_unload),    shown(SoakFigure::after_trim),
+    shown(SoakFigure::retained),        shown(SoakFigure::retained_anon),
+    shown(SoakFigure::retained_file),   shown(SoakFigure::latency_p50),
+    shown(SoakFigure::latency_p95),     shown(SoakFigure::latency_p99),
+    shown(SoakFigure::throughput),      shown(SoakFigure::requests),
+    shown(SoakFigure::status),          shown(SoakFigure::arm_setup),
+    shown(SoakFigure::verdict),         shown(SoakFigure::evidence),
+    shown(SoakFigure::time_to_verdict), shown(SoakFigure::repeat_spread),
+    shown(SoakFigure::cache_totals),    shown(SoakFigure::checks),
+    shown(SoakFigure::charts),          shown(SoakFigure::attribution),
+};
+static_assert(report::covers_each_once(kSoak), "report.html of a soak: every SoakFigure, once");
+
+constexpr std::array kWatch{
+    shown(WatchFigure::watched),     shown(WatchFigure::sampling),
+    shown(WatchFigure::ended),       shown(WatchFigure::exit),
+    shown(WatchFigure::oom),         shown(WatchFigure::memory_limit),
+    shown(WatchFigure::interrupted), shown(WatchFigure::notes),
+    shown(WatchFigure::last),        shown(WatchFigure::peak),
+    shown(WatchFigure::last_anon),   shown(WatchFigure::hwm),
+    shown(WatchFigure::processes),   shown(WatchFigure::window_peak),
+    shown(WatchFigure::verdict),     shown(WatchFigure::growth),
+    shown(WatchFigure::evidence),    shown(WatchFigure::checks),
+    shown(WatchFigure::cache_stats), shown(WatchFigure::charts),
+};
+static_assert(report::covers_each_once(kWatch), "report.html of a watch: every WatchFigure, once");
 
 // The same escaping as junit.xml: markup characters, and text made valid UTF-8.
 std::string esc(std::string_view s) {
@@ -127,6 +165,8 @@ std::string arm_section(const ArmSummary& a, std::size_t index) {
   std::string cfg;
   for (const auto& [k, v] : a.config) cfg += (cfg.empty() ? "" : ", ") + k + "=" + v;
   out += "<p class=\"config\">config: " + esc(cfg) + "</p>";
+  if (!a.ort_version.empty())
+    out += "<p class=\"config\">ONNX Runtime " + esc(a.ort_version) + "</p>";
   if (!a.memory.peak_method.empty())
     out += "<p class=\"config\">peak method: " + esc(a.memory.peak_method) + "</p>";
   if (!a.memory_spread.empty()) {
@@ -390,6 +430,8 @@ std::string watch_html(const WatchSummary& w) {
   }
   body += fmt::format("<h2>Verdict: <span class=\"verdict v-{0}\">{0}</span></h2>", w.verdict.kind);
   if (!w.series_source.empty()) body += "<p>Judged: " + esc(w.series_source) + ".</p>";
+  if (const std::string growth = report::watch_growth_text(w); !growth.empty())
+    body += "<p>" + esc(growth) + "</p>";
   list(body, "evidence", w.verdict.evidence);
   list(body, "likely causes", w.verdict.causes);
   list(body, "remediations", w.verdict.remediations);

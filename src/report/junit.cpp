@@ -1,12 +1,79 @@
 // JUnit XML for CI: one <testsuite>, one <testcase classname=subject name=check> per check;
 // failures and skips carry the check's message. Text is escaped and made valid UTF-8 / XML 1.0.
 #include <fmt/format.h>
+#include <array>
 #include <string>
 
 #include "infermem/render.h"
+#include "infermem/report_figures.h"
 #include "report/renderers.h"
 
 namespace infermem {
+namespace {
+
+using report::omitted;
+using report::shown;
+using report::SoakFigure;
+using report::WatchFigure;
+// JUnit's cases pass or fail; a memory figure has no place there but in a check's message.
+constexpr std::string_view kCi =
+    "JUnit is pass or fail per case: report.md and summary.json have it";
+
+constexpr std::array kSoak{
+    omitted(SoakFigure::run_facts, "the suite is named \"infermem soak\"; report.md has the run"),
+    omitted(SoakFigure::interrupted, "an interrupted arm's run case fails with its status"),
+    omitted(SoakFigure::notes, kCi),
+    omitted(SoakFigure::baseline, kCi),
+    omitted(SoakFigure::loaded, kCi),
+    omitted(SoakFigure::peak, "a max-peak check's message states it"),
+    omitted(SoakFigure::after_unload, kCi),
+    omitted(SoakFigure::after_trim, kCi),
+    omitted(SoakFigure::retained, "a max-retained check's message states it"),
+    omitted(SoakFigure::retained_anon, kCi),
+    omitted(SoakFigure::retained_file, kCi),
+    omitted(SoakFigure::latency_p50, kCi),
+    omitted(SoakFigure::latency_p95, kCi),
+    omitted(SoakFigure::latency_p99, kCi),
+    omitted(SoakFigure::throughput, kCi),
+    shown(SoakFigure::requests),
+    shown(SoakFigure::status),
+    omitted(SoakFigure::arm_setup, kCi),
+    shown(SoakFigure::verdict),
+    omitted(SoakFigure::evidence, "a verdict check's message quotes the deciding evidence"),
+    omitted(SoakFigure::time_to_verdict, kCi),
+    omitted(SoakFigure::repeat_spread, kCi),
+    omitted(SoakFigure::cache_totals, kCi),
+    shown(SoakFigure::checks),
+    omitted(SoakFigure::charts, "JUnit carries no charts: report.html draws them"),
+    omitted(SoakFigure::attribution, kCi),
+};
+static_assert(report::covers_each_once(kSoak), "junit.xml of a soak: every SoakFigure, once");
+
+constexpr std::array kWatch{
+    shown(WatchFigure::watched),
+    omitted(WatchFigure::sampling, kCi),
+    omitted(WatchFigure::ended, "the run case's status line says how the process ended"),
+    shown(WatchFigure::exit),
+    omitted(WatchFigure::oom, "the run case fails with status oom-killed"),
+    omitted(WatchFigure::memory_limit, kCi),
+    omitted(WatchFigure::interrupted, "the run case's status says interrupted"),
+    omitted(WatchFigure::notes, kCi),
+    omitted(WatchFigure::last, kCi),
+    omitted(WatchFigure::peak, "a max-peak check's message states it"),
+    omitted(WatchFigure::last_anon, kCi),
+    omitted(WatchFigure::hwm, kCi),
+    omitted(WatchFigure::processes, kCi),
+    omitted(WatchFigure::window_peak, kCi),
+    shown(WatchFigure::verdict),
+    omitted(WatchFigure::growth, "a max-growth-rate check's message states it"),
+    omitted(WatchFigure::evidence, "a verdict check's message quotes the deciding evidence"),
+    shown(WatchFigure::checks),
+    omitted(WatchFigure::cache_stats, kCi),
+    omitted(WatchFigure::charts, "JUnit carries no charts: report.html draws them"),
+};
+static_assert(report::covers_each_once(kWatch), "junit.xml of a watch: every WatchFigure, once");
+
+}  // namespace
 
 std::string render_junit(const std::string& suite, const std::vector<CheckResult>& results) {
   std::size_t failures = 0, skipped = 0;
@@ -53,6 +120,14 @@ std::string junit(const RunSummary& run) {
                       : fmt::format("arm {}: {}: {}", a.name, name(a.status), a.status_detail)});
   }
   return render_junit("infermem soak", all);
+}
+
+std::string watch_junit(const WatchSummary& w) {
+  std::vector<CheckResult> all = w.checks;
+  const std::string subject = fmt::format("pid {}", w.pid);
+  all.push_back({subject, "run", w.ran_ok(),
+                 fmt::format("{}: {}, verdict {}", subject, watch_status_line(w), w.verdict.kind)});
+  return render_junit("infermem watch", all);
 }
 
 }  // namespace report

@@ -1,18 +1,76 @@
-// report.md and the terminal table: the comparison of arms, one row per arm.
+// The Markdown reporter: report.md of a soak run (the comparison of arms, one row per arm, then a
+// section per arm) and of a watch. The comparison table is the terminal's and report.html's too.
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "infermem/numbers.h"
+#include "infermem/report_figures.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
 #include "report/renderers.h"
 
 namespace infermem {
 namespace {
+
+using report::omitted;
+using report::shown;
+using report::SoakFigure;
+using report::WatchFigure;
+constexpr std::string_view kNoCharts = "Markdown draws no charts: report.html does";
+
+constexpr std::array kSoak{
+    shown(SoakFigure::run_facts),
+    shown(SoakFigure::interrupted),
+    shown(SoakFigure::notes),
+    shown(SoakFigure::baseline),
+    shown(SoakFigure::loaded),
+    shown(SoakFigure::peak),
+    shown(SoakFigure::after_unload),
+    shown(SoakFigure::after_trim),
+    shown(SoakFigure::retained),
+    shown(SoakFigure::retained_anon),
+    shown(SoakFigure::retained_file),
+    shown(SoakFigure::latency_p50),
+    shown(SoakFigure::latency_p95),
+    shown(SoakFigure::latency_p99),
+    shown(SoakFigure::throughput),
+    shown(SoakFigure::requests),
+    shown(SoakFigure::status),
+    shown(SoakFigure::arm_setup),
+    shown(SoakFigure::verdict),
+    shown(SoakFigure::evidence),
+    shown(SoakFigure::time_to_verdict),
+    shown(SoakFigure::repeat_spread),
+    shown(SoakFigure::cache_totals),
+    shown(SoakFigure::checks),
+    omitted(SoakFigure::charts, kNoCharts),
+    shown(SoakFigure::attribution),
+};
+static_assert(report::covers_each_once(kSoak), "report.md of a soak: every SoakFigure, once");
+
+constexpr std::array kWatch{
+    shown(WatchFigure::watched),     shown(WatchFigure::sampling),
+    shown(WatchFigure::ended),       shown(WatchFigure::exit),
+    shown(WatchFigure::oom),         shown(WatchFigure::memory_limit),
+    shown(WatchFigure::interrupted), shown(WatchFigure::notes),
+    shown(WatchFigure::last),        shown(WatchFigure::peak),
+    shown(WatchFigure::last_anon),   shown(WatchFigure::hwm),
+    shown(WatchFigure::processes),   shown(WatchFigure::window_peak),
+    shown(WatchFigure::verdict),     shown(WatchFigure::growth),
+    shown(WatchFigure::evidence),    shown(WatchFigure::checks),
+    shown(WatchFigure::cache_stats), omitted(WatchFigure::charts, kNoCharts),
+};
+static_assert(report::covers_each_once(kWatch), "report.md of a watch: every WatchFigure, once");
+
+std::string bytes(double v) {
+  return present(v) ? format_bytes(v) : "-";
+}
 
 std::string mib(double v) {
   return std::isnan(v) ? "-" : format_mib(v);
@@ -69,28 +127,6 @@ std::string cache_totals(const ArmCharts& charts, bool of_a_repeat) {
       c.max_resident, c.max_resident == 1 ? "" : "s", c.total_loads, c.total_loads == 1 ? "" : "s",
       c.total_evictions, c.total_evictions == 1 ? "" : "s", c.total_refusals,
       c.total_refusals == 1 ? "" : "s", of_a_repeat ? "; the repeat the charts show" : "");
-}
-
-std::string terminal_table(const RunSummary& s) {
-  Table t = comparison(s);
-  std::vector<std::size_t> width(t.header.size());
-  for (std::size_t c = 0; c < t.header.size(); ++c) {
-    width[c] = t.header[c].size();
-    for (const auto& r : t.rows) width[c] = std::max(width[c], r[c].size());
-  }
-  std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      if (c == 0)
-        out << fmt::format("{:<{}}", cells[c], width[c]);
-      else
-        out << "  " << fmt::format("{:>{}}", cells[c], width[c]);
-    }
-    out << '\n';
-  };
-  line(t.header);
-  for (const auto& r : t.rows) line(r);
-  return out.str();
 }
 
 std::string attribution_markdown(const Attribution& at) {
@@ -168,6 +204,76 @@ std::string markdown(const RunSummary& s) {
       out << fmt::format("- check {}: {} — {}\n", c.check, c.passed ? "pass" : "FAIL", c.message);
   }
   if (s.attribution) out << attribution_markdown(*s.attribution);
+  return out.str();
+}
+
+std::string watch_markdown(const WatchSummary& w) {
+  std::ostringstream out;
+  out << "# infermem watch report\n\n";
+  out << fmt::format("- watched: pid {} (`{}`), {} mode\n", w.pid, watch_command_line(w), w.mode);
+  out << fmt::format("- infermem {}, host {}, started {}\n", w.tool_version, w.host, w.started_at);
+  out << fmt::format("- {} samples every {} ms over {:.1f} s; ended: {}\n", w.samples,
+                     w.interval_ms, w.elapsed_ms / 1000.0, w.ended);
+  out << fmt::format("- status: {}\n", watch_status_line(w));
+  if (present(w.memory_limit_bytes))
+    out << fmt::format("- memory limit: {} (a fresh memory cgroup{})\n",
+                       bytes(w.memory_limit_bytes),
+                       w.cgroup_dir.empty() ? "" : ": " + w.cgroup_dir);
+  if (present(w.oom_at_ms))
+    out << fmt::format(
+        "- **OOM-killed** at {:.2f} s; the last tree total sampled before it was {}{}\n",
+        w.oom_at_ms / 1000.0, bytes(w.oom_last_rss_bytes),
+        present(w.oom_cgroup_peak_bytes)
+            ? fmt::format(" and the cgroup's peak {}", bytes(w.oom_cgroup_peak_bytes))
+            : "");
+  if (w.interrupted) out << "- **interrupted**: the watch was stopped; figures are partial\n";
+  for (const auto& n : w.notes) out << "- note: " << n << '\n';
+  out << "\nMemory is the process tree's total: every sample sums VmRSS (from /proc/PID/statm) "
+         "over the watched process and each descendant alive at that moment.\n\n";
+  out << fmt::format("- last {}, peak sampled {}, anonymous (last) {}\n", bytes(w.last_rss_bytes),
+                     bytes(w.peak_rss_bytes), bytes(w.last_anon_bytes));
+  out << fmt::format("- VmHWM of the watched process (its lifetime high-water mark): {}\n\n",
+                     bytes(w.hwm_bytes));
+  out << "## Processes\n\n| pid | ppid | name | last MiB | peak MiB | VmHWM MiB | seen s |\n"
+         "|---:|---:|---|---:|---:|---:|---|\n";
+  for (const auto& p : w.processes)
+    out << fmt::format("| {} | {} | {} | {} | {} | {} | {:.2f}..{:.2f}{} |\n", p.pid, p.ppid,
+                       p.name, mib(p.last_rss_bytes), mib(p.peak_rss_bytes), mib(p.hwm_bytes),
+                       p.first_seen_ms / 1000.0, p.last_seen_ms / 1000.0,
+                       p.exited ? " (exited)" : "");
+  out << fmt::format(
+      "\n## Windows of {} ms\n\nEach window's honest peak (the highest tree total sampled in it) "
+      "beside the watched process's lifetime high-water mark at the window's end: what a Lambda "
+      "REPORT line's Max Memory Used would have said for that invocation. {} windows in all",
+      w.window_ms, w.windows_total);
+  out << (w.windows_total > w.windows.size()
+              ? fmt::format(" (summary.json keeps the last {})", w.windows.size())
+              : std::string());
+  out << ".\n\n| window s | peak in window MiB | lifetime VmHWM MiB |\n|---|---:|---:|\n";
+  for (const WatchWindow* win : shown_windows(w))
+    out << fmt::format("| {:.2f}..{:.2f} | {} | {} |\n", win->start_ms / 1000.0,
+                       win->end_ms / 1000.0, mib(win->peak_rss_bytes),
+                       mib(win->lifetime_hwm_bytes));
+  if (const auto cache = watch_cache_lines(w); !cache.empty()) {
+    out << "\n## Model cache\n\n";
+    for (const auto& line : cache) out << "- " << line << '\n';
+  }
+  out << fmt::format("\n## Verdict: **{}**\n\n", w.verdict.kind);
+  if (!w.series_source.empty()) out << "Judged: " << w.series_source << ".\n\n";
+  if (const std::string growth = report::watch_growth_text(w); !growth.empty())
+    out << "- " << growth << '\n';
+  for (const auto& e : w.verdict.evidence) out << "- " << e << '\n';
+  if (!w.verdict.causes.empty()) {
+    out << "\nLikely causes:\n\n";
+    for (const auto& c : w.verdict.causes) out << "- " << c << '\n';
+  }
+  if (!w.verdict.remediations.empty()) {
+    out << "\nRemediations:\n\n";
+    for (const auto& r : w.verdict.remediations) out << "- " << r << '\n';
+  }
+  if (!w.checks.empty()) out << "\n## Checks\n\n";
+  for (const auto& c : w.checks)
+    out << fmt::format("- {}: {} — {}\n", c.check, c.passed ? "pass" : "FAIL", c.message);
   return out.str();
 }
 

@@ -177,6 +177,7 @@ std::string render(const MemoryCard& card, Format format) {
       return card_json(card).dump(2) + "\n";
     case Format::junit:
     case Format::html:
+    case Format::prometheus:
       break;
   }
   throw InputError("the memory card renders as text, Markdown or JSON only");

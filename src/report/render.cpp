@@ -19,6 +19,8 @@ std::string render(const RunSummary& run, Format format) {
       return report::junit(run);
     case Format::html:
       return report::html(run);
+    case Format::prometheus:
+      return report::soak_prometheus(run);
   }
   return {};
 }
@@ -35,6 +37,8 @@ std::string render(const WatchSummary& watch, Format format) {
       return report::watch_junit(watch);
     case Format::html:
       return report::watch_html(watch);
+    case Format::prometheus:
+      return report::watch_prometheus(watch);
   }
   return {};
 }
@@ -49,6 +53,7 @@ std::string render(const report::Analysis& analysis, Format format) {
       return report::analysis_html(analysis);
     case Format::markdown:
     case Format::junit:
+    case Format::prometheus:
       break;
   }
   throw InputError("analyze renders as a table, JSON or HTML only");
@@ -63,6 +68,7 @@ std::string render(const RunDiff& diff, Format format) {
     case Format::markdown:
     case Format::junit:
     case Format::html:
+    case Format::prometheus:
       break;
   }
   throw InputError("diff renders as a table or JSON only");

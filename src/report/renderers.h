@@ -27,13 +27,21 @@ std::string summary_json(const RunSummary& run);
 std::string junit(const RunSummary& run);
 std::string html(const RunSummary& run);
 
+std::string soak_prometheus(const RunSummary& run);
+
 std::string watch_text(const WatchSummary& watch);
+std::string watch_prometheus(const WatchSummary& watch);
 std::string watch_markdown(const WatchSummary& watch);
 std::string watch_junit(const WatchSummary& watch);
 std::string watch_html(const WatchSummary& watch);
 // Text for XML and HTML: &, <, >, " and ' escaped, invalid UTF-8 and the control characters XML
 // 1.0 forbids replaced by U+FFFD (markup.cpp).
 std::string markup_escape(std::string_view s);
+// How the watched process ended: its status and, in brackets, the detail.
+std::string watch_status_line(const WatchSummary& watch);
+// The verdict's growth per minute with its confidence interval: "growth 1.0 MiB/min [.. ..]"
+// ("" when not estimated).
+std::string watch_growth_text(const WatchSummary& watch);
 // The watched command as one line: its argv joined by spaces.
 std::string watch_command_line(const WatchSummary& watch);
 // The windows report.md and report.html list: the first ten and the last.

@@ -1,5 +1,7 @@
-// summary.json: the report model as JSON (field names as docs/soak.md lists them), and back.
+// The JSON reporter: summary.json, the report model as JSON (field names as docs/soak.md and
+// docs/watch.md list them), and back for a soak run.
 #include <fmt/format.h>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -9,11 +11,48 @@
 #include "infermem/error.h"
 #include "infermem/input_file.h"
 #include "infermem/numbers.h"
+#include "infermem/report_figures.h"
 #include "infermem/summary.h"
 #include "report/renderers.h"
 
 namespace infermem {
 namespace {
+
+using report::shown;
+using report::SoakFigure;
+using report::WatchFigure;
+
+// summary.json is the report model itself: every figure, so `infermem report` can re-render.
+constexpr std::array kSoak{
+    shown(SoakFigure::run_facts),       shown(SoakFigure::interrupted),
+    shown(SoakFigure::notes),           shown(SoakFigure::baseline),
+    shown(SoakFigure::loaded),          shown(SoakFigure::peak),
+    shown(SoakFigure::after_unload),    shown(SoakFigure::after_trim),
+    shown(SoakFigure::retained),        shown(SoakFigure::retained_anon),
+    shown(SoakFigure::retained_file),   shown(SoakFigure::latency_p50),
+    shown(SoakFigure::latency_p95),     shown(SoakFigure::latency_p99),
+    shown(SoakFigure::throughput),      shown(SoakFigure::requests),
+    shown(SoakFigure::status),          shown(SoakFigure::arm_setup),
+    shown(SoakFigure::verdict),         shown(SoakFigure::evidence),
+    shown(SoakFigure::time_to_verdict), shown(SoakFigure::repeat_spread),
+    shown(SoakFigure::cache_totals),    shown(SoakFigure::checks),
+    shown(SoakFigure::charts),          shown(SoakFigure::attribution),
+};
+static_assert(report::covers_each_once(kSoak), "summary.json of a soak: every SoakFigure, once");
+
+constexpr std::array kWatch{
+    shown(WatchFigure::watched),     shown(WatchFigure::sampling),
+    shown(WatchFigure::ended),       shown(WatchFigure::exit),
+    shown(WatchFigure::oom),         shown(WatchFigure::memory_limit),
+    shown(WatchFigure::interrupted), shown(WatchFigure::notes),
+    shown(WatchFigure::last),        shown(WatchFigure::peak),
+    shown(WatchFigure::last_anon),   shown(WatchFigure::hwm),
+    shown(WatchFigure::processes),   shown(WatchFigure::window_peak),
+    shown(WatchFigure::verdict),     shown(WatchFigure::growth),
+    shown(WatchFigure::evidence),    shown(WatchFigure::checks),
+    shown(WatchFigure::cache_stats), shown(WatchFigure::charts),
+};
+static_assert(report::covers_each_once(kWatch), "summary.json of a watch: every WatchFigure, once");
 
 nlohmann::json num(double v) {
   return json_number(v);
@@ -227,6 +266,68 @@ RunSummary RunSummary::load(const std::string& run_dir) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("{}: {}", path, e.what()));
   }
+}
+
+nlohmann::json WatchSummary::to_json() const {
+  nlohmann::json j;
+  j["tool"] = "infermem";
+  j["command"] = "watch";
+  j["tool_version"] = tool_version;
+  j["host"] = host;
+  j["started_at"] = started_at;
+  j["mode"] = mode;
+  j["pid"] = pid;
+  j["argv"] = command;
+  j["options"] = {{"interval_ms", interval_ms},
+                  {"window_ms", window_ms},
+                  {"memory_limit_bytes", json_number(memory_limit_bytes)}};
+  j["cgroup_dir"] = cgroup_dir;
+  j["elapsed_ms"] = elapsed_ms;
+  j["samples_count"] = samples;
+  j["ended"] = ended;
+  j["status"] = std::string(name(status));
+  j["status_detail"] = status_detail;
+  j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
+  j["signal"] = signal.empty() ? nlohmann::json() : nlohmann::json(signal);
+  j["oom"] = {{"at_ms", json_number(oom_at_ms)},
+              {"last_rss_bytes", json_number(oom_last_rss_bytes)},
+              {"cgroup_peak_bytes", json_number(oom_cgroup_peak_bytes)}};
+  j["memory"] = {{"last_rss_bytes", json_number(last_rss_bytes)},
+                 {"peak_rss_bytes", json_number(peak_rss_bytes)},
+                 {"last_anon_bytes", json_number(last_anon_bytes)},
+                 {"hwm_bytes", json_number(hwm_bytes)}};
+  auto procs = nlohmann::json::array();
+  for (const auto& p : processes)
+    procs.push_back({{"pid", p.pid},
+                     {"ppid", p.ppid},
+                     {"name", p.name},
+                     {"first_seen_ms", json_number(p.first_seen_ms)},
+                     {"last_seen_ms", json_number(p.last_seen_ms)},
+                     {"last_rss_bytes", json_number(p.last_rss_bytes)},
+                     {"peak_rss_bytes", json_number(p.peak_rss_bytes)},
+                     {"hwm_bytes", json_number(p.hwm_bytes)},
+                     {"exited", p.exited}});
+  j["processes"] = procs;
+  auto wins = nlohmann::json::array();
+  for (const auto& w : windows)
+    wins.push_back({{"start_ms", w.start_ms},
+                    {"end_ms", w.end_ms},
+                    {"peak_rss_bytes", json_number(w.peak_rss_bytes)},
+                    {"lifetime_hwm_bytes", json_number(w.lifetime_hwm_bytes)}});
+  j["windows"] = wins;
+  j["windows_count"] = windows_total;
+  j["verdict"] = verdict.to_json();
+  j["series_source"] = series_source;
+  auto checks_json = nlohmann::json::array();
+  for (const auto& c : checks)
+    checks_json.push_back(
+        {{"check", c.check}, {"passed", c.passed}, {"skipped", c.skipped}, {"message", c.message}});
+  j["checks"] = checks_json;
+  j["notes"] = notes;
+  j["interrupted"] = interrupted;
+  if (!cache.is_null()) j["cache"] = cache;
+  if (!charts.empty()) j["charts"] = charts.to_json();
+  return j;
 }
 
 }  // namespace infermem

@@ -1,7 +1,8 @@
 #pragma once
 // Renderers: one report model, one function per format, each only rendering. A renderer shows
 // the figures the model holds and computes none of its own, so every format says the same.
-// A new format is one new file in src/report/ and one enumerator here.
+// A new format is one new file in src/report/ and one enumerator here; the file proves at compile
+// time that it shows or deliberately omits every figure (report_figures.h).
 #include <string>
 #include <vector>
 
@@ -15,16 +16,17 @@
 namespace infermem {
 
 enum class Format {
-  terminal,  // the comparison table printed at the end of soak and by `infermem report`
-  markdown,  // report.md
-  json,      // summary.json
-  junit,     // junit.xml: one case per arm ("run") and per gate check
-  html,      // report.html: one self-contained page with charts (docs/report.md)
+  terminal,    // the comparison table printed at the end of soak and by `infermem report`
+  markdown,    // report.md
+  json,        // summary.json
+  junit,       // junit.xml: one case per arm ("run") and per gate check
+  html,        // report.html: one self-contained page with charts (docs/report.md)
+  prometheus,  // the text exposition format: a finished run's figures (metric_families.h)
 };
 
 std::string render(const RunSummary& run, Format format);
 // `infermem watch`: terminal (the closing summary), markdown (report.md), json (summary.json),
-// junit (one case for the watched process, one per gate check).
+// junit (one case for the watched process, one per gate check), html, prometheus.
 std::string render(const WatchSummary& watch, Format format);
 // `infermem analyze`: terminal (a table with per-series details) or json.
 std::string render(const report::Analysis& analysis, Format format);

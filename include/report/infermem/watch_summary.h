@@ -89,6 +89,10 @@ struct WatchSummary {
   // max) with the verdict's fit.
   ArmCharts charts;
 
+  // The watched process did not fail: it ran to the watch's end or exited 0 (ok), or the user
+  // stopped the watch (interrupted). junit.xml's run case passes on it.
+  bool ran_ok() const { return status == ArmStatus::ok || status == ArmStatus::interrupted; }
+
   nlohmann::json to_json() const;
 };
 
