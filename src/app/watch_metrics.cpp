@@ -10,6 +10,7 @@
 #include <map>
 
 #include "infermem/error.h"
+#include "infermem/metric_families.h"
 
 namespace infermem {
 
@@ -72,6 +73,13 @@ void set(prometheus::Gauge* g, double v) {
   g->Set(v);
 }
 
+// A family's builder named, and its help, as metric_families.h says (the reporter's too).
+template <typename Builder>
+Builder named(Builder b, const metrics::Family& f) {
+  b.Name(std::string(f.name)).Help(std::string(f.help));
+  return b;
+}
+
 }  // namespace
 
 WatchMetrics::WatchMetrics(const std::string& bind_address, int port)
@@ -97,61 +105,29 @@ void WatchMetrics::describe(int pid, const std::string& command,
   labels["command"] = command;
   state_->labels = labels;
   auto& r = *state_->registry;
-  auto& memory = prometheus::BuildGauge()
-                     .Name("infermem_watch_memory_bytes")
-                     .Help(
-                         "Resident memory of the watched process tree by kind (rss: VmRSS; "
-                         "anon, file, shmem: its split; pss: proportional set size)")
-                     .Labels(labels)
-                     .Register(r);
+  auto& memory =
+      named(prometheus::BuildGauge(), metrics::kWatchMemoryBytes).Labels(labels).Register(r);
   const char* kinds[] = {"rss", "anon", "file", "shmem", "pss"};
   for (int i = 0; i < 5; ++i) state_->memory[i] = &memory.Add({{"kind", kinds[i]}});
-  state_->hwm = &prometheus::BuildGauge()
-                     .Name("infermem_watch_hwm_bytes")
-                     .Help(
-                         "VmHWM: the kernel's high-water mark of resident memory over the "
-                         "process lifetime (summed over the tree)")
-                     .Labels(labels)
-                     .Register(r)
-                     .Add({});
-  state_->cgroup_usage = &prometheus::BuildGauge()
-                              .Name("infermem_watch_cgroup_usage_bytes")
-                              .Help("Memory charged to the watched process's memory cgroup")
+  state_->hwm =
+      &named(prometheus::BuildGauge(), metrics::kWatchHwmBytes).Labels(labels).Register(r).Add({});
+  state_->cgroup_usage = &named(prometheus::BuildGauge(), metrics::kWatchCgroupUsageBytes)
                               .Labels(labels)
                               .Register(r)
                               .Add({});
-  state_->cgroup_limit = &prometheus::BuildGauge()
-                              .Name("infermem_watch_cgroup_limit_bytes")
-                              .Help("The memory cgroup's limit (NaN when unlimited or unknown)")
+  state_->cgroup_limit = &named(prometheus::BuildGauge(), metrics::kWatchCgroupLimitBytes)
                               .Labels(labels)
                               .Register(r)
                               .Add({});
-  auto& growth = prometheus::BuildGauge()
-                     .Name("infermem_watch_growth_bytes_per_second")
-                     .Help(
-                         "Growth rate of the tree's resident memory so far (Theil-Sen slope "
-                         "after warm-up) with its confidence interval bounds")
-                     .Labels(labels)
-                     .Register(r);
+  auto& growth = named(prometheus::BuildGauge(), metrics::kWatchGrowth).Labels(labels).Register(r);
   const char* bounds[] = {"estimate", "low", "high"};
   for (int i = 0; i < 3; ++i) state_->growth[i] = &growth.Add({{"bound", bounds[i]}});
-  state_->processes = &prometheus::BuildGauge()
-                           .Name("infermem_watch_processes")
-                           .Help("Processes in the watched tree (the process and its descendants)")
-                           .Labels(labels)
-                           .Register(r)
-                           .Add({});
-  state_->samples = &prometheus::BuildCounter()
-                         .Name("infermem_watch_samples_total")
-                         .Help("Samples of the process tree taken")
-                         .Labels(labels)
-                         .Register(r)
-                         .Add({});
-  auto& verdict = prometheus::BuildGauge()
-                      .Name("infermem_watch_verdict_info")
-                      .Help("The running verdict on the tree's memory: 1 for the current kind")
-                      .Labels(labels)
-                      .Register(r);
+  state_->processes =
+      &named(prometheus::BuildGauge(), metrics::kWatchProcesses).Labels(labels).Register(r).Add({});
+  state_->samples =
+      &named(prometheus::BuildCounter(), metrics::kWatchSamples).Labels(labels).Register(r).Add({});
+  auto& verdict =
+      named(prometheus::BuildGauge(), metrics::kWatchVerdict).Labels(labels).Register(r);
   for (std::size_t i = 0; i < std::size(kVerdictKinds); ++i)
     state_->verdict[i] = &verdict.Add({{"kind", std::string(name(kVerdictKinds[i]))}});
   set_verdict(VerdictKind::too_short);
@@ -186,44 +162,15 @@ void WatchMetrics::add_samples(double n) {
 
 namespace {
 
-// The cache's counters: metric name, HELP, and the field of ModelCacheStats.
-struct CacheCounter {
-  const char* name;
-  const char* help;
-  std::uint64_t ModelCacheStats::*field;
-};
-constexpr CacheCounter kCacheCounters[] = {
-    {"infermem_cache_hits_total", "Requests served by a model already resident in the cache",
-     &ModelCacheStats::hits},
-    {"infermem_cache_misses_total",
-     "Requests whose model was not resident (a load or a wait on one)", &ModelCacheStats::misses},
-    {"infermem_cache_loads_total", "Models loaded by the cache", &ModelCacheStats::loads},
-    {"infermem_cache_load_failures_total", "Model loads that failed",
-     &ModelCacheStats::load_failures},
-    {"infermem_cache_evictions_total",
-     "Models unloaded to make room under the byte budget or the process's limit",
-     &ModelCacheStats::evictions},
-    {"infermem_cache_idle_unloads_total", "Models unloaded after their idle TTL",
-     &ModelCacheStats::idle_unloads},
-    {"infermem_cache_waits_total", "Times a load or request waited for in-flight requests to end",
-     &ModelCacheStats::waits},
-    {"infermem_cache_stats_write_failures_total",
-     "Times the service could not write its cache stats file (counted, never thrown)",
-     &ModelCacheStats::stats_write_failures},
-};
-
 // infermem_cache_stats_read_errors_total, each reason at 0 until it happens.
 void ensure_read_errors(WatchMetrics::State& st) {
   if (st.read_errors) return;
-  st.read_errors = &prometheus::BuildCounter()
-                        .Name("infermem_cache_stats_read_errors_total")
-                        .Help(
-                            "Cache stats files watch refused, by reason (not-regular, too-large, "
-                            "unreadable, malformed)")
+  st.read_errors = &named(prometheus::BuildCounter(), metrics::kCacheReadErrors)
                         .Labels(st.labels)
                         .Register(*st.registry);
-  for (const char* reason : {"not-regular", "too-large", "unreadable", "malformed"})
-    st.read_errors_by_reason[reason] = &st.read_errors->Add({{"reason", reason}});
+  for (std::string_view reason : metrics::kCacheReadErrorReasons)
+    st.read_errors_by_reason[std::string(reason)] =
+        &st.read_errors->Add({{"reason", std::string(reason)}});
 }
 
 }  // namespace
@@ -235,51 +182,33 @@ void WatchMetrics::update_cache(const CacheStatsFile& file) {
   const ModelCacheStats& c = file.stats;
   if (!st.cache_described) {
     st.cache_described = true;
-    for (const auto& cc : kCacheCounters) {
-      auto& m = st.cache_counters[cc.name];
-      m.family =
-          &prometheus::BuildCounter().Name(cc.name).Help(cc.help).Labels(st.labels).Register(r);
-    }
-    st.refusals = &prometheus::BuildCounter()
-                       .Name("infermem_cache_refusals_total")
-                       .Help(
-                           "Loads or requests the cache refused with CacheRefused, by reason "
-                           "(over-budget, over-limit, wait-timeout)")
-                       .Labels(st.labels)
-                       .Register(r);
-    auto gauge = [&](const char* name, const char* help) {
-      return &prometheus::BuildGauge().Name(name).Help(help).Labels(st.labels).Register(r).Add({});
+    for (const auto& cc : metrics::kCacheCounters)
+      st.cache_counters[std::string(cc.family.name)].family =
+          &named(prometheus::BuildCounter(), cc.family).Labels(st.labels).Register(r);
+    st.refusals =
+        &named(prometheus::BuildCounter(), metrics::kCacheRefusals).Labels(st.labels).Register(r);
+    auto gauge = [&](const metrics::Family& f) {
+      return &named(prometheus::BuildGauge(), f).Labels(st.labels).Register(r).Add({});
     };
-    st.resident_bytes = gauge("infermem_cache_resident_bytes",
-                              "Bytes held against the budget: the resident models' measured costs "
-                              "(load growth plus the most a request added) plus the bytes reserved "
-                              "for loads in progress, so it can be above 0 while "
-                              "infermem_cache_resident_models is 0");
-    st.peak_resident_bytes =
-        gauge("infermem_cache_peak_resident_bytes", "Highest infermem_cache_resident_bytes so far");
-    st.resident_models = gauge("infermem_cache_resident_models", "Models resident in the cache");
-    st.budget_bytes =
-        gauge("infermem_cache_budget_bytes", "The cache's byte budget (NaN when it has none)");
-    st.limit_bytes = gauge("infermem_cache_limit_bytes",
-                           "The process limit the cache admits loads against (its cgroup's or a "
-                           "configured cap; NaN when none)");
-    st.model_cost = &prometheus::BuildGauge()
-                         .Name("infermem_cache_model_cost_bytes")
-                         .Help(
-                             "A model's measured cost: resident growth across its load plus the "
-                             "most a request added (its file size until first loaded)")
-                         .Labels(st.labels)
-                         .Register(r);
+    st.resident_bytes = gauge(metrics::kCacheResidentBytes);
+    st.peak_resident_bytes = gauge(metrics::kCachePeakResidentBytes);
+    st.resident_models = gauge(metrics::kCacheResidentModels);
+    st.budget_bytes = gauge(metrics::kCacheBudgetBytes);
+    st.limit_bytes = gauge(metrics::kCacheLimitBytes);
+    st.model_cost =
+        &named(prometheus::BuildGauge(), metrics::kCacheModelCost).Labels(st.labels).Register(r);
     ensure_read_errors(st);
-    st.model_resident = &prometheus::BuildGauge()
-                             .Name("infermem_cache_model_resident")
-                             .Help("1 when the model is resident in the cache, else 0")
+    st.model_resident = &named(prometheus::BuildGauge(), metrics::kCacheModelResident)
                              .Labels(st.labels)
                              .Register(r);
   }
-  for (const auto& cc : kCacheCounters)
-    st.cache_counters[cc.name].set(static_cast<double>(c.*cc.field));
-  for (const char* reason : {"over-budget", "over-limit", "wait-timeout"}) {
+  // The counters by their field of ModelCacheStats::to_json(), as the reporter reads them.
+  const nlohmann::json counts = c.to_json();
+  for (const auto& cc : metrics::kCacheCounters)
+    st.cache_counters[std::string(cc.family.name)].set(
+        counts.at(std::string(cc.field)).get<double>());
+  for (std::string_view why : metrics::kCacheRefusalReasons) {
+    const std::string reason(why);
     auto& m = st.refusals_by_reason[reason];
     if (!m.family) {
       m.family = st.refusals;

@@ -246,9 +246,9 @@ void soak_memory(Exposition& e, const RunSummary& run) {
   // Prometheus's unit is the second: the model's milliseconds, in seconds.
   e.family(metrics::kSoakLatency);
   for (const auto& a : run.arms) {
-    const std::pair<const char*, double> quantiles[] = {
-        {"0.5", a.latency_ms.p50}, {"0.95", a.latency_ms.p95}, {"0.99", a.latency_ms.p99}};
-    for (const auto& [q, v] : quantiles) e.sample(v / 1000, {{"arm", a.name}, {"quantile", q}});
+    const std::pair<const char*, double> percentiles[] = {
+        {"50", a.latency_ms.p50}, {"95", a.latency_ms.p95}, {"99", a.latency_ms.p99}};
+    for (const auto& [p, v] : percentiles) e.sample(v / 1000, {{"arm", a.name}, {"percentile", p}});
   }
   e.family(metrics::kSoakThroughput);
   for (const auto& a : run.arms) e.sample(a.throughput_rps, {{"arm", a.name}});

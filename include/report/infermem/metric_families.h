@@ -141,7 +141,7 @@ inline constexpr Family kSoakMemory{
     "and retained (after trim or unload minus baseline) with its anonymous and file split",
     "gauge"};
 inline constexpr Family kSoakLatency{"infermem_soak_latency_seconds",
-                                     "An arm's Run() latency quantiles", "gauge"};
+                                     "An arm's Run() latency by percentile (50, 95, 99)", "gauge"};
 inline constexpr Family kSoakThroughput{"infermem_soak_throughput_requests_per_second",
                                         "An arm's requests per second", "gauge"};
 inline constexpr Family kSoakRequests{"infermem_soak_requests_done", "Requests an arm ran",
