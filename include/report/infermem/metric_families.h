@@ -3,7 +3,7 @@
 // writers of them, so their names and help cannot drift apart: `watch --metrics-port`'s live
 // endpoint (src/app/watch_metrics.cpp, through prometheus-cpp) and the Prometheus reporter of a
 // finished run (render(..., Format::prometheus), src/report/prometheus.cpp). docs/monitoring.md
-// lists them with their labels.
+// lists the live endpoint's with their labels.
 #include <string_view>
 
 namespace infermem::metrics {
