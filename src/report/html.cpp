@@ -343,6 +343,47 @@ std::string analysis_html(const Analysis& a) {
   return page("infermem analysis", body, {{"scenario", ""}, {"arms", series}});
 }
 
+namespace {
+
+// watch's tables: each process, and the windows (the first ten and the last).
+std::string watch_tables(const WatchSummary& w) {
+  std::string body;
+  body +=
+      "<h2>Processes</h2><table class=\"comparison\"><thead><tr><th>pid</th><th>ppid</th>"
+      "<th>name</th><th>last MiB</th><th>peak MiB</th><th>VmHWM MiB</th><th>seen s</th>"
+      "</tr></thead><tbody>";
+  for (const auto& p : w.processes)
+    body += fmt::format(
+        "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{}</td><td class=\"num\">{}</td><td>{:.2f}..{:.2f}{}</td></tr>",
+        p.pid, p.ppid, esc(p.name), esc(mib_text(p.last_rss_bytes)),
+        esc(mib_text(p.peak_rss_bytes)), esc(mib_text(p.hwm_bytes)),
+        report::seconds_from_ms(p.first_seen_ms), report::seconds_from_ms(p.last_seen_ms),
+        p.exited ? " (exited)" : "");
+  body += "</tbody></table>";
+  body += fmt::format(
+      "<h2>Windows of {} ms</h2><p>Each window's honest peak (the highest tree total sampled in "
+      "it) beside the watched process's lifetime high-water mark at the window's end: what a "
+      "Lambda REPORT line's Max Memory Used would have said for that invocation. {} windows in "
+      "all{}.</p>",
+      w.window_ms, w.windows_total,
+      w.windows_total > w.windows.size()
+          ? fmt::format(" (summary.json keeps the last {})", w.windows.size())
+          : std::string());
+  body +=
+      "<table class=\"comparison\"><thead><tr><th>window s</th><th>peak in window</th>"
+      "<th>lifetime VmHWM</th></tr></thead><tbody>";
+  for (const WatchWindow* win : report::shown_windows(w))
+    body += fmt::format(
+        "<tr><td>{:.2f}..{:.2f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+        report::seconds_from_ms(win->start_ms), report::seconds_from_ms(win->end_ms),
+        esc(mib_text(win->peak_rss_bytes)), esc(mib_text(win->lifetime_hwm_bytes)));
+  body += "</tbody></table>";
+  return body;
+}
+
+}  // namespace
+
 // watch: one process tree, drawn on the time axis (its samples have no request index).
 std::string watch_html(const WatchSummary& w) {
   std::string body = "<h1>infermem watch report</h1>\n<table class=\"facts\">";
@@ -355,7 +396,7 @@ std::string watch_html(const WatchSummary& w) {
   row("host", w.host);
   row("started", w.started_at);
   row("samples", fmt::format("{} every {} ms over {:.1f} s; ended: {}", w.samples, w.interval_ms,
-                             w.elapsed_ms / 1000.0, w.ended));
+                             report::seconds_from_ms(w.elapsed_ms), w.ended));
   row("status",
       std::string(name(w.status)) + (w.status_detail.empty() ? "" : " (" + w.status_detail + ")"));
   if (present(w.memory_limit_bytes))
@@ -366,7 +407,7 @@ std::string watch_html(const WatchSummary& w) {
     body += fmt::format(
         "<p class=\"warn\"><b>OOM-killed</b> at {:.2f} s; the last tree total sampled before it "
         "was {}{}</p>",
-        w.oom_at_ms / 1000.0, esc(mib_text(w.oom_last_rss_bytes)),
+        report::seconds_from_ms(w.oom_at_ms), esc(mib_text(w.oom_last_rss_bytes)),
         present(w.oom_cgroup_peak_bytes)
             ? " and the cgroup's peak " + esc(mib_text(w.oom_cgroup_peak_bytes))
             : "");
@@ -393,36 +434,7 @@ std::string watch_html(const WatchSummary& w) {
         "<div class=\"chart\" id=\"memory-0\"></div><p class=\"caption\">The judged series: {} "
         "points, {} per window; each window's min and max are drawn.</p>",
         w.charts.memory.raw_points, w.charts.memory.window_points);
-  body +=
-      "<h2>Processes</h2><table class=\"comparison\"><thead><tr><th>pid</th><th>ppid</th>"
-      "<th>name</th><th>last MiB</th><th>peak MiB</th><th>VmHWM MiB</th><th>seen s</th>"
-      "</tr></thead><tbody>";
-  for (const auto& p : w.processes)
-    body += fmt::format(
-        "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
-        "class=\"num\">{}</td><td class=\"num\">{}</td><td>{:.2f}..{:.2f}{}</td></tr>",
-        p.pid, p.ppid, esc(p.name), esc(mib_text(p.last_rss_bytes)),
-        esc(mib_text(p.peak_rss_bytes)), esc(mib_text(p.hwm_bytes)), p.first_seen_ms / 1000.0,
-        p.last_seen_ms / 1000.0, p.exited ? " (exited)" : "");
-  body += "</tbody></table>";
-  body += fmt::format(
-      "<h2>Windows of {} ms</h2><p>Each window's honest peak (the highest tree total sampled in "
-      "it) beside the watched process's lifetime high-water mark at the window's end: what a "
-      "Lambda REPORT line's Max Memory Used would have said for that invocation. {} windows in "
-      "all{}.</p>",
-      w.window_ms, w.windows_total,
-      w.windows_total > w.windows.size()
-          ? fmt::format(" (summary.json keeps the last {})", w.windows.size())
-          : std::string());
-  body +=
-      "<table class=\"comparison\"><thead><tr><th>window s</th><th>peak in window</th>"
-      "<th>lifetime VmHWM</th></tr></thead><tbody>";
-  for (const WatchWindow* win : report::shown_windows(w))
-    body += fmt::format(
-        "<tr><td>{:.2f}..{:.2f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-        win->start_ms / 1000.0, win->end_ms / 1000.0, esc(mib_text(win->peak_rss_bytes)),
-        esc(mib_text(win->lifetime_hwm_bytes)));
-  body += "</tbody></table>";
+  body += watch_tables(w);
   if (const auto cache = report::watch_cache_lines(w); !cache.empty()) {
     body += "<h2>Model cache</h2><ul>";
     for (const auto& line : cache) body += "<li>" + esc(line) + "</li>";

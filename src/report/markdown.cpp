@@ -213,7 +213,7 @@ std::string watch_markdown(const WatchSummary& w) {
   out << fmt::format("- watched: pid {} (`{}`), {} mode\n", w.pid, watch_command_line(w), w.mode);
   out << fmt::format("- infermem {}, host {}, started {}\n", w.tool_version, w.host, w.started_at);
   out << fmt::format("- {} samples every {} ms over {:.1f} s; ended: {}\n", w.samples,
-                     w.interval_ms, w.elapsed_ms / 1000.0, w.ended);
+                     w.interval_ms, report::seconds_from_ms(w.elapsed_ms), w.ended);
   out << fmt::format("- status: {}\n", watch_status_line(w));
   if (present(w.memory_limit_bytes))
     out << fmt::format("- memory limit: {} (a fresh memory cgroup{})\n",
@@ -222,7 +222,7 @@ std::string watch_markdown(const WatchSummary& w) {
   if (present(w.oom_at_ms))
     out << fmt::format(
         "- **OOM-killed** at {:.2f} s; the last tree total sampled before it was {}{}\n",
-        w.oom_at_ms / 1000.0, bytes(w.oom_last_rss_bytes),
+        report::seconds_from_ms(w.oom_at_ms), bytes(w.oom_last_rss_bytes),
         present(w.oom_cgroup_peak_bytes)
             ? fmt::format(" and the cgroup's peak {}", bytes(w.oom_cgroup_peak_bytes))
             : "");
@@ -239,8 +239,8 @@ std::string watch_markdown(const WatchSummary& w) {
   for (const auto& p : w.processes)
     out << fmt::format("| {} | {} | {} | {} | {} | {} | {:.2f}..{:.2f}{} |\n", p.pid, p.ppid,
                        p.name, mib(p.last_rss_bytes), mib(p.peak_rss_bytes), mib(p.hwm_bytes),
-                       p.first_seen_ms / 1000.0, p.last_seen_ms / 1000.0,
-                       p.exited ? " (exited)" : "");
+                       report::seconds_from_ms(p.first_seen_ms),
+                       report::seconds_from_ms(p.last_seen_ms), p.exited ? " (exited)" : "");
   out << fmt::format(
       "\n## Windows of {} ms\n\nEach window's honest peak (the highest tree total sampled in it) "
       "beside the watched process's lifetime high-water mark at the window's end: what a Lambda "
@@ -251,8 +251,8 @@ std::string watch_markdown(const WatchSummary& w) {
               : std::string());
   out << ".\n\n| window s | peak in window MiB | lifetime VmHWM MiB |\n|---|---:|---:|\n";
   for (const WatchWindow* win : shown_windows(w))
-    out << fmt::format("| {:.2f}..{:.2f} | {} | {} |\n", win->start_ms / 1000.0,
-                       win->end_ms / 1000.0, mib(win->peak_rss_bytes),
+    out << fmt::format("| {:.2f}..{:.2f} | {} | {} |\n", report::seconds_from_ms(win->start_ms),
+                       report::seconds_from_ms(win->end_ms), mib(win->peak_rss_bytes),
                        mib(win->lifetime_hwm_bytes));
   if (const auto cache = watch_cache_lines(w); !cache.empty()) {
     out << "\n## Model cache\n\n";

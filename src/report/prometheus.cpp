@@ -205,13 +205,15 @@ std::string watch_prometheus(const WatchSummary& w) {
   watch_memory(e, w);
   // Prometheus's unit is the second: the verdict's per-minute growth, per second.
   e.family(metrics::kWatchGrowth);
-  e.sample(w.verdict.growth_bytes_per_minute / 60, {{"bound", "estimate"}});
-  e.sample(w.verdict.growth_ci_low_bytes_per_minute / 60, {{"bound", "low"}});
-  e.sample(w.verdict.growth_ci_high_bytes_per_minute / 60, {{"bound", "high"}});
+  e.sample(per_second_from_per_minute(w.verdict.growth_bytes_per_minute), {{"bound", "estimate"}});
+  e.sample(per_second_from_per_minute(w.verdict.growth_ci_low_bytes_per_minute),
+           {{"bound", "low"}});
+  e.sample(per_second_from_per_minute(w.verdict.growth_ci_high_bytes_per_minute),
+           {{"bound", "high"}});
   e.family(metrics::kWatchSamples);
   e.sample(static_cast<double>(w.samples));
   e.family(metrics::kWatchElapsed);
-  e.sample(w.elapsed_ms / 1000);
+  e.sample(seconds_from_ms(w.elapsed_ms));
   e.family(metrics::kWatchVerdict);
   for (VerdictKind k : kVerdictKinds)
     e.sample(k == w.verdict.kind ? 1 : 0, {{"kind", std::string(name(k))}});
@@ -248,7 +250,8 @@ void soak_memory(Exposition& e, const RunSummary& run) {
   for (const auto& a : run.arms) {
     const std::pair<const char*, double> percentiles[] = {
         {"50", a.latency_ms.p50}, {"95", a.latency_ms.p95}, {"99", a.latency_ms.p99}};
-    for (const auto& [p, v] : percentiles) e.sample(v / 1000, {{"arm", a.name}, {"percentile", p}});
+    for (const auto& [p, v] : percentiles)
+      e.sample(seconds_from_ms(v), {{"arm", a.name}, {"percentile", p}});
   }
   e.family(metrics::kSoakThroughput);
   for (const auto& a : run.arms) e.sample(a.throughput_rps, {{"arm", a.name}});

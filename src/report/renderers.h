@@ -21,6 +21,14 @@ Table comparison(const RunSummary& run);
 // are of one of the arm's repeats.
 std::string cache_totals(const ArmCharts& charts, bool of_a_repeat = false);
 
+// The only arithmetic a reporter does: a figure of the model in the unit its format shows.
+constexpr double seconds_from_ms(double ms) {
+  return ms / 1000;
+}
+constexpr double per_second_from_per_minute(double per_minute) {
+  return per_minute / 60;
+}
+
 std::string terminal_table(const RunSummary& run);
 std::string markdown(const RunSummary& run);
 std::string summary_json(const RunSummary& run);

@@ -108,12 +108,12 @@ std::string terminal_table(const RunSummary& s) {
 std::string watch_text(const WatchSummary& w) {
   std::ostringstream out;
   out << fmt::format("watched pid {} ({}) for {:.1f} s, {} samples every {} ms; ended: {}\n", w.pid,
-                     watch_command_line(w), w.elapsed_ms / 1000.0, w.samples, w.interval_ms,
+                     watch_command_line(w), seconds_from_ms(w.elapsed_ms), w.samples, w.interval_ms,
                      w.ended);
   out << fmt::format("status: {}\n", watch_status_line(w));
   if (present(w.oom_at_ms))
     out << fmt::format("OOM-killed at {:.2f} s, last tree memory sampled {}{}\n",
-                       w.oom_at_ms / 1000.0, bytes(w.oom_last_rss_bytes),
+                       seconds_from_ms(w.oom_at_ms), bytes(w.oom_last_rss_bytes),
                        present(w.oom_cgroup_peak_bytes)
                            ? fmt::format(", cgroup peak {}", bytes(w.oom_cgroup_peak_bytes))
                            : "");
