@@ -16,12 +16,14 @@
 namespace infermem {
 
 enum class Format {
-  terminal,    // the comparison table printed at the end of soak and by `infermem report`
-  markdown,    // report.md
-  json,        // summary.json
-  junit,       // junit.xml: one case per arm ("run") and per gate check
-  html,        // report.html: one self-contained page with charts (docs/report.md)
-  prometheus,  // the text exposition format: a finished run's figures (metric_families.h)
+  terminal,  // the comparison table printed at the end of soak and by `infermem report`
+  markdown,  // report.md
+  json,      // summary.json
+  junit,     // junit.xml: one case per arm ("run") and per gate check
+  html,      // report.html: one self-contained page with charts (docs/report.md)
+  // The text exposition format of a finished run's figures (metric_families.h): not written by
+  // the CLI (watch serves its live metrics itself), for a textfile collector or a Pushgateway.
+  prometheus,
 };
 
 std::string render(const RunSummary& run, Format format);
