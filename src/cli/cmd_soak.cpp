@@ -261,12 +261,8 @@ int run(const SoakFlags& f) {
   return code;
 }
 
-void attach(CLI::App& app, int& exit_code) {
-  auto f = std::make_shared<SoakFlags>();
-  auto* sub = app.add_subcommand(
-      "soak",
-      "Run a real ONNX model under a scenario and configuration arms, each in a fresh "
-      "process, and report what memory did");
+// The model, the scenario, the arms and how long and how often they run.
+void add_run_flags(CLI::App* sub, const std::shared_ptr<SoakFlags>& f) {
   sub->add_option("model", f->model, "The .onnx model")->required();
   sub->add_option("--scenario", f->scenario, "steady|mixed|churn|cache")
       ->check(CLI::IsMember({"steady", "mixed", "churn", "cache"}))
@@ -310,6 +306,10 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--threads", f->threads,
                   fmt::format("Intra-op threads for every arm, 0..{} (default: the arm's)",
                               max_thread_count()));
+}
+
+// What the requests carry and how they arrive: tensors, concurrency, rate, idle, shapes, feeds.
+void add_input_flags(CLI::App* sub, const std::shared_ptr<SoakFlags>& f) {
   sub->add_option("--inputs", f->inputs,
                   "Your own tensors: an ONNX test data set folder (test_data_set_N/input_K.pb), "
                   ".pb, .npy or .npz files, or a folder of them; requests cycle through them");
@@ -342,6 +342,10 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_option("--stream-length", f->stream_length,
                   "--feed: a stream starts afresh after this many requests (0: never)")
       ->capture_default_str();
+}
+
+// Injections that calibrate the verdicts, and attribution under heaptrack.
+void add_calibration_flags(CLI::App* sub, const std::shared_ptr<SoakFlags>& f) {
   sub->add_option("--inject-leak", f->inject_leak,
                   "Leak this much per inference in the child, on purpose");
   sub->add_option("--inject-peak", f->inject_peak,
@@ -355,6 +359,10 @@ void attach(CLI::App& app, int& exit_code) {
   sub->add_flag("--attribute", f->attribute,
                 "Re-run the arm with the worst verdict under heaptrack over the same requests and "
                 "report its top allocation sites");
+}
+
+// The cache scenario, the memory limit, the timeout and where the run goes.
+void add_cache_limit_and_output_flags(CLI::App* sub, const std::shared_ptr<SoakFlags>& f) {
   sub->add_option("--models", f->models, "cache: model variants on disk, 1..1000")
       ->capture_default_str();
   sub->add_option("--cache", f->cache,
@@ -369,6 +377,18 @@ void attach(CLI::App& app, int& exit_code) {
                   "Output directory, new or empty (default infermem-runs/<timestamp>)");
   sub->add_flag("--force", f->force,
                 "Write into a non-empty --out directory, replacing its run's files");
+}
+
+void attach(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<SoakFlags>();
+  auto* sub = app.add_subcommand(
+      "soak",
+      "Run a real ONNX model under a scenario and configuration arms, each in a fresh "
+      "process, and report what memory did");
+  add_run_flags(sub, f);
+  add_input_flags(sub, f);
+  add_calibration_flags(sub, f);
+  add_cache_limit_and_output_flags(sub, f);
   add_gate_flags(*sub, f->gate);
   sub->callback([f, &exit_code] { exit_code = run(*f); });
 }
