@@ -87,15 +87,31 @@ void check_events(ReplayLog& log, const std::vector<ReplayModel>& models, const 
   }
 }
 
+// --settings: a built-in arm or a custom one; the cache policy comes from --policy alone.
+Arm settings_arm(const std::string& text) {
+  Arm arm;
+  try {
+    arm = text.find(':') == std::string::npos ? builtin_arm(text) : parse_custom_arm(text);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("--settings {}: {}", text, e.what()));
+  }
+  if (arm.knob("cache") != "default" && !arm.knob("cache").empty())
+    throw InputError(
+        fmt::format("--settings {}: the cache policy comes from --policy; drop cache={} here", text,
+                    arm.knob("cache")));
+  return arm;
+}
+
 }  // namespace
 
 PlannedReplay plan_replay(const ReplayOptions& o) {
   PlannedReplay plan;
   if (o.policy_texts.empty()) throw InputError("--policy: give at least one (lru:4, budget:1GiB)");
+  const Arm base = settings_arm(o.settings);
   std::set<std::string> names;
   for (const auto& text : o.policy_texts) {
     CachePolicy p = parse_cache_policy(text, "--policy");
-    Arm arm = builtin_arm("ort-default");
+    Arm arm = base;
     arm.name = arm_name(p);
     arm.knobs["cache"] = std::string(text);
     if (!names.insert(arm.name).second)

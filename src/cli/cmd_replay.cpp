@@ -17,7 +17,7 @@ namespace {
 
 struct ReplayFlags {
   std::string log, models, memory_limit, speed = "1x", out, headroom = "20%";
-  std::string model_field = "model";
+  std::string model_field = "model", settings = "ort-default";
   std::vector<std::string> policies;
   bool force = false;
 };
@@ -30,6 +30,7 @@ ReplayOptions validated(const ReplayFlags& f, PlannedReplay& plan, OutDir& out) 
   o.models_dir = f.models;
   o.model_field = f.model_field;
   o.policy_texts = f.policies;
+  o.settings = f.settings;
   o.speed = parse_replay_speed(f.speed);
   o.memory_limit_bytes = parse_memory_limit(f.memory_limit);
   o.headroom = parse_percent(f.headroom, "--headroom");
@@ -85,6 +86,10 @@ void attach(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--headroom", f->headroom,
                   "A policy holds when its peak is at most the limit less this share")
+      ->capture_default_str();
+  sub->add_option("--settings", f->settings,
+                  "The session and allocator settings every policy runs on: a built-in arm "
+                  "(lean) or 'NAME:key=value,...' as soak's --arm (its cache comes from --policy)")
       ->capture_default_str();
   sub->add_option("--model-field", f->model_field,
                   "The column or JSON field that holds the model id")

@@ -111,6 +111,26 @@ TEST(ReplayE2E, ALogReplayedUnderACountAndAByteBudget) {
   EXPECT_THAT(infermem::test::read_file(out + "/report.html"), HasSubstr("budget-64MiB"));
 }
 
+// --settings: every policy runs on the arm's session and allocator settings, and the lines that
+// apply the recommendation carry them.
+TEST(ReplayE2E, PoliciesRunOnTheSettingsOfAnArm) {
+  const std::string dir = make_temp_dir("replay-settings");
+  const std::string log = dir + "/requests.csv";
+  write_log(log);
+  const std::string out = dir + "/run";
+  auto r = run_cli({"replay", log, "--models", models_dir(), "--memory-limit", "512MiB", "--policy",
+                    "budget:64MiB", "--settings", "lean", "--speed", "max", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto summary = read_json_file(out + "/summary.json");
+  ASSERT_EQ(summary["arms"].size(), 1u);
+  const auto& config = summary["arms"][0]["config"];
+  EXPECT_EQ(config["cache"], "budget:64MiB");
+  EXPECT_EQ(config["telemetry"], "off");  // lean's
+  EXPECT_EQ(config["prewarm"], "on");
+  EXPECT_EQ(policy(summary, "budget:64MiB")["served"], 297);
+  EXPECT_THAT(r.out, HasSubstr("env.DisableTelemetryEvents();"));
+}
+
 TEST(ReplayE2E, BadInputIsExitTwoWithAClearMessageAndNothingWritten) {
   const std::string dir = make_temp_dir("replay-bad");
   const std::string log = dir + "/requests.csv";
@@ -136,6 +156,10 @@ TEST(ReplayE2E, BadInputIsExitTwoWithAClearMessageAndNothingWritten) {
       {{log, "--memory-limit", "lots", "--policy", "lru:1"}, "--memory-limit"},
       {{log, "--memory-limit", "256MiB", "--policy", "lru:1", "--headroom", "100%"}, "--headroom"},
       {{dir + "/missing.csv", "--memory-limit", "256MiB", "--policy", "lru:1"}, "missing.csv"},
+      {{log, "--memory-limit", "256MiB", "--policy", "lru:1", "--settings", "nope"},
+       "--settings nope"},
+      {{log, "--memory-limit", "256MiB", "--policy", "lru:1", "--settings", "x:cache=lru:2"},
+       "--settings x:cache=lru:2"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = {"replay"};

@@ -23,6 +23,9 @@ struct ReplayOptions {
   std::string model_field = "model";
   std::uint64_t memory_limit_bytes = 0;   // 0: no limit (no OOM kill can happen)
   std::vector<std::string> policy_texts;  // as given: lru:COUNT, budget:SIZE
+  // --settings: the session and allocator settings every policy runs on, a built-in arm (lean)
+  // or 'NAME:key=value,...' as soak's --arm; its cache key is the policy's.
+  std::string settings = "ort-default";
   ReplaySpeed speed;
   double headroom = 0.2;  // --headroom: a policy holds when its peak <= limit x (1 - headroom)
   std::string out_dir;
@@ -38,7 +41,7 @@ struct PlannedReplay {
   ReplayLog log;
   std::vector<ReplayModel> models;
   std::vector<CachePolicy> policies;
-  std::vector<Arm> arms;  // one per policy: ort-default with its cache= key
+  std::vector<Arm> arms;  // one per policy: --settings' arm with the policy's cache= key
 };
 PlannedReplay plan_replay(const ReplayOptions& options);
 
