@@ -309,9 +309,8 @@ ReplayReport run_replay(const ReplayOptions& o, const PlannedReplay& plan,
   }
   s.interrupted = soak_stop_requested();
   report.recommendation = recommend_policy(report, o);
-  nlohmann::json summary_json = s.to_json();
-  summary_json["replay"] = report.to_json(plan, o);
-  write_file_atomic(o.out_dir + "/summary.json", summary_json.dump(2) + "\n");
+  s.replay = report.table(plan, o);
+  write_file_atomic(o.out_dir + "/summary.json", render(s, Format::json));
   write_file_atomic(o.out_dir + "/report.md", render(s, Format::markdown));
   write_file_atomic(o.out_dir + "/report.html", render(s, Format::html));
   write_file_atomic(o.out_dir + "/junit.xml", render(s, Format::junit));

@@ -29,48 +29,21 @@ std::string limit_text(const ReplayOptions& o) {
 
 }  // namespace
 
-nlohmann::json PolicyOutcome::to_json() const {
-  return {{"arm", arm},
-          {"policy", policy},
-          {"requests", requests},
-          {"served", served},
-          {"lost", lost},
-          {"refused", refused},
-          {"hits", hits},
-          {"loads", loads},
-          {"evictions", evictions},
-          {"hit_rate", json_number(hit_rate)},
-          {"oom_kills", oom_kills},
-          {"children", children},
-          {"p50_ms", json_number(p50_ms)},
-          {"p99_ms", json_number(p99_ms)},
-          {"peak_bytes", json_number(peak_bytes)},
-          {"status", std::string(name(status))},
-          {"status_detail", status_detail},
-          {"holds", holds},
-          {"why_not", why_not}};
-}
-
-nlohmann::json ReplayReport::to_json(const PlannedReplay& plan, const ReplayOptions& o) const {
-  nlohmann::json policies_j = nlohmann::json::array();
-  for (const auto& p : policies) policies_j.push_back(p.to_json());
-  nlohmann::json models = nlohmann::json::array();
-  for (const auto& m : plan.models) models.push_back({{"id", m.id}, {"path", m.path}});
-  nlohmann::json j = {
-      {"log",
-       {{"path", o.log_path},
-        {"format", plan.log.format},
-        {"lines", plan.log.lines},
-        {"requests", plan.log.events.size()},
-        {"skipped_lines", plan.log.skipped},
-        {"skip_examples", plan.log.skip_examples}}},
-      {"models", models},
-      {"memory_limit_bytes", o.memory_limit_bytes},
-      {"headroom", o.headroom},
-      {"speed", o.speed.text()},
-      {"policies", policies_j},
-      {"recommended", recommendation ? nlohmann::json(recommendation->arm) : nlohmann::json()}};
-  return j;
+ReplayTable ReplayReport::table(const PlannedReplay& plan, const ReplayOptions& o) const {
+  ReplayTable t;
+  t.log_path = o.log_path;
+  t.log_format = plan.log.format;
+  t.log_lines = plan.log.lines;
+  t.requests = plan.log.events.size();
+  t.skipped_lines = plan.log.skipped;
+  t.skip_examples = plan.log.skip_examples;
+  for (const auto& m : plan.models) t.models.emplace_back(m.id, m.path);
+  t.memory_limit_bytes = o.memory_limit_bytes;
+  t.headroom = o.headroom;
+  t.speed = o.speed.text();
+  t.policies = policies;
+  if (recommendation) t.recommended = recommendation->arm;
+  return t;
 }
 
 std::optional<Recommendation> recommend_policy(const ReplayReport& report, const ReplayOptions& o) {

@@ -37,6 +37,7 @@ constexpr std::array kSoak{
     shown(SoakFigure::time_to_verdict), shown(SoakFigure::repeat_spread),
     shown(SoakFigure::cache_totals),    shown(SoakFigure::checks),
     shown(SoakFigure::charts),          shown(SoakFigure::attribution),
+    shown(SoakFigure::replay_policies),
 };
 static_assert(report::covers_each_once(kSoak), "report.html of a soak: every SoakFigure, once");
 
@@ -128,8 +129,7 @@ std::string facts(const RunSummary& s) {
   return out;
 }
 
-std::string comparison_table(const RunSummary& s) {
-  const report::Table t = report::comparison(s);
+std::string html_table(const report::Table& t) {
   std::string out = "<table class=\"comparison\"><thead><tr>";
   for (const auto& h : t.header) out += "<th>" + esc(h) + "</th>";
   out += "</tr></thead><tbody>";
@@ -140,6 +140,29 @@ std::string comparison_table(const RunSummary& s) {
     out += "</tr>";
   }
   return out + "</tbody></table>";
+}
+
+std::string comparison_table(const RunSummary& s) {
+  return html_table(report::comparison(s));
+}
+
+// infermem replay: the log and the policies, before the arms' memory (report.md says the same).
+std::string replay_section(const ReplayTable& r) {
+  std::string out = fmt::format(
+      "<h2>Cache policies</h2><p>The log <code>{}</code> ({}): {} requests, {} malformed lines "
+      "skipped; --memory-limit {}, --speed {}, {:g}% headroom. A policy holds when it served "
+      "every request with no OOM kill and its peak stayed at most the limit less the "
+      "headroom.</p>",
+      esc(r.log_path), esc(r.log_format), r.requests, r.skipped_lines,
+      r.memory_limit_bytes ? format_bytes(static_cast<double>(r.memory_limit_bytes)) : "none",
+      esc(r.speed), r.headroom * 100);
+  out += html_table(report::replay_policies(r));
+  out += r.recommended.empty()
+             ? std::string("<p>No policy holds this traffic.</p>")
+             : fmt::format("<p>Recommended: <code>--policy {}</code>.</p>", esc(r.recommended));
+  return out +
+         "<p>The arms below are the policies' memory, as soak reports an arm: each "
+         "verdict judges the series over the policy's loads and evictions.</p>\n";
 }
 
 // The cache scenario's chart of an arm and its totals in words (nothing in other scenarios).
@@ -282,7 +305,8 @@ const char* kChartsIntro =
 namespace report {
 
 std::string html(const RunSummary& s) {
-  std::string body = "<h1>infermem soak report</h1>\n" + facts(s);
+  std::string body = "<h1>" + esc(run_title(s)) + "</h1>\n" + facts(s);
+  if (s.replay) body += replay_section(*s.replay);
   body +=
       "<p>Each arm ran in its own fresh process. Memory is VmRSS read by the child at each phase "
       "end; peak is the highest RSS during warm-up and inference; retained = after trim (or after "
@@ -292,7 +316,7 @@ std::string html(const RunSummary& s) {
   body += "<h2>Arms</h2>\n";
   for (std::size_t i = 0; i < s.arms.size(); ++i) body += arm_section(s.arms[i], i) + "\n";
   if (s.attribution) body += attribution_section(*s.attribution);
-  return page("infermem soak report", body, page_data(s));
+  return page(run_title(s), body, page_data(s));
 }
 
 // analyze: one section per series, drawn by the same page script (a series is an "arm" there).

@@ -51,6 +51,7 @@ constexpr std::array kSoak{
     shown(SoakFigure::checks),
     omitted(SoakFigure::charts, kNoCharts),
     shown(SoakFigure::attribution),
+    shown(SoakFigure::replay_policies),
 };
 static_assert(report::covers_each_once(kSoak), "report.md of a soak: every SoakFigure, once");
 
@@ -93,7 +94,69 @@ std::string time_to_verdict_text(const std::optional<TimeToVerdict>& t) {
 
 }  // namespace
 
+namespace {
+
+// A Table as a Markdown table: the first column left-aligned, the figures right-aligned.
+std::string markdown_table(const report::Table& t) {
+  std::ostringstream out;
+  out << '|';
+  for (const auto& h : t.header) out << ' ' << h << " |";
+  out << "\n|";
+  for (std::size_t c = 0; c < t.header.size(); ++c) out << (c == 0 ? "---|" : "---:|");
+  out << '\n';
+  for (const auto& r : t.rows) {
+    out << '|';
+    for (const auto& cell : r) out << ' ' << cell << " |";
+    out << '\n';
+  }
+  return out.str();
+}
+
+std::string percent(double fraction) {
+  return present(fraction) ? fmt::format("{:.1f}%", fraction * 100) : "-";
+}
+
+// infermem replay: the log and the policies, before the arms' memory.
+std::string replay_markdown(const ReplayTable& r) {
+  std::ostringstream out;
+  out << fmt::format(
+      "\n## Cache policies\n\nThe log `{}` ({}): {} requests, {} malformed lines skipped; "
+      "--memory-limit {}, --speed {}, {:g}% headroom. A policy holds when it served every "
+      "request with no OOM kill and its peak stayed at most the limit less the headroom.\n\n",
+      r.log_path, r.log_format, r.requests, r.skipped_lines,
+      r.memory_limit_bytes ? format_bytes(static_cast<double>(r.memory_limit_bytes)) : "none",
+      r.speed, r.headroom * 100);
+  out << markdown_table(report::replay_policies(r));
+  out << (r.recommended.empty()
+              ? std::string("\nNo policy holds this traffic.\n")
+              : fmt::format("\nRecommended: `--policy {}` (the terminal output and `infermem "
+                            "recommend` give the lines that apply it).\n",
+                            r.recommended));
+  out << "\nThe sections below are each policy's memory, as soak reports an arm: its verdict "
+         "judges the series over the policy's loads and evictions.\n";
+  return out.str();
+}
+
+}  // namespace
+
 namespace report {
+
+std::string run_title(const RunSummary& s) {
+  return s.replay ? "infermem replay report" : "infermem soak report";
+}
+
+Table replay_policies(const ReplayTable& r) {
+  Table t;
+  t.header = {"policy", "status",    "served", "lost",   "refused",  "OOM kills", "hit rate",
+              "loads",  "evictions", "p50 ms", "p99 ms", "peak MiB", "holds"};
+  for (const auto& p : r.policies)
+    t.rows.push_back({p.policy, std::string(name(p.status)),
+                      fmt::format("{}/{}", p.served, p.requests), std::to_string(p.lost),
+                      std::to_string(p.refused), std::to_string(p.oom_kills), percent(p.hit_rate),
+                      std::to_string(p.loads), std::to_string(p.evictions), ms(p.p50_ms),
+                      ms(p.p99_ms), mib(p.peak_bytes), p.holds ? "yes" : "no: " + p.why_not});
+  return t;
+}
 
 Table comparison(const RunSummary& s) {
   Table t;
@@ -146,30 +209,21 @@ std::string attribution_markdown(const Attribution& at) {
 
 std::string markdown(const RunSummary& s) {
   std::ostringstream out;
-  out << "# infermem soak report\n\n";
+  out << "# " << run_title(s) << "\n\n";
   out << fmt::format("- model: `{}` (sha256 `{}`)\n", s.model_path, s.model_sha256.substr(0, 16));
   out << fmt::format("- scenario: {} (seed {})\n", s.scenario, s.seed);
   out << fmt::format("- infermem {} on ONNX Runtime {}, host {}, started {}\n", s.tool_version,
                      s.ort_version, s.host, s.started_at);
   if (s.interrupted) out << "- **interrupted**: the run was stopped; figures are partial\n";
   for (const auto& n : s.notes) out << "- note: " << n << '\n';
+  if (s.replay) out << replay_markdown(*s.replay);
   out << "\nEach arm ran in its own fresh process. Memory is VmRSS read by the child at each "
          "phase end; peak is the highest RSS during warm-up and inference (method per arm "
          "below); retained = after trim (or after unload) minus baseline, split into anonymous "
          "(anon: heap "
          "and arenas) and file-backed (file: library code, mapped files) pages. Latency is timed "
          "around `Run()` only.\n\n";
-  Table t = comparison(s);
-  out << '|';
-  for (const auto& h : t.header) out << ' ' << h << " |";
-  out << "\n|";
-  for (std::size_t c = 0; c < t.header.size(); ++c) out << (c == 0 ? "---|" : "---:|");
-  out << '\n';
-  for (const auto& r : t.rows) {
-    out << '|';
-    for (const auto& cell : r) out << ' ' << cell << " |";
-    out << '\n';
-  }
+  out << markdown_table(comparison(s));
   for (const auto& a : s.arms) {
     out << fmt::format("\n## {}\n\n", a.name);
     out << fmt::format("- status: {}{}\n", name(a.status),

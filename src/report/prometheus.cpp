@@ -47,6 +47,7 @@ constexpr std::array kSoak{
     shown(SoakFigure::checks),
     omitted(SoakFigure::charts, kNoCharts),
     omitted(SoakFigure::attribution, "call stacks are text: report.md and summary.json"),
+    omitted(SoakFigure::replay_policies, "a replay is judged once: summary.json and report.md"),
 };
 static_assert(covers_each_once(kSoak), "the Prometheus exposition of a soak: every SoakFigure");
 

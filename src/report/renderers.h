@@ -15,6 +15,10 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 Table comparison(const RunSummary& run);
+// infermem replay's policies, one row per policy: report.md and report.html show the same.
+Table replay_policies(const ReplayTable& replay);
+// The run's title: "infermem soak report", or "infermem replay report" for a replay.
+std::string run_title(const RunSummary& run);
 
 // The cache scenario's totals of an arm in words (its charts' model; "" for other scenarios):
 // report.md and report.html say the same, as analyze's text and page do. of_a_repeat: the charts

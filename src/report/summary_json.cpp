@@ -13,6 +13,7 @@
 #include "infermem/numbers.h"
 #include "infermem/report_figures.h"
 #include "infermem/summary.h"
+#include "report/json_fields.h"
 #include "report/renderers.h"
 
 namespace infermem {
@@ -37,6 +38,7 @@ constexpr std::array kSoak{
     shown(SoakFigure::time_to_verdict), shown(SoakFigure::repeat_spread),
     shown(SoakFigure::cache_totals),    shown(SoakFigure::checks),
     shown(SoakFigure::charts),          shown(SoakFigure::attribution),
+    shown(SoakFigure::replay_policies),
 };
 static_assert(report::covers_each_once(kSoak), "summary.json of a soak: every SoakFigure, once");
 
@@ -83,18 +85,7 @@ MemoryFigures memory_from_json(const nlohmann::json& m) {
   return f;
 }
 
-// A field the gate or a verdict depends on: missing, it is an error, never a default (a missing
-// "passed" read as true would let a broken summary pass the gate).
-template <typename T>
-T required(const nlohmann::json& obj, const char* key, const std::string& where) {
-  if (!obj.is_object() || !obj.contains(key))
-    throw InputError(fmt::format("summary.json: {} has no \"{}\" field", where, key));
-  try {
-    return obj.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(fmt::format("summary.json: {}: \"{}\" has the wrong type", where, key));
-  }
-}
+using report::required;
 
 ArmStatus status_from_json(const nlohmann::json& a, const std::string& arm) {
   const std::string status = required<std::string>(a, "status", "arm " + arm);
@@ -173,6 +164,7 @@ nlohmann::json RunSummary::to_json() const {
   }
   j["arms"] = arr;
   if (attribution) j["attribution"] = attribution->to_json();
+  if (replay) j["replay"] = replay->to_json();
   return j;
 }
 
@@ -246,6 +238,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
   }
   if (j.contains("attribution") && !j["attribution"].is_null())
     s.attribution = Attribution::from_json(j["attribution"]);
+  if (j.contains("replay")) s.replay = ReplayTable::from_json(j["replay"]);
   return s;
 }
 

@@ -106,9 +106,17 @@ TEST(ReplayE2E, ALogReplayedUnderACountAndAByteBudget) {
   EXPECT_EQ(summary["arms"][0]["name"], "lru-1");
   EXPECT_EQ(summary["arms"][1]["name"], "budget-64MiB");
   EXPECT_TRUE(fs::exists(out + "/trace.jsonl"));
+  // report.md is replay's report: its heading, and the policies' table with the recommendation.
+  const std::string md = infermem::test::read_file(out + "/report.md");
+  EXPECT_THAT(md, HasSubstr("# infermem replay report"));
+  EXPECT_THAT(md, HasSubstr("## Cache policies"));
+  EXPECT_THAT(md, HasSubstr("| budget:64MiB | ok | 297/297 |"));
+  EXPECT_THAT(md, HasSubstr("Recommended: `--policy budget:64MiB`"));
   auto rep = run_cli({"report", out});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(infermem::test::read_file(out + "/report.md"), md);  // summary.json carries it all
   EXPECT_THAT(infermem::test::read_file(out + "/report.html"), HasSubstr("budget-64MiB"));
+  EXPECT_THAT(infermem::test::read_file(out + "/report.html"), HasSubstr("Cache policies"));
 }
 
 // --settings: every policy runs on the arm's session and allocator settings, and the lines that

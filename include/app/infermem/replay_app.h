@@ -12,6 +12,7 @@
 
 #include "infermem/recommend.h"
 #include "infermem/replay_log.h"
+#include "infermem/replay_table.h"
 #include "infermem/soak.h"
 #include "infermem/summary.h"
 
@@ -45,27 +46,15 @@ struct PlannedReplay {
 };
 PlannedReplay plan_replay(const ReplayOptions& options);
 
-// One policy's replay, over all its children.
-struct PolicyOutcome {
-  std::string arm;     // "lru-2", "budget-300MiB": the arm in the trace and report
-  std::string policy;  // as given
-  std::int64_t requests = 0, served = 0, lost = 0, refused = 0;
-  std::uint64_t hits = 0, loads = 0, evictions = 0, oom_kills = 0, children = 0;
-  double hit_rate = kAbsent;
-  double p50_ms = kAbsent, p99_ms = kAbsent;  // from a request's due time to its answer
-  double peak_bytes = kAbsent;                // the highest VmRSS seen, every child included
-  ArmStatus status = ArmStatus::ok;           // the last child's end
-  std::string status_detail;
-  bool holds = false;  // served every request, no OOM kill, peak under limit x (1 - headroom)
-  std::string why_not;
-  nlohmann::json to_json() const;
-};
+// One policy's replay, over all its children (the report model's row: infermem/replay_table.h).
+using PolicyOutcome = ReplayPolicyRow;
 
 struct ReplayReport {
   RunSummary summary;  // one arm per policy, for report.md / report.html (`infermem report`)
   std::vector<PolicyOutcome> policies;
   std::optional<Recommendation> recommendation;  // the policy that holds, best hit rate
-  nlohmann::json to_json(const PlannedReplay& plan, const ReplayOptions& options) const;
+  // The report model's replay table: the log, the models, the policies, the one recommended.
+  ReplayTable table(const PlannedReplay& plan, const ReplayOptions& options) const;
 };
 
 // Runs every policy, writes trace.jsonl, summary.json (the run's, with a "replay" object),

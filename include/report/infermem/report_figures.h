@@ -44,6 +44,8 @@ enum class SoakFigure {
   checks,           // the gate's checks
   charts,           // ArmCharts: memory over requests and time, latency, churn, cache
   attribution,      // soak --attribute: the top allocation sites
+  replay_policies,  // infermem replay: each cache policy's OOM kills, hit rate, loads, latency
+                    // and peak, whether it holds, and the policy recommended
   count_            // not a figure: the number of figures
 };
 

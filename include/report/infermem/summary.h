@@ -13,6 +13,7 @@
 #include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/heaptrack.h"
+#include "infermem/replay_table.h"
 #include "infermem/sequential.h"
 #include "infermem/series.h"
 #include "infermem/verdict.h"
@@ -59,6 +60,8 @@ struct RunSummary {
   bool interrupted = false;
   // soak --attribute: the worst arm re-run under heaptrack, its top allocation sites.
   std::optional<Attribution> attribution;
+  // infermem replay: the log and each cache policy's figures (one arm per policy above).
+  std::optional<ReplayTable> replay;
 
   nlohmann::json to_json() const;
   static RunSummary from_json(const nlohmann::json& j);
