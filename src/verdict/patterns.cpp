@@ -44,9 +44,7 @@ const std::vector<Pattern>& pattern_catalogue() {
         "New InferenceSession or OrtValue per request that is never released (C API: missing "
         "OrtRelease*)",
         "Run options or IO bindings created per request and kept",
-        "Native allocations in custom ops or pre/post-processing code that are not freed",
-        "Sessions created over and over on ONNX Runtime 1.29 for Linux: it keeps ~10 KiB of "
-        "telemetry events for each one (DisableTelemetryEvents stops it)"},
+        "Native allocations in custom ops or pre/post-processing code that are not freed"},
        {"Find the growing object: tracemalloc / memray (Python), heaptrack (native)",
         "Create sessions once and reuse them; release OrtValues and IO bindings after each run",
         "Bound every cache (maxsize, or bytes)",

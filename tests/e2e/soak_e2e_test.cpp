@@ -57,7 +57,9 @@ void expect_sane_figures(const nlohmann::json& arm) {
   for (const char* k : {"baseline_bytes", "loaded_bytes", "peak_bytes", "after_unload_bytes"})
     ASSERT_TRUE(m[k].is_number()) << k;
   EXPECT_LE(m["baseline_bytes"].get<double>(), m["loaded_bytes"].get<double>());
-  EXPECT_GE(m["peak_bytes"].get<double>(), m["after_unload_bytes"].get<double>());
+  // The peak is sampled over warm-up and inference; the unload phase itself may touch a few
+  // pages more (ORT's teardown, the phase's own reading), seen at 57 KiB: 1 MiB of slack.
+  EXPECT_GE(m["peak_bytes"].get<double>() + 1048576.0, m["after_unload_bytes"].get<double>());
   EXPECT_GE(m["peak_bytes"].get<double>(), m["loaded_bytes"].get<double>() * 0.9);
   EXPECT_GT(arm["latency_ms"]["p50"].get<double>(), 0.0);
   EXPECT_GE(arm["latency_ms"]["p99"].get<double>(), arm["latency_ms"]["p50"].get<double>());
