@@ -287,7 +287,7 @@ Arm parse_custom_arm(const std::string& text) {
   // dropped when the arm picks another allocator; one given with it is an error.
   const std::string& allocator = a.knob("allocator");
   if (allocator != "glibc" && allocator != "default" && !allocator.empty())
-    for (const char* key : {"malloc_arena_max", "mmap_threshold", "malloc_tcache"}) {
+    for (const char* key : kGlibcMallocKnobs) {
       if (a.knob(key) == "default" || a.knob(key).empty()) continue;
       if (!given.count(key)) {
         a.knobs[key] = "default";

@@ -77,7 +77,7 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
       preload = preload.empty() ? lib : lib + ":" + preload;
   }
   if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
-  for (const char* key : {"malloc_arena_max", "mmap_threshold", "malloc_tcache"})
+  for (const char* key : kGlibcMallocKnobs)
     if (kSanitized && arm.knob(key) != "default" && !arm.knob(key).empty())
       notes.push_back(fmt::format(
           "arm {}: {}={} not applied: this infermem is a sanitizer build, whose runtime owns "
@@ -86,15 +86,13 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
   add_ort_library_path(arm, env);
   if (arm.knob("malloc_arena_max") != "default")
     env.push_back("MALLOC_ARENA_MAX=" + arm.knob("malloc_arena_max"));
-  if (arm.knob("mmap_threshold") != "default") {
-    auto bytes = parse_size(arm.knob("mmap_threshold"), "mmap_threshold");
-    std::string t = fmt::format("glibc.malloc.mmap_threshold={}", bytes);
+  auto add_tunable = [&tunables](const std::string& t) {
     tunables = tunables.empty() ? t : tunables + ":" + t;
-  }
-  if (arm.knob("malloc_tcache") == "off") {
-    const std::string t = "glibc.malloc.tcache_count=0";
-    tunables = tunables.empty() ? t : tunables + ":" + t;
-  }
+  };
+  if (arm.knob("mmap_threshold") != "default")
+    add_tunable(fmt::format("glibc.malloc.mmap_threshold={}",
+                            parse_size(arm.knob("mmap_threshold"), "mmap_threshold")));
+  if (arm.knob("malloc_tcache") == "off") add_tunable("glibc.malloc.tcache_count=0");
   if (!tunables.empty()) env.push_back("GLIBC_TUNABLES=" + tunables);
   if (kSanitized) {
     // ASan's quarantine keeps every freed block resident (up to 256 MiB), which reads as a leak

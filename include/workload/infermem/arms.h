@@ -18,6 +18,10 @@ struct KnobSpec {
 
 // Every knob, in the order they are shown.
 const std::vector<KnobSpec>& knob_specs();
+// The knobs that are glibc malloc settings: refused on another allocator, not applied under a
+// sanitizer's runtime.
+inline constexpr const char* kGlibcMallocKnobs[] = {"malloc_arena_max", "mmap_threshold",
+                                                    "malloc_tcache"};
 
 struct Arm {
   std::string name;
