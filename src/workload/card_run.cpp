@@ -176,10 +176,7 @@ std::vector<ArmRun> run_at_shape(const CardRunOptions& o, const CardRun& run, st
 ArmRun run_ort_state_child(const CardRunOptions& o, const std::string& dir) {
   fs::create_directories(dir);
   const std::string model = dir + "/one-node.onnx";
-  ModelSpec spec;
-  spec.kind = ModelKind::identity;
-  spec.weight_bytes = 4;  // the generator's minimum; the identity model has no weights
-  generate_model(spec, model);
+  generate_model(one_node_model_spec(), model);
   const std::vector<InputPlan> inputs = plan_inputs(model);
   auto runs = run_children(o, model, inputs, steady_dims(inputs),
                            {parse_custom_arm("one-node:trim=on")}, "a one-node model", dir);

@@ -52,10 +52,7 @@ void register_env_allocator(const Arm& arm) {
 void prewarm_ort() {
   static std::once_flag once;
   std::call_once(once, [] {
-    ModelSpec spec;
-    spec.kind = ModelKind::identity;
-    spec.weight_bytes = 4;  // the generator's minimum; the identity model has no weights
-    const std::string bytes = generate_model_bytes(spec);
+    const std::string bytes = generate_model_bytes(one_node_model_spec());
     Ort::SessionOptions so;
     so.SetIntraOpNumThreads(1);  // no thread pool for a session that never runs
     so.SetInterOpNumThreads(1);

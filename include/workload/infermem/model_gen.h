@@ -32,6 +32,15 @@ inline constexpr int kMaxModelLayers = 128;
 // Protobuf cannot serialize a message of 2 GiB or more; stay well clear of it.
 inline constexpr std::uint64_t kMaxModelWeightBytes = 1ull << 30;
 
+// A one-node model (an Identity, no weights): what prewarm=on and the memory card's one-node
+// child load to see what ONNX Runtime keeps for any model.
+inline ModelSpec one_node_model_spec() {
+  ModelSpec spec;
+  spec.kind = ModelKind::identity;
+  spec.weight_bytes = 4;  // the generator's minimum; the identity model has no weights
+  return spec;
+}
+
 // The serialized ModelProto. InputError naming --weights or --layers when the spec cannot be
 // built (out of range, or too few bytes for that many layers: the message gives the minimum).
 std::string generate_model_bytes(const ModelSpec& spec);
