@@ -5,14 +5,11 @@
 #include <sstream>
 
 #include "infermem/numbers.h"
+#include "infermem/render.h"
 #include "infermem/units.h"
 
 namespace infermem {
 namespace {
-
-std::string mib_or_dash(double bytes) {
-  return present(bytes) ? format_mib(bytes) : "-";
-}
 
 std::string ms_or_dash(double ms) {
   return present(ms) ? fmt::format("{:.1f}", ms) : "-";
@@ -98,15 +95,7 @@ std::string render_replay_text(const ReplayReport& report, const PlannedReplay& 
   out << fmt::format("malformed lines skipped: {}", plan.log.skipped);
   for (const auto& e : plan.log.skip_examples) out << "; " << e;
   out << "\n\n";
-  out << "| policy | status | served | lost | refused | OOM kills | hit rate | loads | "
-         "evictions | p50 ms | p99 ms | peak MiB | holds |\n";
-  out << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
-  for (const auto& p : report.policies)
-    out << fmt::format("| {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                       p.policy, name(p.status), p.served, p.requests, p.lost, p.refused,
-                       p.oom_kills, percent_or_dash(p.hit_rate), p.loads, p.evictions,
-                       ms_or_dash(p.p50_ms), ms_or_dash(p.p99_ms), mib_or_dash(p.peak_bytes),
-                       p.holds ? "yes" : "no: " + p.why_not);
+  out << replay_policies_markdown(report.table(plan, o));
   if (!report.summary.notes.empty()) {
     out << "\nNotes:\n";
     for (const auto& n : report.summary.notes) out << "  " << n << '\n';

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infermem/numbers.h"
+#include "infermem/render.h"
 #include "infermem/report_figures.h"
 #include "infermem/summary.h"
 #include "infermem/units.h"
@@ -112,6 +113,10 @@ std::string markdown_table(const report::Table& t) {
   return out.str();
 }
 
+std::string ms1(double v) {
+  return std::isnan(v) ? "-" : fmt::format("{:.1f}", v);
+}
+
 std::string percent(double fraction) {
   return present(fraction) ? fmt::format("{:.1f}%", fraction * 100) : "-";
 }
@@ -126,7 +131,7 @@ std::string replay_markdown(const ReplayTable& r) {
       r.log_path, r.log_format, r.requests, r.skipped_lines,
       r.memory_limit_bytes ? format_bytes(static_cast<double>(r.memory_limit_bytes)) : "none",
       r.speed, r.headroom * 100);
-  out << markdown_table(report::replay_policies(r));
+  out << replay_policies_markdown(r);
   out << (r.recommended.empty()
               ? std::string("\nNo policy holds this traffic.\n")
               : fmt::format("\nRecommended: `--policy {}` (the terminal output and `infermem "
@@ -138,6 +143,10 @@ std::string replay_markdown(const ReplayTable& r) {
 }
 
 }  // namespace
+
+std::string replay_policies_markdown(const ReplayTable& replay) {
+  return markdown_table(report::replay_policies(replay));
+}
 
 namespace report {
 
@@ -153,8 +162,8 @@ Table replay_policies(const ReplayTable& r) {
     t.rows.push_back({p.policy, std::string(name(p.status)),
                       fmt::format("{}/{}", p.served, p.requests), std::to_string(p.lost),
                       std::to_string(p.refused), std::to_string(p.oom_kills), percent(p.hit_rate),
-                      std::to_string(p.loads), std::to_string(p.evictions), ms(p.p50_ms),
-                      ms(p.p99_ms), mib(p.peak_bytes), p.holds ? "yes" : "no: " + p.why_not});
+                      std::to_string(p.loads), std::to_string(p.evictions), ms1(p.p50_ms),
+                      ms1(p.p99_ms), mib(p.peak_bytes), p.holds ? "yes" : "no: " + p.why_not});
   return t;
 }
 

@@ -42,4 +42,8 @@ std::string render(const MemoryCard& card, Format format);
 // Escapes XML properly. Used by render(run, Format::junit) and by analyze.
 std::string render_junit(const std::string& suite, const std::vector<CheckResult>& results);
 
+// infermem replay's policies as a Markdown table, one row per policy: report.md, report.html
+// and the terminal show the same columns.
+std::string replay_policies_markdown(const ReplayTable& replay);
+
 }  // namespace infermem
