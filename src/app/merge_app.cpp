@@ -1,4 +1,5 @@
 #include "infermem/merge_app.h"
+#include "infermem/run_files.h"
 
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -296,7 +297,7 @@ RunSummary write_merged(const std::vector<Shard>& shards, const MergeOptions& op
   RunSummary summary = merged_facts(shards);
   if (!options.command_line.empty()) summary.options["command_line"] = options.command_line;
   add_gated_arms(summary, plan.arms, std::move(repeats), options.gate);
-  write_reports(summary, tmp);
+  write_run_reports(summary, tmp);
   return summary;
 }
 

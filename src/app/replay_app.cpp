@@ -2,6 +2,7 @@
 // in fresh children under the limit (restarted after an OOM kill) -> read the trace back per
 // policy -> figures, charts, the headroom check -> render -> write.
 #include "infermem/replay_app.h"
+#include "infermem/run_files.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -310,10 +311,7 @@ ReplayReport run_replay(const ReplayOptions& o, const PlannedReplay& plan,
   s.interrupted = soak_stop_requested();
   report.recommendation = recommend_policy(report, o);
   s.replay = report.table(plan, o);
-  write_file_atomic(o.out_dir + "/summary.json", render(s, Format::json));
-  write_file_atomic(o.out_dir + "/report.md", render(s, Format::markdown));
-  write_file_atomic(o.out_dir + "/report.html", render(s, Format::html));
-  write_file_atomic(o.out_dir + "/junit.xml", render(s, Format::junit));
+  write_run_reports(s, o.out_dir);
   return report;
 }
 

@@ -1,4 +1,5 @@
 #include "infermem/soak_app.h"
+#include "infermem/run_files.h"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -126,13 +127,6 @@ void add_gated_arms(RunSummary& summary, const std::vector<std::string>& arm_nam
   }
 }
 
-void write_reports(const RunSummary& summary, const std::string& run_dir) {
-  write_file_atomic(run_dir + "/summary.json", render(summary, Format::json));
-  write_file_atomic(run_dir + "/report.md", render(summary, Format::markdown));
-  write_file_atomic(run_dir + "/report.html", render(summary, Format::html));
-  write_file_atomic(run_dir + "/junit.xml", render(summary, Format::junit));
-}
-
 RunFacts plan_soak(const SoakOptions& o, const std::vector<Arm>& arms) {
   check_until_confident(o);
   RunFacts facts = prepare_soak(o, arms);
@@ -217,7 +211,7 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
   if (options.attribute && !summary.interrupted)
     summary.attribution = attribute_worst_arm(options, arms, facts, summary, progress);
 
-  write_reports(summary, options.out_dir);
+  write_run_reports(summary, options.out_dir);
   return summary;
 }
 

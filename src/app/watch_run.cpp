@@ -20,6 +20,7 @@
 #include "infermem/error.h"
 #include "infermem/host.h"
 #include "infermem/render.h"
+#include "infermem/run_files.h"
 #include "infermem/series_builder.h"
 #include "infermem/units.h"
 #include "infermem/version.h"
@@ -306,9 +307,11 @@ void WatchRun::show(double t_ms) {
     metrics_.anon_bytes = live_.anon;
     metrics_.hwm_bytes = live_.hwm;
     metrics_.processes = static_cast<double>(live_.processes);
-    metrics_.growth_bytes_per_second = running_.growth_bytes_per_minute / 60.0;
-    metrics_.growth_low_bytes_per_second = running_.growth_ci_low_bytes_per_minute / 60.0;
-    metrics_.growth_high_bytes_per_second = running_.growth_ci_high_bytes_per_minute / 60.0;
+    metrics_.growth_bytes_per_second = per_second_from_per_minute(running_.growth_bytes_per_minute);
+    metrics_.growth_low_bytes_per_second =
+        per_second_from_per_minute(running_.growth_ci_low_bytes_per_minute);
+    metrics_.growth_high_bytes_per_second =
+        per_second_from_per_minute(running_.growth_ci_high_bytes_per_minute);
     w_.metrics->update(metrics_);
     w_.metrics->add_samples(1);
   }
@@ -379,10 +382,7 @@ WatchSummary WatchRun::finish(const std::string& ended, bool interrupted) {
   progress_(last);
   if (w_.metrics) w_.metrics->set_verdict(s.verdict.kind);
 
-  write_file_atomic(o_.out_dir + "/summary.json", render(s, Format::json));
-  write_file_atomic(o_.out_dir + "/report.md", render(s, Format::markdown));
-  write_file_atomic(o_.out_dir + "/report.html", render(s, Format::html));
-  write_file_atomic(o_.out_dir + "/junit.xml", render(s, Format::junit));
+  write_run_reports(s, o_.out_dir);
   return s;
 }
 

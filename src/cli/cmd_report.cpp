@@ -17,16 +17,17 @@ template <typename Summary>
 void write_reports(const Summary& s, const std::string& run_dir) {
   write_file_atomic(run_dir + "/report.md", render(s, Format::markdown));
   write_file_atomic(run_dir + "/report.html", render(s, Format::html));
+  write_file_atomic(run_dir + "/metrics.prom", render(s, Format::prometheus));
   fmt::print("{}", render(s, Format::terminal));
-  fmt::print("\nreport: {0}/report.md, {0}/report.html\n", run_dir);
+  fmt::print("\nreport: {0}/report.md, {0}/report.html, {0}/metrics.prom\n", run_dir);
 }
 
 void attach(CLI::App& app, int& exit_code) {
   auto run_dir = std::make_shared<std::string>();
-  auto* sub = app.add_subcommand(
-      "report",
-      "Re-render a run's report.md, report.html and table: a soak's from its summary.json, a "
-      "watch's from its trace.jsonl");
+  auto* sub = app.add_subcommand("report",
+                                 "Re-render a run's report.md, report.html, metrics.prom and "
+                                 "table: a soak's from its summary.json, a "
+                                 "watch's from its trace.jsonl");
   sub->add_option("run_dir", *run_dir, "A soak or watch --out directory")->required();
   sub->callback([run_dir, &exit_code] {
     if (is_watch_dir(*run_dir))

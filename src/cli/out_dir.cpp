@@ -10,6 +10,7 @@
 
 #include "infermem/atomic_file.h"
 #include "infermem/error.h"
+#include "infermem/run_files.h"
 
 namespace infermem::cli {
 
@@ -46,9 +47,7 @@ OutDir create_out_dir(const std::string& out, bool force, const std::string& def
                       "there would mix with what it holds: choose a new one, or "
                       "give --force to write into it anyway",
                       out));
-    for (const char* name :
-         {"trace.jsonl", "summary.json", "report.md", "report.html", "junit.xml"})
-      check_writable_target(out + "/" + name);
+    for (std::string_view name : kRunFiles) check_writable_target(out + "/" + std::string(name));
     return {out, false};
   }
   make_parent(out);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "infermem/summary.h"
+#include "infermem/units.h"
 #include "infermem/watch_summary.h"
 
 namespace infermem::report {
@@ -28,9 +29,6 @@ std::string cache_totals(const ArmCharts& charts, bool of_a_repeat = false);
 // The only arithmetic a reporter does: a figure of the model in the unit its format shows.
 constexpr double seconds_from_ms(double ms) {
   return ms / 1000;
-}
-constexpr double per_second_from_per_minute(double per_minute) {
-  return per_minute / 60;
 }
 
 std::string terminal_table(const RunSummary& run);

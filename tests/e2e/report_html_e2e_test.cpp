@@ -300,13 +300,18 @@ TEST(ReportHtmlE2E, ReportCommandRerendersTheSamePage) {
                     "ort-default", "--out", out, "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string written = read_file(out + "/report.html");
+  const std::string prom = read_file(out + "/metrics.prom");
   ASSERT_FALSE(written.empty());
+  ASSERT_FALSE(prom.empty());
   fs::remove(out + "/report.html");
+  fs::remove(out + "/metrics.prom");
   r = run_cli({"report", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("report.html"));
   EXPECT_EQ(read_file(out + "/report.html"), written)
       << "report.html re-rendered from summary.json differs from the one soak wrote";
+  EXPECT_EQ(read_file(out + "/metrics.prom"), prom)
+      << "metrics.prom re-rendered from summary.json differs from the one soak wrote";
 }
 
 // watch writes report.html too: the process tree's total over time (its samples have no request

@@ -85,7 +85,8 @@ TEST_F(ShardE2E, FourShardsMergedAreTheUnshardedRun) {
   const std::string out = fresh_out();
   auto r = merge({(*shards_)[2], (*shards_)[0], (*shards_)[3], (*shards_)[1]}, out);
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.out << r.err;
-  for (const char* f : {"trace.jsonl", "summary.json", "report.md", "report.html", "junit.xml"})
+  for (const char* f :
+       {"trace.jsonl", "summary.json", "report.md", "report.html", "junit.xml", "metrics.prom"})
     EXPECT_TRUE(fs::is_regular_file(out + "/" + f)) << f;
   const auto merged = read_json_file(out + "/summary.json");
   const auto local = read_json_file(*unsharded_ + "/summary.json");

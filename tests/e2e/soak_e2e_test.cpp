@@ -8,12 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "support/metrics_helpers.h"
 #include "support/models.h"
 #include "support/run_helpers.h"
 
 using infermem::test::arm_named;
 using infermem::test::generated_model;
 using infermem::test::make_temp_dir;
+using infermem::test::on_path;
+using infermem::test::promtool_check_metrics;
 using infermem::test::read_file;
 using infermem::test::read_json_file;
 using infermem::test::run_cli;
@@ -101,6 +104,16 @@ TEST(SoakE2E, GeneratedTransformerEveryArmInItsOwnProcessWithKnobsThatReachOrt) 
   EXPECT_EQ(pids.size(), 4u) << "each arm ran in a different process";
   EXPECT_TRUE(fs::exists(out + "/report.md"));
   EXPECT_TRUE(fs::exists(out + "/junit.xml"));
+  // metrics.prom: the finished run in Prometheus' text format, one series per arm, valid to
+  // promtool (a textfile collector would refuse it otherwise).
+  const std::string prom = read_file(out + "/metrics.prom");
+  for (const auto& arm : summary["arms"])
+    EXPECT_THAT(prom, HasSubstr("infermem_soak_memory_bytes{arm=\"" +
+                                arm["name"].get<std::string>() + "\",figure=\"peak\"}"));
+  if (on_path("promtool")) {
+    std::string log;
+    EXPECT_EQ(promtool_check_metrics(prom, out, &log), 0) << log;
+  }
 
   // ORT's arena statistics exist only for sessions that have an arena.
   std::string trace = out + "/trace.jsonl";

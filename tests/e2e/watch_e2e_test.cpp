@@ -109,6 +109,8 @@ TEST(WatchE2e, ASteadyLeakIsALeakWithItsRate) {
   EXPECT_FALSE(alive(s["pid"].get<int>())) << "command mode stops the command at the end";
   EXPECT_THAT(read_file(out + "/junit.xml"), HasSubstr("<failure"));
   EXPECT_THAT(read_file(out + "/report.md"), HasSubstr("Verdict: **leak**"));
+  EXPECT_THAT(read_file(out + "/metrics.prom"), HasSubstr("infermem_watch_verdict_info{pid=\"" +
+                                                          std::to_string(s["pid"].get<int>())));
   // The trace is the one format: analyze reads it back and finds the same verdict.
   auto a = run_cli({"analyze", out + "/trace.jsonl", "--json"});
   ASSERT_EQ(a.exit_code, 0) << a.err;

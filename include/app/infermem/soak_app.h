@@ -49,10 +49,6 @@ RunSummary run_soak(const SoakOptions& options, const RunFacts& facts, const std
                     const GateConfig& gate,
                     const std::function<void(const SoakProgress&)>& progress);
 
-// Writes summary.json, report.md, report.html and junit.xml of `summary` into run_dir (soak, and
-// `infermem report RUN_DIR` re-rendering them). WriteError naming the file when one fails.
-void write_reports(const RunSummary& summary, const std::string& run_dir);
-
 // The command contract's exit code for a finished run: 130 interrupted, 3 when an arm's workload
 // failed (failed, crashed, timed out), else 1 when a memory check failed (a gate check, or the
 // kernel's OOM killer under --memory-limit), else 0. `problems` gets one line per reason.

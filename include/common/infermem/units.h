@@ -31,4 +31,10 @@ std::string format_bytes(double bytes);
 // Megabytes with one decimal, for tables: 83886080 -> "80.0".
 std::string format_mib(double bytes);
 
+// The verdict engine's rates are per minute; Prometheus' unit is the second (the live endpoint
+// and metrics.prom both convert with this).
+constexpr double per_second_from_per_minute(double per_minute) {
+  return per_minute / 60;
+}
+
 }  // namespace infermem

@@ -21,8 +21,8 @@ enum class Format {
   json,      // summary.json
   junit,     // junit.xml: one case per arm ("run") and per gate check
   html,      // report.html: one self-contained page with charts (docs/report.md)
-  // The text exposition format of a finished run's figures (metric_families.h): not written by
-  // the CLI (watch serves its live metrics itself), for a textfile collector or a Pushgateway.
+  // metrics.prom: the text exposition format of a finished run's figures (metric_families.h),
+  // for a textfile collector or a Pushgateway (watch serves its live metrics itself).
   prometheus,
 };
 
