@@ -236,24 +236,23 @@ std::vector<Job> plan_jobs(const Config& cfg, const std::vector<const ModelCfg*>
   return jobs;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Config cfg;
-  if (!parse_args(argc, argv, cfg)) return 2;
-  auto t0 = std::chrono::steady_clock::now();
-
+// --work, or a new directory under $TMPDIR. False when it cannot be made.
+bool make_work_dir(Config& cfg) {
   if (cfg.work.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "infermem-calibration-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) {
       std::perror("mkdtemp");
-      return 2;
+      return false;
     }
     cfg.work = tmpl;
   }
   fs::create_directories(cfg.work);
+  return true;
+}
 
-  std::vector<const ModelCfg*> models;
+// The models of --models: the transformer generated into the work directory, the OCR model
+// found on disk. False (with a message) when one is missing.
+bool prepare_models(Config& cfg, std::vector<const ModelCfg*>& models) {
   if (cfg.models.count("transformer")) {
     cfg.tr.path = cfg.work + "/transformer-8MiB-seed7.onnx";
     std::string cmd = quote(INFERMEM_BIN) +
@@ -261,7 +260,7 @@ int main(int argc, char** argv) {
                       quote(cfg.tr.path) + " > /dev/null";
     if (std::system(cmd.c_str()) != 0) {
       std::cerr << "calibration_bench: gen-model failed\n";
-      return 2;
+      return false;
     }
     models.push_back(&cfg.tr);
   }
@@ -269,12 +268,15 @@ int main(int argc, char** argv) {
     if (!fs::exists(cfg.ocr.path)) {
       std::cerr << "calibration_bench: no OCR model at " << cfg.ocr.path
                 << " (--ocr-model, or scripts/setup.sh)\n";
-      return 2;
+      return false;
     }
     models.push_back(&cfg.ocr);
   }
+  return true;
+}
 
-  std::vector<Job> jobs = plan_jobs(cfg, models);
+void announce_plan(const Config& cfg, const std::vector<Job>& jobs,
+                   const std::vector<const ModelCfg*>& models) {
   std::cerr << fmt::format("calibration_bench: {} soak runs, {} in parallel, in {}\n", jobs.size(),
                            cfg.jobs, cfg.work);
   for (const auto* m : models)
@@ -283,9 +285,18 @@ int main(int argc, char** argv) {
         "arms\n",
         m->key, m->leak_seeds, m->leak_requests, cfg.leak_arm, m->clean_seeds, m->clean_requests,
         cfg.clean_arms.size());
+}
 
+// Every job's verdicts, and the jobs that failed.
+struct Runs {
   std::vector<Row> rows;
   std::vector<std::string> failures;
+};
+
+// Runs (or, with --reuse, finds) every job on cfg.jobs threads and judges each as it ends.
+Runs run_jobs(const Config& cfg, const std::vector<Job>& jobs,
+              std::chrono::steady_clock::time_point t0) {
+  Runs runs;
   std::mutex mu;
   std::atomic<std::size_t> next{0}, done{0};
   auto worker = [&] {
@@ -298,46 +309,46 @@ int main(int argc, char** argv) {
       ++done;
       std::string name = fs::path(job.out).filename().string();
       if (rc != 0 || got.empty())
-        failures.push_back(fmt::format("{}: exit {} (see {}.log)", name, rc, job.out));
+        runs.failures.push_back(fmt::format("{}: exit {} (see {}.log)", name, rc, job.out));
       std::string kinds;
       for (const auto& r : got)
         if (r.full) kinds += " " + r.arm + "=" + std::string(infermem::name(r.v.kind));
       std::cerr << fmt::format("[{:6.0f} s] {}/{} {}:{}{}\n", elapsed_s(t0), done.load(),
                                jobs.size(), name, kinds, rc ? fmt::format(" (exit {})", rc) : "");
-      rows.insert(rows.end(), got.begin(), got.end());
+      runs.rows.insert(runs.rows.end(), got.begin(), got.end());
     }
   };
   std::vector<std::thread> pool;
   for (int j = 0; j < cfg.jobs; ++j) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
+  return runs;
+}
 
-  // Every verdict, one JSON line each, for whoever wants to look again.
-  {
-    std::ofstream out(cfg.work + "/verdicts.jsonl");
-    for (const auto& r : rows) {
-      nlohmann::json j = {{"model", r.model},       {"arm", r.arm},
-                          {"scenario", r.scenario}, {"inject_bytes", r.inject_bytes},
-                          {"seed", r.seed},         {"horizon", r.horizon},
-                          {"full", r.full},         {"soak_kind", r.soak_kind},
-                          {"run", r.out},           {"verdict", r.v.to_json()}};
-      out << j.dump() << "\n";
-    }
+// Every verdict, one JSON line each, for whoever wants to look again.
+void write_verdicts(const std::string& path, const std::vector<Row>& rows) {
+  std::ofstream out(path);
+  for (const auto& r : rows) {
+    nlohmann::json j = {{"model", r.model},       {"arm", r.arm},
+                        {"scenario", r.scenario}, {"inject_bytes", r.inject_bytes},
+                        {"seed", r.seed},         {"horizon", r.horizon},
+                        {"full", r.full},         {"soak_kind", r.soak_kind},
+                        {"run", r.out},           {"verdict", r.v.to_json()}};
+    out << j.dump() << "\n";
   }
+}
 
-  std::ostringstream md;
-  md << fmt::format("Scenario mixed; runs in {}; {:.0f} s wall.\n\n", cfg.work, elapsed_s(t0));
-
-  // --- detection ---
-  md << "### Detection of injected leaks (arm " << cfg.leak_arm << ")\n\n"
-     << "| model | injected | judged over | runs | `leak` | other verdicts | median rel. error | "
-        "worst rel. error | 95% CI covers truth | median min. detectable |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|\n";
+// The injected runs' verdicts, by cell, and the 16 KiB/request target.
+struct Detection {
   Cells cells;
-  bool target_detect = true, target_fp = true, any_16k_2000 = false;
-  std::vector<std::string> misses;
+  bool target_detect = true, any_16k_2000 = false;
+  std::vector<std::string> misses;  // injected runs not called `leak`, with evidence
+};
+
+Detection tally_detection(const std::vector<Row>& rows) {
+  Detection d;
   for (const auto& r : rows) {
     if (r.inject_bytes <= 0) continue;
-    auto& c = cells[{r.model, r.inject_bytes, r.horizon}];
+    auto& c = d.cells[{r.model, r.inject_bytes, r.horizon}];
     ++c.runs;
     double est = r.v.growth_bytes_per_request;
     double err = std::isfinite(est) ? std::abs(est - r.inject_bytes) / r.inject_bytes : INFINITY;
@@ -351,18 +362,27 @@ int main(int argc, char** argv) {
       ++c.leaks;
     else {
       ++c.other[std::string(infermem::name(r.v.kind))];
-      misses.push_back(fmt::format("{} {} seed {} at {} requests: {} (estimate {})", r.model,
-                                   kib(r.inject_bytes), r.seed, r.horizon, r.v.kind,
-                                   kib(r.v.growth_bytes_per_request)));
-      for (const auto& e : r.v.evidence) misses.push_back("    " + e);
+      d.misses.push_back(fmt::format("{} {} seed {} at {} requests: {} (estimate {})", r.model,
+                                     kib(r.inject_bytes), r.seed, r.horizon, r.v.kind,
+                                     kib(r.v.growth_bytes_per_request)));
+      for (const auto& e : r.v.evidence) d.misses.push_back("    " + e);
     }
     if (std::abs(r.inject_bytes - 16 * KiB) < 1 && r.horizon == 2000) {
       // Target: detected within 2,000 requests (judged on the first 2,000), estimate within 25%.
       // Runs shorter than 2,000 requests (--quick) do not measure it.
-      any_16k_2000 = true;
-      if (r.v.kind != infermem::VerdictKind::leak || !(err <= 0.25)) target_detect = false;
+      d.any_16k_2000 = true;
+      if (r.v.kind != infermem::VerdictKind::leak || !(err <= 0.25)) d.target_detect = false;
     }
   }
+  return d;
+}
+
+void print_detection(std::ostream& md, const Config& cfg,
+                     const std::vector<const ModelCfg*>& models, const Cells& cells) {
+  md << "### Detection of injected leaks (arm " << cfg.leak_arm << ")\n\n"
+     << "| model | injected | judged over | runs | `leak` | other verdicts | median rel. error | "
+        "worst rel. error | 95% CI covers truth | median min. detectable |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto* m : models)
     for (const auto& [key, c] : cells) {
       const auto& [model, inj, h] = key;
@@ -373,25 +393,31 @@ int main(int argc, char** argv) {
           pct(median(c.err)), pct(*std::max_element(c.err.begin(), c.err.end())), c.covered, c.runs,
           kib(median(c.mindet)));
     }
+}
 
-  // --- false positives ---
-  md << "\n### Clean runs (no injection)\n\n"
-     << "| model | scenario | arm | requests | runs | `leak` | verdicts | median growth | max "
-        "growth | median min. detectable |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|\n";
-  struct FpCell {
-    int runs = 0, leaks = 0;
-    std::int64_t requests = 0;
-    std::map<std::string, int> kinds;
-    std::vector<double> growth, mindet;
-  };
+// A clean cell's verdicts: (model, scenario, arm), whole runs only.
+struct FpCell {
+  int runs = 0, leaks = 0;
+  std::int64_t requests = 0;
+  std::map<std::string, int> kinds;
+  std::vector<double> growth, mindet;
+};
+
+// The clean runs' verdicts, by cell; the false `leak`s; the re-judged runs the soak disagrees with.
+struct Clean {
   std::map<std::tuple<std::string, std::string, std::string>, FpCell> fp;
-  std::vector<std::string> false_leaks;
+  std::vector<std::string> false_leaks;  // with evidence
   int mismatches = 0;
+  bool target_fp = true;
+  int runs = 0, leaks = 0;  // over the cells the table shows (print_clean)
+};
+
+Clean tally_clean(const std::vector<Row>& rows) {
+  Clean cl;
   for (const auto& r : rows) {
-    if (r.full && !r.soak_kind.empty() && r.soak_kind != infermem::name(r.v.kind)) ++mismatches;
+    if (r.full && !r.soak_kind.empty() && r.soak_kind != infermem::name(r.v.kind)) ++cl.mismatches;
     if (r.inject_bytes > 0 || !r.full) continue;
-    auto& c = fp[{r.model, r.scenario, r.arm}];
+    auto& c = cl.fp[{r.model, r.scenario, r.arm}];
     ++c.runs;
     c.requests = r.horizon;
     ++c.kinds[std::string(infermem::name(r.v.kind))];
@@ -401,45 +427,61 @@ int main(int argc, char** argv) {
       c.mindet.push_back(r.v.min_detectable_bytes_per_request);
     if (r.v.kind == infermem::VerdictKind::leak) {
       ++c.leaks;
-      target_fp = false;
-      false_leaks.push_back(
+      cl.target_fp = false;
+      cl.false_leaks.push_back(
           fmt::format("{} {} {} seed {} ({}):", r.model, r.scenario, r.arm, r.seed, r.out));
-      for (const auto& e : r.v.evidence) false_leaks.push_back("    " + e);
+      for (const auto& e : r.v.evidence) cl.false_leaks.push_back("    " + e);
     }
   }
-  int clean_runs = 0, clean_leaks = 0;
+  return cl;
+}
+
+// The clean table; adds up cl.runs and cl.leaks over the cells it shows.
+void print_clean(std::ostream& md, const Config& cfg, const std::vector<const ModelCfg*>& models,
+                 Clean& cl) {
+  md << "\n### Clean runs (no injection)\n\n"
+     << "| model | scenario | arm | requests | runs | `leak` | verdicts | median growth | max "
+        "growth | median min. detectable |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto* m : models)
     for (const auto& scenario : cfg.clean_scenarios)
       for (const auto& arm : cfg.clean_arms) {
-        auto it = fp.find({m->key, scenario, arm});
-        if (it == fp.end()) continue;
+        auto it = cl.fp.find({m->key, scenario, arm});
+        if (it == cl.fp.end()) continue;
         const auto& c = it->second;
-        clean_runs += c.runs;
-        clean_leaks += c.leaks;
+        cl.runs += c.runs;
+        cl.leaks += c.leaks;
         double gmax = c.growth.empty() ? NAN : *std::max_element(c.growth.begin(), c.growth.end());
         md << fmt::format("| {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n", m->key,
                           scenario, arm, c.requests, c.runs, c.leaks, c.runs, kinds_text(c.kinds),
                           kib(median(c.growth)), kib(gmax), kib(median(c.mindet)));
       }
+}
 
+// The targets, the mismatches and the run failures. Returns whether the accuracy targets hold.
+bool print_targets(std::ostream& md, const Detection& d, const Clean& cl,
+                   const std::vector<std::string>& failures) {
   md << "\n### Targets\n\n";
   md << fmt::format("- No false `leak` on clean runs: **{}** ({} of {} clean arm runs)\n",
-                    target_fp ? "met" : "MISSED", clean_leaks, clean_runs);
-  bool target_accuracy = accuracy_targets(cells, md);
-  if (any_16k_2000)
+                    cl.target_fp ? "met" : "MISSED", cl.leaks, cl.runs);
+  bool target_accuracy = accuracy_targets(d.cells, md);
+  if (d.any_16k_2000)
     md << fmt::format(
         "- 16 KiB/request detected within 2,000 requests, estimate within 25%: **{}**\n",
-        target_detect ? "met" : "MISSED");
+        d.target_detect ? "met" : "MISSED");
   else
     md << "- 16 KiB/request within 2,000 requests: not measured by this run's settings\n";
   md << fmt::format("- Re-judged full runs that disagree with the soak's own verdict: {}\n",
-                    mismatches);
+                    cl.mismatches);
   if (!failures.empty()) {
     md << "\nRun failures:\n\n";
     for (const auto& f : failures) md << "- " << f << "\n";
   }
+  return target_accuracy;
+}
 
-  std::cout << md.str();
+void print_evidence(const std::vector<std::string>& misses,
+                    const std::vector<std::string>& false_leaks) {
   if (!misses.empty()) {
     std::cout << "\nInjected runs not called `leak` (with evidence):\n";
     for (const auto& m : misses) std::cout << m << "\n";
@@ -448,7 +490,34 @@ int main(int argc, char** argv) {
     std::cout << "\nFalse `leak` verdicts (with evidence):\n";
     for (const auto& m : false_leaks) std::cout << m << "\n";
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  if (!parse_args(argc, argv, cfg)) return 2;
+  auto t0 = std::chrono::steady_clock::now();
+  if (!make_work_dir(cfg)) return 2;
+  std::vector<const ModelCfg*> models;
+  if (!prepare_models(cfg, models)) return 2;
+
+  std::vector<Job> jobs = plan_jobs(cfg, models);
+  announce_plan(cfg, jobs, models);
+  const Runs runs = run_jobs(cfg, jobs, t0);
+  write_verdicts(cfg.work + "/verdicts.jsonl", runs.rows);
+
+  std::ostringstream md;
+  md << fmt::format("Scenario mixed; runs in {}; {:.0f} s wall.\n\n", cfg.work, elapsed_s(t0));
+  const Detection detection = tally_detection(runs.rows);
+  print_detection(md, cfg, models, detection.cells);
+  Clean clean = tally_clean(runs.rows);
+  print_clean(md, cfg, models, clean);
+  const bool target_accuracy = print_targets(md, detection, clean, runs.failures);
+
+  std::cout << md.str();
+  print_evidence(detection.misses, clean.false_leaks);
   if (!cfg.markdown.empty()) std::ofstream(cfg.markdown) << md.str();
-  if (!failures.empty()) return 2;
-  return (target_fp && target_detect && target_accuracy) ? 0 : 1;
+  if (!runs.failures.empty()) return 2;
+  return (clean.target_fp && detection.target_detect && target_accuracy) ? 0 : 1;
 }
