@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,10 +98,9 @@ std::string mib(double bytes) {
   return bytes < 0 || std::isnan(bytes) ? "-" : fmt::format("{:.0f}", bytes / 1048576.0);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
+// The command line into O (every flag but --reuse takes a value). False, with a message, on a
+// flag without its value or an unknown one.
+bool parse_options(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--reuse") {
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) {
       fmt::print(stderr, "incident_bench: {} needs a value\n", k);
-      return 2;
+      return false;
     }
     const std::string v = argv[i + 1];
     if (k == "--models")
@@ -133,55 +133,76 @@ int main(int argc, char** argv) {
       o.arms = v;
     else {
       fmt::print(stderr, "incident_bench: unknown option {}\n", k);
-      return 2;
+      return false;
     }
   }
   if (o.every <= 0) o.every = 100;
   if (o.out.empty()) o.out = (fs::temp_directory_path() / "infermem-incident").string();
+  return true;
+}
+
+// The soak's --arm flags for --arms. Nothing, with a message, when an arm is not one of the four.
+std::optional<std::string> arm_flags(const Options& o) {
+  const std::map<std::string, std::string> known = {
+      {"lru8-bytes", "cache=lru:8,load=bytes"},
+      {"lru4-bytes", "cache=lru:4,load=bytes"},
+      {"lru4-path-trim", "cache=lru:4,trim=on"},
+      {"budget-lean", fmt::format("base=lean,cache=budget:{}", o.budget)}};
+  std::string flags;
+  for (std::size_t at = 0; at <= o.arms.size();) {
+    std::size_t comma = std::min(o.arms.find(',', at), o.arms.size());
+    const std::string name = o.arms.substr(at, comma - at);
+    at = comma + 1;
+    if (name.empty()) continue;
+    const auto it = known.find(name);
+    if (it == known.end()) {
+      fmt::print(stderr,
+                 "incident_bench: unknown arm {} (lru8-bytes, lru4-bytes, "
+                 "lru4-path-trim, budget-lean)\n",
+                 name);
+      return std::nullopt;
+    }
+    flags += fmt::format(" --arm '{}:{}'", name, it->second);
+  }
+  return flags;
+}
+
+// A fresh OUT: the model generated, then the one soak into RUN_DIR. Returns the soak's exit
+// status; nothing when gen-model fails or an arm is unknown.
+std::optional<int> make_run(const Options& o, const std::string& run_dir) {
   const std::string model = o.out + "/incident.onnx";
   const std::string bin = quote(INFERMEM_BIN);
-  const std::string run_dir = o.out + "/run";
-  int rc = 0;
-  if (!o.reuse) {
-    fs::remove_all(o.out);
-    fs::create_directories(o.out);
-    if (run(fmt::format("{} gen-model --kind transformer --weights {} --seed 1 -o {} > /dev/null",
-                        bin, o.weights, quote(model))) != 0)
-      return 2;
-    const std::map<std::string, std::string> known = {
-        {"lru8-bytes", "cache=lru:8,load=bytes"},
-        {"lru4-bytes", "cache=lru:4,load=bytes"},
-        {"lru4-path-trim", "cache=lru:4,trim=on"},
-        {"budget-lean", fmt::format("base=lean,cache=budget:{}", o.budget)}};
-    std::string arm_flags;
-    for (std::size_t at = 0; at <= o.arms.size();) {
-      std::size_t comma = std::min(o.arms.find(',', at), o.arms.size());
-      const std::string name = o.arms.substr(at, comma - at);
-      at = comma + 1;
-      if (name.empty()) continue;
-      const auto it = known.find(name);
-      if (it == known.end()) {
-        fmt::print(stderr,
-                   "incident_bench: unknown arm {} (lru8-bytes, lru4-bytes, "
-                   "lru4-path-trim, budget-lean)\n",
-                   name);
-        return 2;
-      }
-      arm_flags += fmt::format(" --arm '{}:{}'", name, it->second);
+  fs::remove_all(o.out);
+  fs::create_directories(o.out);
+  if (run(fmt::format("{} gen-model --kind transformer --weights {} --seed 1 -o {} > /dev/null",
+                      bin, o.weights, quote(model))) != 0)
+    return std::nullopt;
+  const auto flags = arm_flags(o);
+  if (!flags) return std::nullopt;
+  return run(fmt::format(
+      "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} --arms "
+      "''{} --out {} > {} 2>&1",
+      bin, quote(model), o.models, o.requests, o.seed, o.limit, *flags, quote(run_dir),
+      quote(o.out + "/soak.log")));
+}
+
+// An arm's trace figures, with ModelCache's own counters where the arm has them.
+ArmTrace arm_figures(const ArmSummary& a, const std::map<std::string, ArmTrace>& traces) {
+  const auto it = traces.find(a.name);
+  ArmTrace t = it == traces.end() ? ArmTrace{} : it->second;
+  // ModelCache counts its own loads and evictions (some happen after a request, not as a
+  // trace event): its counters win when the arm has them.
+  for (const auto& ph : a.phases)
+    if (ph.contains("cache")) {
+      t.loads = ph["cache"].value("loads", t.loads);
+      t.evictions = ph["cache"].value("evictions", t.evictions);
+      t.refusals = ph["cache"].value("refusals", t.refusals);
     }
-    rc = run(fmt::format(
-        "{} soak {} --scenario cache --models {} --requests {} --seed {} --memory-limit {} --arms "
-        "''{} --out {} > {} 2>&1",
-        bin, quote(model), o.models, o.requests, o.seed, o.limit, arm_flags, quote(run_dir),
-        quote(o.out + "/soak.log")));
-  }
-  if (!fs::exists(run_dir + "/summary.json")) {
-    fmt::print(stderr, "incident_bench: soak exited {} without a summary (see {}/soak.log)\n", rc,
-               o.out);
-    return 2;
-  }
-  const RunSummary s = RunSummary::load(run_dir);
-  const auto traces = read_trace(run_dir + "/trace.jsonl", o.every);
+  return t;
+}
+
+void print_table(const Options& o, const RunSummary& s,
+                 const std::map<std::string, ArmTrace>& traces) {
   fmt::print(
       "{} models x {} of weights, {} requests (seeded Zipf 1.1, seed {}), --memory-limit {}\n\n",
       o.models, o.weights, o.requests, o.seed, o.limit);
@@ -191,16 +212,7 @@ int main(int argc, char** argv) {
       o.every);
   fmt::print("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
   for (const auto& a : s.arms) {
-    const auto it = traces.find(a.name);
-    ArmTrace t = it == traces.end() ? ArmTrace{} : it->second;
-    // ModelCache counts its own loads and evictions (some happen after a request, not as a
-    // trace event): its counters win when the arm has them.
-    for (const auto& ph : a.phases)
-      if (ph.contains("cache")) {
-        t.loads = ph["cache"].value("loads", t.loads);
-        t.evictions = ph["cache"].value("evictions", t.evictions);
-        t.refusals = ph["cache"].value("refusals", t.refusals);
-      }
+    const ArmTrace t = arm_figures(a, traces);
     std::string series;
     for (const auto& [req, rss] : t.rss_at) series += (series.empty() ? "" : " ") + mib(rss);
     const bool oom = a.status == ArmStatus::oom_killed;
@@ -210,6 +222,27 @@ int main(int argc, char** argv) {
                series.empty() ? "-" : series, a.latency_ms.p50, a.latency_ms.p99, t.loads,
                t.evictions, t.refusals);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse_options(argc, argv, o)) return 2;
+  const std::string run_dir = o.out + "/run";
+  int rc = 0;
+  if (!o.reuse) {
+    const auto soak_rc = make_run(o, run_dir);
+    if (!soak_rc) return 2;
+    rc = *soak_rc;
+  }
+  if (!fs::exists(run_dir + "/summary.json")) {
+    fmt::print(stderr, "incident_bench: soak exited {} without a summary (see {}/soak.log)\n", rc,
+               o.out);
+    return 2;
+  }
+  const RunSummary s = RunSummary::load(run_dir);
+  print_table(o, s, read_trace(run_dir + "/trace.jsonl", o.every));
   fmt::print(
       "\nfinal: the child's last VmRSS while serving (a killed arm: the last sample of "
       "any source). run: {}\n",
