@@ -77,6 +77,61 @@ std::vector<std::string> identity_differences(const RunSummary& base, const RunS
   return out;
 }
 
+namespace {
+
+// One figure of an arm in both runs. A memory figure of two arms that ran to the end is judged
+// against the noise and the tolerance; any other is shown only.
+struct FigurePair {
+  const char* figure;
+  double base, next;
+  bool memory;
+};
+
+FigureDiff compare_figure(const ArmSummary& a, const ArmSummary& b, const FigurePair& p, bool gate,
+                          const DiffOptions& options) {
+  FigureDiff f;
+  f.arm = b.name;
+  f.figure = p.figure;
+  f.base = p.base;
+  f.next = p.next;
+  f.memory = p.memory;
+  const double x = p.base, y = p.next;
+  if (!p.memory || !gate || !present(x) || !present(y)) return f;
+  const double tolerance =
+      std::max(options.floor_bytes, options.max_regression_fraction * std::fabs(x));
+  double bl = 0, bh = 0, nl = 0, nh = 0;
+  f.basis = "noise";
+  if (spread_of(a, p.figure, bl, bh) && spread_of(b, p.figure, nl, nh)) {
+    f.base_low = bl;
+    f.base_high = bh;
+    f.next_low = nl;
+    f.next_high = nh;
+    f.basis = "spread";
+  }
+  const NoiseSample sb = noise_sample(a, p.figure);
+  const NoiseSample sn = noise_sample(b, p.figure);
+  const NoiseBound n = noise_bound(sb, sn);
+  if (sb.held_known && sn.held_known) {
+    f.held_base = held_free_bytes(a, p.figure);
+    f.held_new = held_free_bytes(b, p.figure);
+  }
+  f.net_change_bytes = n.net_change;
+  f.noise_bytes = n.noise;
+  f.mdd_bytes = std::max(n.mdd, tolerance);
+  f.noise_method = n.method;
+  f.confidence = kDiffConfidence;
+  f.power = kDiffPower;
+  f.runs_base = n.runs_base;
+  f.runs_new = n.runs_new;
+  // The growth of the figure itself that would reach the threshold on the net.
+  const double threshold = std::max(tolerance, n.noise);
+  f.allowed_bytes = threshold + ((y - x) - n.net_change);
+  f.regressed = n.runs_base > 0 && n.runs_new > 0 && n.net_change > threshold;
+  return f;
+}
+
+}  // namespace
+
 RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOptions& options) {
   RunDiff d;
   d.identity_differences = identity_differences(base, next);
@@ -125,45 +180,7 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
                                        name(a->verdict.kind)));
 
     auto add = [&](const char* figure, double x, double y, bool memory) {
-      FigureDiff f;
-      f.arm = b.name;
-      f.figure = figure;
-      f.base = x;
-      f.next = y;
-      f.memory = memory;
-      if (memory && gate && present(x) && present(y)) {
-        const double tolerance =
-            std::max(options.floor_bytes, options.max_regression_fraction * std::fabs(x));
-        double bl = 0, bh = 0, nl = 0, nh = 0;
-        f.basis = "noise";
-        if (spread_of(*a, figure, bl, bh) && spread_of(b, figure, nl, nh)) {
-          f.base_low = bl;
-          f.base_high = bh;
-          f.next_low = nl;
-          f.next_high = nh;
-          f.basis = "spread";
-        }
-        const NoiseSample sb = noise_sample(*a, figure);
-        const NoiseSample sn = noise_sample(b, figure);
-        const NoiseBound n = noise_bound(sb, sn);
-        if (sb.held_known && sn.held_known) {
-          f.held_base = held_free_bytes(*a, figure);
-          f.held_new = held_free_bytes(b, figure);
-        }
-        f.net_change_bytes = n.net_change;
-        f.noise_bytes = n.noise;
-        f.mdd_bytes = std::max(n.mdd, tolerance);
-        f.noise_method = n.method;
-        f.confidence = kDiffConfidence;
-        f.power = kDiffPower;
-        f.runs_base = n.runs_base;
-        f.runs_new = n.runs_new;
-        // The growth of the figure itself that would reach the threshold on the net.
-        const double threshold = std::max(tolerance, n.noise);
-        f.allowed_bytes = threshold + ((y - x) - n.net_change);
-        f.regressed = n.runs_base > 0 && n.runs_new > 0 && n.net_change > threshold;
-      }
-      d.figures.push_back(std::move(f));
+      d.figures.push_back(compare_figure(*a, b, {figure, x, y, memory}, gate, options));
     };
     add("loaded_bytes", a->memory.loaded_bytes, b.memory.loaded_bytes, true);
     add("peak_bytes", a->memory.peak_bytes, b.memory.peak_bytes, true);

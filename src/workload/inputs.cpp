@@ -220,7 +220,59 @@ InputSynth::InputSynth(const std::vector<InputPlan>& inputs,
   shapes_.resize(inputs_.size());
 }
 
-std::vector<Ort::Value>& InputSynth::next() {
+namespace {
+
+// Random contents for one synthesized tensor of `count` elements: floats in [-1, 1], token ids
+// below the input's vocabulary, fair booleans, any byte for 8-bit types.
+void fill_random(std::vector<std::uint8_t>& buf, const InputPlan& p, std::size_t count,
+                 std::size_t esize, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  switch (p.element_type) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: {
+      auto* f = reinterpret_cast<float*>(buf.data());
+      for (std::size_t k = 0; k < count; ++k) f[k] = unit(rng);
+      break;
+    }
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: {
+      auto* f = reinterpret_cast<double*>(buf.data());
+      for (std::size_t k = 0; k < count; ++k) f[k] = unit(rng);
+      break;
+    }
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: {
+      auto* h = reinterpret_cast<Ort::Float16_t*>(buf.data());
+      for (std::size_t k = 0; k < count; ++k) h[k] = Ort::Float16_t(unit(rng));
+      break;
+    }
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: {
+      std::int64_t vocab = p.vocab_size.value_or(2);
+      std::uniform_int_distribution<std::int64_t> ids(0, std::max<std::int64_t>(vocab, 1) - 1);
+      for (std::size_t k = 0; k < count; ++k) {
+        std::int64_t v = ids(rng);
+        if (esize == 8)
+          std::memcpy(buf.data() + k * 8, &v, 8);
+        else {
+          auto v32 = static_cast<std::int32_t>(v);
+          std::memcpy(buf.data() + k * 4, &v32, 4);
+        }
+      }
+      break;
+    }
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: {
+      std::bernoulli_distribution coin(0.5);
+      for (std::size_t k = 0; k < count; ++k) buf[k] = coin(rng) ? 1 : 0;
+      break;
+    }
+    default: {  // int8, uint8: any byte
+      std::uniform_int_distribution<int> byte(0, 255);
+      for (std::size_t k = 0; k < count; ++k) buf[k] = static_cast<std::uint8_t>(byte(rng));
+    }
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::int64_t> InputSynth::draw_dims() {
   std::map<std::string, std::int64_t> drawn;
   for (const auto& [key, r] : dims_) {
     if (fixed_ || r.lo == r.hi) {
@@ -244,6 +296,11 @@ std::vector<Ort::Value>& InputSynth::next() {
         shape_plan_->lines[static_cast<std::size_t>(count_) % shape_plan_->lines.size()];
     for (const auto& [key, n] : line) drawn[key] = n;
   }
+  return drawn;
+}
+
+std::vector<Ort::Value>& InputSynth::next() {
+  const std::map<std::string, std::int64_t> drawn = draw_dims();
   ++count_;
   drawn_ = drawn;
   values_.clear();
@@ -263,48 +320,7 @@ std::vector<Ort::Value>& InputSynth::next() {
     std::size_t esize = element_size(p.element_type);
     auto& buf = buffers_[i];
     buf.assign(count * esize + 1, 0);  // +1 so a zero-sized tensor still has a valid pointer
-    std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-    switch (p.element_type) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: {
-        auto* f = reinterpret_cast<float*>(buf.data());
-        for (std::size_t k = 0; k < count; ++k) f[k] = unit(rng_);
-        break;
-      }
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: {
-        auto* f = reinterpret_cast<double*>(buf.data());
-        for (std::size_t k = 0; k < count; ++k) f[k] = unit(rng_);
-        break;
-      }
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: {
-        auto* h = reinterpret_cast<Ort::Float16_t*>(buf.data());
-        for (std::size_t k = 0; k < count; ++k) h[k] = Ort::Float16_t(unit(rng_));
-        break;
-      }
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: {
-        std::int64_t vocab = p.vocab_size.value_or(2);
-        std::uniform_int_distribution<std::int64_t> ids(0, std::max<std::int64_t>(vocab, 1) - 1);
-        for (std::size_t k = 0; k < count; ++k) {
-          std::int64_t v = ids(rng_);
-          if (esize == 8)
-            std::memcpy(buf.data() + k * 8, &v, 8);
-          else {
-            auto v32 = static_cast<std::int32_t>(v);
-            std::memcpy(buf.data() + k * 4, &v32, 4);
-          }
-        }
-        break;
-      }
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: {
-        std::bernoulli_distribution coin(0.5);
-        for (std::size_t k = 0; k < count; ++k) buf[k] = coin(rng_) ? 1 : 0;
-        break;
-      }
-      default: {  // int8, uint8: any byte
-        std::uniform_int_distribution<int> byte(0, 255);
-        for (std::size_t k = 0; k < count; ++k) buf[k] = static_cast<std::uint8_t>(byte(rng_));
-      }
-    }
+    fill_random(buf, p, count, esize, rng_);
     values_.push_back(
         Ort::Value::CreateTensor(cpu, buf.data(), count * esize, shape.data(), shape.size(),
                                  static_cast<ONNXTensorElementDataType>(p.element_type)));

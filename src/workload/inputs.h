@@ -38,6 +38,8 @@ class InputSynth {
   std::vector<std::vector<std::uint8_t>> buffers_;
   std::vector<std::vector<std::int64_t>> shapes_;
   std::vector<Ort::Value> values_;
+  // This request's dynamic dimension sizes: drawn from the ranges, or the shape plan's.
+  std::map<std::string, std::int64_t> draw_dims();
   // Input i from the user's tensor or constant; false when the user gave neither.
   bool fill_from_user(std::size_t i, const Ort::MemoryInfo& cpu);
   UserInputs* user_ = nullptr;
