@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "infermem/error.h"
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 namespace infermem::import_detail {
 namespace {

@@ -23,8 +23,8 @@
 
 #include "infermem/error.h"
 #include "infermem/series_builder.h"
-#include "trace/import_util.h"
-#include "trace/lambda_events.h"
+#include "interpret/import_util.h"
+#include "interpret/lambda_events.h"
 
 namespace infermem::import_detail {
 namespace {

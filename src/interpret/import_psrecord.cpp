@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "infermem/error.h"
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 namespace infermem::import_detail {
 namespace {

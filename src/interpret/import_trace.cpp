@@ -17,7 +17,7 @@
 #include "infermem/error.h"
 #include "infermem/series_builder.h"
 #include "infermem/trace.h"
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 namespace infermem::import_detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 #include <fmt/format.h>
 #include <cctype>

@@ -5,7 +5,7 @@
 
 #include "infermem/error.h"
 #include "infermem/trace.h"
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 namespace infermem {
 namespace {

@@ -1,5 +1,5 @@
 // Lambda REPORT lines and CloudWatch events -> invocations: see lambda_events.h.
-#include "trace/lambda_events.h"
+#include "interpret/lambda_events.h"
 
 #include <fmt/format.h>
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "infermem/series.h"
-#include "trace/import_util.h"
+#include "interpret/import_util.h"
 
 namespace infermem::import_detail::lambda {
 
