@@ -12,7 +12,7 @@
 #include "infermem/cgroup_limit.h"
 #include "infermem/error.h"
 #include "infermem/watch_app.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "infermem/error.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 

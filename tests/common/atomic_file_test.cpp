@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "infermem/error.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "infermem/error.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 

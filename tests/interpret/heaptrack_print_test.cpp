@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "infermem/heaptrack.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

@@ -19,8 +19,7 @@
 #include "infermem/render.h"
 #include "infermem/summary.h"
 #include "infermem/watch_summary.h"
-#include "support/metrics_helpers.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 namespace infermem {
 namespace {

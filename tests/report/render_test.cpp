@@ -10,7 +10,7 @@
 #include "infermem/error.h"
 #include "infermem/render.h"
 #include "infermem/summary.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

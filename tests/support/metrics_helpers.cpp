@@ -1,7 +1,5 @@
 #include "support/metrics_helpers.h"
 
-#include "infermem/host.h"
-
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
@@ -10,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 
 #include "support/run_helpers.h"
 
@@ -89,10 +86,6 @@ const CliResult& ScopedWatch::stop(double seconds) {
   return result_;
 }
 
-bool on_path(const std::string& program) {
-  return !find_on_path(program).empty();
-}
-
 std::string scrape_metrics(int port) {
   httplib::Client exporter("127.0.0.1", port);
   exporter.set_connection_timeout(2);
@@ -100,16 +93,6 @@ std::string scrape_metrics(int port) {
   auto res = exporter.Get("/metrics");
   if (!res || res->status != 200) return "";
   return res->body;
-}
-
-int promtool_check_metrics(const std::string& exposition, const std::string& dir,
-                           std::string* log) {
-  std::ofstream(dir + "/exposition.txt") << exposition;
-  const int rc = std::system(
-      ("promtool check metrics < " + dir + "/exposition.txt > " + dir + "/promtool.log 2>&1")
-          .c_str());
-  if (log) *log = read_file(dir + "/promtool.log");
-  return rc;
 }
 
 Process::Process(std::vector<std::string> args, const std::string& log) {

@@ -17,9 +17,6 @@ namespace infermem::test {
 // is seen, so a generous bound costs nothing on a fast machine and holds on a slow shared one.
 constexpr double kPatienceSeconds = 300;
 
-// True when `program` is found on PATH.
-bool on_path(const std::string& program);
-
 // Polls fn every 250 ms until it returns true or `seconds` pass (the sleep is between checks of
 // the real condition, never in place of one).
 template <class Fn>
@@ -40,10 +37,6 @@ int served_metrics_port(const RunningCli& watch, double seconds = kPatienceSecon
 
 // GET http://127.0.0.1:PORT/metrics: the body on status 200, else "" (2 s to connect, 5 s to read).
 std::string scrape_metrics(int port);
-
-// `promtool check metrics` on an exposition (kept in dir/exposition.txt): its exit code, and its
-// output in *log.
-int promtool_check_metrics(const std::string& exposition, const std::string& dir, std::string* log);
 
 // A program started by a test, its output in `log`, stopped (TERM, then KILL) at the end.
 struct Process {

@@ -8,9 +8,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "infermem/arm_figures.h"
 #include "infermem/error.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem::trace;
 

@@ -9,7 +9,7 @@
 
 #include "infermem/error.h"
 #include "infermem/gate.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

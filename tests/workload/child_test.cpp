@@ -18,7 +18,7 @@
 #include "infermem/cgroup_limit.h"
 #include "infermem/soak.h"
 #include "infermem/trace.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 using namespace infermem;
 using ::testing::HasSubstr;

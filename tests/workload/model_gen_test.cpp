@@ -19,7 +19,7 @@
 
 #include "infermem/error.h"
 #include "infermem/model_gen.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 #include "workload/ort_env.h"
 
 namespace infermem {

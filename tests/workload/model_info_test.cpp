@@ -8,7 +8,7 @@
 #include "infermem/error.h"
 #include "infermem/model_gen.h"
 #include "infermem/model_info.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 
 namespace infermem {
 namespace {

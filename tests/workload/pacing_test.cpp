@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "infermem/error.h"
-#include "support/run_helpers.h"
+#include "support/files.h"
 #include "workload/inputs.h"
 
 using namespace infermem;

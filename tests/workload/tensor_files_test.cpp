@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "infermem/error.h"
+#include "support/files.h"
 #include "support/models.h"
-#include "support/run_helpers.h"
 #include "workload/user_inputs.h"
 
 using namespace infermem;
