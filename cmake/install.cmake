@@ -3,6 +3,7 @@
 #   P/lib/libinfermem_<stage>.a   one static library per stage
 #   P/bin/infermem                the CLI
 #   P/lib/cmake/infermem/         find_package(infermem CONFIG REQUIRED) -> infermem::infermem
+#                                 (every stage alone too: infermem::infermem_cache, ...)
 #   P/lib/pkgconfig/infermem.pc   pkg-config --cflags --libs infermem
 # The package finds its dependencies again on the user's machine (find_dependency); ONNX Runtime
 # comes from ONNXRUNTIME_ROOT when the user sets it, else from the path recorded here at install.
@@ -41,13 +42,14 @@ install(FILES "${CMAKE_BINARY_DIR}/package/infermemConfig.cmake"
 
 # pkg-config: static libraries in dependency order (users first, what they use last).
 set(INFERMEM_PC_LIBS "")
-foreach(stage app report workload verdict trace probe common)
+set(INFERMEM_STAGE_LINK_ORDER app report workload cache interpret verdict trace probe common)
+foreach(stage ${INFERMEM_STAGE_LINK_ORDER})
   if(stage IN_LIST INFERMEM_STAGES)
     string(APPEND INFERMEM_PC_LIBS " -linfermem_${stage}")
   endif()
 endforeach()
 foreach(stage ${INFERMEM_STAGES})  # a stage added later, not in the list above
-  if(NOT stage MATCHES "^(app|report|workload|verdict|trace|probe|common)$")
+  if(NOT stage IN_LIST INFERMEM_STAGE_LINK_ORDER)
     string(PREPEND INFERMEM_PC_LIBS " -linfermem_${stage}")
   endif()
 endforeach()

@@ -2,7 +2,8 @@
 # ctest "consumer.installed_package": install infermem into a fresh prefix under the build tree,
 # build tests/consumer (a user's project) against it with find_package, and check that the
 # example test fails on the loop that leaks 16 KiB an iteration and passes on the clean one.
-# Also links a program through pkg-config against the same prefix.
+# Also runs a ModelCache program linked against the cache stage alone (no ONNX Runtime) and links
+# a program through pkg-config against the same prefix.
 # Usage: run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -42,6 +43,13 @@ for line in "verdict: FAIL: memory grows per iteration" "rate: " "95% interval" 
     cat "$work/leak.log"; echo "consumer: the failure lacks '$line'" >&2; exit 1; }
 done
 
+# The cache stage alone: ModelCache runs with the user's loader, and no ONNX Runtime is loaded.
+"$work/build/cache_only" >"$work/cache_only.log" 2>&1 || {
+  cat "$work/cache_only.log"; echo "consumer: the cache-only program failed" >&2; exit 1; }
+if ldd "$work/build/cache_only" | grep -q onnxruntime; then
+  echo "consumer: a program linking infermem::infermem_cache alone loads ONNX Runtime" >&2; exit 1
+fi
+
 # pkg-config: compile and link a RequestScope program with the flags the .pc file gives.
 "$src/tests/consumer/check_pkgconfig.sh" "$prefix" infermem "$work"
-echo "consumer: installed package found, example built; leak fails, clean passes; pkg-config links"
+echo "consumer: installed package found, example built; leak fails, clean passes; cache alone runs without ORT; pkg-config links"
