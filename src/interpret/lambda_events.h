@@ -1,7 +1,7 @@
 #pragma once
 // AWS Lambda REPORT lines and the CloudWatch events around them, parsed into invocations
-// (src/trace/import_lambda.cpp groups them into one series per execution environment). Private to
-// src/trace.
+// (src/interpret/import_lambda.cpp groups them into one series per execution environment). Private
+// to src/interpret.
 #include <cstdint>
 #include <istream>
 #include <nlohmann/json.hpp>
