@@ -422,3 +422,16 @@ TEST(ArmAccumulator, OnePassOverAListEqualsAddingRecordsAsTheyArrive) {
   EXPECT_EQ(listed.latency_ms.p95, live.latency_ms.p95);
   EXPECT_EQ(listed.requests_done, live.requests_done);
 }
+
+// A trace record (tests/trace) read into an arm: a cycle beyond an int is kept as none (-1).
+TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
+  trace::Record r;
+  r.type = std::string(trace::kSample);
+  r.src = "child";
+  r.phase = "infer";
+  r.values["rss_bytes"] = 5;
+  r.values[trace::key::kCycle] = 1e300;
+  const auto series = accumulate_arm({r}).series("arm");
+  ASSERT_EQ(series.points.size(), 1u);
+  EXPECT_EQ(series.points[0].cycle, -1);
+}

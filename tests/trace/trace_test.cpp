@@ -174,15 +174,3 @@ TEST(Trace, ACycleIsAWholeNumberInRangeOrNone) {
     EXPECT_EQ(r.cycle(), std::nullopt) << bad;
   }
 }
-
-TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
-  Record r;
-  r.type = std::string(kSample);
-  r.src = "child";
-  r.phase = "infer";
-  r.values["rss_bytes"] = 5;
-  r.values[key::kCycle] = 1e300;
-  const auto series = infermem::accumulate_arm({r}).series("arm");
-  ASSERT_EQ(series.points.size(), 1u);
-  EXPECT_EQ(series.points[0].cycle, -1);
-}
