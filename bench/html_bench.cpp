@@ -36,7 +36,7 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
     r.phase = phase;
     r.src = "child";
     r.extra["edge"] = "end";
-    r.values["rss_bytes"] = rss;
+    r.values.set(Figure::rss_bytes, rss);
     acc.add(r);
   };
   phase_end("baseline", 0, 40e6);
@@ -68,7 +68,7 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
     req.t_ms = t;
     req.req = i;
     req.phase = i <= 3 ? "warm" : "infer";
-    req.values["latency_ms"] = 1.5 + std::abs(noise(rng)) / 1e6;
+    req.values.set(Figure::latency_ms, 1.5 + std::abs(noise(rng)) / 1e6);
     acc.add(req);
     trace::Record s;
     s.type = "sample";
@@ -77,11 +77,11 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
     s.phase = req.phase;
     s.src = "child";
     const double rss = 130e6 + 40.0 * static_cast<double>(i) + noise(rng);
-    s.values["rss_bytes"] = rss;
-    s.values["rss_anon_bytes"] = rss - 30e6;
-    s.values["rss_file_bytes"] = 30e6;
-    s.values["hwm_bytes"] = rss + 1e6;
-    s.values["malloc_in_use_bytes"] = rss - 50e6;
+    s.values.set(Figure::rss_bytes, rss);
+    s.values.set(Figure::rss_anon_bytes, rss - 30e6);
+    s.values.set(Figure::rss_file_bytes, 30e6);
+    s.values.set(Figure::hwm_bytes, rss + 1e6);
+    s.values.set(Figure::malloc_in_use_bytes, rss - 50e6);
     acc.add(s);
   }
   phase_end("infer", 50 + 2.0 * static_cast<double>(requests), 130e6);

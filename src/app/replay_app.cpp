@@ -143,8 +143,8 @@ struct PolicyRecords {
     records.add(r);
     if (r.type == trace::kRequest) {
       ++outcome.served;
-      const double latency = r.value(trace::key::kLatencyMs).value_or(kAbsent);
-      waits_ms.push_back(latency + r.value("queued_ms").value_or(0));
+      const double latency = r.value(Figure::latency_ms).value_or(kAbsent);
+      waits_ms.push_back(latency + r.value(Figure::queued_ms).value_or(0));
     } else if (r.type == trace::kNote) {
       const std::string event = r.text(trace::key::kEvent);
       outcome.hits += event == "hit";
@@ -152,8 +152,7 @@ struct PolicyRecords {
       outcome.evictions += event == "evict";
       outcome.refused += event == "refused";
     }
-    if (auto rss = r.value(trace::key::kRssBytes); rss && (!present(peak) || *rss > peak))
-      peak = *rss;
+    if (auto rss = r.value(Figure::rss_bytes); rss && (!present(peak) || *rss > peak)) peak = *rss;
   }
 };
 

@@ -94,7 +94,7 @@ trace::Record record(const char* type, double t_ms, const std::string& arm, int 
   return r;
 }
 
-double value_or(const probe::Reading& r, const char* k, double fallback = kAbsent) {
+double value_or(const probe::Reading& r, Figure k, double fallback = kAbsent) {
   return r.get(k).value_or(fallback);
 }
 
@@ -170,10 +170,10 @@ void WatchRun::write_header() {
              {key::kCommand, "watch"},     {key::kHost, host_name()},
              {key::kStartedAt, utc_now()}, {"mode", o_.pid == 0 ? "command" : "pid"},
              {"argv", w_.command}};
-  h.values[key::kIntervalMs] = o_.interval_ms;
-  h.values[key::kWindowMs] = o_.window_ms;
+  h.values.set(Figure::interval_ms, o_.interval_ms);
+  h.values.set(Figure::window_ms, o_.window_ms);
   if (o_.memory_limit_bytes > 0 && w_.cgroup)
-    h.values[key::kCgroupLimitBytes] = static_cast<double>(o_.memory_limit_bytes);
+    h.values.set(Figure::cgroup_limit_bytes, static_cast<double>(o_.memory_limit_bytes));
   if (w_.cgroup)
     h.extra[key::kCgroupDir] = w_.cgroup->path();
   else if (w_.tree)
@@ -189,9 +189,10 @@ void WatchRun::write_header() {
 void WatchRun::close_window(double end_ms) {
   trace::Record n = record(trace::kNote, end_ms, "tree", w_.pid);
   n.extra[key::kEvent] = "window";
-  if (present(window_.peak_rss_bytes)) n.values[key::kWindowPeakRssBytes] = window_.peak_rss_bytes;
-  if (present(live_.hwm)) n.values[key::kHwmBytes] = live_.hwm;
-  n.values[key::kDurationMs] = end_ms - window_.start_ms;
+  if (present(window_.peak_rss_bytes))
+    n.values.set(Figure::window_peak_rss_bytes, window_.peak_rss_bytes);
+  if (present(live_.hwm)) n.values.set(Figure::hwm_bytes, live_.hwm);
+  n.values.set(Figure::duration_ms, end_ms - window_.start_ms);
   out_.write(n);
   window_ = WatchWindow{};
   window_.start_ms = end_ms;
@@ -228,18 +229,18 @@ void WatchRun::read_cache_stats(double t_ms) {
 // The tree's total at every sample (statm), the split and VmHWM on detail samples.
 void WatchRun::write_tree_record(double t_ms) {
   trace::Record r = record(trace::kSample, t_ms, "tree", w_.pid);
-  r.values[key::kRssBytes] = sample_.rss_bytes;
-  r.values[key::kRssAnonBytes] = sample_.anon_bytes;
-  r.values[key::kProcessesCount] = static_cast<double>(sample_.processes.size());
+  r.values.set(Figure::rss_bytes, sample_.rss_bytes);
+  r.values.set(Figure::rss_anon_bytes, sample_.anon_bytes);
+  r.values.set(Figure::processes_count, static_cast<double>(sample_.processes.size()));
   if (sample_.detail) {
-    for (const auto& [k, v] : sample_.total.values)
-      if (k != key::kRssBytes && k != key::kRssAnonBytes) r.values[k] = v;
-    live_.hwm = value_or(sample_.total, key::kHwmBytes);
-    metrics_.file_bytes = value_or(sample_.total, key::kRssFileBytes);
-    metrics_.shmem_bytes = value_or(sample_.total, key::kRssShmemBytes);
-    if (sample_.rollup) metrics_.pss_bytes = value_or(sample_.total, key::kPssBytes);
-    metrics_.cgroup_usage_bytes = value_or(sample_.total, key::kCgroupCurrentBytes);
-    metrics_.cgroup_limit_bytes = value_or(sample_.total, key::kCgroupLimitBytes);
+    for (auto [f, v] : sample_.total.values)
+      if (f != Figure::rss_bytes && f != Figure::rss_anon_bytes) r.values.set(f, v);
+    live_.hwm = value_or(sample_.total, Figure::hwm_bytes);
+    metrics_.file_bytes = value_or(sample_.total, Figure::rss_file_bytes);
+    metrics_.shmem_bytes = value_or(sample_.total, Figure::rss_shmem_bytes);
+    if (sample_.rollup) metrics_.pss_bytes = value_or(sample_.total, Figure::pss_bytes);
+    metrics_.cgroup_usage_bytes = value_or(sample_.total, Figure::cgroup_current_bytes);
+    metrics_.cgroup_limit_bytes = value_or(sample_.total, Figure::cgroup_limit_bytes);
   }
   out_.write(r);
 }
@@ -258,7 +259,7 @@ void WatchRun::write_processes(double t_ms) {
     }
     trace::Record pr = record(trace::kSample, t_ms, arm, p.pid);
     pr.values = p.detail.values;
-    pr.values[key::kRssBytes] = p.rss_bytes;
+    pr.values.set(Figure::rss_bytes, p.rss_bytes);
     pr.extra[key::kName] = p.name;
     out_.write(pr);
   }

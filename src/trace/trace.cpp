@@ -15,14 +15,14 @@
 
 namespace infermem::trace {
 
-std::optional<double> Record::value(std::string_view key) const {
-  auto it = values.find(std::string(key));
-  if (it == values.end()) return std::nullopt;
+std::optional<double> Record::other_value(std::string_view key) const {
+  auto it = other_values.find(std::string(key));
+  if (it == other_values.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<int> Record::cycle() const {
-  auto c = value(key::kCycle);
+  auto c = value(Figure::cycle);
   if (!c || !(*c >= 0 && *c < 1e9) || *c != std::floor(*c)) return std::nullopt;
   return static_cast<int>(*c);
 }
@@ -31,6 +31,12 @@ std::string Record::text(std::string_view key) const {
   if (!extra.is_object()) return "";
   auto it = extra.find(std::string(key));
   return it != extra.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+nlohmann::json figures_json(const Figures& figures) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto [f, v] : figures) j[std::string(name(f))] = v;
+  return j;
 }
 
 namespace {
@@ -52,14 +58,17 @@ std::string to_line(const Record& r) {
   if (!r.phase.empty()) j[key::kPhase] = r.phase;
   if (r.req >= 0) j[key::kReq] = r.req;
   if (!r.src.empty()) j[key::kSrc] = r.src;
-  for (const auto& [k, v] : r.values) {
-    if (!std::isfinite(v)) continue;   // JSON has no NaN; an unreadable value is absent
-    if (is_envelope_key(k)) continue;  // never shadows the typed fields above
+  auto put_number = [&j](std::string_view k, double v) {
+    if (!std::isfinite(v)) return;  // JSON has no NaN; an unreadable value is absent
+    auto& slot = j[std::string(k)];
     if (v == std::floor(v) && std::fabs(v) < 9.0e15)
-      j[k] = static_cast<std::int64_t>(v);
+      slot = static_cast<std::int64_t>(v);
     else
-      j[k] = v;
-  }
+      slot = v;
+  };
+  for (auto [f, v] : r.values) put_number(name(f), v);
+  for (const auto& [k, v] : r.other_values)
+    if (!is_envelope_key(k) && !j.contains(k)) put_number(k, v);  // never shadows the above
   if (r.extra.is_object())
     for (const auto& [k, v] : r.extra.items())
       if (!j.contains(k) && !is_envelope_key(k)) j[k] = v;
@@ -105,7 +114,11 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
       r.req = val.get<std::int64_t>();
     } else if (val.is_number()) {
       double d = val.get<double>();
-      if (std::isfinite(d)) r.values.emplace_hint(r.values.end(), k, d);
+      if (!std::isfinite(d)) continue;
+      if (auto f = parse_figure(k))
+        r.values.set(*f, d);
+      else
+        r.other_values.emplace_hint(r.other_values.end(), k, d);
     } else {
       r.extra[k] = std::move(val);
     }

@@ -246,8 +246,9 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
           settle_sent = ::kill(pid, kSettleSignal) == 0;
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
-        report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
-                                     r.value("hwm_bytes").value_or(0)});
+        report_progress(SoakProgress{arm.name, "", r.req, total,
+                                     r.value(Figure::rss_bytes).value_or(0),
+                                     r.value(Figure::hwm_bytes).value_or(0)});
     } catch (const InputError&) {
       // The child is exiting: its /proc entry is going away. waitpid() tells the rest.
     }

@@ -134,7 +134,7 @@ class Worker {
     r.phase = phase_;
     r.req = req_.load();
     r.src = "child";
-    if (cycle_ >= 0) r.values["cycle"] = cycle_;
+    if (cycle_ >= 0) r.values.set(Figure::cycle, cycle_);
     return r;
   }
 
@@ -159,7 +159,8 @@ class Worker {
     emit(r);
   }
 
-  void end_phase(const nlohmann::json& extra = nlohmann::json::object()) {
+  void end_phase(const nlohmann::json& extra = nlohmann::json::object(),
+                 const Figures& figures = {}) {
     probe::Reading peak = sampler_.end_scope();
     // Cgroup figures only when the cgroup holds this child alone; otherwise they would be the
     // enclosing container's, recorded as if they were the arm's.
@@ -167,18 +168,20 @@ class Worker {
     probe::Reading now = probe::read_self(sources);
     trace::Record r = record(trace::kPhase);
     // The reading's figures beside the record's own (a churn cycle's `cycle` stays).
-    r.values.insert(now.values.begin(), now.values.end());
-    if (auto p = peak.get("rss_bytes")) r.values["peak_sampled_rss_bytes"] = *p;
+    r.values.insert_absent(now.values);
+    if (auto p = peak.get(Figure::rss_bytes)) r.values.set(Figure::peak_sampled_rss_bytes, *p);
     if (hwm_reset_)
-      if (auto h = now.get("hwm_bytes")) r.values["peak_hwm_since_reset_bytes"] = *h;
-    if (session_)
-      for (const auto& [k, v] : session_->arena_stats()) r.values[k] = v;
+      if (auto h = now.get(Figure::hwm_bytes)) r.values.set(Figure::peak_hwm_since_reset_bytes, *h);
+    if (session_) r.values.assign_present(session_->arena_stats());
     if (spec_.options.library_rss) add_ort_library_rss(r.values);
-    r.values["duration_ms"] = now_ms() - phase_start_ms_;
+    r.values.set(Figure::duration_ms, now_ms() - phase_start_ms_);
     r.extra["edge"] = "end";
-    r.extra["sampler_hz"] = spec_.options.child_sample_hz;
-    r.extra["samples_count"] = static_cast<double>(sampler_.samples_taken());
+    // Written as context, as they always were (the reader takes them for figures).
+    r.extra[std::string(name(Figure::sampler_hz))] = spec_.options.child_sample_hz;
+    r.extra[std::string(name(Figure::samples_count))] =
+        static_cast<double>(sampler_.samples_taken());
     for (const auto& [k, v] : extra.items()) r.extra[k] = v;
+    r.values.assign_present(figures);
     emit(r);
   }
 
@@ -218,11 +221,11 @@ class Worker {
     const std::int64_t done = ++req_;
     trace::Record r = record(trace::kRequest);
     r.req = done;
-    r.values["latency_ms"] = latency;
-    if (spec_.options.concurrency > 1) r.values["thread"] = thread;
-    if (queued_ms >= 0) r.values["queued_ms"] = queued_ms;
+    r.values.set(Figure::latency_ms, latency);
+    if (spec_.options.concurrency > 1) r.values.set(Figure::thread, thread);
+    if (queued_ms >= 0) r.values.set(Figure::queued_ms, queued_ms);
     if (feeder_) {
-      r.values["stream"] = static_cast<double>(feeder_->stream_of(n));
+      r.values.set(Figure::stream, static_cast<double>(feeder_->stream_of(n)));
       r.extra["fed"] = fed;  // digests of the carried inputs; empty when the stream starts afresh
     }
     r.extra["shape"] = synth.shape_text();
@@ -231,8 +234,7 @@ class Worker {
     trace::Record s2 = record(trace::kSample);
     s2.req = done;
     s2.values = probe::read_self(probe::kStatus | probe::kAllocator).values;
-    if (done % 10 == 0)
-      for (const auto& [k, v] : s.arena_stats()) s2.values[k] = v;
+    if (done % 10 == 0) s2.values.assign_present(s.arena_stats());
     emit(s2);
     if (done == crash_at_) std::abort();  // test hook: a child that dies mid-run
   }
@@ -342,12 +344,12 @@ class Worker {
     trace::Record begin = record(trace::kNote);
     begin.extra["event"] = "idle";
     begin.extra["edge"] = "begin";
-    const double rss_before = probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
-    begin.values["rss_bytes"] = rss_before;
+    const double rss_before = probe::read_self(probe::kStatus).get(Figure::rss_bytes).value_or(0);
+    begin.values.set(Figure::rss_bytes, rss_before);
     if (spec_.arm.on("trim")) {
       begin.extra["trim"] = trim_allocator();
-      begin.values["rss_after_trim_bytes"] =
-          probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
+      begin.values.set(Figure::rss_after_trim_bytes,
+                       probe::read_self(probe::kStatus).get(Figure::rss_bytes).value_or(0));
     }
     emit(begin);
     const double until = now_ms() + spec_.options.idle_ms;
@@ -506,8 +508,7 @@ class Worker {
       }
     });
     const ModelCacheStats stats = cache.stats();
-    end_phase(
-        {{"cache_hits", stats.hits}, {"cache_misses", stats.misses}, {"cache", cache_json(stats)}});
+    end_phase({{"cache", cache_json(stats)}}, cache_counts(stats.hits, stats.misses));
     begin_phase("unload");
     cache.clear();
     end_phase();
@@ -555,7 +556,7 @@ class Worker {
       }
       infer_once(*cache[model], synth, 0, waited_ms(due));
     });
-    end_phase({{"cache_hits", hits}, {"cache_misses", misses}});
+    end_phase(nlohmann::json::object(), cache_counts(hits, misses));
     begin_phase("unload");
     cache.clear();
     end_phase();

@@ -19,9 +19,9 @@ std::string sample(const std::string& arm, double t_ms, const std::string& phase
   r.phase = phase;
   r.req = req;
   r.src = "parent";
-  r.values["rss_bytes"] = rss;
-  r.values["hwm_bytes"] = hwm;
-  r.values["malloc_in_use_bytes"] = malloc_in_use;
+  r.values.set(Figure::rss_bytes, rss);
+  r.values.set(Figure::hwm_bytes, hwm);
+  r.values.set(Figure::malloc_in_use_bytes, malloc_in_use);
   return trace::to_line(r) + "\n";
 }
 
@@ -116,7 +116,7 @@ TEST(ImportTrace, ASoakArmIsReadAsSoakJudgedIt) {
     child.phase = i < 2 ? "warm" : "infer";
     child.req = i + 1;
     child.src = "child";
-    child.values["rss_bytes"] = 60e6;
+    child.values.set(Figure::rss_bytes, 60e6);
     text += trace::to_line(child) + "\n";
     trace::Record parent = child;
     parent.src = "parent";

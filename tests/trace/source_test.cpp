@@ -71,11 +71,11 @@ TEST(Source, ReadsAPipeAsDataArrivesWithoutWaitingForItsEnd) {
   trace::Writer writer(fds[1]);
   trace::Record r;
   r.type = std::string(trace::kSample);
-  r.values[std::string(trace::key::kRssBytes)] = 4096;
+  r.values.set(Figure::rss_bytes, 4096);
   ASSERT_TRUE(writer.write(r));
   auto got = reader.next();  // would block forever if the reader waited for a full buffer
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->value(trace::key::kRssBytes), 4096.0);
+  EXPECT_EQ(got->value(Figure::rss_bytes), 4096.0);
   ::close(fds[1]);
   EXPECT_FALSE(reader.next());
   std::fclose(in);

@@ -13,6 +13,7 @@
 #include "support/run_helpers.h"
 
 using namespace infermem::trace;
+using infermem::Figure;
 
 TEST(Trace, RoundTripsASample) {
   Record r;
@@ -23,8 +24,8 @@ TEST(Trace, RoundTripsASample) {
   r.phase = "infer";
   r.req = 17;
   r.src = "parent";
-  r.values["rss_bytes"] = 83886080;
-  r.values["hwm_bytes"] = 90000000;
+  r.values.set(Figure::rss_bytes, 83886080);
+  r.values.set(Figure::hwm_bytes, 90000000);
   r.extra["method"] = "VmRSS";
   auto back = parse_line(to_line(r));
   ASSERT_TRUE(back);
@@ -35,18 +36,18 @@ TEST(Trace, RoundTripsASample) {
   EXPECT_EQ(back->phase, "infer");
   EXPECT_EQ(back->req, 17);
   EXPECT_EQ(back->src, "parent");
-  EXPECT_EQ(back->value("rss_bytes"), 83886080.0);
-  EXPECT_FALSE(back->value("swap_bytes").has_value()) << "absent stays absent";
+  EXPECT_EQ(back->value(Figure::rss_bytes), 83886080.0);
+  EXPECT_FALSE(back->value(Figure::swap_bytes).has_value()) << "absent stays absent";
   EXPECT_EQ(back->extra["method"], "VmRSS");
 }
 
 TEST(Trace, UnreadableValuesAreAbsentNotZero) {
   Record r;
   r.type = std::string(kSample);
-  r.values["pss_bytes"] = std::numeric_limits<double>::quiet_NaN();
+  r.values.set(Figure::pss_bytes, std::numeric_limits<double>::quiet_NaN());
   auto back = parse_line(to_line(r));
   ASSERT_TRUE(back);
-  EXPECT_FALSE(back->value("pss_bytes"));
+  EXPECT_FALSE(back->value(Figure::pss_bytes));
 }
 
 TEST(Trace, RejectsMalformedLinesWithAReason) {
@@ -78,8 +79,8 @@ TEST(Trace, ValuesNeverShadowTheEnvelope) {
   Record r;
   r.type = std::string(kSample);
   r.pid = 12;
-  r.values["pid"] = 4.29e15;  // only a caller can put these here; the writer ignores them
-  r.values["v"] = 9;
+  r.other_values["pid"] = 4.29e15;  // only a caller can put these here; the writer ignores them
+  r.other_values["v"] = 9;
   r.extra["type"] = "other";
   r.t_ms = 1e306;  // scaling to microseconds would overflow
   auto back = parse_line(to_line(r));
@@ -87,7 +88,7 @@ TEST(Trace, ValuesNeverShadowTheEnvelope) {
   EXPECT_EQ(back->type, "sample");
   EXPECT_EQ(back->pid, 12);
   EXPECT_DOUBLE_EQ(back->t_ms, 1e306);
-  EXPECT_FALSE(back->value("pid"));
+  EXPECT_FALSE(back->other_value("pid"));
   EXPECT_EQ(to_line(*back), to_line(r));
 }
 
@@ -98,7 +99,7 @@ TEST(Trace, ReaderSkipsAndCountsBadLines) {
     Writer w(fds[1]);
     Record r;
     r.type = std::string(kRequest);
-    r.values["latency_ms"] = 3.25;
+    r.values.set(Figure::latency_ms, 3.25);
     ASSERT_TRUE(w.write(r));
     ASSERT_TRUE(w.write_raw_line("garbage {"));
     r.req = 2;
@@ -114,7 +115,7 @@ TEST(Trace, ReaderSkipsAndCountsBadLines) {
   EXPECT_TRUE(a && b);
   EXPECT_FALSE(c);
   EXPECT_EQ(b->req, 2);
-  EXPECT_EQ(a->value("latency_ms"), 3.25);
+  EXPECT_EQ(a->value(Figure::latency_ms), 3.25);
   EXPECT_EQ(reader.skipped(), 2u);
   EXPECT_EQ(reader.lines(), 4u);
   std::fclose(in);
@@ -125,10 +126,10 @@ TEST(Trace, EveryFigureTheProbeWritesIsANamedKey) {
   // must be added there (and to docs/trace-format.md) or this fails.
   const auto reading = infermem::probe::read_self(infermem::probe::kAll);
   ASSERT_FALSE(reading.values.empty());
-  for (const auto& [name, value] : reading.values) {
+  for (auto [figure, value] : reading.values) {
     bool known = false;
-    for (auto k : key::kReadingKeys) known = known || k == name;
-    EXPECT_TRUE(known) << name << " is not in trace::key::kReadingKeys";
+    for (auto k : kReadingFigures) known = known || k == figure;
+    EXPECT_TRUE(known) << name(figure) << " is not in trace::kReadingFigures";
   }
 }
 
@@ -167,11 +168,11 @@ TEST(Trace, ACycleIsAWholeNumberInRangeOrNone) {
   Record r;
   EXPECT_EQ(r.cycle(), std::nullopt);
   for (double ok : {0.0, 3.0, 999999999.0}) {
-    r.values[key::kCycle] = ok;
+    r.values.set(Figure::cycle, ok);
     EXPECT_EQ(r.cycle(), static_cast<int>(ok)) << ok;
   }
   for (double bad : {-1.0, 1.5, 1e9, 1e300}) {
-    r.values[key::kCycle] = bad;
+    r.values.set(Figure::cycle, bad);
     EXPECT_EQ(r.cycle(), std::nullopt) << bad;
   }
 }
@@ -181,9 +182,34 @@ TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
   r.type = std::string(kSample);
   r.src = "child";
   r.phase = "infer";
-  r.values["rss_bytes"] = 5;
-  r.values[key::kCycle] = 1e300;
+  r.values.set(Figure::rss_bytes, 5);
+  r.values.set(Figure::cycle, 1e300);
   const auto series = infermem::accumulate_arm({r}).series("arm");
   ASSERT_EQ(series.points.size(), 1u);
   EXPECT_EQ(series.points[0].cycle, -1);
+}
+
+// Every Figure, and numbers under names that are no Figure, read back and print as they were.
+TEST(Trace, EveryFigureAndAnUnknownNumberRoundTripByteIdentical) {
+  nlohmann::json all = {{"v", 1}, {"type", "sample"}, {"t_ms", 12.5}, {"arm", "a"}};
+  for (std::size_t i = 0; i < infermem::kFigureCount; ++i)
+    all[std::string(name(static_cast<Figure>(i)))] = static_cast<std::int64_t>(1000 + i);
+  all["latency_ms"] = 3.25;
+  const std::string every = all.dump();
+  auto r = parse_line(every);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->values.size(), infermem::kFigureCount);
+  EXPECT_TRUE(r->other_values.empty());
+  EXPECT_EQ(to_line(*r), every);
+
+  const std::string unknown =
+      R"({"model":3,"rss_bytes":4096,"seed":18446744073,"src":"child","t_ms":1.5,"type":"note",)"
+      R"("v":1,"weird_ratio":0.125})";
+  auto u = parse_line(unknown);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->value(Figure::rss_bytes), 4096.0);
+  EXPECT_EQ(u->other_value("seed"), 18446744073.0);
+  EXPECT_EQ(u->other_value("weird_ratio"), 0.125);
+  EXPECT_FALSE(u->other_value("rss_bytes")) << "a figure is never an other value";
+  EXPECT_EQ(to_line(*u), unknown);
 }

@@ -52,7 +52,7 @@ ArmAccumulator sampled_from_outside() {
   r.type = trace::kSample;
   r.src = "parent";
   r.phase = "infer";
-  r.values["rss_bytes"] = 120.0 * 1024 * 1024;
+  r.values.set(Figure::rss_bytes, 120.0 * 1024 * 1024);
   a.add(r);
   return a;
 }

@@ -7,8 +7,8 @@
 // monotonic clock). Common optional keys: "arm", "pid", "phase", "req" (requests done so far in
 // the arm), "src" (who measured: "child" in-process, "parent" from outside). Every other numeric
 // key is a measured value; names end in their unit (_bytes, _ms, _count). A value that was not
-// readable is absent, never zero. Record types and every key with a fixed meaning are named once
-// below; writers, the reader and the importers use these names.
+// readable is absent, never zero. Measured values are Figures (infermem/figure.h); record types
+// and every other key with a fixed meaning are named once below.
 //
 // Reading: a Source yields lines from a file, standard input, a pipe or a string in bounded
 // memory (a read buffer, lines up to kMaxLineBytes); a Reader turns a Source's lines into
@@ -24,6 +24,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "infermem/figure.h"
 
 namespace infermem::trace {
 
@@ -77,63 +79,9 @@ inline constexpr char kSeed[] = "seed";
 inline constexpr char kHost[] = "host";
 inline constexpr char kStartedAt[] = "started_at";
 
-// Measured values (Record::values).
-inline constexpr char kRssBytes[] = "rss_bytes";
-inline constexpr char kRssAnonBytes[] = "rss_anon_bytes";
-inline constexpr char kRssFileBytes[] = "rss_file_bytes";
-inline constexpr char kRssShmemBytes[] = "rss_shmem_bytes";
-inline constexpr char kHwmBytes[] = "hwm_bytes";
-inline constexpr char kSwapBytes[] = "swap_bytes";
-inline constexpr char kThreadsCount[] = "threads_count";
-inline constexpr char kPssBytes[] = "pss_bytes";
-inline constexpr char kPssAnonBytes[] = "pss_anon_bytes";
-inline constexpr char kPssFileBytes[] = "pss_file_bytes";
-inline constexpr char kPrivateDirtyBytes[] = "private_dirty_bytes";
-inline constexpr char kSharedCleanBytes[] = "shared_clean_bytes";
-inline constexpr char kCgroupCurrentBytes[] = "cgroup_current_bytes";
-inline constexpr char kCgroupPeakBytes[] = "cgroup_peak_bytes";
-inline constexpr char kCgroupLimitBytes[] = "cgroup_limit_bytes";
-inline constexpr char kCgroupOomKillCount[] = "cgroup_oom_kill_count";
-inline constexpr char kMallocArenaBytes[] = "malloc_arena_bytes";
-inline constexpr char kMallocMmapBytes[] = "malloc_mmap_bytes";
-inline constexpr char kMallocInUseBytes[] = "malloc_in_use_bytes";
-inline constexpr char kMallocFreeBytes[] = "malloc_free_bytes";
-inline constexpr char kJemallocAllocatedBytes[] = "jemalloc_allocated_bytes";
-inline constexpr char kJemallocActiveBytes[] = "jemalloc_active_bytes";
-inline constexpr char kJemallocResidentBytes[] = "jemalloc_resident_bytes";
-inline constexpr char kJemallocRetainedBytes[] = "jemalloc_retained_bytes";
-inline constexpr char kOrtArenaInUseBytes[] = "ort_arena_in_use_bytes";
-inline constexpr char kOrtArenaReservedBytes[] = "ort_arena_reserved_bytes";
-inline constexpr char kOrtArenaMaxInUseBytes[] = "ort_arena_max_in_use_bytes";
-inline constexpr char kSmapsSwapBytes[] = "smaps_swap_bytes";
-inline constexpr char kCgroupAnonBytes[] = "cgroup_anon_bytes";
-inline constexpr char kCgroupFileBytes[] = "cgroup_file_bytes";
-inline constexpr char kMallocKeepcostBytes[] = "malloc_keepcost_bytes";
-inline constexpr char kAllocatorIsJemallocCount[] = "allocator_is_jemalloc_count";
-inline constexpr char kAllocatorIsTcmallocCount[] = "allocator_is_tcmalloc_count";
-inline constexpr char kAllocatorIsMimallocCount[] = "allocator_is_mimalloc_count";
-inline constexpr char kAllocatorIsSanitizerCount[] = "allocator_is_sanitizer_count";
-inline constexpr char kOrtArenaExtensionsCount[] = "ort_arena_extensions_count";
-inline constexpr char kOrtArenaShrinkagesCount[] = "ort_arena_shrinkages_count";
-inline constexpr char kPeakSampledRssBytes[] = "peak_sampled_rss_bytes";
-inline constexpr char kPeakHwmSinceResetBytes[] = "peak_hwm_since_reset_bytes";
-inline constexpr char kDurationMs[] = "duration_ms";
-inline constexpr char kLatencyMs[] = "latency_ms";
-inline constexpr char kSamplerHz[] = "sampler_hz";
-inline constexpr char kSamplesCount[] = "samples_count";
-inline constexpr char kCycle[] = "cycle";
-inline constexpr char kCacheHits[] = "cache_hits";
-inline constexpr char kCacheMisses[] = "cache_misses";
-inline constexpr char kInjectLeakBytes[] = "inject_leak_bytes";
-// watch: the sampling interval (header), processes in the tree (a tree sample), a window's
-// honest peak (a window note).
-inline constexpr char kIntervalMs[] = "interval_ms";
-inline constexpr char kProcessesCount[] = "processes_count";
-inline constexpr char kWindowPeakRssBytes[] = "window_peak_rss_bytes";
-// watch: the header's --window and memory cgroup; a process's first sighting (a "process" note:
+// watch: the header's memory cgroup; a process's first sighting (a "process" note:
 // "process" holds its ppid); the end record's "exit" (how the watch and the process ended),
 // "checks" (the gate's results) and "cache_stats" (the service's cache stats file as last read).
-inline constexpr char kWindowMs[] = "window_ms";
 inline constexpr char kCgroupDir[] = "cgroup_dir";
 inline constexpr char kName[] = "name";
 inline constexpr char kProcess[] = "process";
@@ -141,45 +89,47 @@ inline constexpr char kExit[] = "exit";
 inline constexpr char kChecks[] = "checks";
 inline constexpr char kCacheStats[] = "cache_stats";
 
-// Every figure a memory reading (a sample, a phase end) may carry, as the probe names them.
-inline constexpr std::string_view kReadingKeys[] = {kRssBytes,
-                                                    kRssAnonBytes,
-                                                    kRssFileBytes,
-                                                    kRssShmemBytes,
-                                                    kHwmBytes,
-                                                    kSwapBytes,
-                                                    kThreadsCount,
-                                                    kPssBytes,
-                                                    kPssAnonBytes,
-                                                    kPssFileBytes,
-                                                    kPrivateDirtyBytes,
-                                                    kSharedCleanBytes,
-                                                    kCgroupCurrentBytes,
-                                                    kCgroupPeakBytes,
-                                                    kCgroupLimitBytes,
-                                                    kCgroupOomKillCount,
-                                                    kMallocArenaBytes,
-                                                    kMallocMmapBytes,
-                                                    kMallocInUseBytes,
-                                                    kMallocFreeBytes,
-                                                    kJemallocAllocatedBytes,
-                                                    kJemallocActiveBytes,
-                                                    kJemallocResidentBytes,
-                                                    kJemallocRetainedBytes,
-                                                    kOrtArenaInUseBytes,
-                                                    kOrtArenaReservedBytes,
-                                                    kOrtArenaMaxInUseBytes,
-                                                    kSmapsSwapBytes,
-                                                    kCgroupAnonBytes,
-                                                    kCgroupFileBytes,
-                                                    kMallocKeepcostBytes,
-                                                    kAllocatorIsJemallocCount,
-                                                    kAllocatorIsTcmallocCount,
-                                                    kAllocatorIsMimallocCount,
-                                                    kAllocatorIsSanitizerCount,
-                                                    kOrtArenaExtensionsCount,
-                                                    kOrtArenaShrinkagesCount};
 }  // namespace key
+
+// Every figure a memory reading (a sample, a phase end) may carry, in the probe's order. The
+// measured values of a record are Figures (include/common/infermem/figure.h), named there once.
+inline constexpr Figure kReadingFigures[] = {Figure::rss_bytes,
+                                             Figure::rss_anon_bytes,
+                                             Figure::rss_file_bytes,
+                                             Figure::rss_shmem_bytes,
+                                             Figure::hwm_bytes,
+                                             Figure::swap_bytes,
+                                             Figure::threads_count,
+                                             Figure::pss_bytes,
+                                             Figure::pss_anon_bytes,
+                                             Figure::pss_file_bytes,
+                                             Figure::private_dirty_bytes,
+                                             Figure::shared_clean_bytes,
+                                             Figure::cgroup_current_bytes,
+                                             Figure::cgroup_peak_bytes,
+                                             Figure::cgroup_limit_bytes,
+                                             Figure::cgroup_oom_kill_count,
+                                             Figure::malloc_arena_bytes,
+                                             Figure::malloc_mmap_bytes,
+                                             Figure::malloc_in_use_bytes,
+                                             Figure::malloc_free_bytes,
+                                             Figure::jemalloc_allocated_bytes,
+                                             Figure::jemalloc_active_bytes,
+                                             Figure::jemalloc_resident_bytes,
+                                             Figure::jemalloc_retained_bytes,
+                                             Figure::ort_arena_in_use_bytes,
+                                             Figure::ort_arena_reserved_bytes,
+                                             Figure::ort_arena_max_in_use_bytes,
+                                             Figure::smaps_swap_bytes,
+                                             Figure::cgroup_anon_bytes,
+                                             Figure::cgroup_file_bytes,
+                                             Figure::malloc_keepcost_bytes,
+                                             Figure::allocator_is_jemalloc_count,
+                                             Figure::allocator_is_tcmalloc_count,
+                                             Figure::allocator_is_mimalloc_count,
+                                             Figure::allocator_is_sanitizer_count,
+                                             Figure::ort_arena_extensions_count,
+                                             Figure::ort_arena_shrinkages_count};
 
 // Values of "edge" and "src".
 namespace edge {
@@ -201,16 +151,24 @@ struct Record {
   std::string phase;
   std::int64_t req = -1;
   std::string src;
-  std::map<std::string, double> values;             // measured numbers, unit-suffixed names
+  Figures values;  // the measured numbers
+  // Numbers under a name that is no Figure ("seed", a note's "model"), kept as read so that a
+  // line round-trips through parse_line and to_line unchanged.
+  std::map<std::string, double> other_values;
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
-  std::optional<double> value(std::string_view key) const;
-  // The churn cycle the record belongs to: values["cycle"] when it is a whole number in
+  std::optional<double> value(Figure f) const { return values.get(f); }
+  // A number under a name that is no Figure (other_values[key]), else none.
+  std::optional<double> other_value(std::string_view key) const;
+  // The churn cycle the record belongs to: the cycle figure when it is a whole number in
   // [0, 1e9), else none (any other number cannot be an int, and is not a cycle soak wrote).
   std::optional<int> cycle() const;
   // extra[key] when it is a string, else "".
   std::string text(std::string_view key) const;
 };
+
+// Figures as a JSON object of their wire names (numbers as doubles), for a file edge.
+nlohmann::json figures_json(const Figures& figures);
 
 // One line of JSON, without the newline.
 std::string to_line(const Record& record);
