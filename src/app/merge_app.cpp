@@ -47,7 +47,7 @@ Shard load_shard(const std::string& dir) {
   s.summary = RunSummary::load(dir);
   trace::Reader reader(trace::Source::open(dir + "/trace.jsonl", "shard trace"));
   auto first = reader.next();
-  if (!first || first->type != trace::kHeader)
+  if (!first || first->type != trace::RecordType::header)
     throw InputError(fmt::format("{}/trace.jsonl: no header record first: not a soak trace", dir));
   s.header = std::move(*first);
   const auto plan = s.header.extra.find("shard");
@@ -186,7 +186,7 @@ void add_record(Cell& cell, const Shard& s, const trace::Record& r) {
                                  s.dir, cell.run.name, cell.shard, s.n));
   cell.from = &s;
   if (r.pid != 0 && cell.run.pid == 0) cell.run.pid = r.pid;
-  if (r.type == trace::kArm && r.text(trace::key::kEdge) == trace::edge::kResult) {
+  if (r.type == trace::RecordType::arm && r.edge == trace::Edge::result) {
     // soak's own reading never sees this record (it writes it after judging), so neither does
     // merge's.
     cell.ended = true;
@@ -203,7 +203,7 @@ void read_cells(const std::vector<Shard>& shards, std::map<std::string, Cell>& c
   for (const auto& s : shards) {
     trace::Reader reader(trace::Source::open(s.dir + "/trace.jsonl", "shard trace"));
     while (auto r = reader.next()) {
-      if (r->type == trace::kHeader) continue;
+      if (r->type == trace::RecordType::header) continue;
       out.write(*r);
       if (r->arm.empty()) continue;
       auto it = cells.find(r->arm);

@@ -141,11 +141,11 @@ struct PolicyRecords {
   PolicyOutcome outcome;
   void add(const trace::Record& r) {
     records.add(r);
-    if (r.type == trace::kRequest) {
+    if (r.type == trace::RecordType::request) {
       ++outcome.served;
       const double latency = r.value(Figure::latency_ms).value_or(kAbsent);
       waits_ms.push_back(latency + r.value(Figure::queued_ms).value_or(0));
-    } else if (r.type == trace::kNote) {
+    } else if (r.type == trace::RecordType::note) {
       const std::string event = r.text(trace::key::kEvent);
       outcome.hits += event == "hit";
       outcome.loads += event == "load";
@@ -278,7 +278,7 @@ ReplayReport run_replay(const ReplayOptions& o, const PlannedReplay& plan,
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
     trace::Record h;
-    h.type = std::string(trace::kHeader);
+    h.type = trace::RecordType::header;
     h.extra = {
         {"tool", "infermem"},  {"tool_version", s.tool_version}, {"ort_version", s.ort_version},
         {"command", "replay"}, {"model", o.models_dir},          {"scenario", "replay"},

@@ -84,13 +84,13 @@ class TraceOut {
   bool failed_ = false;
 };
 
-trace::Record record(const char* type, double t_ms, const std::string& arm, int pid) {
+trace::Record record(trace::RecordType type, double t_ms, const std::string& arm, int pid) {
   trace::Record r;
   r.type = type;
   r.t_ms = t_ms;
   r.arm = arm;
   r.pid = pid;
-  r.src = trace::src::kWatch;
+  r.src = trace::Src::watch;
   return r;
 }
 
@@ -164,8 +164,8 @@ class WatchRun {
 };
 
 void WatchRun::write_header() {
-  trace::Record h = record(trace::kHeader, 0, "", w_.pid);
-  h.src.clear();
+  trace::Record h = record(trace::RecordType::header, 0, "", w_.pid);
+  h.src = trace::Src::none;
   h.extra = {{key::kTool, "infermem"},     {key::kToolVersion, INFERMEM_VERSION},
              {key::kCommand, "watch"},     {key::kHost, host_name()},
              {key::kStartedAt, utc_now()}, {"mode", o_.pid == 0 ? "command" : "pid"},
@@ -180,14 +180,14 @@ void WatchRun::write_header() {
     h.extra[key::kCgroupDir] = w_.tree->cgroup_dir();
   out_.write(h);
   if (!w_.cgroup_note.empty()) {
-    trace::Record n = record(trace::kNote, 0, "tree", w_.pid);
+    trace::Record n = record(trace::RecordType::note, 0, "tree", w_.pid);
     n.extra[key::kText] = w_.cgroup_note;
     out_.write(n);
   }
 }
 
 void WatchRun::close_window(double end_ms) {
-  trace::Record n = record(trace::kNote, end_ms, "tree", w_.pid);
+  trace::Record n = record(trace::RecordType::note, end_ms, "tree", w_.pid);
   n.extra[key::kEvent] = "window";
   if (present(window_.peak_rss_bytes))
     n.values.set(Figure::window_peak_rss_bytes, window_.peak_rss_bytes);
@@ -207,7 +207,7 @@ void WatchRun::read_cache_stats(double t_ms) {
   const CacheStatsProblem problem = cache_stats_->problem();
   if (fresh) {
     const CacheStatsFile& f = *cache_stats_->last();
-    trace::Record n = record(trace::kNote, t_ms, "tree", f.pid);
+    trace::Record n = record(trace::RecordType::note, t_ms, "tree", f.pid);
     n.extra[key::kEvent] = "cache";
     n.extra["cache"] = f.stats.to_json();
     out_.write(n);
@@ -215,7 +215,7 @@ void WatchRun::read_cache_stats(double t_ms) {
   } else if (problem != CacheStatsProblem::none && problem != CacheStatsProblem::missing) {
     if (w_.metrics) w_.metrics->count_cache_read_error(name(problem));
     if (problem != last_cache_problem_) {
-      trace::Record n = record(trace::kNote, t_ms, "tree", w_.pid);
+      trace::Record n = record(trace::RecordType::note, t_ms, "tree", w_.pid);
       n.extra[key::kEvent] = "cache-stats-refused";
       n.extra["reason"] = name(problem);
       n.extra["message"] = fmt::format("cache stats file {} refused: {}", cache_stats_->path(),
@@ -228,7 +228,7 @@ void WatchRun::read_cache_stats(double t_ms) {
 
 // The tree's total at every sample (statm), the split and VmHWM on detail samples.
 void WatchRun::write_tree_record(double t_ms) {
-  trace::Record r = record(trace::kSample, t_ms, "tree", w_.pid);
+  trace::Record r = record(trace::RecordType::sample, t_ms, "tree", w_.pid);
   r.values.set(Figure::rss_bytes, sample_.rss_bytes);
   r.values.set(Figure::rss_anon_bytes, sample_.anon_bytes);
   r.values.set(Figure::processes_count, static_cast<double>(sample_.processes.size()));
@@ -251,13 +251,13 @@ void WatchRun::write_processes(double t_ms) {
   for (const auto& p : sample_.processes) {
     const std::string arm = fmt::format("pid {}", p.pid);
     if (seen_.try_emplace(p.pid, true).second) {
-      trace::Record n = record(trace::kNote, t_ms, arm, p.pid);
+      trace::Record n = record(trace::RecordType::note, t_ms, arm, p.pid);
       n.extra[key::kEvent] = "process";
       n.extra[key::kName] = p.name;
       n.extra[key::kProcess] = {{"ppid", p.ppid}};
       out_.write(n);
     }
-    trace::Record pr = record(trace::kSample, t_ms, arm, p.pid);
+    trace::Record pr = record(trace::RecordType::sample, t_ms, arm, p.pid);
     pr.values = p.detail.values;
     pr.values.set(Figure::rss_bytes, p.rss_bytes);
     pr.extra[key::kName] = p.name;

@@ -59,7 +59,7 @@ std::vector<CheckResult> checks_of(const nlohmann::json& j) {
 }  // namespace
 
 void WatchTraceReader::add(const trace::Record& r) {
-  if (r.type == trace::kHeader) {
+  if (r.type == trace::RecordType::header) {
     if (r.text(key::kCommand) != "watch") return;
     header_ = true;
     s_.tool_version = r.text(key::kToolVersion);
@@ -77,13 +77,13 @@ void WatchTraceReader::add(const trace::Record& r) {
     s_.series_source = fmt::format(
         "the process tree's total VmRSS (/proc/PID/statm of each process) sampled every {} ms",
         s_.interval_ms);
-  } else if (!header_ || r.src != trace::src::kWatch) {
+  } else if (!header_ || r.src != trace::Src::watch) {
     return;
-  } else if (r.type == trace::kSample) {
+  } else if (r.type == trace::RecordType::sample) {
     sample(r);
-  } else if (r.type == trace::kNote) {
+  } else if (r.type == trace::RecordType::note) {
     note(r);
-  } else if (r.type == trace::kArm && r.text(key::kEdge) == trace::edge::kResult) {
+  } else if (r.type == trace::RecordType::arm && r.edge == trace::Edge::result) {
     end(r);
   }
 }
@@ -227,7 +227,7 @@ bool is_watch_dir(const std::string& dir) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   trace::Reader reader(trace::Source::open(path, "trace"));
   auto first = reader.next();
-  return first && first->type == trace::kHeader && first->text(key::kCommand) == "watch";
+  return first && first->type == trace::RecordType::header && first->text(key::kCommand) == "watch";
 }
 
 }  // namespace infermem

@@ -38,8 +38,8 @@ bool has_memory_value(const trace::Record& r) {
 
 // A soak arm: the child wrote samples in its warm/infer phases.
 bool is_soak_sample(const trace::Record& r) {
-  return r.type == trace::kSample && r.src == trace::src::kChild &&
-         (r.phase == "warm" || r.phase == "infer");
+  return r.type == trace::RecordType::sample && r.src == trace::Src::child &&
+         (r.phase == trace::Phase::warm || r.phase == trace::Phase::infer);
 }
 
 // The figures that are a number of bytes the importer reads (as a point, a context figure or
@@ -162,18 +162,20 @@ std::string figure_problem(const trace::Record& r) {
 // Tracks the last reading of each phase; a run of unload readings ends a churn cycle.
 class ContextBuilder {
  public:
-  void reading(const std::string& phase, double rss) {
+  void reading(trace::Phase phase, double rss) {
     // A cycle ends at the first phase after its unload (and after the arm's trim that follows
     // the unload, whose reading then stands for the cycle).
-    if (phase == "trim" && present(last_unload_bytes_) && present(rss)) last_unload_bytes_ = rss;
-    if ((last_phase_ == "unload" || last_phase_ == "trim") && phase != "unload" && phase != "trim")
+    if (phase == trace::Phase::trim && present(last_unload_bytes_) && present(rss))
+      last_unload_bytes_ = rss;
+    if ((last_phase_ == trace::Phase::unload || last_phase_ == trace::Phase::trim) &&
+        phase != trace::Phase::unload && phase != trace::Phase::trim)
       end_unload();
     if (last_phase_ != phase) last_phase_ = phase;
     if (!present(rss)) return;
-    if (phase == "baseline") context_.baseline_bytes = rss;
-    if (phase == "load") context_.loaded_bytes = rss;
-    if (phase == "unload") context_.after_unload_bytes = last_unload_bytes_ = rss;
-    if (phase == "trim") context_.after_trim_bytes = rss;
+    if (phase == trace::Phase::baseline) context_.baseline_bytes = rss;
+    if (phase == trace::Phase::load) context_.loaded_bytes = rss;
+    if (phase == trace::Phase::unload) context_.after_unload_bytes = last_unload_bytes_ = rss;
+    if (phase == trace::Phase::trim) context_.after_trim_bytes = rss;
   }
   SeriesContext finish() {
     end_unload();
@@ -187,7 +189,7 @@ class ContextBuilder {
     last_unload_bytes_ = kAbsent;
   }
   SeriesContext context_;
-  std::string last_phase_;
+  trace::Phase last_phase_ = trace::Phase::none;
   double last_unload_bytes_ = kAbsent;
 };
 
@@ -206,20 +208,20 @@ struct ArmState {
   void add(const trace::Record& r) {
     soak = soak || is_soak_sample(r);
     accumulator.add(r);
-    const bool phase_end = r.type == trace::kPhase && r.text(kEdge) == trace::edge::kEnd;
-    if (phase_end) context.reading(r.phase, first_present(r, {Figure::rss_bytes}));
-    if (r.type != trace::kSample || !has_memory_value(r)) return;
+    const bool phase_end = r.type == trace::RecordType::phase && r.edge == trace::Edge::end;
+    if (phase_end) context.reading(r.phase.kind, first_present(r, {Figure::rss_bytes}));
+    if (r.type != trace::RecordType::sample || !has_memory_value(r)) return;
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
-    p.phase = r.phase;
+    p.phase = std::string(r.phase.text());
     p.current_bytes = first_present(r, {Figure::rss_bytes});
     p.hwm_bytes = first_present(r, {Figure::hwm_bytes});
     p.allocator_in_use_bytes =
         first_present(r, {Figure::jemalloc_allocated_bytes, Figure::malloc_in_use_bytes});
     if (auto cycle = r.cycle()) p.cycle = *cycle;
-    context.reading(p.phase, p.current_bytes);
-    ++sources[r.src.empty() ? "unknown" : r.src];
+    context.reading(r.phase.kind, p.current_bytes);
+    ++sources[r.src.empty() ? std::string("unknown") : std::string(r.src.text())];
     samples.add(p);
   }
 
@@ -276,14 +278,14 @@ Imported import_trace(trace::Source& source, const ImportOptions& options) {
     const auto leak = record->value(Figure::inject_leak_bytes);
     const bool injected = leak && *leak > 0;
     if (injected && record->arm.empty()) injected_everywhere = true;
-    if (record->type == trace::kNote) {
+    if (record->type == trace::RecordType::note) {
       for (auto k : {kText, kMessage})
         if (auto text = record->text(k); !text.empty() && trace_notes.size() < 10)
           trace_notes.push_back("trace note: " + text);
       // An arm's notes also go to its reading: the cache scenario's load/evict/refused events.
       if (record->arm.empty()) continue;
     }
-    if (record->type == trace::kHeader) continue;
+    if (record->type == trace::RecordType::header) continue;
     auto [it, inserted] = arms.try_emplace(record->arm);
     if (inserted) {
       it->second = std::make_unique<ArmState>(options.max_points);

@@ -32,10 +32,18 @@ TEST(Figure, UnitsFollowTheNameSuffix) {
   for (std::size_t i = 0; i < kFigureCount; ++i) {
     const auto f = static_cast<Figure>(i);
     const std::string_view n = name(f);
-    if (n.ends_with("_bytes")) EXPECT_EQ(unit(f), Unit::bytes) << n;
-    if (n.ends_with("_count")) EXPECT_EQ(unit(f), Unit::count) << n;
-    if (n.ends_with("_ms")) EXPECT_EQ(unit(f), Unit::ms) << n;
-    if (n.ends_with("_hz")) EXPECT_EQ(unit(f), Unit::hz) << n;
+    if (n.ends_with("_bytes")) {
+      EXPECT_EQ(unit(f), Unit::bytes) << n;
+    }
+    if (n.ends_with("_count")) {
+      EXPECT_EQ(unit(f), Unit::count) << n;
+    }
+    if (n.ends_with("_ms")) {
+      EXPECT_EQ(unit(f), Unit::ms) << n;
+    }
+    if (n.ends_with("_hz")) {
+      EXPECT_EQ(unit(f), Unit::hz) << n;
+    }
   }
   EXPECT_EQ(unit(Figure::cycle), Unit::index);
   EXPECT_EQ(unit(Figure::cache_hits), Unit::count);
@@ -70,7 +78,8 @@ TEST(Figures, IteratesPresentFiguresInTheOrderAMapOfTheirNamesHas) {
   }
   std::vector<std::pair<std::string, double>> seen;
   for (auto [x, value] : f) seen.emplace_back(std::string(name(x)), value);
-  EXPECT_EQ(seen, std::vector<std::pair<std::string, double>>(m.begin(), m.end()));
+  const std::vector<std::pair<std::string, double>> expected(m.begin(), m.end());
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(Figures, InsertKeepsAndAssignReplaces) {

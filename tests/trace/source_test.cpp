@@ -70,7 +70,7 @@ TEST(Source, ReadsAPipeAsDataArrivesWithoutWaitingForItsEnd) {
   trace::Reader reader(in);
   trace::Writer writer(fds[1]);
   trace::Record r;
-  r.type = std::string(trace::kSample);
+  r.type = trace::RecordType::sample;
   r.values.set(Figure::rss_bytes, 4096);
   ASSERT_TRUE(writer.write(r));
   auto got = reader.next();  // would block forever if the reader waited for a full buffer
@@ -104,7 +104,7 @@ TEST(Reader, SkipsAndCountsMalformedLinesWithTheirReason) {
     skipped.push_back(std::to_string(n) + ": " + std::string(why));
   };
   std::vector<std::string> types;
-  while (auto r = reader.next()) types.push_back(r->type);
+  while (auto r = reader.next()) types.push_back(std::string(trace::name(r->type)));
   EXPECT_EQ(types, (std::vector<std::string>{"sample", "note"}));
   EXPECT_EQ(reader.skipped(), 2u) << "a blank line is not malformed";
   EXPECT_EQ(reader.lines(), 5u);

@@ -17,25 +17,25 @@ using infermem::Figure;
 
 TEST(Trace, RoundTripsASample) {
   Record r;
-  r.type = std::string(kSample);
+  r.type = RecordType::sample;
   r.t_ms = 12.5;
   r.arm = "ort-default";
   r.pid = 4242;
-  r.phase = "infer";
+  r.phase = Phase::infer;
   r.req = 17;
-  r.src = "parent";
+  r.src = Src::parent;
   r.values.set(Figure::rss_bytes, 83886080);
   r.values.set(Figure::hwm_bytes, 90000000);
   r.extra["method"] = "VmRSS";
   auto back = parse_line(to_line(r));
   ASSERT_TRUE(back);
-  EXPECT_EQ(back->type, "sample");
+  EXPECT_EQ(back->type, RecordType::sample);
   EXPECT_DOUBLE_EQ(back->t_ms, 12.5);
   EXPECT_EQ(back->arm, "ort-default");
   EXPECT_EQ(back->pid, 4242);
-  EXPECT_EQ(back->phase, "infer");
+  EXPECT_EQ(back->phase.text(), "infer");
   EXPECT_EQ(back->req, 17);
-  EXPECT_EQ(back->src, "parent");
+  EXPECT_EQ(back->src.text(), "parent");
   EXPECT_EQ(back->value(Figure::rss_bytes), 83886080.0);
   EXPECT_FALSE(back->value(Figure::swap_bytes).has_value()) << "absent stays absent";
   EXPECT_EQ(back->extra["method"], "VmRSS");
@@ -43,7 +43,7 @@ TEST(Trace, RoundTripsASample) {
 
 TEST(Trace, UnreadableValuesAreAbsentNotZero) {
   Record r;
-  r.type = std::string(kSample);
+  r.type = RecordType::sample;
   r.values.set(Figure::pss_bytes, std::numeric_limits<double>::quiet_NaN());
   auto back = parse_line(to_line(r));
   ASSERT_TRUE(back);
@@ -77,7 +77,7 @@ TEST(Trace, AMistypedEnvelopeKeyMakesTheLineMalformed) {
 
 TEST(Trace, ValuesNeverShadowTheEnvelope) {
   Record r;
-  r.type = std::string(kSample);
+  r.type = RecordType::sample;
   r.pid = 12;
   r.other_values["pid"] = 4.29e15;  // only a caller can put these here; the writer ignores them
   r.other_values["v"] = 9;
@@ -85,7 +85,7 @@ TEST(Trace, ValuesNeverShadowTheEnvelope) {
   r.t_ms = 1e306;  // scaling to microseconds would overflow
   auto back = parse_line(to_line(r));
   ASSERT_TRUE(back);
-  EXPECT_EQ(back->type, "sample");
+  EXPECT_EQ(back->type, RecordType::sample);
   EXPECT_EQ(back->pid, 12);
   EXPECT_DOUBLE_EQ(back->t_ms, 1e306);
   EXPECT_FALSE(back->other_value("pid"));
@@ -98,7 +98,7 @@ TEST(Trace, ReaderSkipsAndCountsBadLines) {
   {
     Writer w(fds[1]);
     Record r;
-    r.type = std::string(kRequest);
+    r.type = RecordType::request;
     r.values.set(Figure::latency_ms, 3.25);
     ASSERT_TRUE(w.write(r));
     ASSERT_TRUE(w.write_raw_line("garbage {"));
@@ -142,7 +142,7 @@ TEST(TraceFileWriter, ReplacesAnEarlierTraceButNeverALinkOrADevice) {
   {
     FileWriter w(path);
     Record r;
-    r.type = std::string(kNote);
+    r.type = RecordType::note;
     w.write(r);
     w.check(/*sync=*/true);
   }
@@ -150,7 +150,7 @@ TEST(TraceFileWriter, ReplacesAnEarlierTraceButNeverALinkOrADevice) {
   std::string first;
   std::getline(in, first);
   ASSERT_TRUE(parse_line(first)) << first;
-  EXPECT_EQ(parse_line(first)->type, "note");
+  EXPECT_EQ(parse_line(first)->type, RecordType::note);
 
   std::string link = dir + "/link.jsonl";
   ASSERT_EQ(::symlink("/dev/null", link.c_str()), 0);
@@ -179,9 +179,9 @@ TEST(Trace, ACycleIsAWholeNumberInRangeOrNone) {
 
 TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
   Record r;
-  r.type = std::string(kSample);
-  r.src = "child";
-  r.phase = "infer";
+  r.type = RecordType::sample;
+  r.src = Src::child;
+  r.phase = Phase::infer;
   r.values.set(Figure::rss_bytes, 5);
   r.values.set(Figure::cycle, 1e300);
   const auto series = infermem::accumulate_arm({r}).series("arm");
@@ -212,4 +212,45 @@ TEST(Trace, EveryFigureAndAnUnknownNumberRoundTripByteIdentical) {
   EXPECT_EQ(u->other_value("weird_ratio"), 0.125);
   EXPECT_FALSE(u->other_value("rss_bytes")) << "a figure is never an other value";
   EXPECT_EQ(to_line(*u), unknown);
+}
+
+TEST(Trace, AnUnknownRecordTypeIsASkippedLineWithItsReason) {
+  std::string why;
+  EXPECT_FALSE(parse_line(R"({"v":1,"type":"sampel","t_ms":1})", &why));
+  EXPECT_EQ(why, "unknown record type");
+  for (std::string_view t : {"header", "sample", "phase", "request", "arm", "note"}) {
+    auto type = parse_record_type(t);
+    ASSERT_TRUE(type) << t;
+    EXPECT_EQ(name(*type), t);
+  }
+}
+
+// Phases, edges and sources are enums; a name none of them has is kept as written.
+TEST(Trace, PhaseEdgeAndSrcAreTypedAndUnknownNamesReadBackAsWritten) {
+  auto r = parse_line(
+      R"({"edge":"end","phase":"unload","src":"child","t_ms":1.5,"type":"phase","v":1})");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->phase == Phase::unload);
+  EXPECT_TRUE(r->edge == Edge::end);
+  EXPECT_TRUE(r->src == Src::child);
+  EXPECT_FALSE(r->extra.contains("edge"));
+
+  const std::string odd =
+      R"({"edge":"middle","phase":"compile","src":"gpu","t_ms":1.5,"type":"phase","v":1})";
+  auto o = parse_line(odd);
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->phase == Phase::other);
+  EXPECT_EQ(o->phase.text(), "compile");
+  EXPECT_TRUE(o->edge == Edge::other);
+  EXPECT_EQ(o->src.text(), "gpu");
+  EXPECT_EQ(to_line(*o), odd);
+
+  // An edge that is no string, or empty, stays context, as before.
+  for (std::string line : {R"({"edge":3,"t_ms":1.5,"type":"arm","v":1})",
+                           R"({"edge":"","t_ms":1.5,"type":"arm","v":1})"}) {
+    auto e = parse_line(line);
+    ASSERT_TRUE(e) << line;
+    EXPECT_TRUE(e->edge.empty());
+    EXPECT_EQ(to_line(*e), line);
+  }
 }

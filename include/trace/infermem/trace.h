@@ -31,15 +31,50 @@ namespace infermem::trace {
 
 inline constexpr int kFormatVersion = 1;
 
-// Record types.
-inline constexpr char kHeader[] = "header";    // run metadata (extra holds it)
-inline constexpr char kSample[] = "sample";    // one memory reading
-inline constexpr char kPhase[] = "phase";      // phase begin/end; end carries peaks
-inline constexpr char kRequest[] = "request";  // one inference: latency_ms, shape
-inline constexpr char kArm[] = "arm";          // arm begin/end with config and status
-inline constexpr char kNote[] = "note";        // free text: warnings, degradations
-inline constexpr std::string_view kRecordTypes[] = {kHeader,  kSample, kPhase,
-                                                    kRequest, kArm,    kNote};
+// Record types: a line of any other type is skipped and counted, as a malformed one is.
+enum class RecordType : unsigned char {
+  header,   // run metadata (extra holds it)
+  sample,   // one memory reading
+  phase,    // phase begin/end; end carries peaks
+  request,  // one inference: latency_ms, shape
+  arm,      // arm begin/end with config and status
+  note,     // free text: warnings, degradations
+};
+std::string_view name(RecordType type);  // "header", "sample", ...
+std::optional<RecordType> parse_record_type(std::string_view text);
+
+// The soak child's phases ("phase"). A name that is none of these is kept as written (other).
+enum class Phase : unsigned char { none, baseline, load, warm, infer, unload, trim, other };
+std::string_view name(Phase phase);  // "" for none and other
+// "edge" (phase, arm, an idle note): begin | end | result (the parent's verdict on an arm).
+enum class Edge : unsigned char { none, begin, end, result, other };
+std::string_view name(Edge edge);
+// "src", who measured: child (in-process), parent (from outside the child), watch (infermem
+// watch, from outside the watched process).
+enum class Src : unsigned char { none, child, parent, watch, other };
+std::string_view name(Src src);
+
+// One of the names above, or (other) a name no enum value has, kept as written so that a line
+// reads back unchanged. Compares with the enum: r.phase == Phase::infer.
+template <class E>
+struct Named {
+  E kind = E::none;
+  std::string other;  // the text when kind is E::other
+
+  Named() = default;
+  Named(E k) : kind(k) {}  // NOLINT: implicit, so that r.phase = Phase::load reads naturally
+  // The name as the trace writes it ("" for none).
+  std::string_view text() const { return kind == E::other ? std::string_view(other) : name(kind); }
+  bool empty() const { return kind == E::none; }
+  friend bool operator==(const Named& a, E k) { return a.kind == k; }
+  friend bool operator==(const Named& a, const Named& b) {
+    return a.kind == b.kind && a.other == b.other;
+  }
+};
+// Reads a name: "" is none, a known name its value, anything else other with the text kept.
+Named<Phase> parse_phase(std::string_view text);
+Named<Edge> parse_edge(std::string_view text);
+Named<Src> parse_src(std::string_view text);
 
 // Keys. The fixed keys of every record; context keys (strings, objects); measured values (numbers,
 // unit-suffixed). docs/trace-format.md says what each one means and which records carry it.
@@ -131,27 +166,16 @@ inline constexpr Figure kReadingFigures[] = {Figure::rss_bytes,
                                              Figure::ort_arena_extensions_count,
                                              Figure::ort_arena_shrinkages_count};
 
-// Values of "edge" and "src".
-namespace edge {
-inline constexpr char kBegin[] = "begin";
-inline constexpr char kEnd[] = "end";
-inline constexpr char kResult[] = "result";  // the parent's verdict on an arm
-}  // namespace edge
-namespace src {
-inline constexpr char kChild[] = "child";
-inline constexpr char kParent[] = "parent";
-inline constexpr char kWatch[] = "watch";  // infermem watch, from outside the watched process
-}  // namespace src
-
 struct Record {
-  std::string type;
+  RecordType type = RecordType::note;
   double t_ms = 0;
   std::string arm;
   int pid = 0;
-  std::string phase;
+  Named<Phase> phase;
   std::int64_t req = -1;
-  std::string src;
-  Figures values;  // the measured numbers
+  Named<Src> src;
+  Named<Edge> edge;  // a string "edge" (a non-string one stays in extra)
+  Figures values;    // the measured numbers
   // Numbers under a name that is no Figure ("seed", a note's "model"), kept as read so that a
   // line round-trips through parse_line and to_line unchanged.
   std::map<std::string, double> other_values;
