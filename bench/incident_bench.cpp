@@ -84,7 +84,7 @@ std::map<std::string, ArmTrace> read_trace(const std::string& path, std::int64_t
       a.refusals += event == "refused";
     }
     if (r->type == trace::RecordType::sample)
-      if (auto rss = r->value("rss_bytes")) {
+      if (auto rss = r->value(Figure::rss_bytes)) {
         a.last_rss = *rss;
         if (r->src == trace::Src::child && r->phase == trace::Phase::infer) a.last_infer_rss = *rss;
         if (r->src == trace::Src::child && r->req > 0 && r->req % every == 0)
