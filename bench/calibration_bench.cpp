@@ -132,7 +132,7 @@ std::vector<Row> judge_job(const Job& job, const std::vector<std::int64_t>& hori
   std::map<std::string, std::string> soak_kind;
   while (auto r = reader.next()) {
     if (r->arm.empty()) continue;
-    if (r->type == trace::kArm && r->extra.value("edge", "") == "result")
+    if (r->type == trace::RecordType::arm && r->edge == trace::Edge::result)
       soak_kind[r->arm] = r->extra.value("verdict", "");
     by_arm[r->arm].push_back(std::move(*r));
   }

@@ -31,12 +31,12 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
   ArmAccumulator acc;
   auto phase_end = [&](const char* phase, double t, double rss) {
     trace::Record r;
-    r.type = "phase";
+    r.type = trace::RecordType::phase;
     r.t_ms = t;
-    r.phase = phase;
-    r.src = "child";
-    r.extra["edge"] = "end";
-    r.values["rss_bytes"] = rss;
+    r.phase = trace::parse_phase(phase);
+    r.src = trace::Src::child;
+    r.edge = trace::Edge::end;
+    r.values.set(Figure::rss_bytes, rss);
     acc.add(r);
   };
   phase_end("baseline", 0, 40e6);
@@ -44,11 +44,11 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
   int resident = 0;
   auto note = [&](const char* event, double t, std::int64_t req) {
     trace::Record n;
-    n.type = "note";
+    n.type = trace::RecordType::note;
     n.t_ms = t;
     n.req = req;
-    n.phase = "infer";
-    n.src = "child";
+    n.phase = trace::Phase::infer;
+    n.src = trace::Src::child;
     n.extra["event"] = event;
     n.extra["model"] = 0;
     acc.add(n);
@@ -64,24 +64,24 @@ ArmSummary synthetic_arm(const std::string& name, std::int64_t requests, std::ui
       ++resident;
     }
     trace::Record req;
-    req.type = "request";
+    req.type = trace::RecordType::request;
     req.t_ms = t;
     req.req = i;
-    req.phase = i <= 3 ? "warm" : "infer";
-    req.values["latency_ms"] = 1.5 + std::abs(noise(rng)) / 1e6;
+    req.phase = i <= 3 ? trace::Phase::warm : trace::Phase::infer;
+    req.values.set(Figure::latency_ms, 1.5 + std::abs(noise(rng)) / 1e6);
     acc.add(req);
     trace::Record s;
-    s.type = "sample";
+    s.type = trace::RecordType::sample;
     s.t_ms = t;
     s.req = i;
     s.phase = req.phase;
-    s.src = "child";
+    s.src = trace::Src::child;
     const double rss = 130e6 + 40.0 * static_cast<double>(i) + noise(rng);
-    s.values["rss_bytes"] = rss;
-    s.values["rss_anon_bytes"] = rss - 30e6;
-    s.values["rss_file_bytes"] = 30e6;
-    s.values["hwm_bytes"] = rss + 1e6;
-    s.values["malloc_in_use_bytes"] = rss - 50e6;
+    s.values.set(Figure::rss_bytes, rss);
+    s.values.set(Figure::rss_anon_bytes, rss - 30e6);
+    s.values.set(Figure::rss_file_bytes, 30e6);
+    s.values.set(Figure::hwm_bytes, rss + 1e6);
+    s.values.set(Figure::malloc_in_use_bytes, rss - 50e6);
     acc.add(s);
   }
   phase_end("infer", 50 + 2.0 * static_cast<double>(requests), 130e6);

@@ -77,17 +77,18 @@ std::map<std::string, ArmTrace> read_trace(const std::string& path, std::int64_t
   while (auto r = reader.next()) {
     if (r->arm.empty()) continue;
     ArmTrace& a = arms[r->arm];
-    if (r->type == trace::kNote) {
+    if (r->type == trace::RecordType::note) {
       const std::string event = r->text("event");
       a.loads += event == "load";
       a.evictions += event == "evict";
       a.refusals += event == "refused";
     }
-    if (r->type == trace::kSample)
-      if (auto rss = r->value("rss_bytes")) {
+    if (r->type == trace::RecordType::sample)
+      if (auto rss = r->value(Figure::rss_bytes)) {
         a.last_rss = *rss;
-        if (r->src == "child" && r->phase == "infer") a.last_infer_rss = *rss;
-        if (r->src == "child" && r->req > 0 && r->req % every == 0) a.rss_at[r->req] = *rss;
+        if (r->src == trace::Src::child && r->phase == trace::Phase::infer) a.last_infer_rss = *rss;
+        if (r->src == trace::Src::child && r->req > 0 && r->req % every == 0)
+          a.rss_at[r->req] = *rss;
       }
   }
   std::fclose(f);

@@ -32,7 +32,7 @@ py::object figure(double v) {
 
 py::dict reading_dict(const probe::Reading& r) {
   py::dict d;
-  for (const auto& [key, value] : r.values) d[py::str(key)] = value;
+  for (auto [f, value] : r.values) d[py::str(std::string(name(f)))] = value;
   return d;
 }
 

@@ -47,7 +47,7 @@ Shard load_shard(const std::string& dir) {
   s.summary = RunSummary::load(dir);
   trace::Reader reader(trace::Source::open(dir + "/trace.jsonl", "shard trace"));
   auto first = reader.next();
-  if (!first || first->type != trace::kHeader)
+  if (!first || first->type != trace::RecordType::header)
     throw InputError(fmt::format("{}/trace.jsonl: no header record first: not a soak trace", dir));
   s.header = std::move(*first);
   const auto plan = s.header.extra.find("shard");
@@ -78,8 +78,8 @@ void require_same(const Shard& a, const Shard& b, const std::string& what, const
                     a.dir, b.dir, what, va.empty() ? "none" : va, vb.empty() ? "none" : vb));
 }
 
-std::string number_text(const trace::Record& header, const char* key) {
-  const auto v = header.value(key);  // typed: the reader's number, never its text
+// Typed: the reader's number, never its text.
+std::string number_text(std::optional<double> v) {
   return v ? fmt::format("{}", *v) : "";
 }
 
@@ -87,8 +87,11 @@ void check_one_plan(const Shard& a, const Shard& b) {
   for (const char* key : {trace::key::kModelSha256, trace::key::kScenario, trace::key::kOrtVersion,
                           trace::key::kToolVersion})
     require_same(a, b, key, a.header.text(key), b.header.text(key));
-  for (const char* key : {trace::key::kSeed, trace::key::kInjectLeakBytes})
-    require_same(a, b, key, number_text(a.header, key), number_text(b.header, key));
+  require_same(a, b, trace::key::kSeed, number_text(a.header.other_value(trace::key::kSeed)),
+               number_text(b.header.other_value(trace::key::kSeed)));
+  const Figure leak = Figure::inject_leak_bytes;
+  require_same(a, b, std::string(name(leak)), number_text(a.header.value(leak)),
+               number_text(b.header.value(leak)));
   require_same(a, b, "seed", std::to_string(a.summary.seed), std::to_string(b.summary.seed));
   require_same(a, b, "N (shards in the plan)", std::to_string(a.n), std::to_string(b.n));
   for (const char* key : {"cells", "arms", "inject_peak_bytes", "inject_retained_bytes"})
@@ -183,7 +186,7 @@ void add_record(Cell& cell, const Shard& s, const trace::Record& r) {
                                  s.dir, cell.run.name, cell.shard, s.n));
   cell.from = &s;
   if (r.pid != 0 && cell.run.pid == 0) cell.run.pid = r.pid;
-  if (r.type == trace::kArm && r.text(trace::key::kEdge) == trace::edge::kResult) {
+  if (r.type == trace::RecordType::arm && r.edge == trace::Edge::result) {
     // soak's own reading never sees this record (it writes it after judging), so neither does
     // merge's.
     cell.ended = true;
@@ -200,7 +203,7 @@ void read_cells(const std::vector<Shard>& shards, std::map<std::string, Cell>& c
   for (const auto& s : shards) {
     trace::Reader reader(trace::Source::open(s.dir + "/trace.jsonl", "shard trace"));
     while (auto r = reader.next()) {
-      if (r->type == trace::kHeader) continue;
+      if (r->type == trace::RecordType::header) continue;
       out.write(*r);
       if (r->arm.empty()) continue;
       auto it = cells.find(r->arm);
@@ -286,7 +289,7 @@ RunSummary write_merged(const std::vector<Shard>& shards, const MergeOptions& op
     read_cells(shards, cells, trace_file);
     trace_file.check(/*sync=*/true);
   }
-  const bool injected = shards.front().header.value(trace::key::kInjectLeakBytes).value_or(0) > 0;
+  const bool injected = shards.front().header.value(Figure::inject_leak_bytes).value_or(0) > 0;
   std::vector<std::vector<ArmSummary>> repeats(plan.arms.size());
   for (int round = 0; round < plan.repeat; ++round)
     for (std::size_t i = 0; i < plan.arms.size(); ++i) {

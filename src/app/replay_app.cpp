@@ -141,19 +141,18 @@ struct PolicyRecords {
   PolicyOutcome outcome;
   void add(const trace::Record& r) {
     records.add(r);
-    if (r.type == trace::kRequest) {
+    if (r.type == trace::RecordType::request) {
       ++outcome.served;
-      const double latency = r.value(trace::key::kLatencyMs).value_or(kAbsent);
-      waits_ms.push_back(latency + r.value("queued_ms").value_or(0));
-    } else if (r.type == trace::kNote) {
+      const double latency = r.value(Figure::latency_ms).value_or(kAbsent);
+      waits_ms.push_back(latency + r.value(Figure::queued_ms).value_or(0));
+    } else if (r.type == trace::RecordType::note) {
       const std::string event = r.text(trace::key::kEvent);
       outcome.hits += event == "hit";
       outcome.loads += event == "load";
       outcome.evictions += event == "evict";
       outcome.refused += event == "refused";
     }
-    if (auto rss = r.value(trace::key::kRssBytes); rss && (!present(peak) || *rss > peak))
-      peak = *rss;
+    if (auto rss = r.value(Figure::rss_bytes); rss && (!present(peak) || *rss > peak)) peak = *rss;
   }
 };
 
@@ -279,7 +278,7 @@ ReplayReport run_replay(const ReplayOptions& o, const PlannedReplay& plan,
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
     trace::Record h;
-    h.type = std::string(trace::kHeader);
+    h.type = trace::RecordType::header;
     h.extra = {
         {"tool", "infermem"},  {"tool_version", s.tool_version}, {"ort_version", s.ort_version},
         {"command", "replay"}, {"model", o.models_dir},          {"scenario", "replay"},

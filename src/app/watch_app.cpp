@@ -207,12 +207,12 @@ void classify_command(PreparedWatch& w, bool stopped_by_us, double elapsed_ms,
 trace::Record watch_end_record(PreparedWatch& w, const std::string& ended, bool interrupted,
                                double elapsed_ms, double last_rss_bytes) {
   trace::Record r;
-  r.type = trace::kArm;
+  r.type = trace::RecordType::arm;
   r.t_ms = elapsed_ms;
   r.arm = "tree";
   r.pid = w.pid;
-  r.src = trace::src::kWatch;
-  r.extra[trace::key::kEdge] = trace::edge::kResult;
+  r.src = trace::Src::watch;
+  r.edge = trace::Edge::result;
   nlohmann::json exit = {{"ended", ended}, {"interrupted", interrupted}};
   const bool stopped_by_us = w.started && !w.reaped;
   if (stopped_by_us) w.stop_command();

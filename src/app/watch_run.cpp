@@ -84,17 +84,17 @@ class TraceOut {
   bool failed_ = false;
 };
 
-trace::Record record(const char* type, double t_ms, const std::string& arm, int pid) {
+trace::Record record(trace::RecordType type, double t_ms, const std::string& arm, int pid) {
   trace::Record r;
   r.type = type;
   r.t_ms = t_ms;
   r.arm = arm;
   r.pid = pid;
-  r.src = trace::src::kWatch;
+  r.src = trace::Src::watch;
   return r;
 }
 
-double value_or(const probe::Reading& r, const char* k, double fallback = kAbsent) {
+double value_or(const probe::Reading& r, Figure k, double fallback = kAbsent) {
   return r.get(k).value_or(fallback);
 }
 
@@ -164,34 +164,35 @@ class WatchRun {
 };
 
 void WatchRun::write_header() {
-  trace::Record h = record(trace::kHeader, 0, "", w_.pid);
-  h.src.clear();
+  trace::Record h = record(trace::RecordType::header, 0, "", w_.pid);
+  h.src = trace::Src::none;
   h.extra = {{key::kTool, "infermem"},     {key::kToolVersion, INFERMEM_VERSION},
              {key::kCommand, "watch"},     {key::kHost, host_name()},
              {key::kStartedAt, utc_now()}, {"mode", o_.pid == 0 ? "command" : "pid"},
              {"argv", w_.command}};
-  h.values[key::kIntervalMs] = o_.interval_ms;
-  h.values[key::kWindowMs] = o_.window_ms;
+  h.values.set(Figure::interval_ms, o_.interval_ms);
+  h.values.set(Figure::window_ms, o_.window_ms);
   if (o_.memory_limit_bytes > 0 && w_.cgroup)
-    h.values[key::kCgroupLimitBytes] = static_cast<double>(o_.memory_limit_bytes);
+    h.values.set(Figure::cgroup_limit_bytes, static_cast<double>(o_.memory_limit_bytes));
   if (w_.cgroup)
     h.extra[key::kCgroupDir] = w_.cgroup->path();
   else if (w_.tree)
     h.extra[key::kCgroupDir] = w_.tree->cgroup_dir();
   out_.write(h);
   if (!w_.cgroup_note.empty()) {
-    trace::Record n = record(trace::kNote, 0, "tree", w_.pid);
+    trace::Record n = record(trace::RecordType::note, 0, "tree", w_.pid);
     n.extra[key::kText] = w_.cgroup_note;
     out_.write(n);
   }
 }
 
 void WatchRun::close_window(double end_ms) {
-  trace::Record n = record(trace::kNote, end_ms, "tree", w_.pid);
+  trace::Record n = record(trace::RecordType::note, end_ms, "tree", w_.pid);
   n.extra[key::kEvent] = "window";
-  if (present(window_.peak_rss_bytes)) n.values[key::kWindowPeakRssBytes] = window_.peak_rss_bytes;
-  if (present(live_.hwm)) n.values[key::kHwmBytes] = live_.hwm;
-  n.values[key::kDurationMs] = end_ms - window_.start_ms;
+  if (present(window_.peak_rss_bytes))
+    n.values.set(Figure::window_peak_rss_bytes, window_.peak_rss_bytes);
+  if (present(live_.hwm)) n.values.set(Figure::hwm_bytes, live_.hwm);
+  n.values.set(Figure::duration_ms, end_ms - window_.start_ms);
   out_.write(n);
   window_ = WatchWindow{};
   window_.start_ms = end_ms;
@@ -206,7 +207,7 @@ void WatchRun::read_cache_stats(double t_ms) {
   const CacheStatsProblem problem = cache_stats_->problem();
   if (fresh) {
     const CacheStatsFile& f = *cache_stats_->last();
-    trace::Record n = record(trace::kNote, t_ms, "tree", f.pid);
+    trace::Record n = record(trace::RecordType::note, t_ms, "tree", f.pid);
     n.extra[key::kEvent] = "cache";
     n.extra["cache"] = f.stats.to_json();
     out_.write(n);
@@ -214,7 +215,7 @@ void WatchRun::read_cache_stats(double t_ms) {
   } else if (problem != CacheStatsProblem::none && problem != CacheStatsProblem::missing) {
     if (w_.metrics) w_.metrics->count_cache_read_error(name(problem));
     if (problem != last_cache_problem_) {
-      trace::Record n = record(trace::kNote, t_ms, "tree", w_.pid);
+      trace::Record n = record(trace::RecordType::note, t_ms, "tree", w_.pid);
       n.extra[key::kEvent] = "cache-stats-refused";
       n.extra["reason"] = name(problem);
       n.extra["message"] = fmt::format("cache stats file {} refused: {}", cache_stats_->path(),
@@ -227,19 +228,19 @@ void WatchRun::read_cache_stats(double t_ms) {
 
 // The tree's total at every sample (statm), the split and VmHWM on detail samples.
 void WatchRun::write_tree_record(double t_ms) {
-  trace::Record r = record(trace::kSample, t_ms, "tree", w_.pid);
-  r.values[key::kRssBytes] = sample_.rss_bytes;
-  r.values[key::kRssAnonBytes] = sample_.anon_bytes;
-  r.values[key::kProcessesCount] = static_cast<double>(sample_.processes.size());
+  trace::Record r = record(trace::RecordType::sample, t_ms, "tree", w_.pid);
+  r.values.set(Figure::rss_bytes, sample_.rss_bytes);
+  r.values.set(Figure::rss_anon_bytes, sample_.anon_bytes);
+  r.values.set(Figure::processes_count, static_cast<double>(sample_.processes.size()));
   if (sample_.detail) {
-    for (const auto& [k, v] : sample_.total.values)
-      if (k != key::kRssBytes && k != key::kRssAnonBytes) r.values[k] = v;
-    live_.hwm = value_or(sample_.total, key::kHwmBytes);
-    metrics_.file_bytes = value_or(sample_.total, key::kRssFileBytes);
-    metrics_.shmem_bytes = value_or(sample_.total, key::kRssShmemBytes);
-    if (sample_.rollup) metrics_.pss_bytes = value_or(sample_.total, key::kPssBytes);
-    metrics_.cgroup_usage_bytes = value_or(sample_.total, key::kCgroupCurrentBytes);
-    metrics_.cgroup_limit_bytes = value_or(sample_.total, key::kCgroupLimitBytes);
+    for (auto [f, v] : sample_.total.values)
+      if (f != Figure::rss_bytes && f != Figure::rss_anon_bytes) r.values.set(f, v);
+    live_.hwm = value_or(sample_.total, Figure::hwm_bytes);
+    metrics_.file_bytes = value_or(sample_.total, Figure::rss_file_bytes);
+    metrics_.shmem_bytes = value_or(sample_.total, Figure::rss_shmem_bytes);
+    if (sample_.rollup) metrics_.pss_bytes = value_or(sample_.total, Figure::pss_bytes);
+    metrics_.cgroup_usage_bytes = value_or(sample_.total, Figure::cgroup_current_bytes);
+    metrics_.cgroup_limit_bytes = value_or(sample_.total, Figure::cgroup_limit_bytes);
   }
   out_.write(r);
 }
@@ -250,15 +251,15 @@ void WatchRun::write_processes(double t_ms) {
   for (const auto& p : sample_.processes) {
     const std::string arm = fmt::format("pid {}", p.pid);
     if (seen_.try_emplace(p.pid, true).second) {
-      trace::Record n = record(trace::kNote, t_ms, arm, p.pid);
+      trace::Record n = record(trace::RecordType::note, t_ms, arm, p.pid);
       n.extra[key::kEvent] = "process";
       n.extra[key::kName] = p.name;
       n.extra[key::kProcess] = {{"ppid", p.ppid}};
       out_.write(n);
     }
-    trace::Record pr = record(trace::kSample, t_ms, arm, p.pid);
+    trace::Record pr = record(trace::RecordType::sample, t_ms, arm, p.pid);
     pr.values = p.detail.values;
-    pr.values[key::kRssBytes] = p.rss_bytes;
+    pr.values.set(Figure::rss_bytes, p.rss_bytes);
     pr.extra[key::kName] = p.name;
     out_.write(pr);
   }

@@ -19,11 +19,11 @@ using mallctl_t = int (*)(const char*, void*, size_t*, void*, size_t);
 class ProcessMemoryMeter final : public MemoryMeter {
  public:
   std::uint64_t resident_bytes() override {
-    auto rss = probe::read_self(probe::kStatus).get("rss_bytes");
+    auto rss = probe::read_self(probe::kStatus).get(Figure::rss_bytes);
     return rss ? static_cast<std::uint64_t>(*rss) : 0;
   }
   std::uint64_t limit_bytes() override {
-    auto limit = probe::read_self(probe::kCgroup).get("cgroup_limit_bytes");
+    auto limit = probe::read_self(probe::kCgroup).get(Figure::cgroup_limit_bytes);
     return limit ? static_cast<std::uint64_t>(*limit) : 0;
   }
   std::string release_free_memory() override {

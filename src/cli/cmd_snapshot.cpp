@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "infermem/error.h"
 #include "infermem/probe.h"
+#include "infermem/trace.h"
 #include "infermem/units.h"
 
 namespace infermem::cli {
@@ -23,19 +24,19 @@ nlohmann::json snapshot_json(const probe::Snapshot& snap) {
   for (int i = 0; i < probe::kCategoryCount; ++i)
     categories[probe::category_name(static_cast<probe::Category>(i))] =
         usage_json(snap.categories[i]);
-  nlohmann::json cgroup(snap.cgroup.values);
+  nlohmann::json cgroup = trace::figures_json(snap.cgroup.values);
   if (!snap.cgroup_dir.empty()) cgroup["dir"] = snap.cgroup_dir;
   return {{"pid", snap.pid},
           {"source", fmt::format("/proc/{}/smaps", snap.pid)},
           {"categories", categories},
           {"total", usage_json(snap.total)},
-          {"status", snap.status.values},
+          {"status", trace::figures_json(snap.status.values)},
           {"cgroup", cgroup},
           {"allocator", nullptr},
           {"allocator_note", "allocator figures are only readable inside the process"}};
 }
 
-std::string optional_mib(const probe::Reading& r, const std::string& key) {
+std::string optional_mib(const probe::Reading& r, Figure key) {
   auto v = r.get(key);
   return v ? format_mib(*v) + " MiB" : "n/a";
 }
@@ -54,20 +55,22 @@ void print_table(const probe::Snapshot& snap) {
   row("total", snap.total);
   const auto& st = snap.status;
   fmt::print("\n/proc/{}/status: VmRSS {} (anon {}, file {}, shmem {}), VmHWM {}, VmSwap {}\n",
-             snap.pid, optional_mib(st, "rss_bytes"), optional_mib(st, "rss_anon_bytes"),
-             optional_mib(st, "rss_file_bytes"), optional_mib(st, "rss_shmem_bytes"),
-             optional_mib(st, "hwm_bytes"), optional_mib(st, "swap_bytes"));
+             snap.pid, optional_mib(st, Figure::rss_bytes),
+             optional_mib(st, Figure::rss_anon_bytes), optional_mib(st, Figure::rss_file_bytes),
+             optional_mib(st, Figure::rss_shmem_bytes), optional_mib(st, Figure::hwm_bytes),
+             optional_mib(st, Figure::swap_bytes));
   if (snap.cgroup_dir.empty()) {
     fmt::print("memory cgroup: none readable\n");
   } else {
     const auto& cg = snap.cgroup;
-    auto oom = cg.get("cgroup_oom_kill_count");
-    fmt::print("memory cgroup {}: current {}, peak {}, limit {}, anon {}, file {}, OOM kills {}\n",
-               snap.cgroup_dir, optional_mib(cg, "cgroup_current_bytes"),
-               optional_mib(cg, "cgroup_peak_bytes"),
-               cg.get("cgroup_limit_bytes") ? optional_mib(cg, "cgroup_limit_bytes") : "none",
-               optional_mib(cg, "cgroup_anon_bytes"), optional_mib(cg, "cgroup_file_bytes"),
-               oom ? fmt::format("{}", *oom) : "n/a");
+    auto oom = cg.get(Figure::cgroup_oom_kill_count);
+    fmt::print(
+        "memory cgroup {}: current {}, peak {}, limit {}, anon {}, file {}, OOM kills {}\n",
+        snap.cgroup_dir, optional_mib(cg, Figure::cgroup_current_bytes),
+        optional_mib(cg, Figure::cgroup_peak_bytes),
+        cg.get(Figure::cgroup_limit_bytes) ? optional_mib(cg, Figure::cgroup_limit_bytes) : "none",
+        optional_mib(cg, Figure::cgroup_anon_bytes), optional_mib(cg, Figure::cgroup_file_bytes),
+        oom ? fmt::format("{}", *oom) : "n/a");
   }
   fmt::print("allocator: only readable inside the process (infermem soak reports it)\n");
 }

@@ -10,16 +10,30 @@ namespace infermem {
 namespace {
 
 bool is_phase_end(const trace::Record& r) {
-  return r.type == trace::kPhase && r.extra.value("edge", "") == "end";
+  return r.type == trace::RecordType::phase && r.edge == trace::Edge::end;
 }
 
-bool is_inference_phase(const std::string& phase) {
-  return phase == "warm" || phase == "infer";
+bool is_inference_phase(const trace::Named<trace::Phase>& phase) {
+  return phase == trace::Phase::warm || phase == trace::Phase::infer;
 }
+
+// The figures of a phase end that summary.json's "phases" keep.
+constexpr Figure kPhaseFigures[] = {Figure::rss_bytes,
+                                    Figure::rss_anon_bytes,
+                                    Figure::rss_file_bytes,
+                                    Figure::peak_sampled_rss_bytes,
+                                    Figure::peak_hwm_since_reset_bytes,
+                                    Figure::malloc_in_use_bytes,
+                                    Figure::malloc_free_bytes,
+                                    Figure::ort_arena_in_use_bytes,
+                                    Figure::ort_arena_reserved_bytes,
+                                    Figure::ort_library_rss_bytes,
+                                    Figure::ort_library_file_bytes,
+                                    Figure::duration_ms};
 
 double in_use(const trace::Record& r) {
-  if (auto j = r.value("jemalloc_allocated_bytes")) return *j;
-  if (auto m = r.value("malloc_in_use_bytes")) return *m;
+  if (auto j = r.value(Figure::jemalloc_allocated_bytes)) return *j;
+  if (auto m = r.value(Figure::malloc_in_use_bytes)) return *m;
   return kAbsent;
 }
 
@@ -57,69 +71,69 @@ void ArmAccumulator::Peak::consider(std::optional<double> v, bool& flag) {
 }
 
 void ArmAccumulator::add(const trace::Record& r) {
-  if (r.type == trace::kRequest) {
-    if (auto l = r.value("latency_ms")) latencies_.push_back(*l);
+  if (r.type == trace::RecordType::request) {
+    if (auto l = r.value(Figure::latency_ms)) latencies_.push_back(*l);
     requests_done_ = std::max(requests_done_, r.req);
     return;
   }
-  if (r.type == trace::kNote) {
+  if (r.type == trace::RecordType::note) {
     const auto event = r.extra.find("event");
     if (event == r.extra.end() || !event->is_string()) return;
     if (auto kind = parse_cache_event(event->get<std::string>()))
       cache_events_.push_back({*kind, points_.size(), r.t_ms, std::max<std::int64_t>(0, r.req)});
     return;
   }
-  if (r.type == trace::kArm) {
-    if (r.src == "child" && r.extra.value("edge", "") == "begin") {
+  if (r.type == trace::RecordType::arm) {
+    if (r.src == trace::Src::child && r.edge == trace::Edge::begin) {
       ort_version_ = r.extra.value("ort_version", "");
       if (!present(arm_begin_ms_)) arm_begin_ms_ = r.t_ms;
     }
-    if (r.src == "child" && r.extra.value("edge", "") == "end") {
+    if (r.src == trace::Src::child && r.edge == trace::Edge::end) {
       child_reported_end_ = true;
       child_finished_ok_ = r.extra.value("status", "") == "ok";
       child_error_ = r.extra.value("error", "");
     }
     return;
   }
-  if (r.type == trace::kSample) {
-    if (r.src == "parent") {
-      if (auto rss = r.value("rss_bytes")) {
+  if (r.type == trace::RecordType::sample) {
+    if (r.src == trace::Src::parent) {
+      if (auto rss = r.value(Figure::rss_bytes)) {
         last_outside_rss_ = *rss;
         if (is_inference_phase(r.phase)) peak_.consider(rss, peak_.outside);
       }
       return;
     }
-    if (r.src != "child" || !is_inference_phase(r.phase)) return;
+    if (r.src != trace::Src::child || !is_inference_phase(r.phase)) return;
     saw_inference_ = true;
     // The child resets VmHWM at each phase start, so its VmHWM here is a reading of this span.
-    peak_.consider(r.value("rss_bytes"), peak_.sampler);
-    if (hwm_reset_) peak_.consider(r.value("hwm_bytes"), peak_.hwm);
+    peak_.consider(r.value(Figure::rss_bytes), peak_.sampler);
+    if (hwm_reset_) peak_.consider(r.value(Figure::hwm_bytes), peak_.hwm);
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
-    p.phase = r.phase;
-    p.current_bytes = r.value("rss_bytes").value_or(kAbsent);
+    p.phase = std::string(r.phase.text());
+    p.current_bytes = r.value(Figure::rss_bytes).value_or(kAbsent);
     // No hwm_bytes: soak resets VmHWM at every phase start, so it is a measuring aid for phase
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.
     p.allocator_in_use_bytes = in_use(r);
-    p.allocator_free_bytes = r.value("malloc_free_bytes").value_or(kAbsent);
-    p.anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
-    p.file_bytes = r.value("rss_file_bytes").value_or(kAbsent);
-    point_hwm_.push_back(r.value("hwm_bytes").value_or(kAbsent));
+    p.allocator_free_bytes = r.value(Figure::malloc_free_bytes).value_or(kAbsent);
+    p.anon_bytes = r.value(Figure::rss_anon_bytes).value_or(kAbsent);
+    p.file_bytes = r.value(Figure::rss_file_bytes).value_or(kAbsent);
+    point_hwm_.push_back(r.value(Figure::hwm_bytes).value_or(kAbsent));
     if (auto c = r.cycle()) p.cycle = *c;
     points_.push_back(std::move(p));
     return;
   }
-  if (r.type == trace::kPhase && r.extra.value("edge", "") == "begin")
+  if (r.type == trace::RecordType::phase && r.edge == trace::Edge::begin)
     hwm_reset_ = r.extra.value("hwm_reset", false);
   if (!is_phase_end(r)) return;
   phase_ends_.push_back(r);
   if (is_inference_phase(r.phase)) {
     saw_inference_ = true;
-    if (auto d = r.value("duration_ms")) inference_ms_ += *d;
-    peak_.consider(r.value("peak_sampled_rss_bytes"), peak_.sampler);
-    peak_.consider(r.value("peak_hwm_since_reset_bytes"), peak_.hwm);
-    peak_.consider(r.value("rss_bytes"), peak_.sampler);
+    if (auto d = r.value(Figure::duration_ms)) inference_ms_ += *d;
+    peak_.consider(r.value(Figure::peak_sampled_rss_bytes), peak_.sampler);
+    peak_.consider(r.value(Figure::peak_hwm_since_reset_bytes), peak_.hwm);
+    peak_.consider(r.value(Figure::rss_bytes), peak_.sampler);
   }
 }
 
@@ -129,22 +143,20 @@ ArmFigures ArmAccumulator::figures() const {
   arm.last_rss_bytes = last_outside_rss_;
   arm.ort_version = ort_version_;
   for (const auto& r : phase_ends_) {
-    nlohmann::json ph = {{"phase", r.phase}, {"t_ms", r.t_ms}};
+    nlohmann::json ph = {{"phase", std::string(r.phase.text())}, {"t_ms", r.t_ms}};
     if (auto c = r.cycle()) ph["cycle"] = *c;
-    for (const char* k : {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "peak_sampled_rss_bytes",
-                          "peak_hwm_since_reset_bytes", "malloc_in_use_bytes", "malloc_free_bytes",
-                          "ort_arena_in_use_bytes", "ort_arena_reserved_bytes",
-                          "ort_library_rss_bytes", "ort_library_file_bytes", "duration_ms"})
-      if (auto v = r.value(k)) ph[k] = *v;
+    for (Figure f : kPhaseFigures)
+      if (auto v = r.value(f)) ph[std::string(name(f))] = *v;
     // The cache scenario's counters (hits, misses, loads, evictions, refusals, per-model cost).
     if (auto c = r.extra.find("cache"); c != r.extra.end()) ph["cache"] = *c;
     arm.phases.push_back(ph);
-    auto rss = r.value("rss_bytes");
+    auto rss = r.value(Figure::rss_bytes);
     if (!rss) continue;
-    if (r.phase == "baseline") arm.memory.baseline_bytes = *rss;
-    if (r.phase == "load" && std::isnan(arm.memory.loaded_bytes)) arm.memory.loaded_bytes = *rss;
-    if (r.phase == "unload") arm.memory.after_unload_bytes = *rss;
-    if (r.phase == "trim") arm.memory.after_trim_bytes = *rss;
+    if (r.phase == trace::Phase::baseline) arm.memory.baseline_bytes = *rss;
+    if (r.phase == trace::Phase::load && std::isnan(arm.memory.loaded_bytes))
+      arm.memory.loaded_bytes = *rss;
+    if (r.phase == trace::Phase::unload) arm.memory.after_unload_bytes = *rss;
+    if (r.phase == trace::Phase::trim) arm.memory.after_trim_bytes = *rss;
   }
   // The peak covers load end through inference: the session is held all along, so it is never
   // below the loaded figure. An arm that never reached inference has no peak.
@@ -168,18 +180,21 @@ ArmFigures ArmAccumulator::figures() const {
   if (!std::isnan(after) && !std::isnan(arm.memory.baseline_bytes))
     arm.memory.retained_bytes = after - arm.memory.baseline_bytes;
   // Anonymous and file-backed retention: the same phase ends as retained_bytes.
-  auto last_of = [&](const char* phase, const char* key) {
+  auto last_of = [&](trace::Phase phase, Figure key) {
     std::optional<double> v;
     for (const auto& r : phase_ends_)
       if (r.phase == phase)
         if (auto x = r.value(key)) v = *x;
     return v;
   };
-  const char* after_phase = !std::isnan(arm.memory.after_trim_bytes) ? "trim" : "unload";
-  if (auto b = last_of("baseline", "rss_anon_bytes"))
-    if (auto a = last_of(after_phase, "rss_anon_bytes")) arm.memory.retained_anon_bytes = *a - *b;
-  if (auto b = last_of("baseline", "rss_file_bytes"))
-    if (auto a = last_of(after_phase, "rss_file_bytes")) arm.memory.retained_file_bytes = *a - *b;
+  const trace::Phase after_phase =
+      !std::isnan(arm.memory.after_trim_bytes) ? trace::Phase::trim : trace::Phase::unload;
+  if (auto b = last_of(trace::Phase::baseline, Figure::rss_anon_bytes))
+    if (auto a = last_of(after_phase, Figure::rss_anon_bytes))
+      arm.memory.retained_anon_bytes = *a - *b;
+  if (auto b = last_of(trace::Phase::baseline, Figure::rss_file_bytes))
+    if (auto a = last_of(after_phase, Figure::rss_file_bytes))
+      arm.memory.retained_file_bytes = *a - *b;
   if (!latencies_.empty()) {
     double sum = 0;
     for (double l : latencies_) sum += l;
@@ -234,17 +249,17 @@ SeriesContext ArmAccumulator::context(const ArmFigures& arm) const {
   // Per cycle, what the unload left, or what the arm's trim right after it left.
   std::map<int, double> per_cycle;
   for (const auto& r : phase_ends_)
-    if (r.phase == "unload" || r.phase == "trim")
+    if (r.phase == trace::Phase::unload || r.phase == trace::Phase::trim)
       if (auto cycle = r.cycle())
-        if (auto rss = r.value("rss_bytes"))
-          if (r.phase == "trim" || !per_cycle.count(*cycle)) per_cycle[*cycle] = *rss;
+        if (auto rss = r.value(Figure::rss_bytes))
+          if (r.phase == trace::Phase::trim || !per_cycle.count(*cycle)) per_cycle[*cycle] = *rss;
   for (const auto& [cycle, rss] : per_cycle) c.after_unload_per_cycle_bytes.push_back(rss);
   // After the inference load: the allocator at the last unload or trim phase end.
   for (const auto& r : phase_ends_)
-    if (r.phase == "unload" || r.phase == "trim") {
-      c.after_load_free_bytes = r.value("malloc_free_bytes").value_or(kAbsent);
+    if (r.phase == trace::Phase::unload || r.phase == trace::Phase::trim) {
+      c.after_load_free_bytes = r.value(Figure::malloc_free_bytes).value_or(kAbsent);
       c.after_load_in_use_bytes = in_use(r);
-      c.after_load_anon_bytes = r.value("rss_anon_bytes").value_or(kAbsent);
+      c.after_load_anon_bytes = r.value(Figure::rss_anon_bytes).value_or(kAbsent);
     }
   return c;
 }

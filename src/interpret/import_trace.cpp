@@ -5,6 +5,7 @@
 // memory value, and the context from the last reading in phases baseline, load, unload and trim.
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <deque>
@@ -24,38 +25,40 @@ namespace {
 
 using namespace trace::key;
 
-double first_present(const trace::Record& r, std::initializer_list<std::string_view> keys) {
+double first_present(const trace::Record& r, std::initializer_list<Figure> keys) {
   for (auto k : keys)
     if (auto v = r.value(k)) return *v;
   return kAbsent;
 }
 
 bool has_memory_value(const trace::Record& r) {
-  return r.value(kRssBytes) || r.value(kHwmBytes) || r.value(kMallocInUseBytes) ||
-         r.value(kJemallocAllocatedBytes);
+  return r.value(Figure::rss_bytes) || r.value(Figure::hwm_bytes) ||
+         r.value(Figure::malloc_in_use_bytes) || r.value(Figure::jemalloc_allocated_bytes);
 }
 
 // A soak arm: the child wrote samples in its warm/infer phases.
 bool is_soak_sample(const trace::Record& r) {
-  return r.type == trace::kSample && r.src == trace::src::kChild &&
-         (r.phase == "warm" || r.phase == "infer");
+  return r.type == trace::RecordType::sample && r.src == trace::Src::child &&
+         (r.phase == trace::Phase::warm || r.phase == trace::Phase::infer);
 }
 
-// The keys whose figure is a number of bytes that the importer reads (as a point, a context
-// figure or soak's peaks): every byte figure of a memory reading, sorted for binary_search.
-const std::vector<std::string_view>& byte_keys() {
-  static const std::vector<std::string_view> keys = [] {
-    std::vector<std::string_view> k = {kPeakSampledRssBytes, kPeakHwmSinceResetBytes};
-    for (std::string_view name : kReadingKeys)
-      if (name.ends_with("_bytes")) k.push_back(name);
-    std::sort(k.begin(), k.end());
-    return k;
+// The figures that are a number of bytes the importer reads (as a point, a context figure or
+// soak's peaks): every byte figure of a memory reading, and the phase peaks.
+bool is_byte_figure(Figure f) {
+  static const std::array<bool, kFigureCount> byte = [] {
+    std::array<bool, kFigureCount> b{};
+    b[index_of(Figure::peak_sampled_rss_bytes)] = b[index_of(Figure::peak_hwm_since_reset_bytes)] =
+        true;
+    for (Figure r : trace::kReadingFigures)
+      if (unit(r) == Unit::bytes) b[index_of(r)] = true;
+    return b;
   }();
-  return keys;
+  return byte[index_of(f)];
 }
 
 bool is_byte_key(std::string_view k) {
-  return std::binary_search(byte_keys().begin(), byte_keys().end(), k);
+  const auto f = parse_figure(k);
+  return f && is_byte_figure(*f);
 }
 
 // A key the format defines (the envelope's or a reading's); "" when `k` is none.
@@ -63,10 +66,10 @@ std::string_view known_key(std::string_view k) {
   for (std::string_view known :
        {std::string_view(kVersion), std::string_view(kType), std::string_view(kTime),
         std::string_view(kArm), std::string_view(kPid), std::string_view(kPhase),
-        std::string_view(kReq), std::string_view(kSrc), std::string_view(kCycle)})
+        std::string_view(kReq), std::string_view(kSrc), name(Figure::cycle)})
     if (k == known) return known;
-  for (std::string_view known : kReadingKeys)
-    if (k == known) return known;
+  for (Figure known : trace::kReadingFigures)
+    if (k == name(known)) return name(known);
   return is_byte_key(k) ? k : std::string_view();
 }
 
@@ -144,10 +147,10 @@ class KeyCheck {
 // (byte_figure_problem) and its time is finite; else what is wrong.
 std::string figure_problem(const trace::Record& r) {
   if (!std::isfinite(r.t_ms)) return "\"t_ms\" is not finite";
-  for (const auto& [k, v] : r.values)
-    if (is_byte_key(k))
+  for (auto [f, v] : r.values)
+    if (is_byte_figure(f))
       if (const char* problem = byte_figure_problem(v))
-        return fmt::format("\"{}\" {} ({})", k, problem, v);
+        return fmt::format("\"{}\" {} ({})", name(f), problem, v);
   // The reader keeps a value that is not a number as context: a byte figure of another type.
   if (r.extra.is_object())
     for (const auto& item : r.extra.items())
@@ -159,18 +162,20 @@ std::string figure_problem(const trace::Record& r) {
 // Tracks the last reading of each phase; a run of unload readings ends a churn cycle.
 class ContextBuilder {
  public:
-  void reading(const std::string& phase, double rss) {
+  void reading(trace::Phase phase, double rss) {
     // A cycle ends at the first phase after its unload (and after the arm's trim that follows
     // the unload, whose reading then stands for the cycle).
-    if (phase == "trim" && present(last_unload_bytes_) && present(rss)) last_unload_bytes_ = rss;
-    if ((last_phase_ == "unload" || last_phase_ == "trim") && phase != "unload" && phase != "trim")
+    if (phase == trace::Phase::trim && present(last_unload_bytes_) && present(rss))
+      last_unload_bytes_ = rss;
+    if ((last_phase_ == trace::Phase::unload || last_phase_ == trace::Phase::trim) &&
+        phase != trace::Phase::unload && phase != trace::Phase::trim)
       end_unload();
     if (last_phase_ != phase) last_phase_ = phase;
     if (!present(rss)) return;
-    if (phase == "baseline") context_.baseline_bytes = rss;
-    if (phase == "load") context_.loaded_bytes = rss;
-    if (phase == "unload") context_.after_unload_bytes = last_unload_bytes_ = rss;
-    if (phase == "trim") context_.after_trim_bytes = rss;
+    if (phase == trace::Phase::baseline) context_.baseline_bytes = rss;
+    if (phase == trace::Phase::load) context_.loaded_bytes = rss;
+    if (phase == trace::Phase::unload) context_.after_unload_bytes = last_unload_bytes_ = rss;
+    if (phase == trace::Phase::trim) context_.after_trim_bytes = rss;
   }
   SeriesContext finish() {
     end_unload();
@@ -184,7 +189,7 @@ class ContextBuilder {
     last_unload_bytes_ = kAbsent;
   }
   SeriesContext context_;
-  std::string last_phase_;
+  trace::Phase last_phase_ = trace::Phase::none;
   double last_unload_bytes_ = kAbsent;
 };
 
@@ -203,19 +208,20 @@ struct ArmState {
   void add(const trace::Record& r) {
     soak = soak || is_soak_sample(r);
     accumulator.add(r);
-    const bool phase_end = r.type == trace::kPhase && r.text(kEdge) == trace::edge::kEnd;
-    if (phase_end) context.reading(r.phase, first_present(r, {kRssBytes}));
-    if (r.type != trace::kSample || !has_memory_value(r)) return;
+    const bool phase_end = r.type == trace::RecordType::phase && r.edge == trace::Edge::end;
+    if (phase_end) context.reading(r.phase.kind, first_present(r, {Figure::rss_bytes}));
+    if (r.type != trace::RecordType::sample || !has_memory_value(r)) return;
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
-    p.phase = r.phase;
-    p.current_bytes = first_present(r, {kRssBytes});
-    p.hwm_bytes = first_present(r, {kHwmBytes});
-    p.allocator_in_use_bytes = first_present(r, {kJemallocAllocatedBytes, kMallocInUseBytes});
+    p.phase = std::string(r.phase.text());
+    p.current_bytes = first_present(r, {Figure::rss_bytes});
+    p.hwm_bytes = first_present(r, {Figure::hwm_bytes});
+    p.allocator_in_use_bytes =
+        first_present(r, {Figure::jemalloc_allocated_bytes, Figure::malloc_in_use_bytes});
     if (auto cycle = r.cycle()) p.cycle = *cycle;
-    context.reading(p.phase, p.current_bytes);
-    ++sources[r.src.empty() ? "unknown" : r.src];
+    context.reading(r.phase.kind, p.current_bytes);
+    ++sources[r.src.empty() ? std::string("unknown") : std::string(r.src.text())];
     samples.add(p);
   }
 
@@ -269,17 +275,17 @@ Imported import_trace(trace::Source& source, const ImportOptions& options) {
       continue;
     }
     // soak's header carries inject_leak_bytes when --inject-leak was used (every arm has it).
-    const auto leak = record->value(kInjectLeakBytes);
+    const auto leak = record->value(Figure::inject_leak_bytes);
     const bool injected = leak && *leak > 0;
     if (injected && record->arm.empty()) injected_everywhere = true;
-    if (record->type == trace::kNote) {
+    if (record->type == trace::RecordType::note) {
       for (auto k : {kText, kMessage})
         if (auto text = record->text(k); !text.empty() && trace_notes.size() < 10)
           trace_notes.push_back("trace note: " + text);
       // An arm's notes also go to its reading: the cache scenario's load/evict/refused events.
       if (record->arm.empty()) continue;
     }
-    if (record->type == trace::kHeader) continue;
+    if (record->type == trace::RecordType::header) continue;
     auto [it, inserted] = arms.try_emplace(record->arm);
     if (inserted) {
       it->second = std::make_unique<ArmState>(options.max_points);

@@ -24,12 +24,6 @@ bool write_control_file(const std::string& path, std::string_view text) {
 
 }  // namespace
 
-std::optional<double> Reading::get(const std::string& key) const {
-  auto it = values.find(key);
-  if (it == values.end()) return std::nullopt;
-  return it->second;
-}
-
 Reading read_process(int pid, unsigned sources) {
   if (pid <= 0) throw InputError(fmt::format("invalid pid {}", pid));
   ProcReader reader(pid, sources & ~static_cast<unsigned>(kAllocator));

@@ -9,39 +9,39 @@ namespace infermem::probe {
 using infermem::trim;
 namespace {
 
-constexpr const char* kKeyNames[kKeyCount] = {
-    "rss_bytes",
-    "rss_anon_bytes",
-    "rss_file_bytes",
-    "rss_shmem_bytes",
-    "hwm_bytes",
-    "swap_bytes",
-    "threads_count",
-    "pss_bytes",
-    "pss_anon_bytes",
-    "pss_file_bytes",
-    "private_dirty_bytes",
-    "shared_clean_bytes",
-    "smaps_swap_bytes",
-    "cgroup_current_bytes",
-    "cgroup_peak_bytes",
-    "cgroup_limit_bytes",
-    "cgroup_anon_bytes",
-    "cgroup_file_bytes",
-    "cgroup_oom_kill_count",
-    "malloc_arena_bytes",
-    "malloc_mmap_bytes",
-    "malloc_in_use_bytes",
-    "malloc_free_bytes",
-    "malloc_keepcost_bytes",
-    "jemalloc_allocated_bytes",
-    "jemalloc_active_bytes",
-    "jemalloc_resident_bytes",
-    "jemalloc_retained_bytes",
-    "allocator_is_jemalloc_count",
-    "allocator_is_tcmalloc_count",
-    "allocator_is_mimalloc_count",
-    "allocator_is_sanitizer_count",
+constexpr Figure kKeyFigures[kKeyCount] = {
+    Figure::rss_bytes,
+    Figure::rss_anon_bytes,
+    Figure::rss_file_bytes,
+    Figure::rss_shmem_bytes,
+    Figure::hwm_bytes,
+    Figure::swap_bytes,
+    Figure::threads_count,
+    Figure::pss_bytes,
+    Figure::pss_anon_bytes,
+    Figure::pss_file_bytes,
+    Figure::private_dirty_bytes,
+    Figure::shared_clean_bytes,
+    Figure::smaps_swap_bytes,
+    Figure::cgroup_current_bytes,
+    Figure::cgroup_peak_bytes,
+    Figure::cgroup_limit_bytes,
+    Figure::cgroup_anon_bytes,
+    Figure::cgroup_file_bytes,
+    Figure::cgroup_oom_kill_count,
+    Figure::malloc_arena_bytes,
+    Figure::malloc_mmap_bytes,
+    Figure::malloc_in_use_bytes,
+    Figure::malloc_free_bytes,
+    Figure::malloc_keepcost_bytes,
+    Figure::jemalloc_allocated_bytes,
+    Figure::jemalloc_active_bytes,
+    Figure::jemalloc_resident_bytes,
+    Figure::jemalloc_retained_bytes,
+    Figure::allocator_is_jemalloc_count,
+    Figure::allocator_is_tcmalloc_count,
+    Figure::allocator_is_mimalloc_count,
+    Figure::allocator_is_sanitizer_count,
 };
 
 // v1 reports "no limit" as LONG_MAX rounded down to a page; anything this large is no limit.
@@ -141,8 +141,8 @@ std::optional<Mapping> parse_mapping_header(std::string_view line) {
 
 }  // namespace
 
-const char* key_name(Key key) {
-  return kKeyNames[static_cast<int>(key)];
+Figure figure_of(Key key) {
+  return kKeyFigures[static_cast<int>(key)];
 }
 
 void Values::max_with(const Values& other) {
@@ -154,7 +154,7 @@ void Values::max_with(const Values& other) {
 Reading Values::to_reading() const {
   Reading r;
   for (int i = 0; i < kKeyCount; ++i)
-    if (!std::isnan(slot[i])) r.values.emplace(kKeyNames[i], slot[i]);
+    if (!std::isnan(slot[i])) r.values.set(kKeyFigures[i], slot[i]);
   return r;
 }
 

@@ -50,7 +50,7 @@ enum class Key : int {
   kAllocatorIsSanitizer,
 };
 inline constexpr int kKeyCount = static_cast<int>(Key::kAllocatorIsSanitizer) + 1;
-const char* key_name(Key key);
+Figure figure_of(Key key);  // the trace figure a key reads
 
 // One reading in fixed slots; NaN means "not read".
 struct Values {

@@ -133,8 +133,8 @@ Snapshot take_snapshot(int pid) {
     throw InputError(fmt::format("pid {} has exited: /proc/{}/status has no VmRSS", pid, pid));
   tally_mappings(parse_smaps(*smaps), snap.categories, snap.total);
   Reading all = values.to_reading();
-  for (const auto& [key, v] : all.values)
-    (key.rfind("cgroup_", 0) == 0 ? snap.cgroup : snap.status).values.emplace(key, v);
+  for (auto [figure, v] : all.values)
+    (name(figure).starts_with("cgroup_") ? snap.cgroup : snap.status).values.set(figure, v);
   snap.cgroup_dir = reader.cgroup_dir();
   return snap;
 }

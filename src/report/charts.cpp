@@ -13,12 +13,12 @@
 namespace infermem {
 namespace {
 
-struct Figure {
+struct ChartSeries {
   const char* key;
   const char* label;
   double SeriesPoint::*field;
 };
-constexpr Figure kFigures[] = {
+constexpr ChartSeries kChartSeries[] = {
     {"rss", "VmRSS", &SeriesPoint::current_bytes},
     {"anon", "RssAnon", &SeriesPoint::anon_bytes},
     {"file", "RssFile", &SeriesPoint::file_bytes},
@@ -145,7 +145,7 @@ ArmCharts build_charts(const Series& series, const Verdict& verdict, const Serie
   m.t_s = firsts(t, m.window_points);
   m.t_arm_s = firsts(t_arm, m.window_points);
   std::vector<double> values(points.size());
-  for (const Figure& f : kFigures) {
+  for (const ChartSeries& f : kChartSeries) {
     // What the series says it measured, for the figures whose source varies (analyze of a CSV,
     // psrecord or Lambda REPORT lines): the current figure and the high-water mark.
     std::string label = f.label;

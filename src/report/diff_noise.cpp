@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "infermem/figure.h"
 #include "infermem/numbers.h"
 
 namespace infermem {
@@ -46,9 +47,14 @@ bool glibc(const ArmSummary& a) {
          it->second.empty();
 }
 
-double number(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
+// A figure of a summary.json phase (named there as in the trace).
+double number(const nlohmann::json& j, Figure figure) {
+  auto it = j.find(std::string(name(figure)));
   return it != j.end() && it->is_number() ? it->get<double>() : kAbsent;
+}
+
+bool has(const nlohmann::json& j, Figure figure) {
+  return j.contains(std::string(name(figure)));
 }
 
 // The free heap held resident at a phase end. glibc's free chunks are resident (they were
@@ -62,11 +68,11 @@ double number(const nlohmann::json& j, const char* key) {
 // in-use bytes did not move (the 8 MiB mlp, mixed), while the bound held with no false
 // regression in 50 pairs.
 double held_at(const nlohmann::json& phase, bool bounded) {
-  const double free_b = number(phase, "malloc_free_bytes");
+  const double free_b = number(phase, Figure::malloc_free_bytes);
   if (!present(free_b)) return kAbsent;
   if (!bounded) return std::max(free_b, 0.0);
-  const double in_use = number(phase, "malloc_in_use_bytes");
-  const double anon = number(phase, "rss_anon_bytes");
+  const double in_use = number(phase, Figure::malloc_in_use_bytes);
+  const double anon = number(phase, Figure::rss_anon_bytes);
   if (!present(in_use) || !present(anon)) return kAbsent;
   return std::clamp(std::min(free_b, anon - in_use), 0.0, free_b);
 }
@@ -130,7 +136,7 @@ double held_free_bytes(const ArmSummary& a, const std::string& figure) {
         const std::string name = p.is_object() ? p.value("phase", "") : "";
         if (name != "load" && name != "warm" && name != "infer") continue;
         // On a tie the later phase: the peak is read through inference.
-        if (!best || number(p, "rss_bytes") >= number(*best, "rss_bytes")) best = &p;
+        if (!best || number(p, Figure::rss_bytes) >= number(*best, Figure::rss_bytes)) best = &p;
       }
     return best ? held_at(*best, bounded(*best)) : kAbsent;
   }
@@ -180,7 +186,8 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
   for (const auto* r : runs)
     if (r->phases.is_array())
       for (const auto& p : r->phases)
-        if (p.is_object() && (p.contains("malloc_free_bytes") || p.contains("malloc_in_use_bytes")))
+        if (p.is_object() &&
+            (has(p, Figure::malloc_free_bytes) || has(p, Figure::malloc_in_use_bytes)))
           counters = true;
   if (s.held_known) {
     s.sigma_run = std::max(kSigmaKnownBytes, kSigmaKnownFraction * f);

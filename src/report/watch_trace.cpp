@@ -14,7 +14,7 @@ namespace {
 
 namespace key = trace::key;
 
-double value_or(const trace::Record& r, const char* k, double fallback = kAbsent) {
+double value_or(const trace::Record& r, Figure k, double fallback = kAbsent) {
   return r.value(k).value_or(fallback);
 }
 
@@ -24,8 +24,9 @@ double max_of(double a, double b) {
 
 // A record with figures besides the three every tree sample has read status (a detail sample).
 bool is_detail(const trace::Record& r) {
-  for (const auto& [k, v] : r.values)
-    if (k != key::kRssBytes && k != key::kRssAnonBytes && k != key::kProcessesCount) return true;
+  for (auto [f, v] : r.values)
+    if (f != Figure::rss_bytes && f != Figure::rss_anon_bytes && f != Figure::processes_count)
+      return true;
   return false;
 }
 
@@ -58,7 +59,7 @@ std::vector<CheckResult> checks_of(const nlohmann::json& j) {
 }  // namespace
 
 void WatchTraceReader::add(const trace::Record& r) {
-  if (r.type == trace::kHeader) {
+  if (r.type == trace::RecordType::header) {
     if (r.text(key::kCommand) != "watch") return;
     header_ = true;
     s_.tool_version = r.text(key::kToolVersion);
@@ -69,26 +70,26 @@ void WatchTraceReader::add(const trace::Record& r) {
     if (auto argv = r.extra.find("argv"); argv != r.extra.end() && argv->is_array())
       for (const auto& a : *argv)
         if (a.is_string()) s_.command.push_back(a.get<std::string>());
-    s_.interval_ms = value_or(r, key::kIntervalMs, 0);
-    s_.window_ms = value_or(r, key::kWindowMs, 0);
-    s_.memory_limit_bytes = value_or(r, key::kCgroupLimitBytes);
+    s_.interval_ms = value_or(r, Figure::interval_ms, 0);
+    s_.window_ms = value_or(r, Figure::window_ms, 0);
+    s_.memory_limit_bytes = value_or(r, Figure::cgroup_limit_bytes);
     s_.cgroup_dir = r.text(key::kCgroupDir);
     s_.series_source = fmt::format(
         "the process tree's total VmRSS (/proc/PID/statm of each process) sampled every {} ms",
         s_.interval_ms);
-  } else if (!header_ || r.src != trace::src::kWatch) {
+  } else if (!header_ || r.src != trace::Src::watch) {
     return;
-  } else if (r.type == trace::kSample) {
+  } else if (r.type == trace::RecordType::sample) {
     sample(r);
-  } else if (r.type == trace::kNote) {
+  } else if (r.type == trace::RecordType::note) {
     note(r);
-  } else if (r.type == trace::kArm && r.text(key::kEdge) == trace::edge::kResult) {
+  } else if (r.type == trace::RecordType::arm && r.edge == trace::Edge::result) {
     end(r);
   }
 }
 
 void WatchTraceReader::sample(const trace::Record& r) {
-  const double rss = value_or(r, key::kRssBytes);
+  const double rss = value_or(r, Figure::rss_bytes);
   if (r.arm != "tree") {  // one process, on a detail sample
     auto it = process_index_.find(r.pid);
     if (it == process_index_.end()) return;
@@ -99,19 +100,19 @@ void WatchTraceReader::sample(const trace::Record& r) {
       p.last_rss_bytes = rss;
       p.peak_rss_bytes = max_of(p.peak_rss_bytes, rss);
     }
-    p.hwm_bytes = value_or(r, key::kHwmBytes, p.hwm_bytes);
+    p.hwm_bytes = value_or(r, Figure::hwm_bytes, p.hwm_bytes);
     return;
   }
   ++s_.samples;
   const bool detail = is_detail(r);
   if (detail) {
-    hwm_now_ = value_or(r, key::kHwmBytes);
-    cgroup_peak_ = value_or(r, key::kCgroupPeakBytes, cgroup_peak_);
-    oom_kills_ = value_or(r, key::kCgroupOomKillCount, oom_kills_);
+    hwm_now_ = value_or(r, Figure::hwm_bytes);
+    cgroup_peak_ = value_or(r, Figure::cgroup_peak_bytes, cgroup_peak_);
+    oom_kills_ = value_or(r, Figure::cgroup_oom_kill_count, oom_kills_);
     last_detail_ms_ = r.t_ms;
   }
   s_.last_rss_bytes = rss;
-  s_.last_anon_bytes = value_or(r, key::kRssAnonBytes);
+  s_.last_anon_bytes = value_or(r, Figure::rss_anon_bytes);
   if (present(rss)) s_.peak_rss_bytes = max_of(s_.peak_rss_bytes, rss);
   if (present(hwm_now_)) s_.hwm_bytes = hwm_now_;
   SeriesPoint point;
@@ -128,8 +129,8 @@ void WatchTraceReader::note(const trace::Record& r) {
     WatchWindow w;
     w.start_ms = last_window_end_ms_;
     w.end_ms = last_window_end_ms_ = r.t_ms;
-    w.peak_rss_bytes = value_or(r, key::kWindowPeakRssBytes);
-    w.lifetime_hwm_bytes = value_or(r, key::kHwmBytes);
+    w.peak_rss_bytes = value_or(r, Figure::window_peak_rss_bytes);
+    w.lifetime_hwm_bytes = value_or(r, Figure::hwm_bytes);
     ++s_.windows_total;
     s_.windows.push_back(w);
     if (s_.windows.size() > WatchSummary::kMaxWindows) s_.windows.erase(s_.windows.begin());
@@ -226,7 +227,7 @@ bool is_watch_dir(const std::string& dir) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   trace::Reader reader(trace::Source::open(path, "trace"));
   auto first = reader.next();
-  return first && first->type == trace::kHeader && first->text(key::kCommand) == "watch";
+  return first && first->type == trace::RecordType::header && first->text(key::kCommand) == "watch";
 }
 
 }  // namespace infermem

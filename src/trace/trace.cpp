@@ -15,14 +15,61 @@
 
 namespace infermem::trace {
 
-std::optional<double> Record::value(std::string_view key) const {
-  auto it = values.find(std::string(key));
-  if (it == values.end()) return std::nullopt;
+namespace {
+constexpr std::string_view kRecordTypeNames[] = {"header",  "sample", "phase",
+                                                 "request", "arm",    "note"};
+constexpr std::string_view kPhaseNames[] = {"",      "baseline", "load", "warm",
+                                            "infer", "unload",   "trim", ""};
+constexpr std::string_view kEdgeNames[] = {"", "begin", "end", "result", ""};
+constexpr std::string_view kSrcNames[] = {"", "child", "parent", "watch", ""};
+
+template <class E, std::size_t N>
+Named<E> parse_named(std::string_view text, const std::string_view (&names)[N]) {
+  Named<E> out;
+  if (text.empty()) return out;
+  for (std::size_t i = 1; i + 1 < N; ++i)
+    if (names[i] == text) return Named<E>(static_cast<E>(i));
+  out.kind = E::other;
+  out.other = std::string(text);
+  return out;
+}
+}  // namespace
+
+std::string_view name(RecordType type) {
+  return kRecordTypeNames[static_cast<std::size_t>(type)];
+}
+std::optional<RecordType> parse_record_type(std::string_view text) {
+  for (std::size_t i = 0; i < std::size(kRecordTypeNames); ++i)
+    if (kRecordTypeNames[i] == text) return static_cast<RecordType>(i);
+  return std::nullopt;
+}
+std::string_view name(Phase phase) {
+  return kPhaseNames[static_cast<std::size_t>(phase)];
+}
+std::string_view name(Edge edge) {
+  return kEdgeNames[static_cast<std::size_t>(edge)];
+}
+std::string_view name(Src src) {
+  return kSrcNames[static_cast<std::size_t>(src)];
+}
+Named<Phase> parse_phase(std::string_view text) {
+  return parse_named<Phase>(text, kPhaseNames);
+}
+Named<Edge> parse_edge(std::string_view text) {
+  return parse_named<Edge>(text, kEdgeNames);
+}
+Named<Src> parse_src(std::string_view text) {
+  return parse_named<Src>(text, kSrcNames);
+}
+
+std::optional<double> Record::other_value(std::string_view key) const {
+  auto it = other_values.find(std::string(key));
+  if (it == other_values.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<int> Record::cycle() const {
-  auto c = value(key::kCycle);
+  auto c = value(Figure::cycle);
   if (!c || !(*c >= 0 && *c < 1e9) || *c != std::floor(*c)) return std::nullopt;
   return static_cast<int>(*c);
 }
@@ -31,6 +78,12 @@ std::string Record::text(std::string_view key) const {
   if (!extra.is_object()) return "";
   auto it = extra.find(std::string(key));
   return it != extra.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+nlohmann::json figures_json(const Figures& figures) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto [f, v] : figures) j[std::string(name(f))] = v;
+  return j;
 }
 
 namespace {
@@ -43,23 +96,27 @@ bool is_envelope_key(std::string_view k) {
 std::string to_line(const Record& r) {
   nlohmann::json j = nlohmann::json::object();
   j[key::kVersion] = kFormatVersion;
-  j[key::kType] = r.type;
+  j[key::kType] = std::string(name(r.type));
   // Microsecond rounding, unless scaling would overflow (a huge time stays as it is).
   double us = r.t_ms * 1000.0;
   j[key::kTime] = std::isfinite(us) ? std::round(us) / 1000.0 : r.t_ms;
   if (!r.arm.empty()) j[key::kArm] = r.arm;
   if (r.pid != 0) j[key::kPid] = r.pid;
-  if (!r.phase.empty()) j[key::kPhase] = r.phase;
+  if (!r.phase.empty()) j[key::kPhase] = std::string(r.phase.text());
   if (r.req >= 0) j[key::kReq] = r.req;
-  if (!r.src.empty()) j[key::kSrc] = r.src;
-  for (const auto& [k, v] : r.values) {
-    if (!std::isfinite(v)) continue;   // JSON has no NaN; an unreadable value is absent
-    if (is_envelope_key(k)) continue;  // never shadows the typed fields above
+  if (!r.src.empty()) j[key::kSrc] = std::string(r.src.text());
+  if (!r.edge.empty()) j[key::kEdge] = std::string(r.edge.text());
+  auto put_number = [&j](std::string_view k, double v) {
+    if (!std::isfinite(v)) return;  // JSON has no NaN; an unreadable value is absent
+    auto& slot = j[std::string(k)];
     if (v == std::floor(v) && std::fabs(v) < 9.0e15)
-      j[k] = static_cast<std::int64_t>(v);
+      slot = static_cast<std::int64_t>(v);
     else
-      j[k] = v;
-  }
+      slot = v;
+  };
+  for (auto [f, v] : r.values) put_number(name(f), v);
+  for (const auto& [k, v] : r.other_values)
+    if (!is_envelope_key(k) && !j.contains(k)) put_number(k, v);  // never shadows the above
   if (r.extra.is_object())
     for (const auto& [k, v] : r.extra.items())
       if (!j.contains(k) && !is_envelope_key(k)) j[k] = v;
@@ -80,8 +137,10 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
   if (v->get<std::int64_t>() != kFormatVersion) return fail("unsupported format version");
   auto type = j.find(key::kType);
   if (type == j.end() || !type->is_string()) return fail("no \"type\"");
+  auto record_type = parse_record_type(type->get_ref<const std::string&>());
+  if (!record_type) return fail("unknown record type");
   Record r;
-  r.type = type->get<std::string>();
+  r.type = *record_type;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     auto& val = it.value();
@@ -93,8 +152,15 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
       // The envelope's keys are typed: a mistyped one makes the line malformed rather than a
       // value that the writer would emit under the same name with another meaning.
       if (!val.is_string()) return fail("\"arm\", \"phase\" or \"src\" is not a string");
-      std::string& field = k == key::kArm ? r.arm : k == key::kPhase ? r.phase : r.src;
-      field = std::move(val.get_ref<std::string&>());
+      auto& text = val.get_ref<std::string&>();
+      if (k == key::kArm)
+        r.arm = std::move(text);
+      else if (k == key::kPhase)
+        r.phase = parse_phase(text);
+      else
+        r.src = parse_src(text);
+    } else if (k == key::kEdge && val.is_string() && !val.get_ref<const std::string&>().empty()) {
+      r.edge = parse_edge(val.get_ref<const std::string&>());
     } else if (k == key::kPid) {
       if (!val.is_number_integer()) return fail("\"pid\" is not an integer");
       auto p = val.get<std::int64_t>();
@@ -105,7 +171,11 @@ std::optional<Record> parse_line(std::string_view line, std::string* why) {
       r.req = val.get<std::int64_t>();
     } else if (val.is_number()) {
       double d = val.get<double>();
-      if (std::isfinite(d)) r.values.emplace_hint(r.values.end(), k, d);
+      if (!std::isfinite(d)) continue;
+      if (auto f = parse_figure(k))
+        r.values.set(*f, d);
+      else
+        r.other_values.emplace_hint(r.other_values.end(), k, d);
     } else {
       r.extra[k] = std::move(val);
     }

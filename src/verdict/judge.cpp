@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 
+#include "infermem/figure.h"
 #include "infermem/units.h"
 #include "infermem/verdict.h"
 #include "verdict/fragmentation.h"
@@ -239,8 +240,9 @@ void rule_hwm(const Series& series, const Points& pts, const Growth& g, double m
   double current_rise = std::max(0.0, g.fit.slope * g.span);
   if (decreases == 0 && maxima.size() >= 2 && 10 * rising >= 6 * (maxima.size() - 1) &&
       hwm_rise > meaningful && current_rise < 0.5 * hwm_rise)
-    f.add(finding::HwmRising{series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source, hwm_rise,
-                             current_rise},
+    f.add(finding::HwmRising{series.hwm_source.empty() ? std::string(name(Figure::hwm_bytes))
+                                                       : series.hwm_source,
+                             hwm_rise, current_rise},
           VerdictKind::hwm_artifact);
 }
 
@@ -272,7 +274,7 @@ Verdict conclude(Findings&& f) {
 Verdict judge_hwm_only(const Series& series, std::size_t current_points,
                        const SeriesContext& context) {
   finding::HwmOnly h;
-  h.source = series.hwm_source.empty() ? "hwm_bytes" : series.hwm_source;
+  h.source = series.hwm_source.empty() ? std::string(name(Figure::hwm_bytes)) : series.hwm_source;
   std::vector<double> hwm;
   for (const auto& p : series.points)
     if (std::isfinite(p.hwm_bytes)) hwm.push_back(p.hwm_bytes);

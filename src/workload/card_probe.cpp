@@ -7,12 +7,12 @@
 
 namespace infermem {
 
-void add_ort_library_rss(std::map<std::string, double>& values) {
+void add_ort_library_rss(Figures& values) {
   try {
     const probe::Snapshot snap = probe::take_snapshot(static_cast<int>(getpid()));
     const auto& ort = snap.categories[static_cast<int>(probe::Category::kOnnxRuntime)];
-    values["ort_library_rss_bytes"] = ort.rss_bytes;
-    values["ort_library_file_bytes"] = ort.rss_bytes - ort.anonymous_bytes;
+    values.set(Figure::ort_library_rss_bytes, ort.rss_bytes);
+    values.set(Figure::ort_library_file_bytes, ort.rss_bytes - ort.anonymous_bytes);
   } catch (const InputError&) {
     // smaps unreadable (a hardened /proc): the figure stays absent, never zero.
   }

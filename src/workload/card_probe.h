@@ -1,7 +1,6 @@
 #pragma once
 // The memory card's one figure the trace's phase ends lack: libonnxruntime's resident pages.
-#include <map>
-#include <string>
+#include "infermem/figure.h"
 
 namespace infermem {
 
@@ -9,6 +8,6 @@ namespace infermem {
 // read-only data pages touched) of every libonnxruntime mapping of this process, from
 // /proc/self/smaps (probe::take_snapshot's onnxruntime category). Leaves `values` alone when
 // smaps cannot be read.
-void add_ort_library_rss(std::map<std::string, double>& values);
+void add_ort_library_rss(Figures& values);
 
 }  // namespace infermem

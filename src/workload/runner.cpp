@@ -109,7 +109,7 @@ std::vector<std::string> child_environment(const Arm& arm, std::vector<std::stri
 struct LiveArm {
   ArmAccumulator records;  // compact: what the figures and the verdict need
   std::mutex mu;
-  std::string phase;  // the child's current phase, for outside samples
+  trace::Named<trace::Phase> phase;  // the child's current phase, for outside samples
   std::int64_t req = 0;
 };
 
@@ -171,13 +171,13 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   if (log_fd >= 0) ::close(log_fd);
   result.pid = pid;
   // A record the parent writes about this child, on the run's clock.
-  auto parent_record = [&](std::string_view type) {
+  auto parent_record = [&](trace::RecordType type) {
     trace::Record r;
-    r.type = std::string(type);
+    r.type = type;
     r.t_ms = mono_ms() - spec.run_t0_ms;
     r.arm = arm.name;
     r.pid = pid;
-    r.src = "parent";
+    r.src = trace::Src::parent;
     return r;
   };
   progress(fmt::format("arm {}: started pid {}", arm.name, pid));
@@ -190,7 +190,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
       r->arm = arm.name;
       trace_file.write(*r);
       std::lock_guard<std::mutex> lock(live.mu);
-      if (r->type == trace::kPhase) live.phase = r->phase;
+      if (r->type == trace::RecordType::phase) live.phase = r->phase;
       if (r->req >= 0) live.req = r->req;
       live.records.add(*r);
     }
@@ -228,7 +228,7 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
     }
     try {
       probe::Reading reading = probe::read_process(pid, sources);
-      trace::Record r = parent_record(trace::kSample);
+      trace::Record r = parent_record(trace::RecordType::sample);
       r.values = reading.values;
       {
         std::lock_guard<std::mutex> lock(live.mu);
@@ -246,8 +246,9 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
           settle_sent = ::kill(pid, kSettleSignal) == 0;
       }
       if (++ticks % 10 == 0)  // ten position updates a second at the default 100 Hz
-        report_progress(SoakProgress{arm.name, "", r.req, total, r.value("rss_bytes").value_or(0),
-                                     r.value("hwm_bytes").value_or(0)});
+        report_progress(SoakProgress{arm.name, "", r.req, total,
+                                     r.value(Figure::rss_bytes).value_or(0),
+                                     r.value(Figure::hwm_bytes).value_or(0)});
     } catch (const InputError&) {
       // The child is exiting: its /proc entry is going away. waitpid() tells the rest.
     }
@@ -276,8 +277,8 @@ ArmRun run_arm(WorkerSpec spec, const std::string& out_dir, trace::FileWriter& t
   result.status = arm_end.status;
   result.status_detail = arm_end.detail;
 
-  trace::Record end = parent_record(trace::kArm);
-  end.extra["edge"] = "result";
+  trace::Record end = parent_record(trace::RecordType::arm);
+  end.edge = trace::Edge::result;
   end.extra["status"] = std::string(name(result.status));
   end.extra["status_detail"] = result.status_detail;
   const nlohmann::json added = on_arm_end(result);  // named: items() would outlive a temporary
@@ -413,7 +414,7 @@ std::vector<std::vector<ArmRun>> run_arms(const SoakOptions& options, const std:
   const double t0 = mono_ms();
   {
     trace::Record h;
-    h.type = std::string(trace::kHeader);
+    h.type = trace::RecordType::header;
     h.extra = {{"tool", "infermem"},
                {"tool_version", facts.tool_version},
                {"ort_version", facts.ort_version},

@@ -142,23 +142,23 @@ ArmSession::~ArmSession() {
   if (mapped_) ::munmap(mapped_, mapped_size_);
 }
 
-std::map<std::string, double> ArmSession::arena_stats() {
-  std::map<std::string, double> out;
+Figures ArmSession::arena_stats() {
+  Figures out;
   // Allocator statistics came with C API 23 (ORT 1.23): an older library has no such entry.
   if (ort_api_version() < kOrtApiAllocatorGetStats) return out;
   try {
     Ort::MemoryInfo info = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     Ort::Allocator alloc(*session_, info);
     Ort::KeyValuePairs stats = alloc.GetStats();
-    static const std::map<std::string, std::string> keys{
-        {"InUse", "ort_arena_in_use_bytes"},
-        {"TotalAllocated", "ort_arena_reserved_bytes"},
-        {"MaxInUse", "ort_arena_max_in_use_bytes"},
-        {"NumArenaExtensions", "ort_arena_extensions_count"},
-        {"NumArenaShrinkages", "ort_arena_shrinkages_count"}};
-    for (const auto& [ort_key, our_key] : keys) {
-      const char* v = stats.GetValue(ort_key.c_str());
-      if (v) out[our_key] = std::strtod(v, nullptr);
+    static constexpr std::pair<const char*, Figure> keys[] = {
+        {"InUse", Figure::ort_arena_in_use_bytes},
+        {"TotalAllocated", Figure::ort_arena_reserved_bytes},
+        {"MaxInUse", Figure::ort_arena_max_in_use_bytes},
+        {"NumArenaExtensions", Figure::ort_arena_extensions_count},
+        {"NumArenaShrinkages", Figure::ort_arena_shrinkages_count}};
+    for (const auto& [ort_key, figure] : keys) {
+      const char* v = stats.GetValue(ort_key);
+      if (v) out.set(figure, std::strtod(v, nullptr));
     }
   } catch (const Ort::Exception&) {
     // No arena allocator for this session (arena=off): nothing to report, not an error.

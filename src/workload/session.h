@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infermem/arms.h"
+#include "infermem/figure.h"
 
 namespace infermem {
 
@@ -26,7 +27,7 @@ class ArmSession {
   const std::vector<const char*>& output_name_ptrs() const { return output_name_ptrs_; }
   // ORT's CPU arena statistics ("InUse", "TotalAllocated", ...) as *_bytes values; empty when
   // the session uses no arena.
-  std::map<std::string, double> arena_stats();
+  Figures arena_stats();
 
  private:
   std::vector<char> bytes_;  // load=bytes

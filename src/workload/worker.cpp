@@ -85,7 +85,7 @@ class Worker {
       req_ = static_cast<std::int64_t>(spec_.replay->from);
     }
     sampler_.start();
-    begin_phase("baseline");
+    begin_phase(trace::Phase::baseline);
     ort_env();  // runtime initialised, no session
     // telemetry=off: ORT 1.29's Linux build queues its telemetry events (session created, run,
     // released; ~10 KiB a session) in memory it never frees (docs/soak.md, "Lean at the physical
@@ -106,8 +106,8 @@ class Worker {
     }
     if (spec_.arm.on("trim") && spec_.options.scenario != Scenario::churn) trim_phase();
     sampler_.stop();
-    trace::Record r = record(trace::kArm);
-    r.extra["edge"] = "end";
+    trace::Record r = record(trace::RecordType::arm);
+    r.edge = trace::Edge::end;
     r.extra["status"] = "ok";
     emit(r);
     return 0;
@@ -126,59 +126,62 @@ class Worker {
     out_.write(r);
   }
 
-  trace::Record record(std::string_view type) {
+  trace::Record record(trace::RecordType type) {
     trace::Record r;
-    r.type = std::string(type);
+    r.type = type;
     r.t_ms = now_ms();
     r.pid = getpid();
     r.phase = phase_;
     r.req = req_.load();
-    r.src = "child";
-    if (cycle_ >= 0) r.values["cycle"] = cycle_;
+    r.src = trace::Src::child;
+    if (cycle_ >= 0) r.values.set(Figure::cycle, cycle_);
     return r;
   }
 
   void emit_arm_begin() {
-    trace::Record r = record(trace::kArm);
-    r.extra["edge"] = "begin";
+    trace::Record r = record(trace::RecordType::arm);
+    r.edge = trace::Edge::begin;
     r.extra["config"] = spec_.arm.knobs;
     r.extra["ort_version"] = ort_version();
     r.extra["ort_api_version"] = ort_api_version();
     emit(r);
   }
 
-  void begin_phase(const std::string& name) {
+  void begin_phase(trace::Phase name) {
     phase_ = name;
     auto reset = probe::reset_peaks(getpid());
     hwm_reset_ = reset.vm_hwm;
     sampler_.begin_scope();
     phase_start_ms_ = now_ms();
-    trace::Record r = record(trace::kPhase);
-    r.extra["edge"] = "begin";
+    trace::Record r = record(trace::RecordType::phase);
+    r.edge = trace::Edge::begin;
     r.extra["hwm_reset"] = hwm_reset_;
     emit(r);
   }
 
-  void end_phase(const nlohmann::json& extra = nlohmann::json::object()) {
+  void end_phase(const nlohmann::json& extra = nlohmann::json::object(),
+                 const Figures& figures = {}) {
     probe::Reading peak = sampler_.end_scope();
     // Cgroup figures only when the cgroup holds this child alone; otherwise they would be the
     // enclosing container's, recorded as if they were the arm's.
     const unsigned sources = spec_.own_memory_cgroup ? probe::kAll : probe::kAll & ~probe::kCgroup;
     probe::Reading now = probe::read_self(sources);
-    trace::Record r = record(trace::kPhase);
+    trace::Record r = record(trace::RecordType::phase);
     // The reading's figures beside the record's own (a churn cycle's `cycle` stays).
-    r.values.insert(now.values.begin(), now.values.end());
-    if (auto p = peak.get("rss_bytes")) r.values["peak_sampled_rss_bytes"] = *p;
+    r.values.insert_absent(now.values);
+    if (auto p = peak.get(Figure::rss_bytes)) r.values.set(Figure::peak_sampled_rss_bytes, *p);
     if (hwm_reset_)
-      if (auto h = now.get("hwm_bytes")) r.values["peak_hwm_since_reset_bytes"] = *h;
-    if (session_)
-      for (const auto& [k, v] : session_->arena_stats()) r.values[k] = v;
+      if (auto h = now.get(Figure::hwm_bytes)) r.values.set(Figure::peak_hwm_since_reset_bytes, *h);
+    if (session_) r.values.assign_present(session_->arena_stats());
     if (spec_.options.library_rss) add_ort_library_rss(r.values);
-    r.values["duration_ms"] = now_ms() - phase_start_ms_;
-    r.extra["edge"] = "end";
-    r.extra["sampler_hz"] = spec_.options.child_sample_hz;
-    r.extra["samples_count"] = static_cast<double>(sampler_.samples_taken());
+    r.values.set(Figure::duration_ms, now_ms() - phase_start_ms_);
+    r.edge = trace::Edge::end;
+    // Written as context, as they always were (the reader takes them for figures).
+    r.extra[std::string(name(Figure::sampler_hz))] = spec_.options.child_sample_hz;
+    r.extra[std::string(name(Figure::samples_count))] =
+        static_cast<double>(sampler_.samples_taken());
     for (const auto& [k, v] : extra.items()) r.extra[k] = v;
+    r.values.assign_present(figures);
     emit(r);
   }
 
@@ -216,23 +219,22 @@ class Worker {
     inject_leak(spec_.options.inject_leak_bytes);
     inject_fragmentation(spec_.options.inject_fragmentation_bytes);
     const std::int64_t done = ++req_;
-    trace::Record r = record(trace::kRequest);
+    trace::Record r = record(trace::RecordType::request);
     r.req = done;
-    r.values["latency_ms"] = latency;
-    if (spec_.options.concurrency > 1) r.values["thread"] = thread;
-    if (queued_ms >= 0) r.values["queued_ms"] = queued_ms;
+    r.values.set(Figure::latency_ms, latency);
+    if (spec_.options.concurrency > 1) r.values.set(Figure::thread, thread);
+    if (queued_ms >= 0) r.values.set(Figure::queued_ms, queued_ms);
     if (feeder_) {
-      r.values["stream"] = static_cast<double>(feeder_->stream_of(n));
+      r.values.set(Figure::stream, static_cast<double>(feeder_->stream_of(n)));
       r.extra["fed"] = fed;  // digests of the carried inputs; empty when the stream starts afresh
     }
     r.extra["shape"] = synth.shape_text();
     if (!digests.is_null()) r.extra["outputs"] = digests;
     emit(r);
-    trace::Record s2 = record(trace::kSample);
+    trace::Record s2 = record(trace::RecordType::sample);
     s2.req = done;
     s2.values = probe::read_self(probe::kStatus | probe::kAllocator).values;
-    if (done % 10 == 0)
-      for (const auto& [k, v] : s.arena_stats()) s2.values[k] = v;
+    if (done % 10 == 0) s2.values.assign_present(s.arena_stats());
     emit(s2);
     if (done == crash_at_) std::abort();  // test hook: a child that dies mid-run
   }
@@ -254,11 +256,11 @@ class Worker {
     infer_start_ms_ = now_ms();
     std::int64_t warm = with_warm ? std::min<std::int64_t>(spec_.options.warm_requests, count) : 0;
     if (warm > 0) {
-      begin_phase("warm");
+      begin_phase(trace::Phase::warm);
       run_requests(*session_, 0, warm, synth);
       end_phase();
     }
-    begin_phase("infer");
+    begin_phase(trace::Phase::infer);
     // --inject-peak: held through the phase, given back before unload (std::free of a block this
     // size returns it to the OS when glibc mmapped it; else it stays as free heap).
     auto extra = held_block(spec_.options.inject_peak_bytes);
@@ -339,20 +341,20 @@ class Worker {
   // --idle: the process does nothing for a while, as a server between bursts. An arm with
   // trim=on trims at the start of the gap (an idle-time policy); memory is sampled throughout.
   void idle_gap() {
-    trace::Record begin = record(trace::kNote);
+    trace::Record begin = record(trace::RecordType::note);
     begin.extra["event"] = "idle";
-    begin.extra["edge"] = "begin";
-    const double rss_before = probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
-    begin.values["rss_bytes"] = rss_before;
+    begin.edge = trace::Edge::begin;
+    const double rss_before = probe::read_self(probe::kStatus).get(Figure::rss_bytes).value_or(0);
+    begin.values.set(Figure::rss_bytes, rss_before);
     if (spec_.arm.on("trim")) {
       begin.extra["trim"] = trim_allocator();
-      begin.values["rss_after_trim_bytes"] =
-          probe::read_self(probe::kStatus).get("rss_bytes").value_or(0);
+      begin.values.set(Figure::rss_after_trim_bytes,
+                       probe::read_self(probe::kStatus).get(Figure::rss_bytes).value_or(0));
     }
     emit(begin);
     const double until = now_ms() + spec_.options.idle_ms;
     for (;;) {
-      trace::Record r = record(trace::kSample);
+      trace::Record r = record(trace::RecordType::sample);
       r.values = probe::read_self(probe::kStatus | probe::kAllocator).values;
       r.extra["idle"] = true;
       emit(r);
@@ -360,9 +362,9 @@ class Worker {
       if (left <= 0) break;
       std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(std::min(left, 50.0)));
     }
-    trace::Record end = record(trace::kNote);
+    trace::Record end = record(trace::RecordType::note);
     end.extra["event"] = "idle";
-    end.extra["edge"] = "end";
+    end.edge = trace::Edge::end;
     emit(end);
   }
 
@@ -375,7 +377,7 @@ class Worker {
   }
 
   void run_single() {
-    begin_phase("load");
+    begin_phase(trace::Phase::load);
     load(spec_.options.model_path);
     end_phase({{"load", spec_.arm.knob("load")}});
     {
@@ -383,7 +385,7 @@ class Worker {
       InputSynth synth = make_synth(0);
       infer_phases(spec_.options.requests, synth, true);
     }
-    begin_phase("unload");
+    begin_phase(trace::Phase::unload);
     unload();
     inject_leak(spec_.options.inject_retained_bytes);  // --inject-retained: kept to the end
     end_phase();
@@ -392,7 +394,7 @@ class Worker {
   void run_churn() {
     for (int c = 0; c < spec_.options.cycles; ++c) {
       cycle_ = c;
-      begin_phase("load");
+      begin_phase(trace::Phase::load);
       load(spec_.options.model_path);
       end_phase();
       {
@@ -401,7 +403,7 @@ class Worker {
         InputSynth synth = make_synth(static_cast<std::uint64_t>(c));
         infer_phases(spec_.options.requests, synth, c == 0);
       }
-      begin_phase("unload");
+      begin_phase(trace::Phase::unload);
       unload();
       end_phase();
       // A trim=on arm trims after every unload, as a service that unloads models would; each
@@ -412,7 +414,7 @@ class Worker {
   }
 
   void trim_phase() {
-    begin_phase("trim");
+    begin_phase(trace::Phase::trim);
     std::string how = trim_allocator();
     end_phase({{"method", how}});
   }
@@ -434,7 +436,7 @@ class Worker {
   }
 
   void note_event(const char* event, std::size_t model, nlohmann::json extra = {}) {
-    trace::Record ev = record(trace::kNote);
+    trace::Record ev = record(trace::RecordType::note);
     ev.extra["event"] = event;
     ev.extra["model"] = model;
     for (const auto& [k, v] : extra.items()) ev.extra[k] = v;
@@ -487,7 +489,7 @@ class Worker {
     // Room under the limit for what the cache does not hold: inputs, outputs, the runtime.
     o.limit_headroom_bytes = meter->limit_bytes() / 10;
     ModelCache cache(ort_session_loader(spec_.arm), std::move(meter), o);
-    begin_phase("infer");
+    begin_phase(trace::Phase::infer);
     drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       const ModelCacheStats before = cache.stats();
       try {
@@ -506,9 +508,8 @@ class Worker {
       }
     });
     const ModelCacheStats stats = cache.stats();
-    end_phase(
-        {{"cache_hits", stats.hits}, {"cache_misses", stats.misses}, {"cache", cache_json(stats)}});
-    begin_phase("unload");
+    end_phase({{"cache", cache_json(stats)}}, cache_counts(stats.hits, stats.misses));
+    begin_phase(trace::Phase::unload);
     cache.clear();
     end_phase();
   }
@@ -530,7 +531,7 @@ class Worker {
     const auto capacity = static_cast<std::size_t>(policy.count);
     std::list<std::size_t> lru;  // front = most recent
     std::unordered_map<std::size_t, std::unique_ptr<ArmSession>> cache;
-    begin_phase("infer");
+    begin_phase(trace::Phase::infer);
     std::int64_t hits = 0, misses = 0;
     drive_cache([&](std::size_t model, InputSynth& synth, Clock::time_point due) {
       auto it = cache.find(model);
@@ -555,8 +556,8 @@ class Worker {
       }
       infer_once(*cache[model], synth, 0, waited_ms(due));
     });
-    end_phase({{"cache_hits", hits}, {"cache_misses", misses}});
-    begin_phase("unload");
+    end_phase(nlohmann::json::object(), cache_counts(hits, misses));
+    begin_phase(trace::Phase::unload);
     cache.clear();
     end_phase();
   }
@@ -566,7 +567,7 @@ class Worker {
   probe::Sampler sampler_;
   std::unique_ptr<ArmSession> session_;
   std::unique_ptr<UserInputs> user_inputs_;  // --inputs, --input: loaded before the baseline
-  std::string phase_;
+  trace::Phase phase_ = trace::Phase::none;
   std::atomic<std::int64_t> req_{0};
   std::mutex write_mu_;
   Pacer pacer_{spec_.options.rate_rps, spec_.options.seed * 7919ULL + 17};
@@ -591,10 +592,10 @@ int run_worker(const WorkerSpec& spec, int trace_fd) {
   } catch (const std::exception& e) {
     trace::Writer out(trace_fd);
     trace::Record r;
-    r.type = std::string(trace::kArm);
+    r.type = trace::RecordType::arm;
     r.pid = getpid();
-    r.src = "child";
-    r.extra["edge"] = "end";
+    r.src = trace::Src::child;
+    r.edge = trace::Edge::end;
     r.extra["status"] = std::string(name(ArmStatus::failed));
     r.extra["error"] = e.what();
     out.write(r);

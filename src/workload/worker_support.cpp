@@ -125,4 +125,11 @@ std::vector<std::string> dim_keys(const std::map<std::string, DimRange>& dims) {
   return keys;
 }
 
+Figures cache_counts(double hits, double misses) {
+  Figures f;
+  f.set(Figure::cache_hits, hits);
+  f.set(Figure::cache_misses, misses);
+  return f;
+}
+
 }  // namespace infermem

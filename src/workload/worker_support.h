@@ -11,9 +11,13 @@
 #include <vector>
 
 #include "infermem/arms.h"
+#include "infermem/figure.h"
 #include "infermem/soak.h"
 
 namespace infermem {
+
+// The cache scenario's counters at the end of its infer phase (cache_hits, cache_misses).
+Figures cache_counts(double hits, double misses);
 
 // --inject-leak: a touched block, kept reachable to the end (LeakSanitizer stays clean).
 void inject_leak(std::uint64_t bytes);

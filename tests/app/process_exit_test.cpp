@@ -25,9 +25,9 @@ namespace {
 
 trace::Record child_end_record(const std::string& status, const std::string& error = "") {
   trace::Record r;
-  r.type = trace::kArm;
-  r.src = "child";
-  r.extra["edge"] = "end";
+  r.type = trace::RecordType::arm;
+  r.src = trace::Src::child;
+  r.edge = trace::Edge::end;
   r.extra["status"] = status;
   if (!error.empty()) r.extra["error"] = error;
   return r;
@@ -49,10 +49,10 @@ ArmAccumulator reported_failure(const std::string& error) {
 ArmAccumulator sampled_from_outside() {
   ArmAccumulator a;
   trace::Record r;
-  r.type = trace::kSample;
-  r.src = "parent";
-  r.phase = "infer";
-  r.values["rss_bytes"] = 120.0 * 1024 * 1024;
+  r.type = trace::RecordType::sample;
+  r.src = trace::Src::parent;
+  r.phase = trace::Phase::infer;
+  r.values.set(Figure::rss_bytes, 120.0 * 1024 * 1024);
   a.add(r);
   return a;
 }

@@ -426,11 +426,11 @@ TEST(ArmAccumulator, OnePassOverAListEqualsAddingRecordsAsTheyArrive) {
 // A trace record (tests/trace) read into an arm: a cycle beyond an int is kept as none (-1).
 TEST(Trace, AnArmsSampleWithACycleBeyondAnIntIsKeptWithoutOne) {
   trace::Record r;
-  r.type = std::string(trace::kSample);
-  r.src = "child";
-  r.phase = "infer";
-  r.values["rss_bytes"] = 5;
-  r.values[trace::key::kCycle] = 1e300;
+  r.type = trace::RecordType::sample;
+  r.src = trace::Src::child;
+  r.phase = trace::Phase::infer;
+  r.values.set(Figure::rss_bytes, 5);
+  r.values.set(Figure::cycle, 1e300);
   const auto series = accumulate_arm({r}).series("arm");
   ASSERT_EQ(series.points.size(), 1u);
   EXPECT_EQ(series.points[0].cycle, -1);

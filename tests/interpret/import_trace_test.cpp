@@ -12,16 +12,16 @@ namespace {
 std::string sample(const std::string& arm, double t_ms, const std::string& phase, int req,
                    double rss, double hwm, double malloc_in_use = kAbsent) {
   trace::Record r;
-  r.type = std::string(trace::kSample);
+  r.type = trace::RecordType::sample;
   r.t_ms = t_ms;
   r.arm = arm;
   r.pid = 77;
-  r.phase = phase;
+  r.phase = trace::parse_phase(phase);
   r.req = req;
-  r.src = "parent";
-  r.values["rss_bytes"] = rss;
-  r.values["hwm_bytes"] = hwm;
-  r.values["malloc_in_use_bytes"] = malloc_in_use;
+  r.src = trace::Src::parent;
+  r.values.set(Figure::rss_bytes, rss);
+  r.values.set(Figure::hwm_bytes, hwm);
+  r.values.set(Figure::malloc_in_use_bytes, malloc_in_use);
   return trace::to_line(r) + "\n";
 }
 
@@ -110,16 +110,16 @@ TEST(ImportTrace, ASoakArmIsReadAsSoakJudgedIt) {
       "\n";
   for (int i = 0; i < 6; ++i) {
     trace::Record child;
-    child.type = std::string(trace::kSample);
+    child.type = trace::RecordType::sample;
     child.t_ms = 10 + i;
     child.arm = "lean";
-    child.phase = i < 2 ? "warm" : "infer";
+    child.phase = i < 2 ? trace::Phase::warm : trace::Phase::infer;
     child.req = i + 1;
-    child.src = "child";
-    child.values["rss_bytes"] = 60e6;
+    child.src = trace::Src::child;
+    child.values.set(Figure::rss_bytes, 60e6);
     text += trace::to_line(child) + "\n";
     trace::Record parent = child;
-    parent.src = "parent";
+    parent.src = trace::Src::parent;
     parent.req = -1;
     text += trace::to_line(parent) + "\n";
   }

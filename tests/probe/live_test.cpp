@@ -32,8 +32,10 @@ constexpr double kMarginBytes = 24 * kMiB;
 constexpr double kBlock = static_cast<double>(ControlledChild::kBlockBytes);
 constexpr double kSpike = static_cast<double>(ControlledChild::kSpikeBytes);
 
-double value(const Reading& r, const std::string& key) {
-  auto v = r.get(key);
+double value(const Reading& r, std::string_view key) {
+  auto f = infermem::parse_figure(key);
+  EXPECT_TRUE(f) << key << " is no figure";
+  auto v = f ? r.get(*f) : std::nullopt;
   EXPECT_TRUE(v) << key << " missing";
   return v.value_or(-1);
 }
@@ -93,7 +95,7 @@ TEST(LiveProbe, AProcessTreeSumsItsProcessesAndFindsChildrenAsTheyCome) {
   for (const auto& p : second.processes) sum += p.rss_bytes;
   EXPECT_DOUBLE_EQ(second.rss_bytes, sum);
   EXPECT_TRUE(second.detail);
-  EXPECT_TRUE(second.total.get("hwm_bytes").has_value());
+  EXPECT_TRUE(second.total.get(Figure::hwm_bytes).has_value());
   auto it = std::find_if(second.processes.begin(), second.processes.end(),
                          [&](const ProcessSample& p) { return p.pid == child.pid(); });
   ASSERT_NE(it, second.processes.end());
@@ -190,7 +192,7 @@ TEST(SelfProbe, AllocatorInUseGrowsByAnAllocationThatIsHeld) {
   // whole block as in use; 1 MiB covers other allocations made meanwhile by the test runner.
   EXPECT_NEAR(value(after, "malloc_in_use_bytes") - value(before, "malloc_in_use_bytes"),
               static_cast<double>(kBytes), kMiB);
-  EXPECT_FALSE(after.get("rss_bytes")) << "status was not asked for";
+  EXPECT_FALSE(after.get(Figure::rss_bytes)) << "status was not asked for";
 }
 
 TEST(SelfProbe, ReadSelfReadsEverySourceThisMachineHas) {
@@ -198,9 +200,9 @@ TEST(SelfProbe, ReadSelfReadsEverySourceThisMachineHas) {
   EXPECT_GT(value(r, "rss_bytes"), 0);
   EXPECT_GT(value(r, "pss_bytes"), 0);
   EXPECT_GE(value(r, "threads_count"), 1);
-  EXPECT_TRUE(r.get("malloc_in_use_bytes"));
+  EXPECT_TRUE(r.get(Figure::malloc_in_use_bytes));
   // A memory cgroup is optional (CI containers may hide it), but when read it must be sane.
-  if (auto current = r.get("cgroup_current_bytes")) {
+  if (auto current = r.get(Figure::cgroup_current_bytes)) {
     EXPECT_GT(*current, 0);
   }
 }
@@ -226,7 +228,7 @@ TEST(SamplerRing, KeepsTheNewestSamplesInOrderAndCountsTheDropped) {
   std::atomic<unsigned> sink_calls{0};
   sampler.set_sink(
       [&](double, const Reading& r) {
-        if (r.get("rss_bytes")) ++sink_calls;
+        if (r.get(Figure::rss_bytes)) ++sink_calls;
       },
       2);
   sampler.start();
@@ -240,7 +242,7 @@ TEST(SamplerRing, KeepsTheNewestSamplesInOrderAndCountsTheDropped) {
   EXPECT_EQ(sampler.samples_dropped(), taken - 8);
   for (std::size_t i = 1; i < samples.size(); ++i)
     EXPECT_LT(samples[i - 1].first, samples[i].first);
-  EXPECT_TRUE(samples.back().second.get("rss_bytes"));
+  EXPECT_TRUE(samples.back().second.get(Figure::rss_bytes));
   EXPECT_EQ(sink_calls.load(), taken / 2);
   EXPECT_TRUE(sampler.drain().empty());
 }

@@ -45,8 +45,8 @@ TEST(ParseStatus, OldKernelWithoutRssAnonLeavesThoseKeysAbsentNotZero) {
   EXPECT_FALSE(v.has(Key::kRssAnon));
   EXPECT_FALSE(v.has(Key::kRssFile));
   auto reading = v.to_reading();
-  EXPECT_FALSE(reading.get("rss_anon_bytes"));
-  EXPECT_EQ(reading.get("rss_bytes"), 498212 * kKiB);
+  EXPECT_FALSE(reading.get(Figure::rss_anon_bytes));
+  EXPECT_EQ(reading.get(Figure::rss_bytes), 498212 * kKiB);
 }
 
 TEST(ParseStatus, GarbageGivesNoValues) {

@@ -70,12 +70,12 @@ TEST(Source, ReadsAPipeAsDataArrivesWithoutWaitingForItsEnd) {
   trace::Reader reader(in);
   trace::Writer writer(fds[1]);
   trace::Record r;
-  r.type = std::string(trace::kSample);
-  r.values[std::string(trace::key::kRssBytes)] = 4096;
+  r.type = trace::RecordType::sample;
+  r.values.set(Figure::rss_bytes, 4096);
   ASSERT_TRUE(writer.write(r));
   auto got = reader.next();  // would block forever if the reader waited for a full buffer
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->value(trace::key::kRssBytes), 4096.0);
+  EXPECT_EQ(got->value(Figure::rss_bytes), 4096.0);
   ::close(fds[1]);
   EXPECT_FALSE(reader.next());
   std::fclose(in);
@@ -104,7 +104,7 @@ TEST(Reader, SkipsAndCountsMalformedLinesWithTheirReason) {
     skipped.push_back(std::to_string(n) + ": " + std::string(why));
   };
   std::vector<std::string> types;
-  while (auto r = reader.next()) types.push_back(r->type);
+  while (auto r = reader.next()) types.push_back(std::string(trace::name(r->type)));
   EXPECT_EQ(types, (std::vector<std::string>{"sample", "note"}));
   EXPECT_EQ(reader.skipped(), 2u) << "a blank line is not malformed";
   EXPECT_EQ(reader.lines(), 5u);

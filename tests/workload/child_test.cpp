@@ -79,7 +79,8 @@ Ran run_script(const std::string& script) {
 
 const trace::Record* result_record(const Ran& ran) {
   for (const auto& r : ran.trace)
-    if (r.type == trace::kArm && r.src == "parent" && r.extra.value("edge", "") == "result")
+    if (r.type == trace::RecordType::arm && r.src == trace::Src::parent &&
+        r.edge == trace::Edge::result)
       return &r;
   return nullptr;
 }
@@ -97,13 +98,13 @@ TEST(SoakChild, AChildThatFinishesCleanlyIsOkAndItsRecordsReachTheTrace) {
   EXPECT_EQ(ran.progress.front(), "arm ort-default: started pid " + std::to_string(ran.run.pid));
   // trace.jsonl: the run's header, the child's records under the arm's name, the parent's result.
   ASSERT_FALSE(ran.trace.empty());
-  EXPECT_EQ(ran.trace.front().type, trace::kHeader);
+  EXPECT_EQ(ran.trace.front().type, trace::RecordType::header);
   int requests = 0;
   for (const auto& r : ran.trace)
-    if (r.type == trace::kRequest) {
+    if (r.type == trace::RecordType::request) {
       ++requests;
       EXPECT_EQ(r.arm, "ort-default");
-      EXPECT_EQ(r.src, "child");
+      EXPECT_EQ(r.src.text(), "child");
     }
   EXPECT_EQ(requests, 2);
   const trace::Record* result = result_record(ran);

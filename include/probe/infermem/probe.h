@@ -3,18 +3,18 @@
 // memory cgroup) and, in-process, from the allocator. A value that could not be read is absent,
 // never zero and never estimated. docs/measurement.md says where every key comes from.
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "infermem/figure.h"
+
 namespace infermem::probe {
 
-// One reading. Only fields that could be read are present. Keys are the trace value names
-// (bytes unless the suffix says otherwise: _count).
+// One reading. Only figures that could be read are present (trace::kReadingFigures lists them).
 struct Reading {
-  std::map<std::string, double> values;
-  std::optional<double> get(const std::string& key) const;
+  Figures values;
+  std::optional<double> get(Figure f) const { return values.get(f); }
 };
 
 // Which sources to read (cheap status-only for high-rate sampling; everything for phase ends).

@@ -7,8 +7,8 @@
 // monotonic clock). Common optional keys: "arm", "pid", "phase", "req" (requests done so far in
 // the arm), "src" (who measured: "child" in-process, "parent" from outside). Every other numeric
 // key is a measured value; names end in their unit (_bytes, _ms, _count). A value that was not
-// readable is absent, never zero. Record types and every key with a fixed meaning are named once
-// below; writers, the reader and the importers use these names.
+// readable is absent, never zero. Measured values are Figures (infermem/figure.h); record types
+// and every other key with a fixed meaning are named once below.
 //
 // Reading: a Source yields lines from a file, standard input, a pipe or a string in bounded
 // memory (a read buffer, lines up to kMaxLineBytes); a Reader turns a Source's lines into
@@ -25,19 +25,56 @@
 #include <string>
 #include <string_view>
 
+#include "infermem/figure.h"
+
 namespace infermem::trace {
 
 inline constexpr int kFormatVersion = 1;
 
-// Record types.
-inline constexpr char kHeader[] = "header";    // run metadata (extra holds it)
-inline constexpr char kSample[] = "sample";    // one memory reading
-inline constexpr char kPhase[] = "phase";      // phase begin/end; end carries peaks
-inline constexpr char kRequest[] = "request";  // one inference: latency_ms, shape
-inline constexpr char kArm[] = "arm";          // arm begin/end with config and status
-inline constexpr char kNote[] = "note";        // free text: warnings, degradations
-inline constexpr std::string_view kRecordTypes[] = {kHeader,  kSample, kPhase,
-                                                    kRequest, kArm,    kNote};
+// Record types: a line of any other type is skipped and counted, as a malformed one is.
+enum class RecordType : unsigned char {
+  header,   // run metadata (extra holds it)
+  sample,   // one memory reading
+  phase,    // phase begin/end; end carries peaks
+  request,  // one inference: latency_ms, shape
+  arm,      // arm begin/end with config and status
+  note,     // free text: warnings, degradations
+};
+std::string_view name(RecordType type);  // "header", "sample", ...
+std::optional<RecordType> parse_record_type(std::string_view text);
+
+// The soak child's phases ("phase"). A name that is none of these is kept as written (other).
+enum class Phase : unsigned char { none, baseline, load, warm, infer, unload, trim, other };
+std::string_view name(Phase phase);  // "" for none and other
+// "edge" (phase, arm, an idle note): begin | end | result (the parent's verdict on an arm).
+enum class Edge : unsigned char { none, begin, end, result, other };
+std::string_view name(Edge edge);
+// "src", who measured: child (in-process), parent (from outside the child), watch (infermem
+// watch, from outside the watched process).
+enum class Src : unsigned char { none, child, parent, watch, other };
+std::string_view name(Src src);
+
+// One of the names above, or (other) a name no enum value has, kept as written so that a line
+// reads back unchanged. Compares with the enum: r.phase == Phase::infer.
+template <class E>
+struct Named {
+  E kind = E::none;
+  std::string other;  // the text when kind is E::other
+
+  Named() = default;
+  Named(E k) : kind(k) {}  // NOLINT: implicit, so that r.phase = Phase::load reads naturally
+  // The name as the trace writes it ("" for none).
+  std::string_view text() const { return kind == E::other ? std::string_view(other) : name(kind); }
+  bool empty() const { return kind == E::none; }
+  friend bool operator==(const Named& a, E k) { return a.kind == k; }
+  friend bool operator==(const Named& a, const Named& b) {
+    return a.kind == b.kind && a.other == b.other;
+  }
+};
+// Reads a name: "" is none, a known name its value, anything else other with the text kept.
+Named<Phase> parse_phase(std::string_view text);
+Named<Edge> parse_edge(std::string_view text);
+Named<Src> parse_src(std::string_view text);
 
 // Keys. The fixed keys of every record; context keys (strings, objects); measured values (numbers,
 // unit-suffixed). docs/trace-format.md says what each one means and which records carry it.
@@ -77,63 +114,9 @@ inline constexpr char kSeed[] = "seed";
 inline constexpr char kHost[] = "host";
 inline constexpr char kStartedAt[] = "started_at";
 
-// Measured values (Record::values).
-inline constexpr char kRssBytes[] = "rss_bytes";
-inline constexpr char kRssAnonBytes[] = "rss_anon_bytes";
-inline constexpr char kRssFileBytes[] = "rss_file_bytes";
-inline constexpr char kRssShmemBytes[] = "rss_shmem_bytes";
-inline constexpr char kHwmBytes[] = "hwm_bytes";
-inline constexpr char kSwapBytes[] = "swap_bytes";
-inline constexpr char kThreadsCount[] = "threads_count";
-inline constexpr char kPssBytes[] = "pss_bytes";
-inline constexpr char kPssAnonBytes[] = "pss_anon_bytes";
-inline constexpr char kPssFileBytes[] = "pss_file_bytes";
-inline constexpr char kPrivateDirtyBytes[] = "private_dirty_bytes";
-inline constexpr char kSharedCleanBytes[] = "shared_clean_bytes";
-inline constexpr char kCgroupCurrentBytes[] = "cgroup_current_bytes";
-inline constexpr char kCgroupPeakBytes[] = "cgroup_peak_bytes";
-inline constexpr char kCgroupLimitBytes[] = "cgroup_limit_bytes";
-inline constexpr char kCgroupOomKillCount[] = "cgroup_oom_kill_count";
-inline constexpr char kMallocArenaBytes[] = "malloc_arena_bytes";
-inline constexpr char kMallocMmapBytes[] = "malloc_mmap_bytes";
-inline constexpr char kMallocInUseBytes[] = "malloc_in_use_bytes";
-inline constexpr char kMallocFreeBytes[] = "malloc_free_bytes";
-inline constexpr char kJemallocAllocatedBytes[] = "jemalloc_allocated_bytes";
-inline constexpr char kJemallocActiveBytes[] = "jemalloc_active_bytes";
-inline constexpr char kJemallocResidentBytes[] = "jemalloc_resident_bytes";
-inline constexpr char kJemallocRetainedBytes[] = "jemalloc_retained_bytes";
-inline constexpr char kOrtArenaInUseBytes[] = "ort_arena_in_use_bytes";
-inline constexpr char kOrtArenaReservedBytes[] = "ort_arena_reserved_bytes";
-inline constexpr char kOrtArenaMaxInUseBytes[] = "ort_arena_max_in_use_bytes";
-inline constexpr char kSmapsSwapBytes[] = "smaps_swap_bytes";
-inline constexpr char kCgroupAnonBytes[] = "cgroup_anon_bytes";
-inline constexpr char kCgroupFileBytes[] = "cgroup_file_bytes";
-inline constexpr char kMallocKeepcostBytes[] = "malloc_keepcost_bytes";
-inline constexpr char kAllocatorIsJemallocCount[] = "allocator_is_jemalloc_count";
-inline constexpr char kAllocatorIsTcmallocCount[] = "allocator_is_tcmalloc_count";
-inline constexpr char kAllocatorIsMimallocCount[] = "allocator_is_mimalloc_count";
-inline constexpr char kAllocatorIsSanitizerCount[] = "allocator_is_sanitizer_count";
-inline constexpr char kOrtArenaExtensionsCount[] = "ort_arena_extensions_count";
-inline constexpr char kOrtArenaShrinkagesCount[] = "ort_arena_shrinkages_count";
-inline constexpr char kPeakSampledRssBytes[] = "peak_sampled_rss_bytes";
-inline constexpr char kPeakHwmSinceResetBytes[] = "peak_hwm_since_reset_bytes";
-inline constexpr char kDurationMs[] = "duration_ms";
-inline constexpr char kLatencyMs[] = "latency_ms";
-inline constexpr char kSamplerHz[] = "sampler_hz";
-inline constexpr char kSamplesCount[] = "samples_count";
-inline constexpr char kCycle[] = "cycle";
-inline constexpr char kCacheHits[] = "cache_hits";
-inline constexpr char kCacheMisses[] = "cache_misses";
-inline constexpr char kInjectLeakBytes[] = "inject_leak_bytes";
-// watch: the sampling interval (header), processes in the tree (a tree sample), a window's
-// honest peak (a window note).
-inline constexpr char kIntervalMs[] = "interval_ms";
-inline constexpr char kProcessesCount[] = "processes_count";
-inline constexpr char kWindowPeakRssBytes[] = "window_peak_rss_bytes";
-// watch: the header's --window and memory cgroup; a process's first sighting (a "process" note:
+// watch: the header's memory cgroup; a process's first sighting (a "process" note:
 // "process" holds its ppid); the end record's "exit" (how the watch and the process ended),
 // "checks" (the gate's results) and "cache_stats" (the service's cache stats file as last read).
-inline constexpr char kWindowMs[] = "window_ms";
 inline constexpr char kCgroupDir[] = "cgroup_dir";
 inline constexpr char kName[] = "name";
 inline constexpr char kProcess[] = "process";
@@ -141,76 +124,75 @@ inline constexpr char kExit[] = "exit";
 inline constexpr char kChecks[] = "checks";
 inline constexpr char kCacheStats[] = "cache_stats";
 
-// Every figure a memory reading (a sample, a phase end) may carry, as the probe names them.
-inline constexpr std::string_view kReadingKeys[] = {kRssBytes,
-                                                    kRssAnonBytes,
-                                                    kRssFileBytes,
-                                                    kRssShmemBytes,
-                                                    kHwmBytes,
-                                                    kSwapBytes,
-                                                    kThreadsCount,
-                                                    kPssBytes,
-                                                    kPssAnonBytes,
-                                                    kPssFileBytes,
-                                                    kPrivateDirtyBytes,
-                                                    kSharedCleanBytes,
-                                                    kCgroupCurrentBytes,
-                                                    kCgroupPeakBytes,
-                                                    kCgroupLimitBytes,
-                                                    kCgroupOomKillCount,
-                                                    kMallocArenaBytes,
-                                                    kMallocMmapBytes,
-                                                    kMallocInUseBytes,
-                                                    kMallocFreeBytes,
-                                                    kJemallocAllocatedBytes,
-                                                    kJemallocActiveBytes,
-                                                    kJemallocResidentBytes,
-                                                    kJemallocRetainedBytes,
-                                                    kOrtArenaInUseBytes,
-                                                    kOrtArenaReservedBytes,
-                                                    kOrtArenaMaxInUseBytes,
-                                                    kSmapsSwapBytes,
-                                                    kCgroupAnonBytes,
-                                                    kCgroupFileBytes,
-                                                    kMallocKeepcostBytes,
-                                                    kAllocatorIsJemallocCount,
-                                                    kAllocatorIsTcmallocCount,
-                                                    kAllocatorIsMimallocCount,
-                                                    kAllocatorIsSanitizerCount,
-                                                    kOrtArenaExtensionsCount,
-                                                    kOrtArenaShrinkagesCount};
 }  // namespace key
 
-// Values of "edge" and "src".
-namespace edge {
-inline constexpr char kBegin[] = "begin";
-inline constexpr char kEnd[] = "end";
-inline constexpr char kResult[] = "result";  // the parent's verdict on an arm
-}  // namespace edge
-namespace src {
-inline constexpr char kChild[] = "child";
-inline constexpr char kParent[] = "parent";
-inline constexpr char kWatch[] = "watch";  // infermem watch, from outside the watched process
-}  // namespace src
+// Every figure a memory reading (a sample, a phase end) may carry, in the probe's order. The
+// measured values of a record are Figures (include/common/infermem/figure.h), named there once.
+inline constexpr Figure kReadingFigures[] = {Figure::rss_bytes,
+                                             Figure::rss_anon_bytes,
+                                             Figure::rss_file_bytes,
+                                             Figure::rss_shmem_bytes,
+                                             Figure::hwm_bytes,
+                                             Figure::swap_bytes,
+                                             Figure::threads_count,
+                                             Figure::pss_bytes,
+                                             Figure::pss_anon_bytes,
+                                             Figure::pss_file_bytes,
+                                             Figure::private_dirty_bytes,
+                                             Figure::shared_clean_bytes,
+                                             Figure::cgroup_current_bytes,
+                                             Figure::cgroup_peak_bytes,
+                                             Figure::cgroup_limit_bytes,
+                                             Figure::cgroup_oom_kill_count,
+                                             Figure::malloc_arena_bytes,
+                                             Figure::malloc_mmap_bytes,
+                                             Figure::malloc_in_use_bytes,
+                                             Figure::malloc_free_bytes,
+                                             Figure::jemalloc_allocated_bytes,
+                                             Figure::jemalloc_active_bytes,
+                                             Figure::jemalloc_resident_bytes,
+                                             Figure::jemalloc_retained_bytes,
+                                             Figure::ort_arena_in_use_bytes,
+                                             Figure::ort_arena_reserved_bytes,
+                                             Figure::ort_arena_max_in_use_bytes,
+                                             Figure::smaps_swap_bytes,
+                                             Figure::cgroup_anon_bytes,
+                                             Figure::cgroup_file_bytes,
+                                             Figure::malloc_keepcost_bytes,
+                                             Figure::allocator_is_jemalloc_count,
+                                             Figure::allocator_is_tcmalloc_count,
+                                             Figure::allocator_is_mimalloc_count,
+                                             Figure::allocator_is_sanitizer_count,
+                                             Figure::ort_arena_extensions_count,
+                                             Figure::ort_arena_shrinkages_count};
 
 struct Record {
-  std::string type;
+  RecordType type = RecordType::note;
   double t_ms = 0;
   std::string arm;
   int pid = 0;
-  std::string phase;
+  Named<Phase> phase;
   std::int64_t req = -1;
-  std::string src;
-  std::map<std::string, double> values;             // measured numbers, unit-suffixed names
+  Named<Src> src;
+  Named<Edge> edge;  // a string "edge" (a non-string one stays in extra)
+  Figures values;    // the measured numbers
+  // Numbers under a name that is no Figure ("seed", a note's "model"), kept as read so that a
+  // line round-trips through parse_line and to_line unchanged.
+  std::map<std::string, double> other_values;
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
-  std::optional<double> value(std::string_view key) const;
-  // The churn cycle the record belongs to: values["cycle"] when it is a whole number in
+  std::optional<double> value(Figure f) const { return values.get(f); }
+  // A number under a name that is no Figure (other_values[key]), else none.
+  std::optional<double> other_value(std::string_view key) const;
+  // The churn cycle the record belongs to: the cycle figure when it is a whole number in
   // [0, 1e9), else none (any other number cannot be an int, and is not a cycle soak wrote).
   std::optional<int> cycle() const;
   // extra[key] when it is a string, else "".
   std::string text(std::string_view key) const;
 };
+
+// Figures as a JSON object of their wire names (numbers as doubles), for a file edge.
+nlohmann::json figures_json(const Figures& figures);
 
 // One line of JSON, without the newline.
 std::string to_line(const Record& record);
