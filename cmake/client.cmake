@@ -12,7 +12,7 @@
 #
 # Link infermem::client or the full infermem::infermem, not both: they hold the same symbols.
 set(INFERMEM_CLIENT_SOURCES
-  src/common/numbers.cpp src/common/text.cpp src/common/units.cpp
+  src/common/figure.cpp src/common/numbers.cpp src/common/text.cpp src/common/units.cpp
   src/probe/probe.cpp src/probe/proc_parse.cpp src/probe/proc_reader.cpp
   src/probe/request_scope.cpp src/probe/sampler.cpp
   src/verdict/finding_text.cpp src/verdict/fragmentation.cpp src/verdict/in_use_rate.cpp
@@ -25,7 +25,8 @@ set(INFERMEM_CLIENT_HEADERS
   include/app/infermem/gtest.hpp include/app/infermem/loop_check.h
   include/probe/infermem/probe.h include/probe/infermem/request_scope.h
   include/probe/infermem/sampler.h
-  include/common/infermem/series.h include/common/infermem/units.h)
+  include/common/infermem/figure.h include/common/infermem/series.h
+  include/common/infermem/units.h)
 list(TRANSFORM INFERMEM_CLIENT_HEADERS PREPEND "${CMAKE_SOURCE_DIR}/")
 
 add_library(infermem_client STATIC ${INFERMEM_CLIENT_SOURCES})
