@@ -301,6 +301,35 @@ bool has_stray_fields(const Fields& fields, std::size_t header_fields) {
   return false;
 }
 
+// The series of an import whose rows are read: its figures, the points in time order, its name
+// and sources, and the skips' notes.
+void finish_csv(Imported& result, SeriesBuilder& builder, const Layout& layout, SkipTally& skips,
+                const ImportOptions& options) {
+  result.skipped_lines = skips.count();
+  skips.add_notes(result.notes);
+  if (builder.figures().points == 0)
+    throw InputError(fmt::format(
+        "{}: no usable rows under the CSV header ({} lines, {} malformed{}{})", options.source_name,
+        result.lines, skips.count(), skips.count() ? "; " : "", skips.first_reason()));
+  ImportedSeries imported;
+  Series& series = imported.series;
+  imported.figures = builder.figures();
+  const bool out_of_order = builder.out_of_order();
+  if (builder.merged()) imported.notes.push_back(merged_note(builder));
+  series.points = builder.take_points(/*sort_by_time=*/true);
+  if (out_of_order) {
+    const double earliest = imported.figures.min_t_ms;
+    for (auto& p : series.points) p.t_ms -= earliest;
+    result.notes.push_back("rows were not in time order; sorted by time");
+  }
+  series.name = base_name(options.source_name);
+  if (layout.current.index >= 0)
+    series.current_source = fmt::format("CSV column '{}'", layout.current.name);
+  if (layout.hwm.index >= 0)
+    series.hwm_source = fmt::format("CSV column '{}' (a high-water mark)", layout.hwm.name);
+  result.series.push_back(std::move(imported));
+}
+
 }  // namespace
 
 Imported import_csv(trace::Source& source, const ImportOptions& options) {
@@ -367,30 +396,12 @@ Imported import_csv(trace::Source& source, const ImportOptions& options) {
     if (!keep_point(builder, p, skips, number, names)) continue;
     if (!first_time_ms) first_time_ms = time_ms;
   }
-  result.skipped_lines = skips.count();
-  skips.add_notes(result.notes);
-  if (!layout) throw InputError(fmt::format("{}: no CSV header line", options.source_name));
-  if (builder.figures().points == 0)
-    throw InputError(fmt::format(
-        "{}: no usable rows under the CSV header ({} lines, {} malformed{}{})", options.source_name,
-        result.lines, skips.count(), skips.count() ? "; " : "", skips.first_reason()));
-  ImportedSeries imported;
-  Series& series = imported.series;
-  imported.figures = builder.figures();
-  const bool out_of_order = builder.out_of_order();
-  if (builder.merged()) imported.notes.push_back(merged_note(builder));
-  series.points = builder.take_points(/*sort_by_time=*/true);
-  if (out_of_order) {
-    const double earliest = imported.figures.min_t_ms;
-    for (auto& p : series.points) p.t_ms -= earliest;
-    result.notes.push_back("rows were not in time order; sorted by time");
+  if (!layout) {
+    result.skipped_lines = skips.count();
+    skips.add_notes(result.notes);
+    throw InputError(fmt::format("{}: no CSV header line", options.source_name));
   }
-  series.name = base_name(options.source_name);
-  if (layout->current.index >= 0)
-    series.current_source = fmt::format("CSV column '{}'", layout->current.name);
-  if (layout->hwm.index >= 0)
-    series.hwm_source = fmt::format("CSV column '{}' (a high-water mark)", layout->hwm.name);
-  result.series.push_back(std::move(imported));
+  finish_csv(result, builder, *layout, skips, options);
   return result;
 }
 

@@ -426,15 +426,6 @@ class Worker {
     return parse_cache_policy(knob, "cache=");
   }
 
-  // The request stream of the cache scenario: model k drawn with weight 1/(k+1)^1.1 (Zipf),
-  // seeded, so every arm of a run sees the same stream.
-  static std::discrete_distribution<std::size_t> zipf_over(std::size_t models) {
-    std::vector<double> weights(models);
-    for (std::size_t k = 0; k < models; ++k)
-      weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
-    return {weights.begin(), weights.end()};
-  }
-
   void note_event(const char* event, std::size_t model, nlohmann::json extra = {}) {
     trace::Record ev = record(trace::RecordType::note);
     ev.extra["event"] = event;
@@ -512,16 +503,6 @@ class Worker {
     begin_phase(trace::Phase::unload);
     cache.clear();
     end_phase();
-  }
-
-  // The cache's counters for the trace, models named by file rather than by path.
-  static nlohmann::json cache_json(const ModelCacheStats& stats) {
-    nlohmann::json j = stats.to_json();
-    nlohmann::json models = nlohmann::json::object();
-    for (const auto& [path, m] : j["models"].items())
-      models[path.substr(path.find_last_of('/') + 1)] = m;
-    j["models"] = models;
-    return j;
   }
 
   // functools.lru_cache(maxsize=COUNT) over M model variants, fed by the same stream.

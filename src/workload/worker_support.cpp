@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <malloc.h>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -130,6 +131,22 @@ Figures cache_counts(double hits, double misses) {
   f.set(Figure::cache_hits, hits);
   f.set(Figure::cache_misses, misses);
   return f;
+}
+
+std::discrete_distribution<std::size_t> zipf_over(std::size_t models) {
+  std::vector<double> weights(models);
+  for (std::size_t k = 0; k < models; ++k)
+    weights[k] = 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
+  return {weights.begin(), weights.end()};
+}
+
+nlohmann::json cache_json(const ModelCacheStats& stats) {
+  nlohmann::json j = stats.to_json();
+  nlohmann::json models = nlohmann::json::object();
+  for (const auto& [path, m] : j["models"].items())
+    models[path.substr(path.find_last_of('/') + 1)] = m;
+  j["models"] = models;
+  return j;
 }
 
 }  // namespace infermem

@@ -7,17 +7,26 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "infermem/arms.h"
 #include "infermem/figure.h"
+#include "infermem/model_cache.h"
 #include "infermem/soak.h"
 
 namespace infermem {
 
 // The cache scenario's counters at the end of its infer phase (cache_hits, cache_misses).
 Figures cache_counts(double hits, double misses);
+
+// The request stream of the cache scenario: model k drawn with weight 1/(k+1)^1.1 (Zipf),
+// seeded by the caller, so every arm of a run sees the same stream.
+std::discrete_distribution<std::size_t> zipf_over(std::size_t models);
+
+// The cache's counters for the trace, models named by file rather than by path.
+nlohmann::json cache_json(const ModelCacheStats& stats);
 
 // --inject-leak: a touched block, kept reachable to the end (LeakSanitizer stays clean).
 void inject_leak(std::uint64_t bytes);
