@@ -176,8 +176,8 @@ struct Record {
   Named<Src> src;
   Named<Edge> edge;  // a string "edge" (a non-string one stays in extra)
   Figures values;    // the measured numbers
-  // Numbers under a name that is no Figure ("seed", a note's "model"), kept as read so that a
-  // line round-trips through parse_line and to_line unchanged.
+  // Numbers under a name that is no Figure ("seed", a note's "model"), kept (as doubles, as
+  // figures are) so that to_line writes them back under their names.
   std::map<std::string, double> other_values;
   nlohmann::json extra = nlohmann::json::object();  // every non-numeric remaining key
 
