@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "infermem/atomic_file.h"
 #include "infermem/error.h"
 #include "infermem/render.h"
+#include "infermem/run_files.h"
 #include "infermem/summary.h"
 #include "infermem/watch_summary.h"
 
@@ -15,9 +15,7 @@ namespace {
 
 template <typename Summary>
 void write_reports(const Summary& s, const std::string& run_dir) {
-  write_file_atomic(run_dir + "/report.md", render(s, Format::markdown));
-  write_file_atomic(run_dir + "/report.html", render(s, Format::html));
-  write_file_atomic(run_dir + "/metrics.prom", render(s, Format::prometheus));
+  write_rendered_reports(s, run_dir);
   fmt::print("{}", render(s, Format::terminal));
   fmt::print("\nreport: {0}/report.md, {0}/report.html, {0}/metrics.prom\n", run_dir);
 }

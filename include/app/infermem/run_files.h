@@ -14,16 +14,23 @@ namespace infermem {
 inline constexpr std::string_view kRunFiles[] = {"trace.jsonl", "summary.json", "report.md",
                                                  "report.html", "junit.xml",    "metrics.prom"};
 
-// summary.json, report.md, report.html, junit.xml and metrics.prom (the Prometheus text format
-// of the finished run's figures: for node_exporter's textfile collector or a Pushgateway), each
-// written whole or not at all.
+// The reports `infermem report DIR` re-renders from the summary: report.md, report.html and
+// metrics.prom (the Prometheus text format of the finished run's figures: for node_exporter's
+// textfile collector or a Pushgateway), each written whole or not at all.
+template <typename Summary>
+void write_rendered_reports(const Summary& s, const std::string& dir) {
+  write_file_atomic(dir + "/report.md", render(s, Format::markdown));
+  write_file_atomic(dir + "/report.html", render(s, Format::html));
+  write_file_atomic(dir + "/metrics.prom", render(s, Format::prometheus));
+}
+
+// Everything a finished run leaves beside its trace: summary.json, the rendered reports and
+// junit.xml.
 template <typename Summary>
 void write_run_reports(const Summary& s, const std::string& dir) {
   write_file_atomic(dir + "/summary.json", render(s, Format::json));
-  write_file_atomic(dir + "/report.md", render(s, Format::markdown));
-  write_file_atomic(dir + "/report.html", render(s, Format::html));
+  write_rendered_reports(s, dir);
   write_file_atomic(dir + "/junit.xml", render(s, Format::junit));
-  write_file_atomic(dir + "/metrics.prom", render(s, Format::prometheus));
 }
 
 }  // namespace infermem
