@@ -202,11 +202,8 @@ void WatchMetrics::update_cache(const CacheStatsFile& file) {
                              .Labels(st.labels)
                              .Register(r);
   }
-  // The counters by their field of ModelCacheStats::to_json(), as the reporter reads them.
-  const nlohmann::json counts = c.to_json();
   for (const auto& cc : metrics::kCacheCounters)
-    st.cache_counters[std::string(cc.family.name)].set(
-        counts.at(std::string(cc.field)).get<double>());
+    st.cache_counters[std::string(cc.family.name)].set(static_cast<double>(c.*cc.field));
   for (std::string_view why : metrics::kCacheRefusalReasons) {
     const std::string reason(why);
     auto& m = st.refusals_by_reason[reason];

@@ -22,16 +22,14 @@ std::string cache_stats_text(const CacheStatsFile& file) {
   return j.dump() + "\n";
 }
 
-CacheStatsFile parse_cache_stats(std::string_view text) {
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw InputError("not a JSON object");
-  if (!j.contains("format") || !j["format"].is_string() || j["format"] != kCacheStatsFormat)
-    throw InputError(fmt::format("\"format\" is not \"{}\"", kCacheStatsFormat));
-  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"] != 1)
-    throw InputError("\"v\" is not 1");
+namespace {
+
+// The fields a stats document and a snapshot share: pid, seq and the cache's counters.
+CacheStatsFile file_fields(const nlohmann::json& j) {
   CacheStatsFile f;
-  if (!j.contains("pid") || !j["pid"].is_number_unsigned() || j["pid"] == 0 ||
-      j["pid"].get<std::uint64_t>() > 4194304)
+  // A pid read from text is unsigned; one set in memory (a snapshot's to_json) is signed.
+  if (!j.contains("pid") || !j["pid"].is_number_integer() || j["pid"].get<std::int64_t>() <= 0 ||
+      j["pid"].get<std::int64_t>() > 4194304)
     throw InputError("\"pid\" is not a process id");
   if (!j.contains("seq") || !j["seq"].is_number_unsigned())
     throw InputError("\"seq\" is not a count");
@@ -45,6 +43,49 @@ CacheStatsFile parse_cache_stats(std::string_view text) {
     throw InputError(e.what());
   }
   return f;
+}
+
+}  // namespace
+
+CacheStatsFile parse_cache_stats(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw InputError("not a JSON object");
+  if (!j.contains("format") || !j["format"].is_string() || j["format"] != kCacheStatsFormat)
+    throw InputError(fmt::format("\"format\" is not \"{}\"", kCacheStatsFormat));
+  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"] != 1)
+    throw InputError("\"v\" is not 1");
+  return file_fields(j);
+}
+
+nlohmann::json CacheStatsSnapshot::to_json() const {
+  nlohmann::json j = {
+      {"path", path},   {"reads_ok", reads_ok}, {"read_errors", nlohmann::json(read_errors)},
+      {"pid", nullptr}, {"seq", nullptr},       {"cache", nullptr}};
+  if (last) {
+    j["pid"] = last->pid;
+    j["seq"] = last->seq;
+    j["cache"] = last->stats.to_json();
+  }
+  return j;
+}
+
+CacheStatsSnapshot CacheStatsSnapshot::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw InputError("not a JSON object");
+  CacheStatsSnapshot s;
+  if (!j.contains("path") || !j["path"].is_string()) throw InputError("\"path\" is not a string");
+  s.path = j["path"].get<std::string>();
+  if (!j.contains("reads_ok") || !j["reads_ok"].is_number_unsigned())
+    throw InputError("\"reads_ok\" is not a count");
+  s.reads_ok = j["reads_ok"].get<std::uint64_t>();
+  if (!j.contains("read_errors") || !j["read_errors"].is_object())
+    throw InputError("\"read_errors\" is not an object");
+  for (const auto& [reason, n] : j["read_errors"].items()) {
+    if (!n.is_number_unsigned())
+      throw InputError(fmt::format("\"read_errors\": \"{}\" is not a count", reason));
+    s.read_errors[reason] = n.get<std::uint64_t>();
+  }
+  if (j.contains("cache") && !j["cache"].is_null()) s.last = file_fields(j);
+  return s;
 }
 
 void write_cache_stats(const std::string& path, const CacheStatsFile& file) {
@@ -121,18 +162,6 @@ bool CacheStatsReader::poll() {
   const bool fresh = !last_ || last_->pid != f.pid || last_->seq != f.seq;
   last_ = std::move(f);
   return fresh;
-}
-
-nlohmann::json CacheStatsReader::to_json() const {
-  nlohmann::json j = {
-      {"path", path_},  {"reads_ok", reads_ok_}, {"read_errors", nlohmann::json(errors_)},
-      {"pid", nullptr}, {"seq", nullptr},        {"cache", nullptr}};
-  if (last_) {
-    j["pid"] = last_->pid;
-    j["seq"] = last_->seq;
-    j["cache"] = last_->stats.to_json();
-  }
-  return j;
 }
 
 }  // namespace infermem

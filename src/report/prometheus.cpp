@@ -125,54 +125,47 @@ class Exposition {
   std::string header_, out_;
 };
 
-// A count or size from the cache's JSON (ModelCacheStats::to_json); NaN when it is not a number.
-double json_figure(const nlohmann::json& j, std::string_view key) {
-  auto it = j.find(std::string(key));
-  return it != j.end() && it->is_number() ? it->get<double>() : kAbsent;
-}
 // A byte size where 0 means "none" (the budget, the limit): NaN then, as the live endpoint does.
-double json_size_or_none(const nlohmann::json& j, std::string_view key) {
-  const double v = json_figure(j, key);
-  return v > 0 ? v : kAbsent;
+double size_or_none(std::uint64_t bytes) {
+  return bytes > 0 ? static_cast<double>(bytes) : kAbsent;
 }
 
-void cache_families(Exposition& e, const nlohmann::json& stats_file) {
-  const nlohmann::json& c = stats_file.value("cache", nlohmann::json::object());
-  if (c.is_object() && !c.empty()) {
+void cache_families(Exposition& e, const CacheStatsSnapshot& snap) {
+  if (snap.last) {
+    const ModelCacheStats& c = snap.last->stats;
     for (const auto& counter : metrics::kCacheCounters) {
       e.family(counter.family);
-      e.sample(json_figure(c, counter.field));
+      e.sample(static_cast<double>(c.*counter.field));
     }
     e.family(metrics::kCacheRefusals);
-    const auto& by_reason = c.value("refusals_by_reason", nlohmann::json::object());
     for (std::string_view reason : metrics::kCacheRefusalReasons) {
-      const double n = json_figure(by_reason, reason);
-      e.sample(present(n) ? n : 0, {{"reason", std::string(reason)}});
+      const auto n = c.refusals_by_reason.find(std::string(reason));
+      e.sample(n == c.refusals_by_reason.end() ? 0 : static_cast<double>(n->second),
+               {{"reason", std::string(reason)}});
     }
     const std::pair<const metrics::Family*, double> gauges[] = {
-        {&metrics::kCacheResidentBytes, json_figure(c, "bytes_resident")},
-        {&metrics::kCachePeakResidentBytes, json_figure(c, "peak_bytes_resident")},
-        {&metrics::kCacheResidentModels, json_figure(c, "models_resident")},
-        {&metrics::kCacheBudgetBytes, json_size_or_none(c, "budget_bytes")},
-        {&metrics::kCacheLimitBytes, json_size_or_none(c, "limit_bytes")}};
+        {&metrics::kCacheResidentBytes, static_cast<double>(c.bytes_resident)},
+        {&metrics::kCachePeakResidentBytes, static_cast<double>(c.peak_bytes_resident)},
+        {&metrics::kCacheResidentModels, static_cast<double>(c.models_resident)},
+        {&metrics::kCacheBudgetBytes, size_or_none(c.budget_bytes)},
+        {&metrics::kCacheLimitBytes, size_or_none(c.limit_bytes)}};
     for (const auto& [family, value] : gauges) {
       e.family(*family);
       e.sample(value);
     }
-    const auto& models = c.value("models", nlohmann::json::object());
     for (const auto* family : {&metrics::kCacheModelCost, &metrics::kCacheModelResident}) {
       e.family(*family);
-      for (const auto& [path, m] : models.items())
-        e.sample(family == &metrics::kCacheModelCost ? json_figure(m, "cost_bytes")
-                                                     : (m.value("resident", false) ? 1 : 0),
+      for (const auto& [path, m] : c.models)
+        e.sample(family == &metrics::kCacheModelCost ? static_cast<double>(m.cost.total())
+                                                     : (m.resident ? 1 : 0),
                  {{"model_path", path}});
     }
   }
   e.family(metrics::kCacheReadErrors);
-  const auto& errors = stats_file.value("read_errors", nlohmann::json::object());
   for (std::string_view reason : metrics::kCacheReadErrorReasons) {
-    const double n = json_figure(errors, reason);
-    e.sample(present(n) ? n : 0, {{"reason", std::string(reason)}});
+    const auto n = snap.read_errors.find(std::string(reason));
+    e.sample(n == snap.read_errors.end() ? 0 : static_cast<double>(n->second),
+             {{"reason", std::string(reason)}});
   }
 }
 
@@ -226,7 +219,7 @@ std::string watch_prometheus(const WatchSummary& w) {
   }
   e.family(metrics::kWatchCheck);
   for (const auto& c : w.checks) e.sample(c.passed ? 1 : 0, {{"check", c.check}});
-  if (w.cache.is_object()) cache_families(e, w.cache);
+  if (w.cache) cache_families(e, *w.cache);
   return e.str();
 }
 

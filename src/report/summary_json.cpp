@@ -318,7 +318,7 @@ nlohmann::json WatchSummary::to_json() const {
   j["checks"] = checks_json;
   j["notes"] = notes;
   j["interrupted"] = interrupted;
-  if (!cache.is_null()) j["cache"] = cache;
+  if (cache) j["cache"] = cache->to_json();
   if (!charts.empty()) j["charts"] = charts.to_json();
   return j;
 }

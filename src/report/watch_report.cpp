@@ -43,40 +43,32 @@ std::vector<const WatchWindow*> shown_windows(const WatchSummary& w) {
 
 std::vector<std::string> watch_cache_lines(const WatchSummary& w) {
   std::vector<std::string> lines;
-  if (!w.cache.is_object()) return lines;
-  auto count = [](const nlohmann::json& j, const char* k) -> std::string {
-    auto it = j.find(k);
-    return it != j.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : "-";
+  if (!w.cache) return lines;
+  const CacheStatsSnapshot& snap = *w.cache;
+  auto size = [](std::uint64_t bytes) -> std::string {
+    return bytes > 0 ? format_bytes(static_cast<double>(bytes)) : "-";
   };
-  auto size = [](const nlohmann::json& j, const char* k) -> std::string {
-    auto it = j.find(k);
-    return it != j.end() && it->is_number() && it->get<double>() > 0
-               ? format_bytes(it->get<double>())
-               : "-";
-  };
-  const std::string path = w.cache.value("path", std::string());
-  const auto& c = w.cache.contains("cache") ? w.cache["cache"] : nlohmann::json();
-  if (c.is_object()) {
+  if (snap.last) {
+    const ModelCacheStats& c = snap.last->stats;
     lines.push_back(fmt::format(
         "ModelCache of pid {} (from {}): {} hits, {} misses, {} loads, {} evictions, {} idle "
         "unloads, {} refusals",
-        count(w.cache, "pid"), path, count(c, "hits"), count(c, "misses"), count(c, "loads"),
-        count(c, "evictions"), count(c, "idle_unloads"), count(c, "refusals")));
+        snap.last->pid, snap.path, c.hits, c.misses, c.loads, c.evictions, c.idle_unloads,
+        c.refusals));
     lines.push_back(fmt::format("resident at the end: {} models, {} (peak {}); budget {}, limit {}",
-                                count(c, "models_resident"), size(c, "bytes_resident"),
-                                size(c, "peak_bytes_resident"), size(c, "budget_bytes"),
-                                size(c, "limit_bytes")));
-    if (auto m = c.find("models"); m != c.end() && m->is_object())
-      for (const auto& [model, f] : m->items())
-        lines.push_back(fmt::format("model {}: cost {}, {} loads, {} hits of {} requests{}", model,
-                                    size(f, "cost_bytes"), count(f, "loads"), count(f, "hits"),
-                                    count(f, "requests"),
-                                    f.value("resident", false) ? ", resident" : ""));
+                                c.models_resident, size(c.bytes_resident),
+                                size(c.peak_bytes_resident), size(c.budget_bytes),
+                                size(c.limit_bytes)));
+    for (const auto& [model, f] : c.models)
+      lines.push_back(fmt::format("model {}: cost {}, {} loads, {} hits of {} requests{}", model,
+                                  size(f.cost.total()), f.loads, f.hits, f.requests,
+                                  f.resident ? ", resident" : ""));
   } else {
-    lines.push_back(fmt::format("ModelCache stats file {}: no snapshot could be read", path));
+    lines.push_back(fmt::format("ModelCache stats file {}: no snapshot could be read", snap.path));
   }
-  if (auto e = w.cache.find("read_errors"); e != w.cache.end() && e->is_object() && !e->empty())
-    lines.push_back(fmt::format("the stats file was refused: {}", e->dump()));
+  if (!snap.read_errors.empty())
+    lines.push_back(
+        fmt::format("the stats file was refused: {}", nlohmann::json(snap.read_errors).dump()));
   return lines;
 }
 

@@ -162,7 +162,14 @@ void WatchTraceReader::end(const trace::Record& r) {
   s_.oom_last_rss_bytes = json_double(exit, "oom_last_rss_bytes");
   s_.oom_cgroup_peak_bytes = json_double(exit, "oom_cgroup_peak_bytes");
   s_.checks = checks_of(r.extra.value(key::kChecks, nlohmann::json()));
-  s_.cache = r.extra.value(key::kCacheStats, nlohmann::json());
+  if (auto c = r.extra.find(key::kCacheStats); c != r.extra.end() && !c->is_null()) {
+    try {
+      s_.cache = CacheStatsSnapshot::from_json(*c);
+    } catch (const InputError& e) {
+      s_.notes.push_back(fmt::format("the end record's {} could not be read ({}); left out",
+                                     key::kCacheStats, e.what()));
+    }
+  }
 }
 
 Series WatchTraceReader::judged_series() const {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "infermem/error.h"
 #include "support/files.h"
@@ -190,4 +192,52 @@ TEST(CacheStatsFile, ADirectoryOrAFifoIsRefusedWithoutBlocking) {
   EXPECT_EQ(at_fifo.problem(), CacheStatsProblem::not_regular);
   // And the writer refuses to replace what is not a regular file.
   EXPECT_THROW(write_cache_stats(fifo, sample_file(1)), InputError);
+}
+
+// The snapshot a watch's end record and summary.json carry reads back as it was written, with and
+// without a last good read, and its JSON is the one the reader gives (the golden files hold it).
+TEST(CacheStatsSnapshot, RoundTripsThroughItsJson) {
+  const std::string path = test::make_temp_dir("cache-stats") + "/stats.json";
+  CacheStatsReader reader(path);
+  EXPECT_FALSE(reader.poll());  // missing: no error, no snapshot
+  const CacheStatsSnapshot none = CacheStatsSnapshot::from_json(reader.to_json());
+  EXPECT_EQ(none.path, path);
+  EXPECT_FALSE(none.last.has_value());
+  EXPECT_EQ(none.to_json(), reader.to_json());
+
+  write_cache_stats(path, sample_file(3));
+  ASSERT_TRUE(reader.poll());
+  write_text(path, "{not json");
+  EXPECT_FALSE(reader.poll());
+  const nlohmann::json j = reader.to_json();
+  const CacheStatsSnapshot got = CacheStatsSnapshot::from_json(j);
+  EXPECT_EQ(got.reads_ok, 1u);
+  EXPECT_EQ(got.read_errors.at("malformed"), 1u);
+  ASSERT_TRUE(got.last.has_value());
+  EXPECT_EQ(got.last->seq, 3u);
+  EXPECT_EQ(got.last->stats.to_json(), sample_file(3).stats.to_json());
+  EXPECT_EQ(got.to_json().dump(), j.dump());  // integers stay integers
+}
+
+// A snapshot that is not one is an InputError naming the field, never a default.
+TEST(CacheStatsSnapshot, AMalformedSnapshotIsAnErrorNamingTheField) {
+  CacheStatsReader reader("stats.json");
+  const nlohmann::json good = reader.to_json();
+  for (const auto& [pointer, value, field] :
+       std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"/path", 7, "path"},
+           {"/reads_ok", -1, "reads_ok"},
+           {"/read_errors", nlohmann::json::array(), "read_errors"},
+           {"/read_errors/malformed", 1.5, "malformed"},
+           {"/cache", nlohmann::json::object(), "pid"}}) {
+    nlohmann::json doc = good;
+    doc[nlohmann::json::json_pointer(pointer)] = value;
+    try {
+      (void)CacheStatsSnapshot::from_json(doc);
+      ADD_FAILURE() << doc.dump() << " was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW((void)CacheStatsSnapshot::from_json(nlohmann::json::array()), InputError);
 }

@@ -158,7 +158,9 @@ TEST(GoldenWatchRecording, TheSummaryFromTheTraceIsTheOneWatchWrote) {
 // a judged verdict with its growth, and no machine's paths.
 TEST(GoldenWatchRecording, CoversChecksCacheAndGrowth) {
   EXPECT_EQ(watch().checks.size(), 2u);
-  EXPECT_TRUE(watch().cache.is_object());
+  ASSERT_TRUE(watch().cache.has_value());
+  ASSERT_TRUE(watch().cache->last.has_value());
+  EXPECT_EQ(watch().cache->last->stats.hits, 90u);  // typed from the end record's cache_stats
   EXPECT_TRUE(present(watch().verdict.growth_bytes_per_minute));
   // Every JSON string that is an absolute path is the kernel's (/sys, /proc), none this machine's.
   for (const char* file : {"trace.jsonl", "summary.json"}) {
@@ -169,6 +171,21 @@ TEST(GoldenWatchRecording, CoversChecksCacheAndGrowth) {
           << file << " names a path of the recording machine: " << path;
     }
   }
+}
+
+// A trace whose end record holds a cache_stats that is not a snapshot (hand-edited, or written by
+// something else) still reads: the cache is left out with a note saying why, never half-read.
+TEST(GoldenWatchRecording, AMalformedCacheStatsIsLeftOutWithANote) {
+  const std::string dir = test::make_temp_dir("watch-bad-cache");
+  std::string text = read_text(kData + "watch/trace.jsonl");
+  const std::string from = "\"reads_ok\":31";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "\"reads_ok\":\"many\"");
+  std::ofstream(dir + "/trace.jsonl", std::ios::binary) << text;
+  const WatchSummary w = load_watch_summary(dir);
+  EXPECT_FALSE(w.cache.has_value());
+  EXPECT_THAT(::testing::PrintToString(w.notes), HasSubstr("cache_stats could not be read"));
+  EXPECT_THAT(::testing::PrintToString(w.notes), HasSubstr("reads_ok"));
 }
 
 // The inlined assets are cut at the right places: the golden page keeps the data script and the

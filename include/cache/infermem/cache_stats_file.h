@@ -41,6 +41,21 @@ void write_cache_stats(const std::string& path, const CacheStatsFile& file);
 enum class CacheStatsProblem { none, missing, not_regular, too_large, unreadable, malformed };
 const char* name(CacheStatsProblem problem);
 
+// What watch knows of one stats file at a moment: where it is, how many reads it took and refused,
+// and the last snapshot it read (none yet: nullopt). The watch end record's "cache_stats" and
+// summary.json's "cache" hold it; the report stage renders it.
+struct CacheStatsSnapshot {
+  std::string path;
+  std::uint64_t reads_ok = 0;
+  std::map<std::string, std::uint64_t> read_errors;  // refused reads by name(CacheStatsProblem)
+  std::optional<CacheStatsFile> last;
+  // {"path", "reads_ok", "read_errors": {...}, "pid", "seq", "cache": {...}}; pid, seq and cache
+  // are null without a snapshot.
+  nlohmann::json to_json() const;
+  // The inverse of to_json; throws InputError saying what is wrong.
+  static CacheStatsSnapshot from_json(const nlohmann::json& j);
+};
+
 // Reads one stats file again and again (watch, at each detail sample), keeping the last good
 // snapshot and counting what was refused.
 class CacheStatsReader {
@@ -56,8 +71,8 @@ class CacheStatsReader {
   // Refused reads by problem name ("not-regular", "too-large", "unreadable", "malformed").
   const std::map<std::string, std::uint64_t>& errors() const { return errors_; }
   std::uint64_t reads_ok() const { return reads_ok_; }
-  // {"path", "reads_ok", "read_errors": {...}, "pid", "seq", "cache": {...}}: summary.json's.
-  nlohmann::json to_json() const;
+  CacheStatsSnapshot snapshot() const { return {path_, reads_ok_, errors_, last_}; }
+  nlohmann::json to_json() const { return snapshot().to_json(); }
 
  private:
   std::string path_;

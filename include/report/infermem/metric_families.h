@@ -4,7 +4,10 @@
 // endpoint (src/app/watch_metrics.cpp, through prometheus-cpp) and the Prometheus reporter of a
 // finished run (render(..., Format::prometheus), src/report/prometheus.cpp). docs/monitoring.md
 // lists the live endpoint's with their labels.
+#include <cstdint>
 #include <string_view>
+
+#include "infermem/model_cache.h"
 
 namespace infermem::metrics {
 
@@ -64,31 +67,33 @@ inline constexpr Family kWatchCheck{"infermem_watch_check_passed",
                                     "The gate's checks on the tree: 1 passed, 0 failed", "gauge"};
 
 // --- watch: the watched service's ModelCache, from its stats file ---------------------------
-// The counters, each with the field of ModelCacheStats::to_json() it mirrors.
+// The counters, each with the ModelCacheStats field it mirrors.
 struct CacheCounter {
   Family family;
-  std::string_view field;
+  std::uint64_t ModelCacheStats::*field;
 };
 inline constexpr CacheCounter kCacheCounters[] = {
     {{"infermem_cache_hits_total", "Requests served by a model already resident in the cache",
       "counter"},
-     "hits"},
+     &ModelCacheStats::hits},
     {{"infermem_cache_misses_total",
       "Requests whose model was not resident (a load or a wait on one)", "counter"},
-     "misses"},
-    {{"infermem_cache_loads_total", "Models loaded by the cache", "counter"}, "loads"},
-    {{"infermem_cache_load_failures_total", "Model loads that failed", "counter"}, "load_failures"},
+     &ModelCacheStats::misses},
+    {{"infermem_cache_loads_total", "Models loaded by the cache", "counter"},
+     &ModelCacheStats::loads},
+    {{"infermem_cache_load_failures_total", "Model loads that failed", "counter"},
+     &ModelCacheStats::load_failures},
     {{"infermem_cache_evictions_total",
       "Models unloaded to make room under the byte budget or the process's limit", "counter"},
-     "evictions"},
+     &ModelCacheStats::evictions},
     {{"infermem_cache_idle_unloads_total", "Models unloaded after their idle TTL", "counter"},
-     "idle_unloads"},
+     &ModelCacheStats::idle_unloads},
     {{"infermem_cache_waits_total", "Times a load or request waited for in-flight requests to end",
       "counter"},
-     "waits"},
+     &ModelCacheStats::waits},
     {{"infermem_cache_stats_write_failures_total",
       "Times the service could not write its cache stats file (counted, never thrown)", "counter"},
-     "stats_write_failures"},
+     &ModelCacheStats::stats_write_failures},
 };
 inline constexpr std::string_view kCacheRefusalReasons[] = {"over-budget", "over-limit",
                                                             "wait-timeout"};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infermem/arm_figures.h"
+#include "infermem/cache_stats_file.h"
 #include "infermem/charts.h"
 #include "infermem/gate.h"
 #include "infermem/series.h"
@@ -81,10 +82,10 @@ struct WatchSummary {
   std::vector<CheckResult> checks;
   std::vector<std::string> notes;
   bool interrupted = false;
-  // The watched service's ModelCache counters as last read from its stats file
-  // (CacheStatsReader::to_json: path, reads_ok, read_errors, pid, seq, cache); null when watch
-  // read none. summary.json has it as "cache".
-  nlohmann::json cache;
+  // The watched service's stats file as watch last read it (its path, reads taken and refused,
+  // the last ModelCache counters); none when watch was given no stats file. summary.json has it
+  // as "cache".
+  std::optional<CacheStatsSnapshot> cache;
   // What report.html draws: the tree total over time (the judged series, each window's min and
   // max) with the verdict's fit.
   ArmCharts charts;
