@@ -98,7 +98,7 @@ struct Truth {
 Truth second_half_rise(const Series& series) {
   std::vector<double> rss, in_use;
   for (const auto& p : series.points)
-    if (p.phase == "infer" && std::isfinite(p.current_bytes) &&
+    if (p.phase == Phase::infer && std::isfinite(p.current_bytes) &&
         std::isfinite(p.allocator_in_use_bytes)) {
       rss.push_back(p.current_bytes);
       in_use.push_back(p.allocator_in_use_bytes);

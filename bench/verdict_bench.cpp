@@ -17,7 +17,7 @@ infermem::Series leaking_series(std::size_t points) {
     infermem::SeriesPoint p;
     p.req = static_cast<std::int64_t>(i + 1);
     p.t_ms = 100.0 * static_cast<double>(i);
-    p.phase = "infer";
+    p.phase = infermem::Phase::infer;
     p.current_bytes = 200.0 * 1024 * 1024 + 4096.0 * static_cast<double>(i) + noise(rng);
     s.points.push_back(p);
   }

@@ -25,7 +25,8 @@ set(INFERMEM_CLIENT_HEADERS
   include/app/infermem/gtest.hpp include/app/infermem/loop_check.h
   include/probe/infermem/probe.h include/probe/infermem/request_scope.h
   include/probe/infermem/sampler.h
-  include/common/infermem/figure.h include/common/infermem/series.h
+  include/common/infermem/figure.h include/common/infermem/phase.h
+  include/common/infermem/series.h
   include/common/infermem/units.h)
 list(TRANSFORM INFERMEM_CLIENT_HEADERS PREPEND "${CMAKE_SOURCE_DIR}/")
 

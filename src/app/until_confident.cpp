@@ -19,7 +19,7 @@ struct InferPoints {
 InferPoints infer_points(const Series& series) {
   InferPoints p;
   for (const auto& pt : series.points) {
-    if (pt.phase != "infer" || pt.req < 0 || !present(pt.current_bytes)) continue;
+    if (pt.phase != Phase::infer || pt.req < 0 || !present(pt.current_bytes)) continue;
     if (p.x.empty()) p.first_t_ms = pt.t_ms;
     p.last_t_ms = pt.t_ms;
     p.x.push_back(static_cast<double>(pt.req));

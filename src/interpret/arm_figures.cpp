@@ -111,7 +111,7 @@ void ArmAccumulator::add(const trace::Record& r) {
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
-    p.phase = std::string(r.phase.text());
+    p.phase = r.phase;
     p.current_bytes = r.value(Figure::rss_bytes).value_or(kAbsent);
     // No hwm_bytes: soak resets VmHWM at every phase start, so it is a measuring aid for phase
     // peaks, not the lifetime high-water mark a user watches; the verdict judges current memory.

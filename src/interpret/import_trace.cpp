@@ -214,7 +214,7 @@ struct ArmState {
     SeriesPoint p;
     p.t_ms = r.t_ms;
     p.req = r.req;
-    p.phase = std::string(r.phase.text());
+    p.phase = r.phase;
     p.current_bytes = first_present(r, {Figure::rss_bytes});
     p.hwm_bytes = first_present(r, {Figure::hwm_bytes});
     p.allocator_in_use_bytes =

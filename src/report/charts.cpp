@@ -263,7 +263,7 @@ nlohmann::json ArmCharts::to_json() const {
                      {"max", array_of(b.max, put_whole)}});
   auto spans = nlohmann::json::array();
   for (const auto& s : memory.spans)
-    spans.push_back({{"phase", s.phase},
+    spans.push_back({{"phase", std::string(s.phase.text())},
                      {"cycle", s.cycle},
                      {"x_from", s.x_from},
                      {"x_to", s.x_to},
@@ -330,9 +330,9 @@ ArmCharts ArmCharts::from_json(const nlohmann::json& j) {
     mc.bands.push_back(std::move(band));
   }
   for (const auto& s : m.value("spans", nlohmann::json::array()))
-    mc.spans.push_back({s.value("phase", ""), s.value("cycle", -1), json_number_at(s, "x_from"),
-                        json_number_at(s, "x_to"), json_number_at(s, "t_from"),
-                        json_number_at(s, "t_to")});
+    mc.spans.push_back({parse_phase(s.value("phase", "")), s.value("cycle", -1),
+                        json_number_at(s, "x_from"), json_number_at(s, "x_to"),
+                        json_number_at(s, "t_from"), json_number_at(s, "t_to")});
   if (m.contains("fit") && m["fit"].is_object()) {
     const auto& f = m["fit"];
     mc.fit_x_from = json_number_at(f, "x_from");

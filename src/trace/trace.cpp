@@ -18,21 +18,9 @@ namespace infermem::trace {
 namespace {
 constexpr std::string_view kRecordTypeNames[] = {"header",  "sample", "phase",
                                                  "request", "arm",    "note"};
-constexpr std::string_view kPhaseNames[] = {"",      "baseline", "load", "warm",
-                                            "infer", "unload",   "trim", ""};
 constexpr std::string_view kEdgeNames[] = {"", "begin", "end", "result", ""};
 constexpr std::string_view kSrcNames[] = {"", "child", "parent", "watch", ""};
 
-template <class E, std::size_t N>
-Named<E> parse_named(std::string_view text, const std::string_view (&names)[N]) {
-  Named<E> out;
-  if (text.empty()) return out;
-  for (std::size_t i = 1; i + 1 < N; ++i)
-    if (names[i] == text) return Named<E>(static_cast<E>(i));
-  out.kind = E::other;
-  out.other = std::string(text);
-  return out;
-}
 }  // namespace
 
 std::string_view name(RecordType type) {
@@ -43,17 +31,11 @@ std::optional<RecordType> parse_record_type(std::string_view text) {
     if (kRecordTypeNames[i] == text) return static_cast<RecordType>(i);
   return std::nullopt;
 }
-std::string_view name(Phase phase) {
-  return kPhaseNames[static_cast<std::size_t>(phase)];
-}
 std::string_view name(Edge edge) {
   return kEdgeNames[static_cast<std::size_t>(edge)];
 }
 std::string_view name(Src src) {
   return kSrcNames[static_cast<std::size_t>(src)];
-}
-Named<Phase> parse_phase(std::string_view text) {
-  return parse_named<Phase>(text, kPhaseNames);
 }
 Named<Edge> parse_edge(std::string_view text) {
   return parse_named<Edge>(text, kEdgeNames);

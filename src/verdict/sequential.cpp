@@ -160,7 +160,7 @@ SequentialLook replay_confirmed_looks(SequentialRule& rule, std::span<const doub
     for (std::size_t i = series.points.size(); i < end; ++i) {
       SeriesPoint p;
       p.req = static_cast<std::int64_t>(x[i]);
-      p.phase = "infer";
+      p.phase = Phase::infer;
       p.current_bytes = y[i];
       series.points.push_back(p);
     }

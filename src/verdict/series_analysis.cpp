@@ -14,7 +14,7 @@ Points extract(const Series& series) {
   Points pts;
   pts.with_current = with_current.size();
   auto first_infer = std::find_if(with_current.begin(), with_current.end(),
-                                  [](const SeriesPoint* p) { return p->phase == "infer"; });
+                                  [](const SeriesPoint* p) { return p->phase == Phase::infer; });
   if (first_infer == with_current.end()) first_infer = with_current.begin();
   pts.dropped_before_infer = static_cast<std::size_t>(first_infer - with_current.begin());
   bool requests_known = true, times_known = true;

@@ -239,7 +239,7 @@ TEST(ArmAccumulator, TheSeriesIsOnePointPerRequestOfWarmAndInfer) {
   for (std::size_t i = 0; i < s.points.size(); ++i) {
     const SeriesPoint& p = s.points[i];
     EXPECT_EQ(p.req, static_cast<std::int64_t>(i + 1));
-    EXPECT_EQ(p.phase, i < 3 ? "warm" : "infer");
+    EXPECT_EQ(p.phase.text(), i < 3 ? "warm" : "infer");
     EXPECT_DOUBLE_EQ(p.current_bytes, (301.0 + static_cast<double>(i)) * kMiB);
     EXPECT_DOUBLE_EQ(p.anon_bytes, p.current_bytes / 2);
     EXPECT_DOUBLE_EQ(p.file_bytes, p.current_bytes / 4);

@@ -52,7 +52,7 @@ TEST(ImportTrace, OneSeriesPerArmWithTheContextFromPhases) {
   EXPECT_EQ(arm.series.name, "no-arena");
   ASSERT_EQ(arm.series.points.size(), 9u);
   EXPECT_EQ(arm.series.points[4].req, 2);
-  EXPECT_EQ(arm.series.points[4].phase, "infer");
+  EXPECT_EQ(arm.series.points[4].phase.text(), "infer");
   EXPECT_DOUBLE_EQ(arm.series.points[4].current_bytes, 60e6 + 2);
   EXPECT_DOUBLE_EQ(arm.series.points[4].hwm_bytes, 70e6);
   EXPECT_DOUBLE_EQ(arm.series.points[4].allocator_in_use_bytes, 40e6);

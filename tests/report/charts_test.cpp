@@ -21,7 +21,7 @@ Series flat_series(std::size_t n) {
     SeriesPoint p;
     p.t_ms = 10.0 * static_cast<double>(i);
     p.req = static_cast<std::int64_t>(i + 1);
-    p.phase = i < 3 ? "warm" : "infer";
+    p.phase = i < 3 ? Phase::warm : Phase::infer;
     p.current_bytes = 100e6;
     p.anon_bytes = 60e6;
     s.points.push_back(p);
@@ -52,7 +52,7 @@ TEST(Charts, DownsamplingKeepsEverySpikeAndDip) {
   EXPECT_EQ(m.x_request[1], 101);
   EXPECT_DOUBLE_EQ(m.t_s[1], 1.0);
   ASSERT_EQ(m.spans.size(), 2u);
-  EXPECT_EQ(m.spans[0].phase, "warm");
+  EXPECT_EQ(m.spans[0].phase.text(), "warm");
   EXPECT_EQ(m.spans[1].x_from, 4);
   EXPECT_EQ(m.spans[1].x_to, 100000);
 }
@@ -64,7 +64,7 @@ TEST(Charts, ShortSeriesKeepsEveryPointAndChurnCyclesAddUp) {
       SeriesPoint p;
       p.req = r;  // the worker's counter restarts with each cycle
       p.cycle = cycle;
-      p.phase = "infer";
+      p.phase = Phase::infer;
       p.current_bytes = 1e6 * (cycle + 1);
       s.points.push_back(p);
     }

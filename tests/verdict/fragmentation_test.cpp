@@ -32,7 +32,7 @@ Series series(const Shape& shape) {
     SeriesPoint p;
     p.req = static_cast<std::int64_t>(i + 1);
     p.t_ms = 100.0 * static_cast<double>(i);
-    p.phase = i < 3 ? "warm" : "infer";
+    p.phase = i < 3 ? Phase::warm : Phase::infer;
     p.allocator_in_use_bytes = shape.in_use(i);
     p.allocator_free_bytes = std::max(0.0, shape.free(i) + noise(rng));
     p.anon_bytes = p.allocator_in_use_bytes + p.allocator_free_bytes;

@@ -256,7 +256,7 @@ TEST(Gate, QuotesTheDecisiveFindingNotTheLastEvidenceLine) {
     SeriesPoint p;
     p.req = i + 1;
     p.t_ms = 100.0 * i;
-    p.phase = "infer";
+    p.phase = Phase::infer;
     p.current_bytes = 200 * kMiB + 64 * 1024.0 * i + (i % 5) * 100 * 1024.0;
     series.points.push_back(p);
   }

@@ -69,7 +69,7 @@ Series as_series(const Traces& t, bool with_in_use) {
     SeriesPoint p;
     p.req = static_cast<std::int64_t>(t.x[i]);
     p.t_ms = 5.0 * t.x[i];
-    p.phase = i < 3 ? "warm" : "infer";
+    p.phase = i < 3 ? Phase::warm : Phase::infer;
     p.current_bytes = t.rss[i];
     if (with_in_use) p.allocator_in_use_bytes = t.in_use[i];
     s.points.push_back(p);

@@ -461,7 +461,7 @@ TEST(JudgeRecorded, ArenaStaircaseFromARealCleanRunIsNotALeak) {
     infermem::SeriesPoint p;
     p.req = std::stoll(req);
     p.t_ms = std::stod(t);
-    p.phase = "infer";
+    p.phase = Phase::infer;
     p.current_bytes = std::stod(rss);
     if (!in_use.empty()) p.allocator_in_use_bytes = std::stod(in_use);
     s.points.push_back(p);
@@ -485,7 +485,7 @@ TEST(JudgeFragmentation, FirstTouchOfAllocatedPagesIsNotFragmentation) {
       infermem::SeriesPoint p;
       p.req = i;
       p.t_ms = i * 10.0;
-      p.phase = "infer";
+      p.phase = Phase::infer;
       // RSS climbs 30 MiB over requests 100..250 (first touches), then flat.
       double rise = 30 * mib * std::clamp((i - 100) / 150.0, 0.0, 1.0);
       p.current_bytes = 140 * mib + rise + (i % 7) * 4096.0;

@@ -112,7 +112,7 @@ TEST(ShortSeries, TwoPointsFromOneHundredToFiveThousandMiBAreTooShortNotStable) 
     SeriesPoint p;
     p.req = i + 1;
     p.t_ms = 1000.0 * i;
-    p.phase = "infer";
+    p.phase = Phase::infer;
     p.current_bytes = (i == 0 ? 100 : 5000) * kMiB;
     s.points.push_back(p);
   }

@@ -41,7 +41,7 @@ inline Series make_series(const SeriesShape& shape) {
     SeriesPoint p;
     p.req = static_cast<std::int64_t>(i + 1);
     p.t_ms = 100.0 * static_cast<double>(i);
-    p.phase = i < shape.warm_requests ? "warm" : "infer";
+    p.phase = i < shape.warm_requests ? Phase::warm : Phase::infer;
     p.current_bytes = shape.current(i) + noise(rng);
     s.points.push_back(p);
   }

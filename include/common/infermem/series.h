@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "infermem/phase.h"
+
 namespace infermem {
 
 inline constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
@@ -17,7 +19,7 @@ inline bool present(double v) {
 struct SeriesPoint {
   double t_ms = 0;                 // since the series began
   std::int64_t req = -1;           // requests done so far, -1 when unknown
-  std::string phase;               // "", "warm", "infer", "unload", ... when known
+  Named<Phase> phase;              // none, warm, infer, unload, ... when known
   double current_bytes = kAbsent;  // a current figure (VmRSS, cgroup memory.current, ...)
   double hwm_bytes = kAbsent;      // a high-water mark (VmHWM, Lambda Max Memory Used, ...)
   double allocator_in_use_bytes = kAbsent;  // bytes the allocator has handed out and not freed

@@ -32,7 +32,7 @@ struct ChartBand {
 // A run of consecutive points in one phase (and churn cycle), on the request axis and in seconds
 // since the arm began.
 struct PhaseSpan {
-  std::string phase;
+  Named<Phase> phase;
   int cycle = -1;
   double x_from = 0, x_to = 0;
   double t_from = kAbsent, t_to = kAbsent;

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "infermem/figure.h"
+#include "infermem/phase.h"
 
 namespace infermem::trace {
 
@@ -43,9 +44,11 @@ enum class RecordType : unsigned char {
 std::string_view name(RecordType type);  // "header", "sample", ...
 std::optional<RecordType> parse_record_type(std::string_view text);
 
-// The soak child's phases ("phase"). A name that is none of these is kept as written (other).
-enum class Phase : unsigned char { none, baseline, load, warm, infer, unload, trim, other };
-std::string_view name(Phase phase);  // "" for none and other
+// The soak child's phases ("phase"), and Named<E>, are common's (infermem/phase.h): a series'
+// points carry a phase too.
+using infermem::Named;
+using infermem::parse_phase;
+using infermem::Phase;
 // "edge" (phase, arm, an idle note): begin | end | result (the parent's verdict on an arm).
 enum class Edge : unsigned char { none, begin, end, result, other };
 std::string_view name(Edge edge);
@@ -54,25 +57,7 @@ std::string_view name(Edge edge);
 enum class Src : unsigned char { none, child, parent, watch, other };
 std::string_view name(Src src);
 
-// One of the names above, or (other) a name no enum value has, kept as written so that a line
-// reads back unchanged. Compares with the enum: r.phase == Phase::infer.
-template <class E>
-struct Named {
-  E kind = E::none;
-  std::string other;  // the text when kind is E::other
-
-  Named() = default;
-  Named(E k) : kind(k) {}  // NOLINT: implicit, so that r.phase = Phase::load reads naturally
-  // The name as the trace writes it ("" for none).
-  std::string_view text() const { return kind == E::other ? std::string_view(other) : name(kind); }
-  bool empty() const { return kind == E::none; }
-  friend bool operator==(const Named& a, E k) { return a.kind == k; }
-  friend bool operator==(const Named& a, const Named& b) {
-    return a.kind == b.kind && a.other == b.other;
-  }
-};
 // Reads a name: "" is none, a known name its value, anything else other with the text kept.
-Named<Phase> parse_phase(std::string_view text);
 Named<Edge> parse_edge(std::string_view text);
 Named<Src> parse_src(std::string_view text);
 
