@@ -1,7 +1,7 @@
 // lean at the physical limit (docs/soak.md, "Lean at the physical limit"): on each model, what a
 // churn of load/run/unload/trim leaves anonymous above the baseline, the peak and the p50 of
-// `lean` against `ort-default`, and of lean as it was before prewarm=on, malloc_tcache=off and
-// telemetry=off.
+// `lean` against `ort-default`, and of `lean-arena`: lean as it was before it turned ORT's arena
+// off and prepacking back on (arena on, prepacking off, initializers outside the arena).
 //
 // For each model: one `soak --scenario churn --cycles N --requests 5` (--cycles, default 20) and
 // one `soak --scenario mixed`, both with the three arms interleaved over --repeat N fresh children.
@@ -53,7 +53,7 @@ std::optional<RunSummary> soak(const Config& cfg, const Model& m, const std::str
                              : fmt::format(" --scenario mixed --requests {}", m.mixed_requests);
   cmd += fmt::format(
       " --arms ort-default,lean --arm "
-      "'lean-before:base=lean,prewarm=off,malloc_tcache=default,telemetry=on'"
+      "'lean-arena:base=lean,arena=on,prepacking=off,device_alloc_for_initializers=on'"
       " --repeat {} --force --out {} > {} 2>&1",
       cfg.repeat, quote(out), quote(out + ".log"));
   const int rc = std::system(cmd.c_str());
@@ -87,7 +87,7 @@ bool bench_model(const Config& cfg, const Model& m) {
   const ArmSummary* base_c = arm(*churn, "ort-default");
   const ArmSummary* base_m = arm(*mixed, "ort-default");
   if (!base_c || !base_m) return false;
-  for (const char* name : {"ort-default", "lean", "lean-before"}) {
+  for (const char* name : {"ort-default", "lean", "lean-arena"}) {
     const ArmSummary* c = arm(*churn, name);
     const ArmSummary* x = arm(*mixed, name);
     if (!c || !x) return false;

@@ -199,12 +199,13 @@ Arm builtin_arm(const std::string& name) {
     return a;
   }
   if (name == "lean") {
-    // Chosen by measurement (docs/soak.md, "Choosing lean"): on the 64 MiB demo transformer and
-    // the PP-OCRv4 detector it had the lowest peak and kept ~10 MiB after unload, at the default's
-    // latency. The arena stays on: turning it off raised the detector's peak by 30%.
+    // Chosen by measurement (docs/soak.md, "Choosing lean" and "Lean at the physical limit"):
+    // no ORT arena and no memory patterns, so each Run()'s tensors are malloc's and go back to it;
+    // prepacking stays on, because without it the MatMuls of a transformer ran 7-15% slower. With
+    // glibc's per-thread cache off and two arenas, the arena off no longer costs peak: on the
+    // PP-OCRv4 detector it is 0.91x the default's (it was 1.3x with glibc's defaults).
+    a.knobs["arena"] = "off";
     a.knobs["mem_pattern"] = "off";
-    a.knobs["prepacking"] = "off";
-    a.knobs["device_alloc_for_initializers"] = "on";
     a.knobs["trim"] = "on";
     a.knobs["malloc_arena_max"] = "2";
     // What a churn leaves (docs/soak.md, "Lean at the physical limit"): ORT's kernel registry

@@ -76,7 +76,10 @@ TEST(Recommend, EveryLineComesFromASettingTheArmHad) {
 }
 
 TEST(Recommend, LinesSayWhatTheKnobMeans) {
-  const auto lines = apply_lines(builtin_arm("lean").knobs);
+  // lean, with the knobs it had before it turned the arena off and prepacking back on.
+  const auto lines = apply_lines(parse_custom_arm("lean-arena:base=lean,arena=on,prepacking=off,"
+                                                  "device_alloc_for_initializers=on")
+                                     .knobs);
   auto text_of = [&](const std::string& lang) {
     std::string all;
     for (const auto& l : lines)
@@ -93,8 +96,14 @@ TEST(Recommend, LinesSayWhatTheKnobMeans) {
   EXPECT_THAT(text_of("cpp"), HasSubstr("Ort::Session warm("));  // prewarm=on, before the model
   EXPECT_THAT(text_of("cpp"), HasSubstr("env.DisableTelemetryEvents();"));
   EXPECT_THAT(text_of("python"), HasSubstr("ort.disable_telemetry_events()"));
-  EXPECT_THAT(text_of("python"), Not(HasSubstr("enable_cpu_mem_arena")));  // lean keeps it on
+  EXPECT_THAT(text_of("python"), Not(HasSubstr("enable_cpu_mem_arena")));  // the arena kept on
   EXPECT_THAT(text_of("env"), Not(HasSubstr("LD_PRELOAD")));
+  // lean itself turns the arena off and leaves prepacking as ORT has it.
+  std::string lean_python;
+  for (const auto& l : apply_lines(builtin_arm("lean").knobs))
+    if (l.language == "python") lean_python += l.text + "\n";
+  EXPECT_THAT(lean_python, HasSubstr("so.enable_cpu_mem_arena = False"));
+  EXPECT_THAT(lean_python, Not(HasSubstr("session.disable_prepacking")));
 }
 
 TEST(Recommend, PicksTheLowestFigureForTheGoalWithRatiosToOrtDefault) {
