@@ -211,17 +211,13 @@ void WatchMetrics::update_cache(const CacheStatsFile& file) {
       m.family = st.refusals;
       m.labels = {{"reason", reason}};
     }
-    auto it = c.refusals_by_reason.find(reason);
-    m.set(it == c.refusals_by_reason.end() ? 0.0 : static_cast<double>(it->second));
+    m.set(metrics::count_by_reason(c.refusals_by_reason, reason));
   }
-  auto bytes_or_nan = [](std::uint64_t v) {
-    return v > 0 ? static_cast<double>(v) : std::numeric_limits<double>::quiet_NaN();
-  };
   st.resident_bytes->Set(static_cast<double>(c.bytes_resident));
   st.peak_resident_bytes->Set(static_cast<double>(c.peak_bytes_resident));
   st.resident_models->Set(static_cast<double>(c.models_resident));
-  st.budget_bytes->Set(bytes_or_nan(c.budget_bytes));
-  st.limit_bytes->Set(bytes_or_nan(c.limit_bytes));
+  st.budget_bytes->Set(metrics::cache_size_or_none(c.budget_bytes));
+  st.limit_bytes->Set(metrics::cache_size_or_none(c.limit_bytes));
   for (const auto& [path, m] : c.models) {
     auto [it, inserted] = st.models.try_emplace(path);
     if (inserted)

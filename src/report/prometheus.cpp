@@ -125,11 +125,6 @@ class Exposition {
   std::string header_, out_;
 };
 
-// A byte size where 0 means "none" (the budget, the limit): NaN then, as the live endpoint does.
-double size_or_none(std::uint64_t bytes) {
-  return bytes > 0 ? static_cast<double>(bytes) : kAbsent;
-}
-
 void cache_families(Exposition& e, const CacheStatsSnapshot& snap) {
   if (snap.last) {
     const ModelCacheStats& c = snap.last->stats;
@@ -138,17 +133,15 @@ void cache_families(Exposition& e, const CacheStatsSnapshot& snap) {
       e.sample(static_cast<double>(c.*counter.field));
     }
     e.family(metrics::kCacheRefusals);
-    for (std::string_view reason : metrics::kCacheRefusalReasons) {
-      const auto n = c.refusals_by_reason.find(std::string(reason));
-      e.sample(n == c.refusals_by_reason.end() ? 0 : static_cast<double>(n->second),
+    for (std::string_view reason : metrics::kCacheRefusalReasons)
+      e.sample(metrics::count_by_reason(c.refusals_by_reason, reason),
                {{"reason", std::string(reason)}});
-    }
     const std::pair<const metrics::Family*, double> gauges[] = {
         {&metrics::kCacheResidentBytes, static_cast<double>(c.bytes_resident)},
         {&metrics::kCachePeakResidentBytes, static_cast<double>(c.peak_bytes_resident)},
         {&metrics::kCacheResidentModels, static_cast<double>(c.models_resident)},
-        {&metrics::kCacheBudgetBytes, size_or_none(c.budget_bytes)},
-        {&metrics::kCacheLimitBytes, size_or_none(c.limit_bytes)}};
+        {&metrics::kCacheBudgetBytes, metrics::cache_size_or_none(c.budget_bytes)},
+        {&metrics::kCacheLimitBytes, metrics::cache_size_or_none(c.limit_bytes)}};
     for (const auto& [family, value] : gauges) {
       e.family(*family);
       e.sample(value);
@@ -162,11 +155,8 @@ void cache_families(Exposition& e, const CacheStatsSnapshot& snap) {
     }
   }
   e.family(metrics::kCacheReadErrors);
-  for (std::string_view reason : metrics::kCacheReadErrorReasons) {
-    const auto n = snap.read_errors.find(std::string(reason));
-    e.sample(n == snap.read_errors.end() ? 0 : static_cast<double>(n->second),
-             {{"reason", std::string(reason)}});
-  }
+  for (std::string_view reason : metrics::kCacheReadErrorReasons)
+    e.sample(metrics::count_by_reason(snap.read_errors, reason), {{"reason", std::string(reason)}});
 }
 
 void watch_memory(Exposition& e, const WatchSummary& w) {

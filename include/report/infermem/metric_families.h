@@ -5,6 +5,9 @@
 // finished run (render(..., Format::prometheus), src/report/prometheus.cpp). docs/monitoring.md
 // lists the live endpoint's with their labels.
 #include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "infermem/model_cache.h"
@@ -95,6 +98,16 @@ inline constexpr CacheCounter kCacheCounters[] = {
       "Times the service could not write its cache stats file (counted, never thrown)", "counter"},
      &ModelCacheStats::stats_write_failures},
 };
+// The cache's budget and limit, where 0 means "none": NaN then, in both writers.
+inline double cache_size_or_none(std::uint64_t bytes) {
+  return bytes > 0 ? static_cast<double>(bytes) : std::numeric_limits<double>::quiet_NaN();
+}
+// A count by reason (refusals, refused reads), 0 for a reason never counted.
+inline double count_by_reason(const std::map<std::string, std::uint64_t>& counts,
+                              std::string_view reason) {
+  const auto it = counts.find(std::string(reason));
+  return it == counts.end() ? 0.0 : static_cast<double>(it->second);
+}
 inline constexpr std::string_view kCacheRefusalReasons[] = {"over-budget", "over-limit",
                                                             "wait-timeout"};
 inline constexpr Family kCacheRefusals{
