@@ -194,10 +194,10 @@ ArmTrace arm_figures(const ArmSummary& a, const std::map<std::string, ArmTrace>&
   // ModelCache counts its own loads and evictions (some happen after a request, not as a
   // trace event): its counters win when the arm has them.
   for (const auto& ph : a.phases)
-    if (ph.contains("cache")) {
-      t.loads = ph["cache"].value("loads", t.loads);
-      t.evictions = ph["cache"].value("evictions", t.evictions);
-      t.refusals = ph["cache"].value("refusals", t.refusals);
+    if (ph.cache) {
+      t.loads = static_cast<std::int64_t>(ph.cache->loads);
+      t.evictions = static_cast<std::int64_t>(ph.cache->evictions);
+      t.refusals = static_cast<std::int64_t>(ph.cache->refusals);
     }
   return t;
 }

@@ -17,24 +17,39 @@ bool is_inference_phase(const trace::Named<trace::Phase>& phase) {
   return phase == trace::Phase::warm || phase == trace::Phase::infer;
 }
 
-// The figures of a phase end that summary.json's "phases" keep.
-constexpr Figure kPhaseFigures[] = {Figure::rss_bytes,
-                                    Figure::rss_anon_bytes,
-                                    Figure::rss_file_bytes,
-                                    Figure::peak_sampled_rss_bytes,
-                                    Figure::peak_hwm_since_reset_bytes,
-                                    Figure::malloc_in_use_bytes,
-                                    Figure::malloc_free_bytes,
-                                    Figure::ort_arena_in_use_bytes,
-                                    Figure::ort_arena_reserved_bytes,
-                                    Figure::ort_library_rss_bytes,
-                                    Figure::ort_library_file_bytes,
-                                    Figure::duration_ms};
-
 double in_use(const trace::Record& r) {
   if (auto j = r.value(Figure::jemalloc_allocated_bytes)) return *j;
   if (auto m = r.value(Figure::malloc_in_use_bytes)) return *m;
   return kAbsent;
+}
+
+constexpr std::pair<MemoryFigure, std::pair<std::string_view, double MemoryFigures::*>>
+    kMemoryFigureNames[] = {
+        {MemoryFigure::after_trim, {"after_trim_bytes", &MemoryFigures::after_trim_bytes}},
+        {MemoryFigure::after_unload, {"after_unload_bytes", &MemoryFigures::after_unload_bytes}},
+        {MemoryFigure::baseline, {"baseline_bytes", &MemoryFigures::baseline_bytes}},
+        {MemoryFigure::loaded, {"loaded_bytes", &MemoryFigures::loaded_bytes}},
+        {MemoryFigure::peak, {"peak_bytes", &MemoryFigures::peak_bytes}},
+        {MemoryFigure::retained, {"retained_bytes", &MemoryFigures::retained_bytes}},
+        {MemoryFigure::retained_anon, {"retained_anon_bytes", &MemoryFigures::retained_anon_bytes}},
+        {MemoryFigure::retained_file,
+         {"retained_file_bytes", &MemoryFigures::retained_file_bytes}}};
+
+// The trace's phase end record as summary.json keeps it. A cache document the child wrote
+// malformed is left out (the counters are the child's report; the phase end still counts).
+PhaseEnd phase_end_of(const trace::Record& r) {
+  PhaseEnd ph;
+  ph.phase = r.phase;
+  ph.t_ms = r.t_ms;
+  ph.cycle = r.cycle();
+  for (Figure f : kPhaseEndFigures)
+    if (auto v = r.value(f)) ph.figures[f] = *v;
+  if (auto c = r.extra.find("cache"); c != r.extra.end()) try {
+      ph.cache = ModelCacheStats::from_json(*c);
+    } catch (const std::exception&) {
+      ph.cache.reset();
+    }
+  return ph;
 }
 
 constexpr std::pair<ArmStatus, std::string_view> kStatusNames[] = {
@@ -49,6 +64,24 @@ std::optional<CacheEvent::Kind> parse_cache_event(std::string_view event) {
   if (event == "evict") return CacheEvent::Kind::evict;
   if (event == "refused") return CacheEvent::Kind::refused;
   return std::nullopt;
+}
+
+std::string_view name(MemoryFigure figure) {
+  for (const auto& [f, entry] : kMemoryFigureNames)
+    if (f == figure) return entry.first;
+  return "unknown";
+}
+
+std::optional<MemoryFigure> parse_memory_figure(std::string_view text) {
+  for (const auto& [f, entry] : kMemoryFigureNames)
+    if (entry.first == text) return f;
+  return std::nullopt;
+}
+
+double MemoryFigures::*field(MemoryFigure figure) {
+  for (const auto& [f, entry] : kMemoryFigureNames)
+    if (f == figure) return entry.second;
+  return &MemoryFigures::baseline_bytes;  // unreachable: every MemoryFigure is in the table
 }
 
 std::string_view name(ArmStatus status) {
@@ -143,13 +176,7 @@ ArmFigures ArmAccumulator::figures() const {
   arm.last_rss_bytes = last_outside_rss_;
   arm.ort_version = ort_version_;
   for (const auto& r : phase_ends_) {
-    nlohmann::json ph = {{"phase", std::string(r.phase.text())}, {"t_ms", r.t_ms}};
-    if (auto c = r.cycle()) ph["cycle"] = *c;
-    for (Figure f : kPhaseFigures)
-      if (auto v = r.value(f)) ph[std::string(name(f))] = *v;
-    // The cache scenario's counters (hits, misses, loads, evictions, refusals, per-model cost).
-    if (auto c = r.extra.find("cache"); c != r.extra.end()) ph["cache"] = *c;
-    arm.phases.push_back(ph);
+    arm.phases.push_back(phase_end_of(r));
     auto rss = r.value(Figure::rss_bytes);
     if (!rss) continue;
     if (r.phase == trace::Phase::baseline) arm.memory.baseline_bytes = *rss;

@@ -47,16 +47,6 @@ bool glibc(const ArmSummary& a) {
          it->second.empty();
 }
 
-// A figure of a summary.json phase (named there as in the trace).
-double number(const nlohmann::json& j, Figure figure) {
-  auto it = j.find(std::string(name(figure)));
-  return it != j.end() && it->is_number() ? it->get<double>() : kAbsent;
-}
-
-bool has(const nlohmann::json& j, Figure figure) {
-  return j.contains(std::string(name(figure)));
-}
-
 // The free heap held resident at a phase end. glibc's free chunks are resident (they were
 // written when allocated) until malloc_trim hands their pages back without shrinking the free
 // count, so up to the first trim the free bytes are taken as they are. Not min(free, RssAnon -
@@ -67,36 +57,23 @@ bool has(const nlohmann::json& j, Figure figure) {
 // resident - allocated is always bounded: it moved by 2 MiB between identical runs whose RSS and
 // in-use bytes did not move (the 8 MiB mlp, mixed), while the bound held with no false
 // regression in 50 pairs.
-double held_at(const nlohmann::json& phase, bool bounded) {
-  const double free_b = number(phase, Figure::malloc_free_bytes);
+double held_at(const PhaseEnd& phase, bool bounded) {
+  const double free_b = phase.value(Figure::malloc_free_bytes);
   if (!present(free_b)) return kAbsent;
   if (!bounded) return std::max(free_b, 0.0);
-  const double in_use = number(phase, Figure::malloc_in_use_bytes);
-  const double anon = number(phase, Figure::rss_anon_bytes);
+  const double in_use = phase.value(Figure::malloc_in_use_bytes);
+  const double anon = phase.value(Figure::rss_anon_bytes);
   if (!present(in_use) || !present(anon)) return kAbsent;
   return std::clamp(std::min(free_b, anon - in_use), 0.0, free_b);
 }
 
 // Whether a trim phase comes before PHASE in the arm's phases.
-bool trimmed_before(const nlohmann::json& phases, const nlohmann::json& phase) {
+bool trimmed_before(const std::vector<PhaseEnd>& phases, const PhaseEnd& phase) {
   for (const auto& p : phases) {
     if (&p == &phase) return false;
-    if (p.is_object() && p.value("phase", "") == "trim") return true;
+    if (p.phase == Phase::trim) return true;
   }
   return false;
-}
-
-// The phase end a figure is read at (arm_figures.cpp): the first load, the last unload or trim;
-// for the peak, the load, warm or infer end with the highest RSS.
-const nlohmann::json* phase_of(const nlohmann::json& phases, const std::string& which, bool last) {
-  const nlohmann::json* found = nullptr;
-  if (!phases.is_array()) return nullptr;
-  for (const auto& p : phases)
-    if (p.is_object() && p.value("phase", "") == which) {
-      found = &p;
-      if (!last) break;
-    }
-  return found;
 }
 
 double footprint(const ArmSummary& a) {
@@ -104,51 +81,48 @@ double footprint(const ArmSummary& a) {
   return present(f) && f > 0 ? f : 0.0;
 }
 
-double figure_value(const MemoryFigures& m, const std::string& figure) {
-  if (figure == "loaded_bytes") return m.loaded_bytes;
-  if (figure == "peak_bytes") return m.peak_bytes;
-  if (figure == "after_unload_bytes") return m.after_unload_bytes;
-  if (figure == "retained_bytes") return m.retained_bytes;
-  return kAbsent;
-}
-
 }  // namespace
 
-double held_free_bytes(const ArmSummary& a, const std::string& figure) {
+double held_free_bytes(const ArmSummary& a, MemoryFigure figure) {
   // Known where the phases carry the allocator's free bytes (glibc; jemalloc: resident -
   // allocated); tcmalloc and mimalloc record none.
   const auto& ph = a.phases;
   const bool other_allocator = !glibc(a);
-  auto bounded = [&](const nlohmann::json& p) {
-    return other_allocator || p.value("phase", "") == "trim" || trimmed_before(ph, p);
+  auto held_at_end = [&](const PhaseEnd* p) {
+    if (!p) return kAbsent;
+    return held_at(*p, other_allocator || p->phase == Phase::trim || trimmed_before(ph, *p));
   };
-  auto held = [&](const char* which, bool last) {
-    const nlohmann::json* p = phase_of(ph, which, last);
-    return p ? held_at(*p, bounded(*p)) : kAbsent;
-  };
-  if (figure == "baseline_bytes") return held("baseline", false);
-  if (figure == "loaded_bytes") return held("load", false);
-  if (figure == "after_unload_bytes") return held("unload", true);
-  if (figure == "peak_bytes") {
-    const nlohmann::json* best = nullptr;
-    if (ph.is_array())
+  // The phase end each figure is read at (arm_figures.cpp): the first baseline and load, the
+  // last unload or trim; for the peak, the load, warm or infer end with the highest RSS.
+  switch (figure) {
+    case MemoryFigure::baseline:
+      return held_at_end(first_end(ph, Phase::baseline));
+    case MemoryFigure::loaded:
+      return held_at_end(first_end(ph, Phase::load));
+    case MemoryFigure::after_unload:
+      return held_at_end(last_end(ph, Phase::unload));
+    case MemoryFigure::peak: {
+      const PhaseEnd* best = nullptr;
       for (const auto& p : ph) {
-        const std::string name = p.is_object() ? p.value("phase", "") : "";
-        if (name != "load" && name != "warm" && name != "infer") continue;
+        if (!(p.phase == Phase::load || p.phase == Phase::warm || p.phase == Phase::infer))
+          continue;
         // On a tie the later phase: the peak is read through inference.
-        if (!best || number(p, Figure::rss_bytes) >= number(*best, Figure::rss_bytes)) best = &p;
+        if (!best || p.value(Figure::rss_bytes) >= best->value(Figure::rss_bytes)) best = &p;
       }
-    return best ? held_at(*best, bounded(*best)) : kAbsent;
+      return held_at_end(best);
+    }
+    case MemoryFigure::retained: {
+      const double end = held_at_end(
+          last_end(ph, present(a.memory.after_trim_bytes) ? Phase::trim : Phase::unload));
+      const double base = held_at_end(first_end(ph, Phase::baseline));
+      return present(end) && present(base) ? end - base : kAbsent;
+    }
+    default:
+      return kAbsent;
   }
-  if (figure == "retained_bytes") {
-    const double end = held(present(a.memory.after_trim_bytes) ? "trim" : "unload", true);
-    const double base = held("baseline", false);
-    return present(end) && present(base) ? end - base : kAbsent;
-  }
-  return kAbsent;
 }
 
-NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
+NoiseSample noise_sample(const ArmSummary& arm, MemoryFigure figure) {
   NoiseSample s;
   std::vector<const ArmSummary*> runs;
   for (const auto& r : arm.repeats)
@@ -160,8 +134,9 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
   for (int pass = 0; pass < 2; ++pass) {
     s.net.clear();
     for (const auto* r : runs) {
-      const double value = figure_value(r->memory, figure);
-      const double baseline = figure == "retained_bytes" ? 0.0 : r->memory.baseline_bytes;
+      const double value = r->memory.*field(figure);
+      const bool relative = figure == MemoryFigure::retained;
+      const double baseline = relative ? 0.0 : r->memory.baseline_bytes;
       if (!present(value) || !present(baseline)) continue;
       double held = 0, held_baseline = 0;
       if (pass == 0) {
@@ -170,7 +145,7 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
         run.phases = r->phases;
         run.memory = r->memory;
         held = held_free_bytes(run, figure);
-        held_baseline = figure == "retained_bytes" ? 0.0 : held_free_bytes(run, "baseline_bytes");
+        held_baseline = relative ? 0.0 : held_free_bytes(run, MemoryFigure::baseline);
         if (!present(held) || !present(held_baseline)) {
           s.held_known = false;
           break;
@@ -184,11 +159,8 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
   const double f = footprint(arm);
   bool counters = false;  // the phases carry the allocator's counters (a run of this version)
   for (const auto* r : runs)
-    if (r->phases.is_array())
-      for (const auto& p : r->phases)
-        if (p.is_object() &&
-            (has(p, Figure::malloc_free_bytes) || has(p, Figure::malloc_in_use_bytes)))
-          counters = true;
+    for (const auto& p : r->phases)
+      if (p.has(Figure::malloc_free_bytes) || p.has(Figure::malloc_in_use_bytes)) counters = true;
   if (s.held_known) {
     s.sigma_run = std::max(kSigmaKnownBytes, kSigmaKnownFraction * f);
   } else if (counters && !glibc(arm)) {
@@ -198,8 +170,9 @@ NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure) {
     // After unload (and retained without trim) NEW may keep what BASE held at its peak and gave
     // back by the end of unload: whether glibc returns freed memory is luck of the heap's layout
     // (the 64 MiB transformer read 71 or 126 MiB after unload in identical runs, peak 153).
-    const bool after_unload = figure == "after_unload_bytes" ||
-                              (figure == "retained_bytes" && !present(arm.memory.after_trim_bytes));
+    const bool after_unload =
+        figure == MemoryFigure::after_unload ||
+        (figure == MemoryFigure::retained && !present(arm.memory.after_trim_bytes));
     const double given_back = arm.memory.peak_bytes - arm.memory.after_unload_bytes;
     if (after_unload && present(given_back) && given_back > 0) s.allowance = given_back;
   }

@@ -17,7 +17,7 @@ inline constexpr double kDiffPower = 0.95;
 // after a malloc_trim (diff_noise.cpp). Identical runs keep or give back such memory at random
 // (one model buffer freed to the OS at unload or not, prepacking's scratch), so diff compares the
 // figure net of it. kAbsent when the phases do not carry the free bytes (tcmalloc, mimalloc).
-double held_free_bytes(const ArmSummary& arm, const std::string& figure);
+double held_free_bytes(const ArmSummary& arm, MemoryFigure figure);
 
 // One side of a comparison: the figure of each run (each repeat, or the run itself), net of the
 // held free heap where known.
@@ -28,7 +28,7 @@ struct NoiseSample {
   double sigma_run = 0;    // the calibrated run-to-run standard deviation of one run's figure
   double allowance = 0;    // runs without malloc's counters: what one gave back at unload
 };
-NoiseSample noise_sample(const ArmSummary& arm, const std::string& figure);
+NoiseSample noise_sample(const ArmSummary& arm, MemoryFigure figure);
 
 struct NoiseBound {
   double net_change = 0;  // median net of NEW - median net of BASE

@@ -194,10 +194,9 @@ std::string arm_section(const ArmSummary& a, std::size_t index) {
     out += "<p class=\"config\">peak method: " + esc(a.memory.peak_method) + "</p>";
   if (!a.memory_spread.empty()) {
     std::string spread;
-    for (const auto& [figure, range] : a.memory_spread.items())
-      if (range.is_array() && range.size() == 2)
-        spread += fmt::format(" {} {}..{};", figure, format_mib(range[0].get<double>()),
-                              format_mib(range[1].get<double>()));
+    for (const auto& [figure, range] : a.memory_spread)
+      spread +=
+          fmt::format(" {} {}..{};", name(figure), format_mib(range.lo), format_mib(range.hi));
     out += "<p>figures are medians over repeats (each a fresh process); spread min..max MiB:" +
            esc(spread) + "</p>";
   }

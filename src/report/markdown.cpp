@@ -247,10 +247,8 @@ std::string markdown(const RunSummary& s) {
       out << "- " << cache << '\n';
     if (!a.memory_spread.empty()) {
       out << "- figures are medians over repeats (each a fresh process); spread min..max MiB:";
-      for (const auto& [figure, range] : a.memory_spread.items())
-        if (range.is_array() && range.size() == 2)
-          out << fmt::format(" {} {}..{};", figure, mib(range[0].get<double>()),
-                             mib(range[1].get<double>()));
+      for (const auto& [figure, range] : a.memory_spread)
+        out << fmt::format(" {} {}..{};", name(figure), mib(range.lo), mib(range.hi));
       out << '\n';
     }
     out << fmt::format("- verdict: **{}**\n", a.verdict.kind);

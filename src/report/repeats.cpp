@@ -31,22 +31,15 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
       a.status_detail = fmt::format("repeat {}: {}", k + 1, repeats[k].status_detail);
     }
   }
-  auto combine = [&](const char* key, double MemoryFigures::*field) {
+  for (MemoryFigure figure : kMemoryFigures) {
+    double MemoryFigures::*f = field(figure);
     std::vector<double> all, used;
-    for (const auto& r : repeats) all.push_back(r.memory.*field);
-    for (const auto* r : basis) used.push_back(r->memory.*field);
-    a.memory.*field = median(used);
+    for (const auto& r : repeats) all.push_back(r.memory.*f);
+    for (const auto* r : basis) used.push_back(r->memory.*f);
+    a.memory.*f = median(used);
     auto [lo, hi] = std::minmax_element(all.begin(), all.end());
-    if (present(*lo) && present(*hi)) a.memory_spread[key] = {*lo, *hi};
-  };
-  combine("baseline_bytes", &MemoryFigures::baseline_bytes);
-  combine("loaded_bytes", &MemoryFigures::loaded_bytes);
-  combine("peak_bytes", &MemoryFigures::peak_bytes);
-  combine("after_unload_bytes", &MemoryFigures::after_unload_bytes);
-  combine("after_trim_bytes", &MemoryFigures::after_trim_bytes);
-  combine("retained_bytes", &MemoryFigures::retained_bytes);
-  combine("retained_anon_bytes", &MemoryFigures::retained_anon_bytes);
-  combine("retained_file_bytes", &MemoryFigures::retained_file_bytes);
+    if (present(*lo) && present(*hi) && *lo <= *hi) a.memory_spread[figure] = {*lo, *hi};
+  }
   a.memory.peak_method = repeats.front().memory.peak_method;
   auto med = [&](auto get) {
     std::vector<double> v;

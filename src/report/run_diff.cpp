@@ -18,13 +18,11 @@ const ArmSummary* find_arm(const RunSummary& s, const std::string& name) {
 }
 
 // [min, max] of one figure over a run's repeats; false when the run had no repeats.
-bool spread_of(const ArmSummary& arm, const std::string& figure, double& low, double& high) {
-  auto it = arm.memory_spread.find(figure);
-  if (it == arm.memory_spread.end() || !it->is_array() || it->size() != 2 ||
-      !(*it)[0].is_number() || !(*it)[1].is_number())
-    return false;
-  low = (*it)[0].get<double>();
-  high = (*it)[1].get<double>();
+bool spread_of(const ArmSummary& arm, MemoryFigure figure, double& low, double& high) {
+  const auto it = arm.memory_spread.find(figure);
+  if (it == arm.memory_spread.end()) return false;
+  low = it->second.lo;
+  high = it->second.hi;
   return std::isfinite(low) && std::isfinite(high) && low <= high;
 }
 
@@ -82,38 +80,39 @@ namespace {
 // One figure of an arm in both runs. A memory figure of two arms that ran to the end is judged
 // against the noise and the tolerance; any other is shown only.
 struct FigurePair {
-  const char* figure;
+  std::string_view figure;
   double base, next;
-  bool memory;
+  std::optional<MemoryFigure> memory;  // none: latency, shown only
 };
 
 FigureDiff compare_figure(const ArmSummary& a, const ArmSummary& b, const FigurePair& p, bool gate,
                           const DiffOptions& options) {
   FigureDiff f;
   f.arm = b.name;
-  f.figure = p.figure;
+  f.figure = std::string(p.figure);
   f.base = p.base;
   f.next = p.next;
-  f.memory = p.memory;
+  f.memory = p.memory.has_value();
   const double x = p.base, y = p.next;
   if (!p.memory || !gate || !present(x) || !present(y)) return f;
   const double tolerance =
       std::max(options.floor_bytes, options.max_regression_fraction * std::fabs(x));
   double bl = 0, bh = 0, nl = 0, nh = 0;
   f.basis = "noise";
-  if (spread_of(a, p.figure, bl, bh) && spread_of(b, p.figure, nl, nh)) {
+  const MemoryFigure figure = *p.memory;
+  if (spread_of(a, figure, bl, bh) && spread_of(b, figure, nl, nh)) {
     f.base_low = bl;
     f.base_high = bh;
     f.next_low = nl;
     f.next_high = nh;
     f.basis = "spread";
   }
-  const NoiseSample sb = noise_sample(a, p.figure);
-  const NoiseSample sn = noise_sample(b, p.figure);
+  const NoiseSample sb = noise_sample(a, figure);
+  const NoiseSample sn = noise_sample(b, figure);
   const NoiseBound n = noise_bound(sb, sn);
   if (sb.held_known && sn.held_known) {
-    f.held_base = held_free_bytes(a, p.figure);
-    f.held_new = held_free_bytes(b, p.figure);
+    f.held_base = held_free_bytes(a, figure);
+    f.held_new = held_free_bytes(b, figure);
   }
   f.net_change_bytes = n.net_change;
   f.noise_bytes = n.noise;
@@ -179,14 +178,14 @@ RunDiff diff_runs(const RunSummary& base, const RunSummary& next, const DiffOpti
       d.failures.push_back(fmt::format("arm {}: verdict leak in the new run (base: {})", b.name,
                                        name(a->verdict.kind)));
 
-    auto add = [&](const char* figure, double x, double y, bool memory) {
-      d.figures.push_back(compare_figure(*a, b, {figure, x, y, memory}, gate, options));
-    };
-    add("loaded_bytes", a->memory.loaded_bytes, b.memory.loaded_bytes, true);
-    add("peak_bytes", a->memory.peak_bytes, b.memory.peak_bytes, true);
-    add("after_unload_bytes", a->memory.after_unload_bytes, b.memory.after_unload_bytes, true);
-    add("retained_bytes", a->memory.retained_bytes, b.memory.retained_bytes, true);
-    add("p50_ms", a->latency_ms.p50, b.latency_ms.p50, false);
+    for (MemoryFigure figure : {MemoryFigure::loaded, MemoryFigure::peak,
+                                MemoryFigure::after_unload, MemoryFigure::retained}) {
+      double MemoryFigures::*m = field(figure);
+      d.figures.push_back(
+          compare_figure(*a, b, {name(figure), a->memory.*m, b.memory.*m, figure}, gate, options));
+    }
+    d.figures.push_back(compare_figure(
+        *a, b, {"p50_ms", a->latency_ms.p50, b.latency_ms.p50, std::nullopt}, gate, options));
   }
   return d;
 }

@@ -71,18 +71,42 @@ nlohmann::json checks_json(const std::vector<CheckResult>& checks) {
   return arr;
 }
 
+// The byte figures of MemoryFigures, named as MemoryFigure names them (null when absent).
+nlohmann::json memory_json(const MemoryFigures& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (MemoryFigure f : kMemoryFigures) j[std::string(name(f))] = num(m.*field(f));
+  return j;
+}
+
 MemoryFigures memory_from_json(const nlohmann::json& m) {
   MemoryFigures f;
-  f.baseline_bytes = num_back(m, "baseline_bytes");
-  f.loaded_bytes = num_back(m, "loaded_bytes");
-  f.peak_bytes = num_back(m, "peak_bytes");
-  f.after_unload_bytes = num_back(m, "after_unload_bytes");
-  f.after_trim_bytes = num_back(m, "after_trim_bytes");
-  f.retained_bytes = num_back(m, "retained_bytes");
-  f.retained_anon_bytes = num_back(m, "retained_anon_bytes");
-  f.retained_file_bytes = num_back(m, "retained_file_bytes");
+  for (MemoryFigure figure : kMemoryFigures) f.*field(figure) = json_number_at(m, name(figure));
   f.peak_method = m.value("peak_method", "");
   return f;
+}
+
+nlohmann::json spread_json(const std::map<MemoryFigure, Spread>& spread) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [figure, range] : spread) j[std::string(name(figure))] = {range.lo, range.hi};
+  return j;
+}
+
+// memory_spread: each key a MemoryFigure, each value [min, max] with min <= max.
+std::map<MemoryFigure, Spread> spread_from_json(const nlohmann::json& j, const std::string& arm) {
+  std::map<MemoryFigure, Spread> out;
+  if (!j.is_object())
+    throw InputError(fmt::format("arm {}: \"memory_spread\" is not an object", arm));
+  for (const auto& [key, range] : j.items()) {
+    auto figure = parse_memory_figure(key);
+    if (!figure)
+      throw InputError(
+          fmt::format("arm {}: memory_spread: \"{}\" is not a memory figure", arm, key));
+    if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number() ||
+        range[0].get<double>() > range[1].get<double>())
+      throw InputError(fmt::format("arm {}: memory_spread: \"{}\" is not [min, max]", arm, key));
+    out[*figure] = {range[0].get<double>(), range[1].get<double>()};
+  }
+  return out;
 }
 
 using report::required;
@@ -110,15 +134,8 @@ nlohmann::json RunSummary::to_json() const {
   j["interrupted"] = interrupted;
   auto arr = nlohmann::json::array();
   for (const auto& a : arms) {
-    nlohmann::json m = {{"baseline_bytes", num(a.memory.baseline_bytes)},
-                        {"loaded_bytes", num(a.memory.loaded_bytes)},
-                        {"peak_bytes", num(a.memory.peak_bytes)},
-                        {"after_unload_bytes", num(a.memory.after_unload_bytes)},
-                        {"after_trim_bytes", num(a.memory.after_trim_bytes)},
-                        {"retained_bytes", num(a.memory.retained_bytes)},
-                        {"retained_anon_bytes", num(a.memory.retained_anon_bytes)},
-                        {"retained_file_bytes", num(a.memory.retained_file_bytes)},
-                        {"peak_method", a.memory.peak_method}};
+    nlohmann::json m = memory_json(a.memory);
+    m["peak_method"] = a.memory.peak_method;
     nlohmann::json l = {{"mean", num(a.latency_ms.mean)},
                         {"p50", num(a.latency_ms.p50)},
                         {"p95", num(a.latency_ms.p95)},
@@ -134,7 +151,7 @@ nlohmann::json RunSummary::to_json() const {
                    {"latency_ms", l},
                    {"throughput_rps", num(a.throughput_rps)},
                    {"verdict", a.verdict.to_json()},
-                   {"phases", a.phases},
+                   {"phases", infermem::to_json(a.phases)},
                    {"checks", checks_json(a.checks)},
                    {"last_rss_bytes", num(a.last_rss_bytes)}});
     if (!a.charts.empty()) arr.back()["charts"] = a.charts.to_json();
@@ -146,20 +163,12 @@ nlohmann::json RunSummary::to_json() const {
                         {"status", name(r.status)},
                         {"status_detail", r.status_detail},
                         {"requests_done", r.requests_done},
-                        {"memory",
-                         {{"baseline_bytes", num(r.memory.baseline_bytes)},
-                          {"loaded_bytes", num(r.memory.loaded_bytes)},
-                          {"peak_bytes", num(r.memory.peak_bytes)},
-                          {"after_unload_bytes", num(r.memory.after_unload_bytes)},
-                          {"after_trim_bytes", num(r.memory.after_trim_bytes)},
-                          {"retained_bytes", num(r.memory.retained_bytes)},
-                          {"retained_anon_bytes", num(r.memory.retained_anon_bytes)},
-                          {"retained_file_bytes", num(r.memory.retained_file_bytes)}}},
+                        {"memory", memory_json(r.memory)},
                         {"latency_ms", {{"p50", num(r.latency_ms.p50)}}},
                         {"verdict", name(r.verdict.kind)},
-                        {"phases", r.phases}});
+                        {"phases", infermem::to_json(r.phases)}});
       arr.back()["repeats"] = reps;
-      arr.back()["memory_spread"] = a.memory_spread;
+      arr.back()["memory_spread"] = spread_json(a.memory_spread);
     }
   }
   j["arms"] = arr;
@@ -205,13 +214,13 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
     r.throughput_rps = num_back(a, "throughput_rps");
     if (a.contains("verdict") && a["verdict"].is_object())
       r.verdict = Verdict::from_json(a["verdict"]);
-    r.phases = a.value("phases", nlohmann::json::array());
+    if (a.contains("phases")) r.phases = phase_ends_from_json(a["phases"], "arm " + r.name);
     for (const auto& c : a.value("checks", nlohmann::json::array()))
       r.checks.push_back({r.name, required<std::string>(c, "check", "a check of arm " + r.name),
                           required<bool>(c, "passed", "a check of arm " + r.name),
                           c.value("message", ""), c.value("skipped", false)});
     r.last_rss_bytes = num_back(a, "last_rss_bytes");
-    r.memory_spread = a.value("memory_spread", nlohmann::json::object());
+    if (a.contains("memory_spread")) r.memory_spread = spread_from_json(a["memory_spread"], r.name);
     if (a.contains("charts")) r.charts = ArmCharts::from_json(a["charts"]);
     if (a.contains("until_confident") && a["until_confident"].is_object())
       r.until_confident = TimeToVerdict::from_json(a["until_confident"]);
@@ -225,8 +234,8 @@ RunSummary RunSummary::from_json(const nlohmann::json& j) {
       k.memory = memory_from_json(rep.value("memory", nlohmann::json::object()));
       k.latency_ms.p50 = num_back(rep.value("latency_ms", nlohmann::json::object()), "p50");
       // Each repeat's phase ends (diff's noise model reads malloc's free heap from them).
-      k.phases = rep.value("phases", nlohmann::json::array());
-      if (!k.phases.is_array()) k.phases = nlohmann::json::array();
+      if (rep.contains("phases"))
+        k.phases = phase_ends_from_json(rep["phases"], "a repeat of arm " + r.name);
       const std::string kind = required<std::string>(rep, "verdict", "a repeat of arm " + r.name);
       if (auto parsed = parse_verdict_kind(kind))
         k.verdict.kind = *parsed;

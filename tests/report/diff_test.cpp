@@ -203,12 +203,14 @@ TEST(Diff, LargeModelsGetANoiseFloorInProportion) {
 
 namespace {
 
-nlohmann::json phase(const char* name, double rss, double anon, double in_use, double free_mib) {
-  return {{"phase", name},
-          {"rss_bytes", rss * MiB},
-          {"rss_anon_bytes", anon * MiB},
-          {"malloc_in_use_bytes", in_use * MiB},
-          {"malloc_free_bytes", free_mib * MiB}};
+PhaseEnd phase(Phase name, double rss, double anon, double in_use, double free_mib) {
+  PhaseEnd p;
+  p.phase = name;
+  p.figures = {{Figure::rss_bytes, rss * MiB},
+               {Figure::rss_anon_bytes, anon * MiB},
+               {Figure::malloc_in_use_bytes, in_use * MiB},
+               {Figure::malloc_free_bytes, free_mib * MiB}};
+  return p;
 }
 
 // The 8 MiB mlp's no-arena arm as recorded (glibc's counters at each phase end). `kept`: the
@@ -227,11 +229,12 @@ ArmSummary mlp_arm(bool kept, double extra = 0, double peak_extra = 0, double ba
   a.memory.peak_bytes = (50.4 + b + peak_extra) * MiB;
   a.memory.after_unload_bytes = unload_rss * MiB;
   a.memory.retained_bytes = unload_rss * MiB - a.memory.baseline_bytes;
-  a.phases = nlohmann::json::array(
-      {phase("baseline", 26.0 + b, 7.8 + b, 6.6, 0.1), phase("load", 50.0 + b, 25.2 + b, 16.1, 8.1),
-       phase("warm", 50.4 + b, 25.2 + b, 16.1, 8.1),
-       phase("infer", 50.4 + b + peak_extra, 25.2 + b + peak_extra, 16.1 + peak_extra, 8.1),
-       phase("unload", unload_rss, unload_anon, 7.9 + extra, kept ? 16.3 : 8.2)});
+  a.phases = {
+      phase(Phase::baseline, 26.0 + b, 7.8 + b, 6.6, 0.1),
+      phase(Phase::load, 50.0 + b, 25.2 + b, 16.1, 8.1),
+      phase(Phase::warm, 50.4 + b, 25.2 + b, 16.1, 8.1),
+      phase(Phase::infer, 50.4 + b + peak_extra, 25.2 + b + peak_extra, 16.1 + peak_extra, 8.1),
+      phase(Phase::unload, unload_rss, unload_anon, 7.9 + extra, kept ? 16.3 : 8.2)};
   return a;
 }
 
@@ -297,11 +300,11 @@ ArmSummary transformer_arm(bool held_more) {
   a.memory.peak_bytes = (89.1 + h) * MiB;
   a.memory.after_unload_bytes = (69.4 + h) * MiB;
   a.memory.retained_bytes = a.memory.after_unload_bytes - a.memory.baseline_bytes;
-  a.phases = nlohmann::json::array({phase("baseline", 26.0, 7.8, 6.6, 0.1),
-                                    phase("load", 68.6 + h, 43.7 + h, 40.5, 2.1 + h),
-                                    phase("warm", 88.4 + h, 62.8 + h, 72.5, 0.6 + h),
-                                    phase("infer", 89.1 + h, 63.5 + h, 72.5, 0.6 + h),
-                                    phase("unload", 69.4 + h, 43.8 + h, 7.9, 36.0 + h)});
+  a.phases = {phase(Phase::baseline, 26.0, 7.8, 6.6, 0.1),
+              phase(Phase::load, 68.6 + h, 43.7 + h, 40.5, 2.1 + h),
+              phase(Phase::warm, 88.4 + h, 62.8 + h, 72.5, 0.6 + h),
+              phase(Phase::infer, 89.1 + h, 63.5 + h, 72.5, 0.6 + h),
+              phase(Phase::unload, 69.4 + h, 43.8 + h, 7.9, 36.0 + h)};
   return a;
 }
 }  // namespace
@@ -315,9 +318,8 @@ TEST(DiffNoise, FreeHeapBesidePartlyTouchedBlocksIsNoRegression) {
   // The same arm growing 5 MiB in use at the peak is still a regression.
   ArmSummary grown = transformer_arm(false);
   grown.memory.peak_bytes += 5 * MiB;
-  grown.phases[3]["rss_bytes"] = grown.phases[3]["rss_bytes"].get<double>() + 5 * MiB;
-  grown.phases[3]["malloc_in_use_bytes"] =
-      grown.phases[3]["malloc_in_use_bytes"].get<double>() + 5 * MiB;
+  grown.phases[3].figures[Figure::rss_bytes] += 5 * MiB;
+  grown.phases[3].figures[Figure::malloc_in_use_bytes] += 5 * MiB;
   EXPECT_TRUE(figure(diff_runs(run({transformer_arm(false)}), run({grown}), {}), "ort-default",
                      "peak_bytes")
                   .regressed);
@@ -328,7 +330,7 @@ TEST(DiffNoise, AnAllocatorWithoutFreeBytesHasALargerNoise) {
   ArmSummary a = mlp_arm(false), b = mlp_arm(false);
   a.config["allocator"] = b.config["allocator"] = "tcmalloc";
   for (auto* arm : {&a, &b})
-    for (auto& p : arm->phases) p.erase("malloc_free_bytes");
+    for (auto& p : arm->phases) p.figures.erase(Figure::malloc_free_bytes);
   RunDiff d = diff_runs(run({a}), run({b}), {});
   const auto& f = figure(d, "no-arena", "retained_bytes");
   EXPECT_FALSE(present(f.held_base));

@@ -88,6 +88,40 @@ TEST(RenderRun, AMissingRequiredFieldIsAnInputErrorNamingIt) {
   EXPECT_THROW(RunSummary::from_json(wrong_type), InputError);
 }
 
+// The arms' phase ends and repeat spreads are read strictly too: a value of the wrong kind or a
+// name that is no figure is refused with where it was, never dropped.
+TEST(RenderRun, AMalformedPhaseEndOrSpreadIsAnInputErrorNamingIt) {
+  const auto original = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
+  ASSERT_FALSE(original["arms"][0]["phases"].empty());
+  ASSERT_TRUE(original["arms"][0].contains("memory_spread"));
+  auto changed = [&](auto change) {
+    auto j = original;
+    change(j);
+    return j;
+  };
+  const std::vector<std::pair<std::string, nlohmann::json>> cases{
+      {"phases[0]: \"rss_bytes\"",
+       changed([](auto& j) { j["arms"][0]["phases"][0]["rss_bytes"] = "big"; })},
+      {"a repeat of arm", changed([](auto& j) {
+         j["arms"][0]["repeats"][0]["phases"] = nlohmann::json::array({{{"phase", "load"}}});
+       })},
+      {"\"peak\"", changed([](auto& j) {
+         j["arms"][0]["memory_spread"]["peak"] = {1, 2};
+       })},
+      {"\"peak_bytes\"", changed([](auto& j) {
+         j["arms"][0]["memory_spread"]["peak_bytes"] = {2, 1};
+       })},
+  };
+  for (const auto& [field, j] : cases) {
+    try {
+      RunSummary::from_json(j);
+      ADD_FAILURE() << "accepted a summary with a malformed " << field;
+    } catch (const InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(field));
+    }
+  }
+}
+
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))

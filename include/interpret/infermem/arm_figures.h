@@ -6,12 +6,12 @@
 // (latencies, phase ends, one compact point per request), so a long soak does not hold its whole
 // trace in memory.
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "infermem/phase_end.h"
 #include "infermem/series.h"
 #include "infermem/trace.h"
 
@@ -38,6 +38,27 @@ struct MemoryFigures {
   std::string peak_method;  // e.g. "max of: VmHWM after clear_refs reset at phase start; ..."
 };
 
+// The byte figures of MemoryFigures, each named as summary.json's "memory" names it. Listed in
+// the order of those names, the order the reports list a run's spreads in.
+enum class MemoryFigure {
+  after_trim,
+  after_unload,
+  baseline,
+  loaded,
+  peak,
+  retained,
+  retained_anon,
+  retained_file
+};
+inline constexpr MemoryFigure kMemoryFigures[] = {
+    MemoryFigure::after_trim,    MemoryFigure::after_unload, MemoryFigure::baseline,
+    MemoryFigure::loaded,        MemoryFigure::peak,         MemoryFigure::retained,
+    MemoryFigure::retained_anon, MemoryFigure::retained_file};
+std::string_view name(MemoryFigure figure);  // "after_trim_bytes", ...
+std::optional<MemoryFigure> parse_memory_figure(std::string_view text);
+// The member of MemoryFigures that holds `figure`.
+double MemoryFigures::*field(MemoryFigure figure);
+
 struct LatencyFigures {
   double mean = kAbsent, p50 = kAbsent, p95 = kAbsent, p99 = kAbsent;  // ms, around Run() only
 };
@@ -48,7 +69,7 @@ struct ArmFigures {
   MemoryFigures memory;
   LatencyFigures latency_ms;
   double throughput_rps = kAbsent;
-  nlohmann::json phases = nlohmann::json::array();  // per-phase figures with their methods
+  std::vector<PhaseEnd> phases;     // each phase end in trace order, with its figures
   double last_rss_bytes = kAbsent;  // last sample from outside (useful when the child died)
   std::string ort_version;          // the ONNX Runtime the child reported running on ("" = unknown)
 };

@@ -20,6 +20,12 @@
 
 namespace infermem {
 
+// soak --repeat: the lowest and the highest value of one figure over an arm's repeats.
+struct Spread {
+  double lo = 0, hi = 0;
+  friend bool operator==(const Spread&, const Spread&) = default;
+};
+
 // One arm as reported: what its records said (ArmFigures: memory, latency, throughput, phases),
 // how its child ended, the verdict on its series and the gate's checks.
 struct ArmSummary : ArmFigures {
@@ -33,7 +39,7 @@ struct ArmSummary : ArmFigures {
   // soak --repeat N: each repeat's own figures (its own child); the fields above then hold the
   // medians over repeats that ran to the end, and memory_spread the [min, max] of each figure.
   std::vector<ArmSummary> repeats;
-  nlohmann::json memory_spread = nlohmann::json::object();
+  std::map<MemoryFigure, Spread> memory_spread;
   // What report.html draws (with --repeat: the repeat whose verdict is shown).
   ArmCharts charts;
   // soak --until-confident: when the arm's verdict was settled, or the cap that stopped it.
