@@ -56,33 +56,45 @@ TEST(RenderRun, UnknownStatusInASummaryIsAnInputError) {
   }
 }
 
-// Fields the gate and the verdicts read are required: a summary that lost one is refused with
-// the field's name, never read as a default (a missing "passed" used to load as a pass).
-TEST(RenderRun, AMissingRequiredFieldIsAnInputErrorNamingIt) {
-  const auto original = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
-  ASSERT_FALSE(original["arms"][0]["checks"].empty());
-  ASSERT_FALSE(original["arms"][0]["repeats"].empty());
-  auto without = [&](auto erase) {
-    auto j = original;
-    erase(j);
-    return j;
-  };
-  const std::vector<std::pair<std::string, nlohmann::json>> cases{
-      {"\"name\"", without([](auto& j) { j["arms"][0].erase("name"); })},
-      {"\"status\"", without([](auto& j) { j["arms"][0].erase("status"); })},
-      {"\"passed\"", without([](auto& j) { j["arms"][0]["checks"][0].erase("passed"); })},
-      {"\"check\"", without([](auto& j) { j["arms"][0]["checks"][0].erase("check"); })},
-      {"\"verdict\"", without([](auto& j) { j["arms"][0]["repeats"][0].erase("verdict"); })},
-      {"\"status\"", without([](auto& j) { j["arms"][0]["repeats"][0].erase("status"); })},
-  };
+// What the error must name, and a summary that lacks it or has it malformed.
+using RefusedSummary = std::pair<std::string, nlohmann::json>;
+
+// The golden run's summary.json, changed by `change`.
+template <class Change>
+nlohmann::json golden_summary_with(Change change) {
+  auto j = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
+  change(j);
+  return j;
+}
+
+void expect_each_refused(const std::vector<RefusedSummary>& cases) {
   for (const auto& [field, j] : cases) {
     try {
       RunSummary::from_json(j);
-      ADD_FAILURE() << "accepted a summary without " << field;
+      ADD_FAILURE() << "accepted a summary with " << field << " missing or malformed";
     } catch (const InputError& e) {
       EXPECT_THAT(e.what(), HasSubstr(field));
     }
   }
+}
+
+// Fields the gate and the verdicts read are required: a summary that lost one is refused with
+// the field's name, never read as a default (a missing "passed" used to load as a pass).
+TEST(RenderRun, AMissingRequiredFieldIsAnInputErrorNamingIt) {
+  const auto original = golden_summary_with([](auto&) {});
+  ASSERT_FALSE(original["arms"][0]["checks"].empty());
+  ASSERT_FALSE(original["arms"][0]["repeats"].empty());
+  expect_each_refused({
+      {"\"name\"", golden_summary_with([](auto& j) { j["arms"][0].erase("name"); })},
+      {"\"status\"", golden_summary_with([](auto& j) { j["arms"][0].erase("status"); })},
+      {"\"passed\"",
+       golden_summary_with([](auto& j) { j["arms"][0]["checks"][0].erase("passed"); })},
+      {"\"check\"", golden_summary_with([](auto& j) { j["arms"][0]["checks"][0].erase("check"); })},
+      {"\"verdict\"",
+       golden_summary_with([](auto& j) { j["arms"][0]["repeats"][0].erase("verdict"); })},
+      {"\"status\"",
+       golden_summary_with([](auto& j) { j["arms"][0]["repeats"][0].erase("status"); })},
+  });
   auto wrong_type = original;
   wrong_type["arms"][0]["checks"][0]["passed"] = "yes";
   EXPECT_THROW(RunSummary::from_json(wrong_type), InputError);
@@ -91,35 +103,22 @@ TEST(RenderRun, AMissingRequiredFieldIsAnInputErrorNamingIt) {
 // The arms' phase ends and repeat spreads are read strictly too: a value of the wrong kind or a
 // name that is no figure is refused with where it was, never dropped.
 TEST(RenderRun, AMalformedPhaseEndOrSpreadIsAnInputErrorNamingIt) {
-  const auto original = nlohmann::json::parse(read_text(kRunDir + "/summary.json"));
+  const auto original = golden_summary_with([](auto&) {});
   ASSERT_FALSE(original["arms"][0]["phases"].empty());
   ASSERT_TRUE(original["arms"][0].contains("memory_spread"));
-  auto changed = [&](auto change) {
-    auto j = original;
-    change(j);
-    return j;
-  };
-  const std::vector<std::pair<std::string, nlohmann::json>> cases{
+  expect_each_refused({
       {"phases[0]: \"rss_bytes\"",
-       changed([](auto& j) { j["arms"][0]["phases"][0]["rss_bytes"] = "big"; })},
-      {"a repeat of arm", changed([](auto& j) {
+       golden_summary_with([](auto& j) { j["arms"][0]["phases"][0]["rss_bytes"] = "big"; })},
+      {"a repeat of arm", golden_summary_with([](auto& j) {
          j["arms"][0]["repeats"][0]["phases"] = nlohmann::json::array({{{"phase", "load"}}});
        })},
-      {"\"peak\"", changed([](auto& j) {
+      {"\"peak\"", golden_summary_with([](auto& j) {
          j["arms"][0]["memory_spread"]["peak"] = {1, 2};
        })},
-      {"\"peak_bytes\"", changed([](auto& j) {
+      {"\"peak_bytes\"", golden_summary_with([](auto& j) {
          j["arms"][0]["memory_spread"]["peak_bytes"] = {2, 1};
        })},
-  };
-  for (const auto& [field, j] : cases) {
-    try {
-      RunSummary::from_json(j);
-      ADD_FAILURE() << "accepted a summary with a malformed " << field;
-    } catch (const InputError& e) {
-      EXPECT_THAT(e.what(), HasSubstr(field));
-    }
-  }
+  });
 }
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
