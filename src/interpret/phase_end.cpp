@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "infermem/error.h"
@@ -35,8 +36,11 @@ PhaseEnd PhaseEnd::from_json(const nlohmann::json& j) {
   for (const auto& [key, v] : j.items()) {
     if (key == "phase" || key == "t_ms") continue;
     if (key == "cycle") {
-      if (!v.is_number_integer()) throw InputError("\"cycle\" is not a whole number");
-      p.cycle = v.get<int>();
+      // As the trace's cycle (Record::cycle): a whole number in [0, 1e9).
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
+          v.get<std::int64_t>() >= 1'000'000'000)
+        throw InputError("\"cycle\" is not a churn cycle (a whole number from 0)");
+      p.cycle = static_cast<int>(v.get<std::int64_t>());
     } else if (key == "cache") {
       try {
         p.cache = ModelCacheStats::from_json(v);

@@ -85,6 +85,8 @@ TEST(PhaseEnd, AMalformedPhaseEndIsAnErrorNamingTheField) {
   EXPECT_THAT(error_of(without("t_ms")), HasSubstr("\"t_ms\""));
   EXPECT_THAT(error_of(with("rss_bytes", "a lot")), HasSubstr("\"rss_bytes\""));
   EXPECT_THAT(error_of(with("cycle", 1.5)), HasSubstr("\"cycle\""));
+  EXPECT_THAT(error_of(with("cycle", -1)), HasSubstr("\"cycle\""));
+  EXPECT_THAT(error_of(with("cycle", 5'000'000'000LL)), HasSubstr("\"cycle\"")) << "no wrap";
   EXPECT_THAT(error_of(with("rss_byts", 1.0)), HasSubstr("\"rss_byts\"")) << "a typo is no figure";
   auto bad_cache = good;
   bad_cache["cache"]["hits"] = -1;
