@@ -1,5 +1,6 @@
 #include "infermem/arm_figures.h"
 
+#include "infermem/error.h"
 #include "infermem/numbers.h"
 
 #include <algorithm>
@@ -30,8 +31,8 @@ constexpr std::pair<MemoryFigure, std::pair<std::string_view, double MemoryFigur
         {MemoryFigure::baseline, {"baseline_bytes", &MemoryFigures::baseline_bytes}},
         {MemoryFigure::loaded, {"loaded_bytes", &MemoryFigures::loaded_bytes}},
         {MemoryFigure::peak, {"peak_bytes", &MemoryFigures::peak_bytes}},
-        {MemoryFigure::retained, {"retained_bytes", &MemoryFigures::retained_bytes}},
         {MemoryFigure::retained_anon, {"retained_anon_bytes", &MemoryFigures::retained_anon_bytes}},
+        {MemoryFigure::retained, {"retained_bytes", &MemoryFigures::retained_bytes}},
         {MemoryFigure::retained_file,
          {"retained_file_bytes", &MemoryFigures::retained_file_bytes}}};
 
@@ -45,8 +46,8 @@ PhaseEnd phase_end_of(const trace::Record& r) {
   for (Figure f : kPhaseEndFigures)
     if (auto v = r.value(f)) ph.figures[f] = *v;
   if (auto c = r.extra.find("cache"); c != r.extra.end()) try {
-      ph.cache = ModelCacheStats::from_json(*c);
-    } catch (const std::exception&) {
+      ph.cache = phase_cache_from_json(*c);
+    } catch (const InputError&) {
       ph.cache.reset();
     }
   return ph;

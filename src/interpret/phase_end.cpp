@@ -11,6 +11,34 @@
 
 namespace infermem {
 
+ModelCacheStats phase_cache_from_json(const nlohmann::json& v) {
+  if (!v.is_object()) throw InputError("\"cache\" is not an object");
+  // What an earlier version did not write yet reads as ModelCache's own zero.
+  nlohmann::json full = ModelCacheStats{}.to_json();
+  full.update(v);
+  if (full["models"].is_object())
+    for (auto& entry : full["models"].items()) {
+      nlohmann::json& m = entry.value();
+      if (!m.is_object()) continue;      // refused by from_json, with its name
+      constexpr std::uint64_t zero = 0;  // a count, as ModelCacheStats::from_json reads one
+      nlohmann::json per = {{"load_bytes", m.value("cost_bytes", nlohmann::json(zero))},
+                            {"inference_bytes", zero},
+                            {"resident", false},
+                            {"loads", zero},
+                            {"hits", zero},
+                            {"requests", zero}};
+      per.update(m);
+      m = std::move(per);
+    }
+  try {
+    return ModelCacheStats::from_json(full);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("\"cache\": a key is of the wrong type ({})", e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("\"cache\": {}", e.what()));
+  }
+}
+
 double PhaseEnd::value(Figure figure) const {
   auto it = figures.find(figure);
   return it == figures.end() ? kAbsent : it->second;
@@ -36,20 +64,14 @@ PhaseEnd PhaseEnd::from_json(const nlohmann::json& j) {
   for (const auto& [key, v] : j.items()) {
     if (key == "phase" || key == "t_ms") continue;
     if (key == "cycle") {
-      // As the trace's cycle (Record::cycle): a whole number in [0, 1e9).
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
-          v.get<std::int64_t>() >= 1'000'000'000)
+      // As the trace's cycle (Record::cycle): a whole number in [0, 1e9). Versions before
+      // 2026-12-06 wrote it as a double (3.0).
+      const double c = v.is_number() ? v.get<double>() : -1;
+      if (!(c >= 0 && c < 1e9 && std::floor(c) == c))
         throw InputError("\"cycle\" is not a churn cycle (a whole number from 0)");
-      p.cycle = static_cast<int>(v.get<std::int64_t>());
+      p.cycle = static_cast<int>(c);
     } else if (key == "cache") {
-      try {
-        p.cache = ModelCacheStats::from_json(v);
-      } catch (const nlohmann::json::exception& e) {
-        throw InputError(
-            fmt::format("\"cache\": a key is missing or of the wrong type ({})", e.what()));
-      } catch (const std::invalid_argument& e) {
-        throw InputError(fmt::format("\"cache\": {}", e.what()));
-      }
+      p.cache = phase_cache_from_json(v);
     } else if (auto figure = parse_figure(key)) {
       if (v.is_null()) continue;
       if (!v.is_number()) throw InputError(fmt::format("\"{}\" is not a number", key));

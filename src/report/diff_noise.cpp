@@ -76,6 +76,12 @@ bool trimmed_before(const std::vector<PhaseEnd>& phases, const PhaseEnd& phase) 
   return false;
 }
 
+// The figures diff compares against the noise (run_diff.cpp); any other has no sample.
+bool compared(MemoryFigure figure) {
+  return figure == MemoryFigure::loaded || figure == MemoryFigure::peak ||
+         figure == MemoryFigure::after_unload || figure == MemoryFigure::retained;
+}
+
 double footprint(const ArmSummary& a) {
   const double f = a.memory.loaded_bytes - a.memory.baseline_bytes;
   return present(f) && f > 0 ? f : 0.0;
@@ -134,7 +140,7 @@ NoiseSample noise_sample(const ArmSummary& arm, MemoryFigure figure) {
   for (int pass = 0; pass < 2; ++pass) {
     s.net.clear();
     for (const auto* r : runs) {
-      const double value = r->memory.*field(figure);
+      const double value = compared(figure) ? r->memory.*field(figure) : kAbsent;
       const bool relative = figure == MemoryFigure::retained;
       const double baseline = relative ? 0.0 : r->memory.baseline_bytes;
       if (!present(value) || !present(baseline)) continue;

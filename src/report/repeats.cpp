@@ -34,11 +34,15 @@ ArmSummary combine_repeats(const std::string& name, std::vector<ArmSummary> repe
   for (MemoryFigure figure : kMemoryFigures) {
     double MemoryFigures::*f = field(figure);
     std::vector<double> all, used;
-    for (const auto& r : repeats) all.push_back(r.memory.*f);
+    for (const auto& r : repeats)
+      if (present(r.memory.*f)) all.push_back(r.memory.*f);
     for (const auto* r : basis) used.push_back(r->memory.*f);
     a.memory.*f = median(used);
-    auto [lo, hi] = std::minmax_element(all.begin(), all.end());
-    if (present(*lo) && present(*hi) && *lo <= *hi) a.memory_spread[figure] = {*lo, *hi};
+    // Over the repeats that have the figure (a crashed one may not).
+    if (!all.empty()) {
+      auto [lo, hi] = std::minmax_element(all.begin(), all.end());
+      a.memory_spread[figure] = {*lo, *hi};
+    }
   }
   a.memory.peak_method = repeats.front().memory.peak_method;
   auto med = [&](auto get) {

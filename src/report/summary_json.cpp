@@ -91,7 +91,8 @@ nlohmann::json spread_json(const std::map<MemoryFigure, Spread>& spread) {
   return j;
 }
 
-// memory_spread: each key a MemoryFigure, each value [min, max] with min <= max.
+// memory_spread: each key a MemoryFigure, each value [min, max]. Versions before 2026-12-08 took
+// min and max with absent repeats among them and could write min > max: that is no spread.
 std::map<MemoryFigure, Spread> spread_from_json(const nlohmann::json& j, const std::string& arm) {
   std::map<MemoryFigure, Spread> out;
   if (!j.is_object())
@@ -101,9 +102,9 @@ std::map<MemoryFigure, Spread> spread_from_json(const nlohmann::json& j, const s
     if (!figure)
       throw InputError(
           fmt::format("arm {}: memory_spread: \"{}\" is not a memory figure", arm, key));
-    if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number() ||
-        range[0].get<double>() > range[1].get<double>())
+    if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number())
       throw InputError(fmt::format("arm {}: memory_spread: \"{}\" is not [min, max]", arm, key));
+    if (range[0].get<double>() > range[1].get<double>()) continue;
     out[*figure] = {range[0].get<double>(), range[1].get<double>()};
   }
   return out;

@@ -64,6 +64,25 @@ TEST(PhaseEnd, APhaseNoEnumNamesIsKeptAsWritten) {
   EXPECT_EQ(p.to_json()["phase"], "calibrate");
 }
 
+// Files an earlier version wrote still load: the cycle as a double (before 2026-12-06), cache
+// counters without the ones added since (budget, limit, refusal reasons, a model's cost split).
+TEST(PhaseEnd, WhatAnEarlierVersionWroteStillLoads) {
+  const PhaseEnd churn = PhaseEnd::from_json({{"phase", "unload"}, {"t_ms", 1}, {"cycle", 3.0}});
+  EXPECT_EQ(churn.cycle, 3);
+  // Parsed from text, as a file is (counts read as unsigned).
+  const nlohmann::json old_cache = nlohmann::json::parse(R"({
+    "hits": 5, "misses": 1, "loads": 1, "load_failures": 0, "evictions": 0, "refusals": 0,
+    "coalesced_loads": 0, "idle_unloads": 0, "waits": 0, "bytes_resident": 10,
+    "peak_bytes_resident": 10, "models_resident": 1, "release_method": "",
+    "models": {"a.onnx": {"cost_bytes": 10, "resident": true, "loads": 1}}})");
+  const PhaseEnd p = PhaseEnd::from_json({{"phase", "infer"}, {"t_ms", 2}, {"cache", old_cache}});
+  ASSERT_TRUE(p.cache);
+  EXPECT_EQ(p.cache->hits, 5u);
+  EXPECT_EQ(p.cache->budget_bytes, 0u) << "a counter it did not have reads as 0";
+  EXPECT_EQ(p.cache->models.at("a.onnx").cost.load_bytes, 10u) << "the cost, unsplit, as load";
+  EXPECT_TRUE(p.cache->models.at("a.onnx").resident);
+}
+
 TEST(PhaseEnd, ANullFigureReadsAsAbsent) {
   const PhaseEnd p = PhaseEnd::from_json({{"phase", "load"}, {"t_ms", 1}, {"rss_bytes", nullptr}});
   EXPECT_FALSE(p.has(Figure::rss_bytes));
@@ -121,6 +140,15 @@ TEST(PhaseEnd, FirstAndLastEndOfAPhase) {
   EXPECT_EQ(last_end(ends, Phase::infer), nullptr);
 }
 
+// The reports list a spread in MemoryFigure's order, which must be the names' order: the order
+// summary.json's objects have, so that a re-rendered report equals the one soak wrote.
+TEST(MemoryFigure, TheOrderIsTheOrderOfTheNames) {
+  for (std::size_t i = 1; i < std::size(kMemoryFigures); ++i) {
+    EXPECT_LT(kMemoryFigures[i - 1], kMemoryFigures[i]) << "the list is the enum's order";
+    EXPECT_LT(name(kMemoryFigures[i - 1]), name(kMemoryFigures[i]));
+  }
+}
+
 TEST(MemoryFigure, EachNameReadsBackAndNamesItsOwnField) {
   MemoryFigures m;
   double v = 1;
@@ -128,8 +156,11 @@ TEST(MemoryFigure, EachNameReadsBackAndNamesItsOwnField) {
     EXPECT_EQ(parse_memory_figure(name(f)), f) << name(f);
     m.*field(f) = v++;
   }
-  EXPECT_DOUBLE_EQ(m.after_trim_bytes, 1);
-  EXPECT_DOUBLE_EQ(m.retained_file_bytes, 8) << "every figure its own field";
+  const double fields[] = {m.after_trim_bytes, m.after_unload_bytes, m.baseline_bytes,
+                           m.loaded_bytes,     m.peak_bytes,         m.retained_anon_bytes,
+                           m.retained_bytes,   m.retained_file_bytes};
+  for (std::size_t i = 0; i < std::size(fields); ++i)
+    EXPECT_DOUBLE_EQ(fields[i], static_cast<double>(i + 1)) << "every figure its own field";
   EXPECT_EQ(name(MemoryFigure::peak), "peak_bytes");
   EXPECT_FALSE(parse_memory_figure("peak"));
 }

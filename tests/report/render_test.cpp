@@ -109,16 +109,22 @@ TEST(RenderRun, AMalformedPhaseEndOrSpreadIsAnInputErrorNamingIt) {
   expect_each_refused({
       {"phases[0]: \"rss_bytes\"",
        golden_summary_with([](auto& j) { j["arms"][0]["phases"][0]["rss_bytes"] = "big"; })},
-      {"a repeat of arm", golden_summary_with([](auto& j) {
+      {"a repeat of arm ort-default: phases[0]: \"t_ms\"", golden_summary_with([](auto& j) {
          j["arms"][0]["repeats"][0]["phases"] = nlohmann::json::array({{{"phase", "load"}}});
        })},
       {"\"peak\"", golden_summary_with([](auto& j) {
          j["arms"][0]["memory_spread"]["peak"] = {1, 2};
        })},
-      {"\"peak_bytes\"", golden_summary_with([](auto& j) {
-         j["arms"][0]["memory_spread"]["peak_bytes"] = {2, 1};
+      {"\"peak_bytes\" is not [min, max]", golden_summary_with([](auto& j) {
+         j["arms"][0]["memory_spread"]["peak_bytes"] = {1, "2"};
        })},
   });
+  // Versions before 2026-12-08 could write min > max (absent repeats among the values): no spread.
+  const RunSummary old = RunSummary::from_json(golden_summary_with([](auto& j) {
+    j["arms"][0]["memory_spread"]["peak_bytes"] = {2.0, 1.0};
+  }));
+  EXPECT_FALSE(old.arms[0].memory_spread.count(MemoryFigure::peak));
+  EXPECT_TRUE(old.arms[0].memory_spread.count(MemoryFigure::loaded));
 }
 
 std::size_t count(const std::string& haystack, const std::string& needle) {

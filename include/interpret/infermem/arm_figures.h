@@ -39,21 +39,22 @@ struct MemoryFigures {
 };
 
 // The byte figures of MemoryFigures, each named as summary.json's "memory" names it. Listed in
-// the order of those names, the order the reports list a run's spreads in.
+// the order of those names ("retained_anon_bytes" sorts before "retained_bytes"): the order
+// summary.json's objects keep, in which the reports list a run's spreads.
 enum class MemoryFigure {
   after_trim,
   after_unload,
   baseline,
   loaded,
   peak,
-  retained,
   retained_anon,
+  retained,
   retained_file
 };
 inline constexpr MemoryFigure kMemoryFigures[] = {
-    MemoryFigure::after_trim,    MemoryFigure::after_unload, MemoryFigure::baseline,
-    MemoryFigure::loaded,        MemoryFigure::peak,         MemoryFigure::retained,
-    MemoryFigure::retained_anon, MemoryFigure::retained_file};
+    MemoryFigure::after_trim, MemoryFigure::after_unload, MemoryFigure::baseline,
+    MemoryFigure::loaded,     MemoryFigure::peak,         MemoryFigure::retained_anon,
+    MemoryFigure::retained,   MemoryFigure::retained_file};
 std::string_view name(MemoryFigure figure);  // "after_trim_bytes", ...
 std::optional<MemoryFigure> parse_memory_figure(std::string_view text);
 // The member of MemoryFigures that holds `figure`.

@@ -47,6 +47,11 @@ struct PhaseEnd {
   static PhaseEnd from_json(const nlohmann::json& j);
 };
 
+// A phase end's cache counters (ModelCacheStats' document, models named by file) as this
+// version or an earlier one wrote them: a counter an earlier version did not write yet reads as
+// 0, a model's cost without its split as its load; a value of the wrong kind is an InputError.
+ModelCacheStats phase_cache_from_json(const nlohmann::json& j);
+
 nlohmann::json to_json(const std::vector<PhaseEnd>& ends);
 // A list of phase ends; an InputError names `where` and the entry that was wrong
 // ("arm lean: phases[3]: \"rss_bytes\" is not a number").
