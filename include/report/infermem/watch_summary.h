@@ -117,7 +117,7 @@ class WatchTraceReader {
   void note(const trace::Record& r);
   void end(const trace::Record& r);
   WatchSummary s_;
-  bool header_ = false, ended_ = false, last_detail_ = false;
+  bool header_ = false, ended_ = false;
   double hwm_now_ = kAbsent, cgroup_peak_ = kAbsent, oom_kills_ = kAbsent;
   double last_detail_ms_ = kAbsent, last_window_end_ms_ = 0;
   std::map<int, std::size_t> process_index_;  // pid -> index in s_.processes
